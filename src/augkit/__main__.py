@@ -1,0 +1,5 @@
+import sys
+
+from augkit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,143 @@
+"""The one place that looks at an image's type: PIL image, numpy array or torch tensor.
+
+Kernels come in two forms: a *tensor kernel* on ``(N, C, H, W)`` torch batches (any dtype the
+op supports, any device, differentiable for floats) and an optional *uint8 CPU kernel* on
+contiguous numpy batches, interleaved ``(N, H, W, C)`` or planar ``(N, C, H, W)``. ``apply``
+picks one, converts the input to what it takes and converts the result back, so every public
+op accepts and returns the same kinds of images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+SUPPORTED_PIL_MODES = ("L", "RGB", "RGBA")
+SUPPORTED_CHANNELS = (1, 3, 4)
+
+TensorKernel = Callable[..., torch.Tensor]
+Uint8Kernel = Callable[..., np.ndarray]
+
+
+def is_image(obj: Any) -> bool:
+    """Whether ``obj`` is one of the image kinds augkit accepts."""
+    return isinstance(obj, (Image.Image, np.ndarray, torch.Tensor))
+
+
+def batch_size(img: Any, name: str = "img") -> int | None:
+    """Samples in a batch tensor ``(N, C, H, W)``; ``None`` for a single image."""
+    check_image(img, name)
+    if isinstance(img, torch.Tensor) and img.ndim == 4:
+        return img.shape[0]
+    return None
+
+
+def image_size(img: Any, name: str = "img") -> tuple[int, int]:
+    """``(height, width)`` of an image or of each image in a batch."""
+    check_image(img, name)
+    if isinstance(img, Image.Image):
+        return img.height, img.width
+    if isinstance(img, np.ndarray):
+        return img.shape[0], img.shape[1]
+    return img.shape[-2], img.shape[-1]
+
+
+def num_channels(img: Any, name: str = "img") -> int:
+    """Channels of an image or batch (1, 3 or 4)."""
+    check_image(img, name)
+    if isinstance(img, Image.Image):
+        return len(img.getbands())
+    if isinstance(img, np.ndarray):
+        return 1 if img.ndim == 2 else img.shape[2]
+    return img.shape[-3]
+
+
+def check_image(img: Any, name: str = "img") -> None:
+    """Raise a TypeError/ValueError naming ``name`` unless ``img`` is a supported image."""
+    if isinstance(img, Image.Image):
+        if img.mode not in SUPPORTED_PIL_MODES:
+            raise ValueError(
+                f"{name}: PIL mode {img.mode!r} is not supported; expected one of "
+                f"{', '.join(SUPPORTED_PIL_MODES)} (convert it first, e.g. img.convert('RGB'))"
+            )
+        return
+    if isinstance(img, np.ndarray):
+        if img.dtype != np.uint8 and not np.issubdtype(img.dtype, np.floating):
+            raise TypeError(f"{name}: numpy dtype {img.dtype} is not supported; expected uint8 "
+                            "or a float dtype with values in [0, 1]")
+        if img.ndim not in (2, 3):
+            raise ValueError(f"{name}: numpy array of shape {img.shape} is not an image; "
+                             "expected HxW or HxWxC")
+        if img.ndim == 3 and img.shape[2] not in SUPPORTED_CHANNELS:
+            raise ValueError(f"{name}: {img.shape[2]} channels in shape {img.shape}; expected "
+                             "HxWxC with C in 1, 3 or 4")
+        if img.shape[0] == 0 or img.shape[1] == 0:
+            raise ValueError(f"{name}: empty image of shape {img.shape}")
+        return
+    if isinstance(img, torch.Tensor):
+        if img.dtype != torch.uint8 and not img.dtype.is_floating_point:
+            raise TypeError(f"{name}: tensor dtype {img.dtype} is not supported; expected "
+                            "torch.uint8 or a float dtype with values in [0, 1]")
+        if img.ndim not in (3, 4):
+            raise ValueError(f"{name}: tensor of shape {tuple(img.shape)} is not an image; "
+                             "expected (C, H, W) or a batch (N, C, H, W)")
+        if img.shape[-3] not in SUPPORTED_CHANNELS:
+            raise ValueError(f"{name}: {img.shape[-3]} channels in shape {tuple(img.shape)}; "
+                             "expected C in 1, 3 or 4 at dim -3")
+        if img.shape[-1] == 0 or img.shape[-2] == 0:
+            raise ValueError(f"{name}: empty image of shape {tuple(img.shape)}")
+        return
+    raise TypeError(f"{name}: expected a PIL image, a numpy array or a torch tensor, "
+                    f"got {type(img).__name__}")
+
+
+def _numpy_to_batch(arr: np.ndarray) -> torch.Tensor:
+    hwc = arr if arr.ndim == 3 else arr[:, :, None]
+    return torch.from_numpy(np.ascontiguousarray(hwc)).permute(2, 0, 1).unsqueeze(0)
+
+
+def _batch_to_numpy(batch: torch.Tensor, like: np.ndarray) -> np.ndarray:
+    hwc = batch[0].permute(1, 2, 0).detach().cpu().numpy()
+    return np.ascontiguousarray(hwc.reshape(like.shape).astype(like.dtype, copy=False))
+
+
+def apply(
+    img: Any,
+    params: dict[str, torch.Tensor],
+    tensor_kernel: TensorKernel,
+    uint8_kernel: Uint8Kernel | None = None,
+) -> Any:
+    """Run a kernel over ``img`` with per-sample ``params`` (each a tensor of length N).
+
+    The uint8 CPU kernel, when given, gets numpy params; the tensor kernel gets them on the
+    image's device.
+    """
+    if isinstance(img, Image.Image):
+        out = apply(np.asarray(img), params, tensor_kernel, uint8_kernel)
+        return Image.fromarray(out, mode=img.mode)
+    if isinstance(img, np.ndarray):
+        if img.dtype == np.uint8 and uint8_kernel is not None:
+            hwc = img if img.ndim == 3 else img[:, :, None]
+            batch = np.ascontiguousarray(hwc)[None]
+            out = uint8_kernel(batch, planar=False, **_numpy_params(params))
+            return out[0].reshape(img.shape)
+        out = tensor_kernel(_numpy_to_batch(img), **params)
+        return _batch_to_numpy(out, img)
+    batch = img if img.ndim == 4 else img.unsqueeze(0)
+    if (img.dtype == torch.uint8 and img.device.type == "cpu" and uint8_kernel is not None
+            and batch.shape[0] > 0):
+        out = uint8_kernel(batch.contiguous().numpy(), planar=True, **_numpy_params(params))
+        out_batch = torch.from_numpy(out)
+    elif batch.shape[0] == 0:
+        out_batch = batch.clone()
+    else:
+        out_batch = tensor_kernel(batch, **{k: v.to(img.device) for k, v in params.items()})
+    return out_batch if img.ndim == 4 else out_batch[0]
+
+
+def _numpy_params(params: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    return {k: v.detach().cpu().numpy() for k, v in params.items()}

@@ -1,0 +1,198 @@
+"""The base class of random transforms, and the argument checks they share.
+
+A transform does two things: ``make_params`` draws per-sample parameters (a dict of tensors
+whose first dimension is the batch size) from a ``torch.Generator``, and ``apply`` calls a
+kernel from ``augkit.functional`` with them. ``t(x)`` does both and keeps the draw in
+``t.last_params``; ``t(y, params=t.last_params)`` replays it exactly on another input.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import torch
+
+from augkit.functional import dispatch
+from augkit.transforms._random import RandomSource
+
+Params = dict[str, Any]
+
+# Every public transform class, by name, for building pipelines from dicts, YAML and JSON.
+REGISTRY: dict[str, type[Transform]] = {}
+
+
+def check_probability(p: Any, name: str = "p") -> float:
+    """``p`` as a float in [0, 1], or a ValueError naming it."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: {p!r} is not allowed; expected a probability in [0, 1]")
+    return float(p)
+
+
+def check_range(value: Any, name: str, low: float = 0.0, high: float = math.inf
+                ) -> tuple[float, float]:
+    """A ``(min, max)`` pair within ``[low, high]``; a single number means a fixed value."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = (value, value)
+    if (not isinstance(value, (tuple, list)) or len(value) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+        raise ValueError(f"{name}: {value!r} is not allowed; expected a number or a "
+                         "(min, max) pair of numbers")
+    lo, hi = float(value[0]), float(value[1])
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"{name}: {value!r} is not allowed; the bounds must be finite")
+    if lo > hi:
+        raise ValueError(f"{name}: {value!r} is not allowed; min {lo} is greater than max {hi}")
+    if lo < low or hi > high:
+        raise ValueError(f"{name}: {value!r} is not allowed; expected values in [{low}, {high}]")
+    return lo, hi
+
+
+def uniform(bounds: tuple[float, float], n: int, generator: torch.Generator | None,
+            step: float | None = None) -> torch.Tensor:
+    """``n`` float64 draws from ``bounds``; with ``step``, only multiples of it (inclusive)."""
+    lo, hi = bounds
+    if step is None:
+        return lo + (hi - lo) * torch.rand(n, generator=generator, dtype=torch.float64)
+    first = round(lo / step)
+    count = math.floor((hi - lo) / step + 1e-9) + 1
+    index = first + torch.randint(0, count, (n,), generator=generator, dtype=torch.int64)
+    per_unit = 1.0 / step
+    if abs(per_unit - round(per_unit)) < 1e-9:  # e.g. step 0.1: k / 10 is the nearest double
+        return index.to(torch.float64) / round(per_unit)
+    return index.to(torch.float64) * step
+
+
+def bernoulli(p: float, n: int, generator: torch.Generator | None) -> torch.Tensor:
+    """``n`` booleans, each true with probability ``p``."""
+    return torch.rand(n, generator=generator, dtype=torch.float64) < p
+
+
+class Transform(ABC):
+    """Base of augkit's random transforms.
+
+    Subclasses set ``make_params`` and ``apply``; constructor arguments are stored under
+    their own names so that ``to_dict`` can serialize them.
+    """
+
+    #: whether ``apply`` keeps the image size (then unapplied samples are simply skipped)
+    keeps_size: ClassVar[bool] = True
+
+    def __init__(self, *, p: float = 1.0, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        self.p = check_probability(p)
+        self.random = RandomSource(seed, generator)
+        self.last_params: Params | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            REGISTRY[cls.__name__] = cls
+
+    @property
+    def seed(self) -> int | None:
+        return self.random.seed
+
+    def reseed(self, seed: int | None) -> Transform:
+        """Draw from a fresh generator seeded with ``seed`` (``None``: torch's global one)."""
+        self.random = RandomSource(seed)
+        return self
+
+    # ---- what subclasses provide ----
+    @abstractmethod
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        """Draw this transform's parameters for ``batch`` samples."""
+
+    @abstractmethod
+    def apply(self, img: Any, params: Params) -> Any:
+        """Apply already drawn parameters; deterministic."""
+
+    # ---- drawing and replay ----
+    def generator(self, parent: torch.Generator | None = None) -> torch.Generator | None:
+        """This transform's own generator if it was seeded, else ``parent``'s."""
+        own = self.random.get()
+        return own if own is not None else parent
+
+    def draw(self, batch: int | None, parent: torch.Generator | None = None) -> Params:
+        """Draw parameters for an image (``batch=None``) or a batch, with ``applied`` flags."""
+        n = 1 if batch is None else batch
+        generator = self.generator(parent)
+        params = {"applied": bernoulli(self.p, n, generator)}
+        params.update(self.make_params(n, generator))
+        return params
+
+    def __call__(self, img: Any, params: Params | None = None) -> Any:
+        return self.forward(img, params)
+
+    def forward(self, img: Any, params: Params | None = None,
+                parent: torch.Generator | None = None) -> Any:
+        batch = dispatch.batch_size(img)
+        if params is None:
+            params = self.draw(batch, parent)
+        else:
+            self.check_params(params, batch)
+        self.last_params = params
+        return self.apply_where_applied(img, params)
+
+    def check_params(self, params: Params, batch: int | None) -> None:
+        """Raise a ValueError unless ``params`` fits this transform and ``batch``."""
+        if not isinstance(params, dict) or "applied" not in params:
+            raise ValueError(f"params: expected a dict from {type(self).__name__}.last_params "
+                             f"with an 'applied' entry, got {params!r:.80}")
+        n = 1 if batch is None else batch
+        for key, value in params.items():
+            if isinstance(value, torch.Tensor) and value.ndim and value.shape[0] != n:
+                raise ValueError(f"params: {key!r} holds {value.shape[0]} samples; the input "
+                                 f"has {n}")
+
+    def apply_where_applied(self, img: Any, params: Params) -> Any:
+        applied = params["applied"]
+        if bool(applied.all()):
+            return self.apply(img, params)
+        if not bool(applied.any()):
+            return img
+        if not self.keeps_size:
+            raise ValueError(f"{type(self).__name__}: p < 1 on a batch needs a size-keeping op")
+        index = applied.nonzero().squeeze(1)
+        subset = {k: select(v, index) for k, v in params.items()}
+        out = img.clone()
+        out[index.to(img.device)] = self.apply(img[index.to(img.device)], subset)
+        return out
+
+    # ---- serialization ----
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild this transform (no generator object)."""
+        names = [name for name in inspect.signature(type(self).__init__).parameters
+                 if name not in ("self", "generator")]
+        return {name: _plain(getattr(self, name)) for name in names}
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"type": ClassName, **arguments}``; see ``augkit.transforms.from_dict``."""
+        return {"type": type(self).__name__, **self.config()}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def select(value: Any, index: torch.Tensor) -> Any:
+    """The samples ``index`` of a parameter: tensors are indexed, nested dicts and lists recurse."""
+    if isinstance(value, torch.Tensor) and value.ndim:
+        return value[index]
+    if isinstance(value, dict):
+        return {k: select(v, index) for k, v in value.items()}
+    if isinstance(value, list):
+        return [select(v, index) for v in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Transform):
+        return value.to_dict()
+    return value

@@ -1,0 +1,78 @@
+"""Pipelines to and from plain dicts, YAML and JSON, by short class names.
+
+>>> from augkit.transforms import Compose, RandomEnhance, from_dict
+>>> pipeline = Compose([RandomEnhance()])
+>>> from_dict(pipeline.to_dict()).to_dict() == pipeline.to_dict()
+True
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from augkit.transforms.base import REGISTRY, Transform
+
+
+def from_dict(spec: Any, where: str = "pipeline") -> Transform:
+    """Build a transform from ``{"type": Name, **arguments}`` (nested for containers)."""
+    if not isinstance(spec, dict) or "type" not in spec:
+        raise ValueError(f"{where}: expected a mapping with a 'type' key, got {spec!r:.80}")
+    name = spec["type"]
+    cls = REGISTRY.get(name)
+    if cls is None or inspect.isabstract(cls):
+        known = ", ".join(sorted(n for n, c in REGISTRY.items() if not inspect.isabstract(c)))
+        raise ValueError(f"{where}: unknown transform type {name!r}; known: {known}")
+    allowed = [n for n in inspect.signature(cls.__init__).parameters
+               if n not in ("self", "generator")]
+    kwargs = {}
+    for key, value in spec.items():
+        if key == "type":
+            continue
+        if key not in allowed:
+            raise ValueError(f"{where}: {name} has no argument {key!r}; allowed: "
+                             f"{', '.join(allowed)}")
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            value = [from_dict(v, f"{where}.{key}[{i}]") for i, v in enumerate(value)]
+        kwargs[key] = value
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{where} ({name}): {error}") from None
+
+
+def to_yaml(transform: Transform) -> str:
+    """The pipeline as YAML text."""
+    return yaml.safe_dump(transform.to_dict(), sort_keys=False, default_flow_style=None)
+
+
+def to_json(transform: Transform) -> str:
+    """The pipeline as JSON text."""
+    return json.dumps(transform.to_dict(), indent=2)
+
+
+def save(transform: Transform, path: str | Path) -> None:
+    """Write the pipeline to ``path``: JSON for ``.json``, YAML otherwise."""
+    path = Path(path)
+    text = to_json(transform) if path.suffix.lower() == ".json" else to_yaml(transform)
+    path.write_text(text)
+
+
+def load(path: str | Path) -> Transform:
+    """Read a pipeline written by ``save`` (or by hand) from a YAML or JSON file."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read pipeline file ({error.strerror})") from None
+    try:
+        spec = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        first_line = str(error).splitlines()[0]
+        raise ValueError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} "
+                         f"({first_line})") from None
+    return from_dict(spec, where=str(path))
