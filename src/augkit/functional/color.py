@@ -25,6 +25,7 @@ np.uint8(150)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import partial
 from typing import TypeVar
@@ -38,38 +39,41 @@ Image = TypeVar("Image")
 Factor = float | Sequence[float] | np.ndarray | torch.Tensor
 
 
-def as_factors(factor: Factor, batch: int | None, name: str = "factor") -> torch.Tensor:
+def as_factors(factor: Factor, batch: int | None, name: str = "factor") -> np.ndarray:
     """Validate ``factor`` and return one float64 value per sample (length 1 for one image)."""
+    n = 1 if batch is None else batch
+    if isinstance(factor, (int, float, np.integer, np.floating)) and not isinstance(factor, bool):
+        value = float(factor)
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name}: {value} is not allowed; expected a finite number >= 0")
+        return np.full(n, value)
     if isinstance(factor, torch.Tensor):
-        values = factor.detach().to("cpu", torch.float64).reshape(-1)
-    elif isinstance(factor, (int, float, np.integer, np.floating)) and not isinstance(factor, bool):
-        values = torch.tensor([float(factor)], dtype=torch.float64)
+        values = factor.detach().to("cpu", torch.float64).reshape(-1).numpy()
     elif isinstance(factor, (Sequence, np.ndarray)) and not isinstance(factor, str):
         try:
-            values = torch.as_tensor(np.asarray(factor, dtype=np.float64)).reshape(-1)
+            values = np.asarray(factor, dtype=np.float64).reshape(-1)
         except (TypeError, ValueError):
-            raise TypeError(f"{name}: expected numbers, got {factor!r}") from None
+            raise TypeError(f"{name}: expected numbers, got {factor!r:.60}") from None
     else:
         raise TypeError(f"{name}: expected a number or one number per sample, "
                         f"got {type(factor).__name__}")
-    n = 1 if batch is None else batch
-    if values.numel() == 1 and n != 1:
-        values = values.expand(n)
-    if values.numel() != n:
+    if values.size == 1 and n != 1:
+        values = np.full(n, values[0])
+    if values.size != n:
         what = "a single image" if batch is None else f"a batch of {n}"
-        raise ValueError(f"{name}: got {values.numel()} values for {what}; expected "
+        raise ValueError(f"{name}: got {values.size} values for {what}; expected "
                          f"{'one' if batch is None else f'1 or {n}'}")
-    bad = values[~torch.isfinite(values) | (values < 0)]
-    if bad.numel():
-        raise ValueError(f"{name}: {bad[0].item()} is not allowed; expected a finite number >= 0")
-    return values.contiguous()
+    bad = values[~np.isfinite(values) | (values < 0)]
+    if bad.size:
+        raise ValueError(f"{name}: {bad[0]} is not allowed; expected a finite number >= 0")
+    return values
 
 
 def _enhance(op: str, img: Image, factor: Factor) -> Image:
     factors = as_factors(factor, dispatch.batch_size(img))
     return dispatch.apply(
         img,
-        {"factors": factors.to(torch.float32)},
+        {"factors": factors.astype(np.float32)},
         tensor_kernel=_enhance_torch.OPS[op],
         uint8_kernel=partial(_enhance_cpu.enhance_uint8, op),
     )

@@ -107,14 +107,14 @@ def _batch_to_numpy(batch: torch.Tensor, like: np.ndarray) -> np.ndarray:
 
 def apply(
     img: Any,
-    params: dict[str, torch.Tensor],
+    params: dict[str, np.ndarray | torch.Tensor],
     tensor_kernel: TensorKernel,
     uint8_kernel: Uint8Kernel | None = None,
 ) -> Any:
-    """Run a kernel over ``img`` with per-sample ``params`` (each a tensor of length N).
+    """Run a kernel over ``img`` with per-sample ``params`` (arrays or tensors of length N).
 
-    The uint8 CPU kernel, when given, gets numpy params; the tensor kernel gets them on the
-    image's device.
+    The uint8 CPU kernel, when given, gets them as numpy arrays; the tensor kernel as tensors
+    on the image's device.
     """
     if isinstance(img, Image.Image):
         out = apply(np.asarray(img), params, tensor_kernel, uint8_kernel)
@@ -125,7 +125,7 @@ def apply(
             batch = np.ascontiguousarray(hwc)[None]
             out = uint8_kernel(batch, planar=False, **_numpy_params(params))
             return out[0].reshape(img.shape)
-        out = tensor_kernel(_numpy_to_batch(img), **params)
+        out = tensor_kernel(_numpy_to_batch(img), **_tensor_params(params, "cpu"))
         return _batch_to_numpy(out, img)
     batch = img if img.ndim == 4 else img.unsqueeze(0)
     if (img.dtype == torch.uint8 and img.device.type == "cpu" and uint8_kernel is not None
@@ -135,9 +135,14 @@ def apply(
     elif batch.shape[0] == 0:
         out_batch = batch.clone()
     else:
-        out_batch = tensor_kernel(batch, **{k: v.to(img.device) for k, v in params.items()})
+        out_batch = tensor_kernel(batch, **_tensor_params(params, img.device))
     return out_batch if img.ndim == 4 else out_batch[0]
 
 
-def _numpy_params(params: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
-    return {k: v.detach().cpu().numpy() for k, v in params.items()}
+def _numpy_params(params: dict[str, Any]) -> dict[str, np.ndarray]:
+    return {k: v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)
+            for k, v in params.items()}
+
+
+def _tensor_params(params: dict[str, Any], device: Any) -> dict[str, torch.Tensor]:
+    return {k: torch.as_tensor(v, device=device) for k, v in params.items()}

@@ -13,6 +13,7 @@ import math
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 
 from augkit.functional import dispatch
@@ -53,16 +54,23 @@ def check_range(value: Any, name: str, low: float = 0.0, high: float = math.inf
 def uniform(bounds: tuple[float, float], n: int, generator: torch.Generator | None,
             step: float | None = None) -> torch.Tensor:
     """``n`` float64 draws from ``bounds``; with ``step``, only multiples of it (inclusive)."""
+    return scale_uniform(torch.rand(n, generator=generator, dtype=torch.float64), bounds, step)
+
+
+def scale_uniform(u: torch.Tensor, bounds: tuple[float, float],
+                  step: float | None = None) -> torch.Tensor:
+    """Map uniform [0, 1) draws onto ``bounds``, or onto its multiples of ``step``."""
     lo, hi = bounds
+    draws = u.numpy()  # numpy is several times cheaper than torch on a handful of values
     if step is None:
-        return lo + (hi - lo) * torch.rand(n, generator=generator, dtype=torch.float64)
+        return torch.from_numpy(lo + (hi - lo) * draws)
     first = round(lo / step)
     count = math.floor((hi - lo) / step + 1e-9) + 1
-    index = first + torch.randint(0, count, (n,), generator=generator, dtype=torch.int64)
+    index = first + np.minimum(np.floor(draws * count), count - 1)
     per_unit = 1.0 / step
     if abs(per_unit - round(per_unit)) < 1e-9:  # e.g. step 0.1: k / 10 is the nearest double
-        return index.to(torch.float64) / round(per_unit)
-    return index.to(torch.float64) * step
+        return torch.from_numpy(index / round(per_unit))
+    return torch.from_numpy(index * step)
 
 
 def bernoulli(p: float, n: int, generator: torch.Generator | None) -> torch.Tensor:
@@ -119,7 +127,10 @@ class Transform(ABC):
         """Draw parameters for an image (``batch=None``) or a batch, with ``applied`` flags."""
         n = 1 if batch is None else batch
         generator = self.generator(parent)
-        params = {"applied": bernoulli(self.p, n, generator)}
+        if self.p < 1.0:
+            params = {"applied": bernoulli(self.p, n, generator)}
+        else:
+            params = {"applied": torch.ones(n, dtype=torch.bool)}
         params.update(self.make_params(n, generator))
         return params
 

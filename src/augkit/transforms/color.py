@@ -17,10 +17,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from augkit.functional import ENHANCE_OPS
-from augkit.transforms.base import Params, Transform, check_range, select, uniform
+from augkit.transforms.base import (
+    Params,
+    Transform,
+    check_range,
+    scale_uniform,
+    select,
+    uniform,
+)
 
 LOG_RANGES = {
     "color": (0.0, 9.9),
@@ -55,7 +63,7 @@ class _RandomEnhanceOp(Transform):
         return {"factor": uniform(self.factor, batch, generator, self.step)}
 
     def apply(self, img: Any, params: Params) -> Any:
-        return ENHANCE_OPS[self.op](img, params["factor"])
+        return ENHANCE_OPS[self.op](img, np.asarray(params["factor"]))
 
 
 class RandomColor(_RandomEnhanceOp):
@@ -107,6 +115,7 @@ class RandomEnhance(Transform):
                          else check_range(contrast, "contrast", 0.0, _MAX_FACTOR))
         self.sharpness = (None if sharpness is None
                           else check_range(sharpness, "sharpness", 0.0, _MAX_FACTOR))
+        self.ops = tuple(op for op in DEFAULT_ORDER if getattr(self, op) is not None)
         if not self.ops:
             raise ValueError("RandomEnhance: every op is None; give at least one factor range")
         self.step = _check_step(step)
@@ -114,17 +123,14 @@ class RandomEnhance(Transform):
             raise ValueError(f"random_order: {random_order!r} is not allowed; expected a bool")
         self.random_order = random_order
 
-    @property
-    def ops(self) -> tuple[str, ...]:
-        """The ops in use, in the default order."""
-        return tuple(op for op in DEFAULT_ORDER if getattr(self, op) is not None)
-
     def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
-        params: Params = {op: uniform(getattr(self, op), batch, generator, self.step)
-                          for op in self.ops}
+        ops = self.ops
+        columns = len(ops) * (2 if self.random_order else 1)
+        u = torch.rand(batch, columns, generator=generator, dtype=torch.float64).T
+        params: Params = {op: scale_uniform(u[i], getattr(self, op), self.step)
+                          for i, op in enumerate(ops)}
         if self.random_order:
-            keys = torch.rand(batch, len(self.ops), generator=generator)
-            params["order"] = keys.argsort(dim=1)
+            params["order"] = u[len(ops):].T.argsort(dim=1)
         return params
 
     def apply(self, img: Any, params: Params) -> Any:
@@ -144,5 +150,5 @@ class RandomEnhance(Transform):
     def _apply_in_order(self, img: Any, params: Params, order: Any) -> Any:
         for position in order:
             op = self.ops[position]
-            img = ENHANCE_OPS[op](img, params[op])
+            img = ENHANCE_OPS[op](img, np.asarray(params[op]))
         return img
