@@ -17,12 +17,15 @@ non-negative indices. A 4th channel is alpha and is copied unchanged.
 
 from __future__ import annotations
 
+import itertools
+import os
 import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 import torch
-from numba import njit, prange
+from numba import njit
 
 f32 = np.float32
 u32 = np.uint32
@@ -42,6 +45,12 @@ def _luma(r, g, b):
 
 
 # ---- pointwise pieces on flat, contiguous runs ---------------------------------------------
+
+
+@njit(inline="always")
+def _copy(src, dst):
+    for i in range(src.size):
+        dst[i] = src[i]
 
 
 @njit(inline="always")
@@ -151,7 +160,7 @@ def _interleaved_op(op, src, dst, factor, scratch, C):
     flat, out = src.reshape(-1), dst.reshape(-1)
     if op == COLOR:
         if C == 1:
-            out[:] = flat[:]
+            _copy(flat, out)
         else:
             _color_interleaved(flat, out, factor, C)
     elif op == BRIGHTNESS:
@@ -180,7 +189,7 @@ def _planar_sample(op, src, dst, factor, scratch):
     n_color = min(channels, 3)
     if op == COLOR:
         if channels == 1:
-            dst[0] = src[0]
+            _copy(src[0].reshape(-1), dst[0].reshape(-1))
         else:
             _color_planar(src[0].reshape(-1), src[1].reshape(-1), src[2].reshape(-1),
                           dst[0].reshape(-1), dst[1].reshape(-1), dst[2].reshape(-1), factor)
@@ -197,66 +206,115 @@ def _planar_sample(op, src, dst, factor, scratch):
         for c in range(n_color):
             _sharpness_rows(src[c], dst[c], factor, scratch, 1)
     if channels == 4:
-        dst[3] = src[3]
+        _copy(src[3].reshape(-1), dst[3].reshape(-1))
+
+
+@njit(inline="always")
+def _target(step, steps, dst, tmp):
+    # ping-pong between tmp and dst so that the last step writes dst
+    return dst if (steps - 1 - step) % 2 == 0 else tmp
 
 
 @njit(cache=True, nogil=True)
-def _interleaved_serial(op, channels, src, dst, factors, scratch_len):
-    scratch = np.empty(scratch_len, np.uint16)
-    for n in range(src.shape[0]):
-        _interleaved_sample(op, channels, src[n], dst[n], factors[n], scratch)
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _interleaved_parallel(op, channels, src, dst, factors, scratch_len):
-    for n in prange(src.shape[0]):
-        scratch = np.empty(scratch_len, np.uint16)
-        _interleaved_sample(op, channels, src[n], dst[n], factors[n], scratch)
+def _interleaved_chain(codes, src, dst, factors, channels):
+    """Run each sample's ops (``codes[n]``, with ``factors[n]``) back to back while it is hot."""
+    n_samples, height, row = src.shape
+    steps = codes.shape[1]
+    scratch = np.empty(row, np.uint16)
+    tmp = np.empty((height, row) if steps > 1 else (1, 1), np.uint8)
+    for n in range(n_samples):
+        _interleaved_sample(codes[n, 0], channels, src[n], _target(0, steps, dst[n], tmp),
+                            factors[n, 0], scratch)
+        for step in range(1, steps):
+            source = _target(step - 1, steps, dst[n], tmp)
+            _interleaved_sample(codes[n, step], channels, source,
+                                _target(step, steps, dst[n], tmp), factors[n, step], scratch)
 
 
 @njit(cache=True, nogil=True)
-def _planar_serial(op, src, dst, factors, scratch_len):
-    scratch = np.empty(scratch_len, np.uint16)
-    for n in range(src.shape[0]):
-        _planar_sample(op, src[n], dst[n], factors[n], scratch)
+def _planar_chain(codes, src, dst, factors):
+    n_samples, channels, height, width = src.shape
+    steps = codes.shape[1]
+    scratch = np.empty(width, np.uint16)
+    tmp = np.empty((channels, height, width) if steps > 1 else (1, 1, 1), np.uint8)
+    for n in range(n_samples):
+        _planar_sample(codes[n, 0], src[n], _target(0, steps, dst[n], tmp), factors[n, 0],
+                       scratch)
+        for step in range(1, steps):
+            source = _target(step - 1, steps, dst[n], tmp)
+            _planar_sample(codes[n, step], source, _target(step, steps, dst[n], tmp),
+                           factors[n, step], scratch)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _planar_parallel(op, src, dst, factors, scratch_len):
-    for n in prange(src.shape[0]):
-        scratch = np.empty(scratch_len, np.uint16)
-        _planar_sample(op, src[n], dst[n], factors[n], scratch)
+class _Pool:
+    """Threads for splitting a batch; the kernels release the GIL. Rebuilt after a fork."""
+
+    def __init__(self) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+        self._pid = -1
+        self._lock = threading.Lock()
+
+    def map(self, fn, chunks: list[tuple]) -> None:
+        with self._lock:
+            if self._executor is None or self._pid != os.getpid():
+                self._executor = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+                                                    thread_name_prefix="augkit")
+                self._pid = os.getpid()
+            executor = self._executor
+        for future in [executor.submit(fn, *chunk) for chunk in chunks]:
+            future.result()
 
 
-# numba's workqueue threading layer must not be entered from two threads at once.
-_PARALLEL_LOCK = threading.Lock()
+_POOL = _Pool()
+# below this many bytes per batch, one thread is faster than handing work out
+_MIN_PARALLEL_BYTES = 1 << 16
 
 
-def enhance_uint8(op: str, images: np.ndarray, factors: np.ndarray, planar: bool) -> np.ndarray:
-    """Apply ``op`` to a contiguous uint8 batch, one float32 factor per sample.
+def enhance_uint8(ops: Sequence[str], images: np.ndarray, factors: np.ndarray, planar: bool,
+                  order: np.ndarray | None = None) -> np.ndarray:
+    """Apply ``ops`` in sequence to a contiguous uint8 batch; ``factors`` is ``(N, len(ops))``.
 
     ``images`` is ``(N, H, W, C)`` when ``planar`` is false and ``(N, C, H, W)`` when true.
-    Runs on as many threads as ``torch.get_num_threads()`` allows (one inside DataLoader
-    workers), splitting the batch across them.
+    ``order`` (``(N, len(ops))`` positions into ``ops``) gives each sample its own order.
+    The batch is split over ``torch.get_num_threads()`` threads (one inside DataLoader
+    workers).
     """
-    op_code = OPS[op]
-    factors = np.ascontiguousarray(factors, dtype=np.float32)
+    n = images.shape[0]
+    channels = images.shape[1] if planar else images.shape[3]
+    if channels == 1 and "color" in ops and len(ops) > 1:
+        # colour is the identity on gray images: drop it from the chain
+        keep = [i for i, op in enumerate(ops) if op != "color"]
+        ops = [ops[i] for i in keep]
+        factors = np.asarray(factors).reshape(n, -1)[:, keep]
+        if order is not None:
+            order = np.asarray(order)
+            new_position = np.full(order.shape[1], -1)
+            new_position[keep] = np.arange(len(keep))
+            order = new_position[order[np.isin(order, keep)].reshape(n, len(keep))]
+    codes = np.array([OPS[op] for op in ops], dtype=np.int64)
+    factors = np.ascontiguousarray(factors, dtype=np.float32).reshape(n, len(ops))
+    if order is None:
+        codes = np.broadcast_to(codes, (n, len(ops)))
+    else:
+        order = np.asarray(order, dtype=np.int64)
+        codes = codes[order]
+        factors = np.take_along_axis(factors, order, axis=1)
+    codes = np.ascontiguousarray(codes)
     out = np.empty_like(images)
-    threads = min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)
-    parallel = (images.shape[0] > 1 and threads > 1
-                and threading.current_thread() is threading.main_thread())
     if planar:
-        args = (op_code, images, out, factors, images.shape[3])
-        serial_run, parallel_run = _planar_serial, _planar_parallel
+        run, args = _planar_chain, (codes, images, out, factors)
     else:
-        n, height, width, channels = images.shape
+        _, height, width, channels = images.shape
         rows = images.reshape(n, height, width * channels)
-        args = (op_code, channels, rows, out.reshape(rows.shape), factors, width * channels)
-        serial_run, parallel_run = _interleaved_serial, _interleaved_parallel
-    if parallel:
-        with _PARALLEL_LOCK:
-            numba.set_num_threads(threads)
-            parallel_run(*args)
+        args = (codes, rows, out.reshape(rows.shape), factors)
+
+        def run(*chunk: np.ndarray) -> None:
+            _interleaved_chain(*chunk, channels)
+    threads = min(torch.get_num_threads(), n)
+    if threads > 1 and images.nbytes >= _MIN_PARALLEL_BYTES:
+        bounds = np.linspace(0, n, threads + 1).astype(int)
+        chunks = [tuple(a[lo:hi] for a in args) for lo, hi in itertools.pairwise(bounds)]
+        _POOL.map(run, chunks)
     else:
-        serial_run(*args)
+        run(*args)
     return out

@@ -104,3 +104,28 @@ def sharpness(images: torch.Tensor, factors: torch.Tensor) -> torch.Tensor:
 
 
 OPS = {"color": color, "brightness": brightness, "contrast": contrast, "sharpness": sharpness}
+
+
+def chain(ops: tuple[str, ...], images: torch.Tensor, factors: torch.Tensor,
+          order: torch.Tensor | None = None) -> torch.Tensor:
+    """Apply ``ops`` in sequence with ``factors`` ``(N, len(ops))``; ``order`` per sample."""
+    if order is None:
+        for i, op in enumerate(ops):
+            images = OPS[op](images, factors[:, i])
+        return images
+    out = torch.empty_like(images) if not images.requires_grad else None
+    results = []
+    for perm in order.unique(dim=0):
+        index = (order == perm).all(dim=1).nonzero().squeeze(1)
+        result = images[index]
+        for position in perm.tolist():
+            result = OPS[ops[position]](result, factors[index, position])
+        if out is not None:
+            out[index] = result
+        results.append((index, result))
+    if out is not None:
+        return out
+    # keep autograd intact: assemble with scatter-free indexing
+    positions = torch.cat([index for index, _ in results])
+    stacked = torch.cat([result for _, result in results])
+    return stacked[positions.argsort()]

@@ -69,13 +69,53 @@ def as_factors(factor: Factor, batch: int | None, name: str = "factor") -> np.nd
     return values
 
 
+def enhance(img: Image, ops: Sequence[str], factors: Sequence[Factor] | np.ndarray,
+            order: np.ndarray | torch.Tensor | None = None) -> Image:
+    """Apply several ops in sequence, ``ops[i]`` with ``factors[i]`` (a number or one per
+    sample; or ``factors`` as one ``(N, len(ops))`` array); the same as calling them one by
+    one, in one pass per sample.
+
+    ``order`` (``(N, len(ops))``, each row a permutation of ``range(len(ops))``) gives each
+    sample of a batch its own order of the ops.
+
+    >>> from augkit.functional import enhance
+    >>> out = enhance(np.zeros((4, 4, 3), np.uint8), ["color", "brightness"], [2.0, 1.5])
+    """
+    unknown = [op for op in ops if op not in ENHANCE_OPS]
+    if unknown or not ops:
+        raise ValueError(f"ops: {unknown or list(ops)!r} is not allowed; expected a non-empty "
+                         f"list of {', '.join(ENHANCE_OPS)}")
+    batch = dispatch.batch_size(img)
+    n = 1 if batch is None else batch
+    if isinstance(factors, (np.ndarray, torch.Tensor)) and factors.ndim == 2:
+        matrix = as_factors(factors, n * len(ops), "factors").reshape(n, len(ops))
+    elif len(factors) != len(ops):
+        raise ValueError(f"factors: got {len(factors)} for {len(ops)} ops; expected one each")
+    else:
+        matrix = np.stack([as_factors(f, batch, f"factors[{i}] ({op})")
+                           for i, (op, f) in enumerate(zip(ops, factors, strict=True))], axis=1)
+    params = {"factors": matrix.astype(np.float32)}
+    if order is not None:
+        order = np.asarray(order, dtype=np.int64)
+        expected = np.arange(len(ops))
+        if order.shape != (n, len(ops)) or not (np.sort(order, axis=1) == expected).all():
+            raise ValueError(f"order: expected ({n}, {len(ops)}) rows, each a permutation of "
+                             f"0..{len(ops) - 1}, got shape {order.shape}")
+        params["order"] = order
+    return dispatch.apply(
+        img, params,
+        tensor_kernel=partial(_enhance_torch.chain, tuple(ops)),
+        uint8_kernel=partial(_enhance_cpu.enhance_uint8, tuple(ops)),
+    )
+
+
 def _enhance(op: str, img: Image, factor: Factor) -> Image:
     factors = as_factors(factor, dispatch.batch_size(img))
     return dispatch.apply(
         img,
-        {"factors": factors.astype(np.float32)},
-        tensor_kernel=_enhance_torch.OPS[op],
-        uint8_kernel=partial(_enhance_cpu.enhance_uint8, op),
+        {"factors": factors.astype(np.float32)[:, None]},
+        tensor_kernel=partial(_enhance_torch.chain, (op,)),
+        uint8_kernel=partial(_enhance_cpu.enhance_uint8, (op,)),
     )
 
 
@@ -102,4 +142,5 @@ def sharpness(img: Image, factor: Factor) -> Image:
 ENHANCE_OPS = {"color": color, "brightness": brightness, "contrast": contrast,
                "sharpness": sharpness}
 
-__all__ = ["ENHANCE_OPS", "as_factors", "brightness", "color", "contrast", "sharpness"]
+__all__ = ["ENHANCE_OPS", "as_factors", "brightness", "color", "contrast", "enhance",
+           "sharpness"]

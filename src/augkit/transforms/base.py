@@ -57,15 +57,15 @@ def uniform(bounds: tuple[float, float], n: int, generator: torch.Generator | No
     return scale_uniform(torch.rand(n, generator=generator, dtype=torch.float64), bounds, step)
 
 
-def scale_uniform(u: torch.Tensor, bounds: tuple[float, float],
-                  step: float | None = None) -> torch.Tensor:
-    """Map uniform [0, 1) draws onto ``bounds``, or onto its multiples of ``step``."""
-    lo, hi = bounds
+def scale_uniform(u: torch.Tensor, bounds: Any, step: float | None = None) -> torch.Tensor:
+    """Map uniform [0, 1) draws onto ``bounds`` (``(low, high)``, or two arrays that
+    broadcast against ``u``), or onto the multiples of ``step`` within them."""
+    lo, hi = (np.asarray(b, dtype=np.float64) for b in bounds)
     draws = u.numpy()  # numpy is several times cheaper than torch on a handful of values
     if step is None:
         return torch.from_numpy(lo + (hi - lo) * draws)
-    first = round(lo / step)
-    count = math.floor((hi - lo) / step + 1e-9) + 1
+    first = np.round(lo / step)
+    count = np.floor((hi - lo) / step + 1e-9) + 1
     index = first + np.minimum(np.floor(draws * count), count - 1)
     per_unit = 1.0 / step
     if abs(per_unit - round(per_unit)) < 1e-9:  # e.g. step 0.1: k / 10 is the nearest double

@@ -20,13 +20,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from augkit.functional import ENHANCE_OPS
+from augkit.functional import ENHANCE_OPS, enhance
 from augkit.transforms.base import (
     Params,
     Transform,
     check_range,
     scale_uniform,
-    select,
     uniform,
 )
 
@@ -124,31 +123,16 @@ class RandomEnhance(Transform):
         self.random_order = random_order
 
     def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
-        ops = self.ops
-        columns = len(ops) * (2 if self.random_order else 1)
-        u = torch.rand(batch, columns, generator=generator, dtype=torch.float64).T
-        params: Params = {op: scale_uniform(u[i], getattr(self, op), self.step)
-                          for i, op in enumerate(ops)}
+        k = len(self.ops)
+        u = torch.rand(batch, k * (2 if self.random_order else 1), generator=generator,
+                       dtype=torch.float64)
+        bounds = np.array([getattr(self, op) for op in self.ops]).T
+        factors = scale_uniform(u[:, :k], bounds, self.step)
+        params: Params = {op: factors[:, i] for i, op in enumerate(self.ops)}
         if self.random_order:
-            params["order"] = u[len(ops):].T.argsort(dim=1)
+            params["order"] = u[:, k:].argsort(dim=1)
         return params
 
     def apply(self, img: Any, params: Params) -> Any:
-        if "order" not in params:
-            return self._apply_in_order(img, params, range(len(self.ops)))
-        order = params["order"]
-        if order.shape[0] == 1 or bool((order == order[0]).all()):
-            return self._apply_in_order(img, params, order[0].tolist())
-        out = img.clone()
-        for perm in order.unique(dim=0):
-            index = (order == perm).all(dim=1).nonzero().squeeze(1)
-            subset = {k: select(v, index) for k, v in params.items()}
-            device_index = index.to(img.device)
-            out[device_index] = self._apply_in_order(img[device_index], subset, perm.tolist())
-        return out
-
-    def _apply_in_order(self, img: Any, params: Params, order: Any) -> Any:
-        for position in order:
-            op = self.ops[position]
-            img = ENHANCE_OPS[op](img, np.asarray(params[op]))
-        return img
+        factors = np.stack([np.asarray(params[op]) for op in self.ops], axis=1)
+        return enhance(img, self.ops, factors, order=params.get("order"))

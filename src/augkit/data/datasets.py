@@ -1,0 +1,431 @@
+"""Image datasets on disk (class folders, IDX, npz, the bundled MNIST): reading and writing.
+
+``open_source`` turns what a user names into an ``ImageSource`` that reads one image at a time;
+the writers put images back as PNG files, npz archives or IDX pairs, atomically.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import struct
+import threading
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from augkit.data import mnist
+from augkit.data.idx import read_idx, write_idx
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+_IDX_IMAGES = re.compile(r"images[-.]idx[34]-ubyte(\.gz)?$")
+_EXPECTED = ("expected a folder of PNG, JPEG, BMP or WebP images (optionally in class "
+             "sub-folders), a folder holding an IDX images/labels pair, an IDX images file, "
+             "a .npz file with 'images', 'mnist' or 'mnist:test'")
+
+
+class UnreadableImage(ValueError):
+    """An input that cannot be decoded; str() is one line: '<path>: <reason>'."""
+
+    def __init__(self, path: str | os.PathLike, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+    def __reduce__(self):
+        return type(self), (self.path, self.reason)
+
+
+class OutputExistsError(FileExistsError, ValueError):
+    """A writer was asked to replace an existing file without ``overwrite=True``."""
+
+
+@dataclass(frozen=True, eq=False)
+class ImageSource:
+    """A dataset on disk, read one image at a time; never written to.
+
+    >>> source = open_source("mnist:test")
+    >>> len(source), source.names[0], source.read(0).shape, int(source.labels[0])
+    (10000, 't10k-images-idx3-ubyte.gz[0]', (28, 28), 7)
+    """
+
+    kind: str
+    path: Path
+    names: list[str] = field(repr=False)
+    labels: np.ndarray = field(repr=False)
+    class_names: list[str]
+    _files: tuple[Path, ...] = field(default=(), repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def read(self, index: int) -> np.ndarray:
+        """Image ``index`` as uint8 HxW, HxWx3 or HxWx4; raises UnreadableImage."""
+        if self.kind == "folder":
+            return read_image(self.path / self.names[index])
+        return self._images()[index].copy()
+
+    def input_files(self) -> list[Path]:
+        """The files this source reads."""
+        if self.kind == "folder":
+            return [self.path / name for name in self.names]
+        return list(self._files)
+
+    def _images(self) -> np.ndarray:
+        if "images" not in self._cache:
+            file = self._files[0]
+            try:
+                if self.kind == "idx":
+                    images = read_idx(file)
+                else:
+                    with np.load(file, allow_pickle=False) as archive:
+                        images = archive["images"]
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+                reason = str(error).removeprefix(f"{file}: ").splitlines()[0]
+                raise UnreadableImage(file, reason) from None
+            if images.shape[0] != len(self):
+                raise UnreadableImage(file, f"now holds {images.shape[0]} images, "
+                                            f"{len(self)} when opened")
+            if images.ndim == 4 and images.shape[3] == 1:
+                images = np.ascontiguousarray(images[..., 0])
+            self._cache["images"] = images
+        return self._cache["images"]
+
+    def __getstate__(self) -> dict:
+        # Workers reload the arrays themselves; indexed names are cheap to rebuild.
+        state = {key: value for key, value in self.__dict__.items() if key != "_cache"}
+        if self.kind != "folder":
+            state["names"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _cache={})
+        if self.names is None:
+            self.__dict__["names"] = _indexed_names(self._files[0].name, len(self.labels))
+
+
+def _indexed_names(file_name: str, count: int) -> list[str]:
+    return [f"{file_name}[{i}]" for i in range(count)]
+
+
+def read_image(path: Path) -> np.ndarray:
+    """One image file as uint8 HxW (gray), HxWx3 (RGB) or HxWx4 (RGBA); raises UnreadableImage."""
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return _pixels(img)
+    except (PermissionError, FileNotFoundError, IsADirectoryError) as error:
+        raise UnreadableImage(path, error.strerror.lower()) from None
+    except Image.DecompressionBombError as error:
+        raise UnreadableImage(path, f"too many pixels to decode safely ({error})") from None
+    except UnidentifiedImageError:
+        empty = path.stat().st_size == 0
+        raise UnreadableImage(path, "empty file" if empty else
+                              "not an image (cannot identify image file)") from None
+    # Pillow's decoders report corrupt data with many exception types.
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as error:
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UnreadableImage(path, f"truncated or corrupt image data ({detail})") from None
+
+
+def _pixels(img: Image.Image) -> np.ndarray:
+    if img.mode in ("L", "RGB", "RGBA"):
+        return np.array(img)
+    if img.mode.startswith("I"):
+        wide = np.asarray(img).astype(np.int64)
+        return (np.clip(wide, 0, 65535) >> 8).astype(np.uint8)
+    if img.mode in ("1", "F"):
+        return np.array(img.convert("L"))
+    alpha = img.mode in ("LA", "La", "PA", "RGBa") or "transparency" in img.info
+    return np.array(img.convert("RGBA" if alpha else "RGB"))
+
+
+def open_source(path: str | os.PathLike) -> ImageSource:
+    """The dataset at ``path``: an image folder, an IDX pair, an npz file or ``"mnist[:test]"``."""
+    if isinstance(path, str) and path.split(":")[0] == "mnist" and not os.path.exists(path):
+        return _open_mnist(path)
+    path = Path(path)
+    if path.is_dir():
+        images_file = _idx_in_folder(path)
+        if images_file is not None:
+            return _open_idx(images_file, shown=path)
+        return _open_folder(path)
+    if not path.exists():
+        raise ValueError(f"{path}: no such file or folder; {_EXPECTED}")
+    if path.suffix.lower() == ".npz":
+        return _open_npz(path)
+    if _idx_header(path) is not None:
+        return _open_idx(path, shown=path)
+    raise ValueError(f"{path}: not a dataset; {_EXPECTED}")
+
+
+def _open_mnist(name: str) -> ImageSource:
+    splits = {"mnist": "train", "mnist:train": "train", "mnist:test": "test"}
+    if name not in splits:
+        raise ValueError(f"{name}: no such file or folder; expected 'mnist', 'mnist:train' "
+                         "or 'mnist:test' for the bundled MNIST")
+    images_file = mnist.BUNDLED_DIR / mnist.FILES[splits[name]][0]
+    source = _open_idx(images_file, shown=images_file)
+    source._cache["images"] = mnist.load_mnist(splits[name])[0]  # checksummed
+    return source
+
+
+def _open_folder(root: Path) -> ImageSource:
+    top_images, class_files = [], {}
+    try:
+        with os.scandir(root) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError as error:
+        raise ValueError(f"{root}: cannot list folder ({error.strerror})") from None
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            files = _images_under(Path(entry.path), root)
+            if files:  # a sub-folder without images is not a class
+                class_files[entry.name] = files
+        elif entry.name.lower().endswith(IMAGE_SUFFIXES):
+            top_images.append(entry.name)
+    if top_images and class_files:
+        raise ValueError(f"{root}: holds images at the top level ({top_images[0]}, ...) and in "
+                         f"class sub-folders ({', '.join(list(class_files)[:3])}, ...); expected "
+                         "one or the other")
+    if not top_images and not class_files:
+        raise ValueError(f"{root}: no images found (expected PNG, JPEG, BMP or WebP files, "
+                         "optionally in class sub-folders)")
+    class_names = sorted(class_files)
+    names = sorted(top_images + [name for files in class_files.values() for name in files],
+                   key=lambda name: name.split("/"))
+    if class_names:
+        index = {name: i for i, name in enumerate(class_names)}
+        labels = np.array([index[name.split("/", 1)[0]] for name in names], np.int64)
+    else:
+        labels = np.full(len(names), -1, np.int64)
+    return ImageSource("folder", root, names, labels, class_names)
+
+
+def _images_under(folder: Path, root: Path) -> list[str]:
+    found = []
+    for current, dirs, files in os.walk(folder):
+        dirs[:] = [name for name in dirs if not name.startswith(".")]  # prunes the walk
+        relative = Path(current).relative_to(root).as_posix()
+        found += [f"{relative}/{name}" for name in files
+                  if not name.startswith(".") and name.lower().endswith(IMAGE_SUFFIXES)]
+    return found
+
+
+def _labels_file(images_file: Path) -> Path | None:
+    name = re.sub("idx[34]", "idx1", images_file.name.replace("images", "labels"))
+    stem = name.removesuffix(".gz")
+    candidates = [images_file.with_name(stem), images_file.with_name(stem + ".gz")]
+    return next((path for path in candidates if path.is_file() and path != images_file), None)
+
+
+def _idx_in_folder(folder: Path) -> Path | None:
+    candidates = sorted(path for path in folder.iterdir()
+                        if path.is_file() and _IDX_IMAGES.search(path.name)
+                        and not path.name.startswith("."))
+    # A folder may keep each file both gzipped and unpacked; count each dataset once.
+    by_stem = {path.name.removesuffix(".gz"): path for path in reversed(candidates)}
+    paired = [path for path in by_stem.values() if _labels_file(path) is not None]
+    choices = paired or list(by_stem.values())
+    if len(choices) > 1:
+        choices = [path for path in choices if path.name.startswith("train")] or choices
+    if len(choices) > 1:
+        raise ValueError(f"{folder}: holds several IDX datasets "
+                         f"({', '.join(sorted(path.name for path in choices))}); name one images "
+                         "file")
+    return choices[0] if choices else None
+
+
+def _idx_header(path: Path) -> tuple[int, tuple[int, ...]] | None:
+    """The type code and shape of an IDX file, read without loading it; None if not IDX."""
+    try:
+        with open(path, "rb") as raw:
+            zipped = raw.read(2) == b"\x1f\x8b"
+            raw.seek(0)
+            with gzip.GzipFile(fileobj=raw) if zipped else raw as f:
+                head = f.read(4)
+                if len(head) < 4 or head[:2] != b"\0\0" or head[3] == 0:
+                    return None
+                dims = f.read(4 * head[3])
+    except (OSError, EOFError) as error:
+        raise ValueError(f"{path}: cannot read ({error})") from None
+    if len(dims) < 4 * head[3]:
+        return None
+    return head[2], struct.unpack(f">{head[3]}I", dims)
+
+
+def _open_idx(images_file: Path, shown: Path) -> ImageSource:
+    header = _idx_header(images_file)
+    if header is None:
+        raise ValueError(f"{images_file}: not an IDX file (no IDX magic number)")
+    code, shape = header
+    _check_images_shape(images_file, "uint8" if code == 0x08 else f"IDX type {code:#04x}", shape)
+    labels_file = _labels_file(images_file)
+    files = (images_file,) if labels_file is None else (images_file, labels_file)
+    labels = (np.full(shape[0], -1, np.int64) if labels_file is None
+              else _checked_labels(read_idx(labels_file), shape[0], labels_file))
+    return ImageSource("idx", shown, _indexed_names(images_file.name, shape[0]), labels,
+                       _class_names(labels), files)
+
+
+def _open_npz(path: Path) -> ImageSource:
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError("a single .npy array, not an npz archive")
+        with archive:
+            if "images" not in archive.files:
+                raise ValueError(f"no 'images' array; found {', '.join(archive.files) or 'none'}")
+            with archive.zip.open("images.npy") as f:
+                version = np.lib.format.read_magic(f)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(f)
+            labels = archive["labels"] if "labels" in archive.files else None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path}: cannot read npz ({error})") from None
+    _check_images_shape(path, str(dtype), shape)
+    labels = (np.full(shape[0], -1, np.int64) if labels is None
+              else _checked_labels(labels, shape[0], path))
+    return ImageSource("npz", path, _indexed_names(path.name, shape[0]), labels,
+                       _class_names(labels), (path,))
+
+
+def _check_images_shape(file: Path, dtype: str, shape: tuple[int, ...], batch: bool = True) -> None:
+    ndim = 3 if batch else 2
+    if dtype != "uint8" or len(shape) not in (ndim, ndim + 1) or (len(shape) == ndim + 1 and
+                                                                  shape[-1] not in (1, 3, 4)):
+        expected = "(N, H, W) or (N, H, W, C)" if batch else "(H, W) or (H, W, C)"
+        raise ValueError(f"{file}: expected uint8 images of shape {expected} with C 1, 3 or 4; "
+                         f"found {dtype} {tuple(shape)}")
+    if batch and shape[0] == 0:
+        raise ValueError(f"{file}: no images (N is 0)")
+
+
+def _checked_labels(labels: np.ndarray, count: int, file: Path) -> np.ndarray:
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"{file}: labels must be integers, found {labels.dtype}")
+    if labels.shape != (count,):
+        raise ValueError(f"{file}: labels of shape {labels.shape} for {count} images; expected "
+                         f"({count},)")
+    labels = labels.astype(np.int64)
+    negative = np.flatnonzero(labels < 0)
+    if negative.size and not (labels == -1).all():
+        raise ValueError(f"{file}: negative label {labels[negative[0]]} at index {negative[0]}; "
+                         "labels must be >= 0, or all -1 for unlabeled data")
+    return labels
+
+
+def _class_names(labels: np.ndarray) -> list[str]:
+    return [] if (labels < 0).all() else [str(i) for i in range(int(labels.max()) + 1)]
+
+
+def _refuse_existing(path: Path | None, overwrite: bool) -> None:
+    if path is not None and path.exists() and not overwrite:
+        raise OutputExistsError(f"{path}: already exists; pass overwrite=True to replace it")
+
+
+def _write_atomically(path: Path, write: Callable[[Any], None], overwrite: bool) -> None:
+    path = Path(path)
+    _refuse_existing(path, overwrite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def save_png(path: Path, image: np.ndarray, overwrite: bool = False) -> None:
+    """Write a uint8 HxW or HxWxC image as PNG, with the same bytes every time."""
+    image = np.asarray(image)
+    _check_images_shape(path, str(image.dtype), image.shape, batch=False)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    img = Image.fromarray(np.ascontiguousarray(image))
+    _write_atomically(path, lambda f: img.save(f, format="PNG", optimize=False,
+                                               compress_level=6), overwrite)
+
+
+def write_npz(path: Path, images: np.ndarray, labels: np.ndarray | None,
+              overwrite: bool = False) -> None:
+    """Write ``images`` (and ``labels`` when given) as a compressed npz archive."""
+    images = np.asarray(images)
+    _check_images_shape(path, str(images.dtype), images.shape)
+    arrays = {"images": images}
+    if labels is not None:
+        arrays["labels"] = _checked_labels(np.asarray(labels), len(images), Path(path))
+    _write_atomically(path, lambda f: np.savez_compressed(f, **arrays), overwrite)
+
+
+def write_idx_pair(folder: Path, prefix: str, images: np.ndarray, labels: np.ndarray | None,
+                   overwrite: bool = False) -> tuple[Path, Path | None]:
+    """Write ``<prefix>-images-idx3-ubyte.gz`` (idx4 for HxWxC) and its labels file, gzipped."""
+    folder, images = Path(folder), np.asarray(images)
+    images_file = folder / f"{prefix}-images-idx{images.ndim}-ubyte.gz"
+    _check_images_shape(images_file, str(images.dtype), images.shape)
+    labels_file = None if labels is None else folder / f"{prefix}-labels-idx1-ubyte.gz"
+    if labels is not None:
+        labels = _checked_labels(np.asarray(labels), len(images), labels_file)
+        labels = labels.astype(np.uint8 if 0 <= labels.min() <= labels.max() < 256 else np.int32)
+    _refuse_existing(images_file, overwrite)
+    _refuse_existing(labels_file, overwrite)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_idx(images_file, images)
+    if labels_file is not None:
+        write_idx(labels_file, labels)
+    return images_file, labels_file
+
+
+def load_arrays(source: ImageSource) -> tuple[np.ndarray, np.ndarray]:
+    """All images stacked as (N, H, W) or (N, H, W, C) uint8, and their int64 labels."""
+    if source.kind != "folder":
+        return source._images().copy(), source.labels.copy()
+    first = source.read(0)
+    images = np.empty((len(source), *first.shape), np.uint8)
+    images[0] = first
+    for i in range(1, len(source)):
+        image = source.read(i)
+        if image.shape != first.shape:
+            raise ValueError(f"{source.path / source.names[i]}: shape {image.shape} differs from "
+                             f"{first.shape} of the first image ({source.names[0]}); all images "
+                             "must share one size and channel count")
+        images[i] = image
+    return images, source.labels.copy()
+
+
+class ImageDataset(torch.utils.data.Dataset):
+    """(image, label) pairs from an ImageSource: uint8 (C,H,W) tensors, optionally transformed.
+
+    >>> images = ImageDataset("mnist:test")
+    >>> image, label = images[0]
+    >>> image.shape, image.dtype, label
+    (torch.Size([1, 28, 28]), torch.uint8, 7)
+    """
+
+    def __init__(self, source: ImageSource | str | os.PathLike,
+                 transform: Callable | None = None) -> None:
+        self.source = source if isinstance(source, ImageSource) else open_source(source)
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, index: int) -> tuple[Any, int]:
+        image = torch.from_numpy(self.source.read(index))
+        image = image[None] if image.ndim == 2 else image.permute(2, 0, 1).contiguous()
+        if self.transform is not None:
+            image = self.transform(image)
+        return image, int(self.source.labels[index])

@@ -1,0 +1,250 @@
+"""Geometric kernels: flips, affine warps, resized crops and erasing, per-sample parameters.
+
+Coordinates put pixel centres on integers (0 .. W-1); the centre of an image is
+``((W - 1) / 2, (H - 1) / 2)``. Sampling positions are computed in float64 and snapped to
+integers within 1e-9, so an identity warp returns the input unchanged, a 90-degree rotation
+of a square image equals ``rot90`` and an integer translation equals a shifted copy, with
+either interpolation. uint8 results are rounded to the nearest level.
+
+>>> import torch
+>>> from augkit.functional import affine
+>>> img = torch.arange(9, dtype=torch.uint8).view(1, 3, 3)
+>>> affine(img, angle=90).tolist()
+[[[2, 5, 8], [1, 4, 7], [0, 3, 6]]]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+
+from augkit.functional import dispatch
+
+Image = TypeVar("Image")
+INTERPOLATIONS = ("nearest", "bilinear")
+Values = float | Sequence[float] | np.ndarray | torch.Tensor
+
+
+def per_sample(value: Any, batch: int | None, name: str, width: int = 1,
+               low: float = -math.inf, high: float = math.inf) -> np.ndarray:
+    """``value`` as a float64 array ``(N, width)`` (or ``(N,)`` for width 1), checked to be
+    finite and within ``[low, high]``; a single value (or ``width`` values) is repeated."""
+    n = 1 if batch is None else batch
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected numbers, got {value!r:.60}") from None
+    if arr.size == width:
+        arr = np.broadcast_to(arr.reshape(1, width), (n, width))
+    if arr.size != n * width:
+        shape = f"{width} numbers" if width > 1 else "one number"
+        raise ValueError(f"{name}: got {arr.size} values; expected {shape} per image, for "
+                         f"{'a single image' if batch is None else f'a batch of {n}'}")
+    arr = arr.reshape(n, width)
+    bad = arr[~np.isfinite(arr) | (arr < low) | (arr > high)]
+    if bad.size:
+        raise ValueError(f"{name}: {bad[0]} is not allowed; expected finite values in "
+                         f"[{low}, {high}]")
+    return arr[:, 0] if width == 1 else arr
+
+
+def _check_interpolation(interpolation: str) -> str:
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"interpolation: {interpolation!r} is not allowed; expected one of "
+                         f"{', '.join(INTERPOLATIONS)}")
+    return interpolation
+
+
+def _fill_values(fill: Any, channels: int, dtype: torch.dtype) -> torch.Tensor:
+    high = 255.0 if dtype == torch.uint8 else 1.0
+    values = per_sample(fill, None, "fill", width=1, low=0.0, high=high) if np.ndim(fill) == 0 \
+        else np.asarray(fill, dtype=np.float64).reshape(-1)
+    if values.size not in (1, channels) or not np.all((values >= 0) & (values <= high)):
+        raise ValueError(f"fill: {fill!r} is not allowed; expected one value or {channels} "
+                         f"values in [0, {high:g}]")
+    return torch.as_tensor(np.broadcast_to(values, (channels,)).copy())
+
+
+# ---- sampling ----------------------------------------------------------------------------
+
+
+def _snap(coords: torch.Tensor) -> torch.Tensor:
+    nearest = coords.round()
+    return torch.where((coords - nearest).abs() < 1e-9, nearest, coords)
+
+
+def warp(batch: torch.Tensor, inverse: torch.Tensor, size: tuple[int, int],
+         interpolation: str = "bilinear", fill: Any = 0, border: str = "fill") -> torch.Tensor:
+    """Sample ``batch`` (N, C, H, W) at ``inverse @ (x, y, 1)`` for each output pixel.
+
+    ``inverse`` is (N, 2, 3) float64, mapping output to input coordinates. Positions outside
+    the input take ``fill`` (``border="fill"``) or the nearest edge pixel (``"edge"``).
+    """
+    n, channels, height, width = batch.shape
+    out_h, out_w = size
+    device = batch.device
+    ys = torch.arange(out_h, dtype=torch.float64, device=device).view(1, out_h, 1)
+    xs = torch.arange(out_w, dtype=torch.float64, device=device).view(1, 1, out_w)
+    m = inverse.to(device=device, dtype=torch.float64).view(n, 6, 1, 1)
+    src_x = _snap(m[:, 0] * xs + m[:, 1] * ys + m[:, 2])
+    src_y = _snap(m[:, 3] * xs + m[:, 4] * ys + m[:, 5])
+    flat = batch.reshape(n, channels, height * width)
+    work_dtype = torch.float32 if batch.dtype == torch.uint8 else batch.dtype
+    fill_values = _fill_values(fill, channels, batch.dtype).to(device, work_dtype).view(1, -1, 1)
+
+    def gather(ix: torch.Tensor, iy: torch.Tensor) -> torch.Tensor:
+        if border == "edge":
+            ix, iy = ix.clamp(0, width - 1), iy.clamp(0, height - 1)
+        inside = (ix >= 0) & (ix < width) & (iy >= 0) & (iy < height)
+        index = (iy.clamp(0, height - 1) * width + ix.clamp(0, width - 1)).view(n, 1, -1)
+        values = flat.gather(2, index.expand(n, channels, -1)).to(work_dtype)
+        return torch.where(inside.view(n, 1, -1), values, fill_values)
+
+    if interpolation == "nearest":
+        out = gather(torch.floor(src_x + 0.5).long(), torch.floor(src_y + 0.5).long())
+    else:
+        x0, y0 = torch.floor(src_x), torch.floor(src_y)
+        wx = (src_x - x0).view(n, 1, -1).to(work_dtype)
+        wy = (src_y - y0).view(n, 1, -1).to(work_dtype)
+        x0, y0 = x0.long(), y0.long()
+        top = gather(x0, y0) * (1 - wx) + gather(x0 + 1, y0) * wx
+        bottom = gather(x0, y0 + 1) * (1 - wx) + gather(x0 + 1, y0 + 1) * wx
+        out = top * (1 - wy) + bottom * wy
+    out = out.view(n, channels, out_h, out_w)
+    if batch.dtype == torch.uint8:
+        return out.round_().clamp_(0, 255).to(torch.uint8)
+    return out
+
+
+def _exact_cos_sin(degrees: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    radians = np.deg2rad(degrees)
+    cos, sin = np.cos(radians), np.sin(radians)
+    # cos(90 degrees) is 6e-17 in floating point; make quarter turns exact
+    quarter = np.isclose(np.mod(degrees, 90.0), 0.0) | np.isclose(np.mod(degrees, 90.0), 90.0)
+    return np.where(quarter, np.round(cos), cos), np.where(quarter, np.round(sin), sin)
+
+
+def affine_matrices(size: tuple[int, int], angle: np.ndarray, translate: np.ndarray,
+                    scale: np.ndarray, shear: np.ndarray) -> np.ndarray:
+    """Forward 3x3 matrices (N, 3, 3): about the centre, scale, shear, rotate
+    counter-clockwise by ``angle`` degrees, then translate by ``(tx, ty)`` pixels."""
+    height, width = size
+    cx, cy = (width - 1) / 2, (height - 1) / 2
+    n = angle.shape[0]
+    cos, sin = _exact_cos_sin(angle)
+    rotation = np.zeros((n, 3, 3))
+    rotation[:, 0, 0], rotation[:, 0, 1] = cos, sin
+    rotation[:, 1, 0], rotation[:, 1, 1] = -sin, cos
+    rotation[:, 2, 2] = 1
+    shear_m = np.tile(np.eye(3), (n, 1, 1))
+    shear_m[:, 0, 1] = np.tan(np.deg2rad(shear[:, 0]))
+    shear_m[:, 1, 0] = np.tan(np.deg2rad(shear[:, 1]))
+    scale_m = np.tile(np.eye(3), (n, 1, 1))
+    scale_m[:, 0, 0] = scale_m[:, 1, 1] = scale
+    to_origin = np.eye(3)
+    to_origin[:2, 2] = (-cx, -cy)
+    back = np.tile(np.eye(3), (n, 1, 1))
+    back[:, 0, 2] = cx + translate[:, 0]
+    back[:, 1, 2] = cy + translate[:, 1]
+    return back @ rotation @ shear_m @ scale_m @ to_origin
+
+
+def affine(img: Image, angle: Values = 0.0, translate: Values = (0.0, 0.0),
+           scale: Values = 1.0, shear: Values = (0.0, 0.0), interpolation: str = "nearest",
+           fill: float | Sequence[float] = 0) -> Image:
+    """Rotate (degrees, counter-clockwise), translate (pixels), scale and shear (degrees)
+    about the image centre; uncovered pixels take ``fill``. Parameters may be per sample."""
+    batch = dispatch.batch_size(img)
+    size = dispatch.image_size(img)
+    params = {
+        "angle": per_sample(angle, batch, "angle"),
+        "translate": per_sample(translate, batch, "translate", width=2),
+        "scale": per_sample(scale, batch, "scale", low=1e-6),
+        "shear": per_sample(shear, batch, "shear", width=2, low=-89.0, high=89.0),
+    }
+    inverse = np.linalg.inv(affine_matrices(size, **params))[:, :2, :]
+    _check_interpolation(interpolation)
+
+    def kernel(images: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
+        return warp(images, inverse, size, interpolation, fill)
+
+    return dispatch.apply(img, {"inverse": inverse}, kernel)
+
+
+def resized_crop(img: Image, top: Values, left: Values, height: Values, width: Values,
+                 size: int | Sequence[int], interpolation: str = "bilinear") -> Image:
+    """Crop the box ``(top, left, height, width)`` (per sample, in pixels, may be fractional)
+    and resize it to ``size`` (``(h, w)`` or one int for both), edges replicated."""
+    batch = dispatch.batch_size(img)
+    out_h, out_w = _check_size(size)
+    top_, left_ = per_sample(top, batch, "top"), per_sample(left, batch, "left")
+    box_h = per_sample(height, batch, "height", low=1e-6)
+    box_w = per_sample(width, batch, "width", low=1e-6)
+    _check_interpolation(interpolation)
+    n = top_.shape[0]
+    inverse = np.zeros((n, 2, 3))
+    inverse[:, 0, 0] = box_w / out_w
+    inverse[:, 0, 2] = left_ + 0.5 * box_w / out_w - 0.5
+    inverse[:, 1, 1] = box_h / out_h
+    inverse[:, 1, 2] = top_ + 0.5 * box_h / out_h - 0.5
+
+    def kernel(images: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
+        return warp(images, inverse, (out_h, out_w), interpolation, border="edge")
+
+    return dispatch.apply(img, {"inverse": inverse}, kernel)
+
+
+def resize(img: Image, size: int | Sequence[int], interpolation: str = "bilinear") -> Image:
+    """Resize the whole image to ``size``."""
+    height, width = dispatch.image_size(img)
+    return resized_crop(img, 0, 0, height, width, size, interpolation)
+
+
+def _check_size(size: Any) -> tuple[int, int]:
+    if isinstance(size, int) and not isinstance(size, bool):
+        size = (size, size)
+    if (not isinstance(size, (tuple, list)) or len(size) != 2
+            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)):
+        raise ValueError(f"size: {size!r} is not allowed; expected a positive int or an "
+                         "(height, width) pair of positive ints")
+    return int(size[0]), int(size[1])
+
+
+def hflip(img: Image) -> Image:
+    """Mirror left to right."""
+    return dispatch.apply(img, {}, lambda images: images.flip(-1))
+
+
+def vflip(img: Image) -> Image:
+    """Mirror top to bottom."""
+    return dispatch.apply(img, {}, lambda images: images.flip(-2))
+
+
+def erase(img: Image, top: Values, left: Values, height: Values, width: Values,
+          value: float | Sequence[float] = 0) -> Image:
+    """Set the rectangle ``(top, left, height, width)`` (integers, per sample) to ``value``."""
+    batch = dispatch.batch_size(img)
+    boxes = np.stack([per_sample(v, batch, name, low=0)
+                      for v, name in ((top, "top"), (left, "left"), (height, "height"),
+                                      (width, "width"))], axis=1)
+    if not np.array_equal(boxes, np.round(boxes)):
+        raise ValueError("top, left, height, width: expected whole numbers of pixels")
+    channels = dispatch.num_channels(img)
+
+    def kernel(images: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = images.shape
+        rows = torch.arange(h, device=images.device).view(1, h, 1)
+        cols = torch.arange(w, device=images.device).view(1, 1, w)
+        b = boxes.long().view(n, 4, 1, 1)
+        inside = ((rows >= b[:, 0]) & (rows < b[:, 0] + b[:, 2])
+                  & (cols >= b[:, 1]) & (cols < b[:, 1] + b[:, 3])).unsqueeze(1)
+        fill = _fill_values(value, channels, images.dtype).to(images.device, images.dtype)
+        return torch.where(inside, fill.view(1, -1, 1, 1), images)
+
+    return dispatch.apply(img, {"boxes": boxes}, kernel)
