@@ -8,5 +8,22 @@ from augkit.functional.color import (
     enhance,
     sharpness,
 )
+from augkit.functional.geometry import affine, erase, hflip, resize, resized_crop, vflip
+from augkit.functional.noise import gaussian_blur, gaussian_noise
 
-__all__ = ["ENHANCE_OPS", "brightness", "color", "contrast", "enhance", "sharpness"]
+__all__ = [
+    "ENHANCE_OPS",
+    "affine",
+    "brightness",
+    "color",
+    "contrast",
+    "enhance",
+    "erase",
+    "gaussian_blur",
+    "gaussian_noise",
+    "hflip",
+    "resize",
+    "resized_crop",
+    "sharpness",
+    "vflip",
+]

@@ -97,12 +97,15 @@ def check_image(img: Any, name: str = "img") -> None:
 
 def _numpy_to_batch(arr: np.ndarray) -> torch.Tensor:
     hwc = arr if arr.ndim == 3 else arr[:, :, None]
-    return torch.from_numpy(np.ascontiguousarray(hwc)).permute(2, 0, 1).unsqueeze(0)
+    hwc = np.ascontiguousarray(hwc) if hwc.flags.writeable else hwc.copy()
+    return torch.from_numpy(hwc).permute(2, 0, 1).unsqueeze(0)
 
 
 def _batch_to_numpy(batch: torch.Tensor, like: np.ndarray) -> np.ndarray:
     hwc = batch[0].permute(1, 2, 0).detach().cpu().numpy()
-    return np.ascontiguousarray(hwc.reshape(like.shape).astype(like.dtype, copy=False))
+    if like.ndim == 2:
+        hwc = hwc[:, :, 0]
+    return np.ascontiguousarray(hwc.astype(like.dtype, copy=False))
 
 
 def apply(
@@ -116,6 +119,7 @@ def apply(
     The uint8 CPU kernel, when given, gets them as numpy arrays; the tensor kernel as tensors
     on the image's device.
     """
+    check_image(img)
     if isinstance(img, Image.Image):
         out = apply(np.asarray(img), params, tensor_kernel, uint8_kernel)
         return Image.fromarray(out, mode=img.mode)
@@ -145,4 +149,5 @@ def _numpy_params(params: dict[str, Any]) -> dict[str, np.ndarray]:
 
 
 def _tensor_params(params: dict[str, Any], device: Any) -> dict[str, torch.Tensor]:
-    return {k: torch.as_tensor(v, device=device) for k, v in params.items()}
+    return {k: v.to(device) if isinstance(v, torch.Tensor) else torch.tensor(v, device=device)
+            for k, v in params.items()}

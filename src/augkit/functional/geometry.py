@@ -41,7 +41,7 @@ def per_sample(value: Any, batch: int | None, name: str, width: int = 1,
     except (TypeError, ValueError):
         raise TypeError(f"{name}: expected numbers, got {value!r:.60}") from None
     if arr.size == width:
-        arr = np.broadcast_to(arr.reshape(1, width), (n, width))
+        arr = np.repeat(arr.reshape(1, width), n, axis=0)
     if arr.size != n * width:
         shape = f"{width} numbers" if width > 1 else "one number"
         raise ValueError(f"{name}: got {arr.size} values; expected {shape} per image, for "

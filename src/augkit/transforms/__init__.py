@@ -8,17 +8,35 @@ from augkit.transforms.color import (
     RandomEnhance,
     RandomSharpness,
 )
-from augkit.transforms.container import Compose
+from augkit.transforms.container import Compose, RandomApply, RandomChoice, RandomOrder
+from augkit.transforms.geometry import (
+    RandomAffine,
+    RandomErasing,
+    RandomHorizontalFlip,
+    RandomResizedCrop,
+    RandomVerticalFlip,
+)
+from augkit.transforms.noise import GaussianBlur, GaussianNoise
 from augkit.transforms.serialization import from_dict, load, save, to_json, to_yaml
 
 __all__ = [
     "REGISTRY",
     "Compose",
+    "GaussianBlur",
+    "GaussianNoise",
+    "RandomAffine",
+    "RandomApply",
     "RandomBrightness",
+    "RandomChoice",
     "RandomColor",
     "RandomContrast",
     "RandomEnhance",
+    "RandomErasing",
+    "RandomHorizontalFlip",
+    "RandomOrder",
+    "RandomResizedCrop",
     "RandomSharpness",
+    "RandomVerticalFlip",
     "Transform",
     "from_dict",
     "load",

@@ -1,0 +1,138 @@
+"""Noise and blur kernels, per-sample parameters.
+
+Noise is drawn from a per-sample integer seed, on the CPU, so a kernel call is deterministic
+and gives the same result on every device; a transform records the seeds it drew.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+
+from augkit.functional import dispatch
+from augkit.functional.geometry import Values, per_sample
+
+Image = TypeVar("Image")
+
+
+def _value_scale(dtype: torch.dtype) -> float:
+    return 255.0 if dtype == torch.uint8 else 1.0
+
+
+def _to_input_dtype(values: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    if dtype == torch.uint8:
+        return values.round_().clamp_(0, 255).to(torch.uint8)
+    return values.clamp(0.0, 1.0)
+
+
+def gaussian_noise(img: Image, std: Values, seed: Values, mean: Values = 0.0) -> Image:
+    """Add normal noise with standard deviation ``std`` (and ``mean``), both as fractions of
+    the full intensity range (1.0 = 255 levels on uint8); ``seed`` fixes each sample's noise."""
+    batch = dispatch.batch_size(img)
+    stds = per_sample(std, batch, "std", low=0.0)
+    means = per_sample(mean, batch, "mean", low=-1.0, high=1.0)
+    seeds = _seeds(seed, batch)
+
+    def kernel(images: torch.Tensor, std: torch.Tensor, mean: torch.Tensor,
+               seed: torch.Tensor) -> torch.Tensor:
+        scale = _value_scale(images.dtype)
+        work = torch.float32 if images.dtype == torch.uint8 else images.dtype
+        noise = torch.stack([
+            torch.randn(images.shape[1:], generator=torch.Generator().manual_seed(int(s)),
+                        dtype=work)
+            for s in seed.tolist()]).to(images.device)
+        shift = (mean.view(-1, 1, 1, 1) + std.view(-1, 1, 1, 1) * noise) * scale
+        return _to_input_dtype(images.to(work) + shift.to(work), images.dtype)
+
+    return dispatch.apply(img, {"std": stds, "mean": means, "seed": seeds}, kernel)
+
+
+def _seeds(seed: Any, batch: int | None) -> np.ndarray:
+    n = 1 if batch is None else batch
+    if isinstance(seed, torch.Tensor):
+        seed = seed.detach().cpu().numpy()
+    arr = np.asarray(seed)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.integer) and (arr >= 0).all()):
+        raise ValueError(f"seed: {seed!r:.60} is not allowed; expected integers >= 0")
+    arr = arr.astype(np.int64).reshape(-1)
+    if arr.size == 1:
+        arr = np.repeat(arr, n)
+    if arr.size != n:
+        raise ValueError(f"seed: got {arr.size} values for "
+                         f"{'a single image' if batch is None else f'a batch of {n}'}")
+    return arr
+
+
+_BLUR_PASSES = 3
+_ONE = 1 << 24  # Pillow's box-blur weights are 8.24 fixed point
+
+
+def box_blur_weights(sigma: float) -> tuple[int, int, int]:
+    """Pillow's extended box for ``GaussianBlur(sigma)``: ``(radius, ww, fw)``, where each of
+    the three passes weighs the ``2 * radius + 1`` nearest pixels by ``ww / 2**24`` and the
+    two next ones by ``fw / 2**24`` (Gwosdek et al. 2011). Computed in float32 as Pillow does."""
+    f = np.float32
+    sigma2 = f(f(sigma) * f(sigma) / f(_BLUR_PASSES))
+    length = f(math.sqrt(12.0 * float(sigma2) + 1.0))
+    whole = f(math.floor((float(length) - 1.0) / 2.0))
+    fraction = f(f(f(2) * whole + f(1)) * f(whole * f(whole + f(1)) - f(3) * sigma2))
+    fraction = f(fraction / f(f(6) * f(sigma2 - f(whole + f(1)) * f(whole + f(1)))))
+    float_radius = f(whole + fraction)
+    radius = int(float_radius)
+    ww = int(f(_ONE) / f(float_radius * f(2) + f(1)))
+    fw = (_ONE - (radius * 2 + 1) * ww) // 2
+    return radius, ww, fw
+
+
+def _box_pass(rows: torch.Tensor, radius: int, ww: int, fw: int) -> torch.Tensor:
+    """One pass along the last dim, edges replicated: exact integers for uint8 (rounded as
+    Pillow does), plain weights for floats."""
+    width = rows.shape[-1]
+    index = torch.arange(-radius - 1, width + radius + 1, device=rows.device).clamp(0, width - 1)
+    padded = rows[..., index]
+    zero = torch.zeros_like(padded[..., :1])
+    cumulative = torch.cat([zero, padded.cumsum(-1)], dim=-1)
+    window = cumulative[..., 2 * radius + 2:2 * radius + 2 + width] - cumulative[..., 1:1 + width]
+    far = padded[..., :width] + padded[..., 2 * radius + 2:]
+    if rows.dtype == torch.int64:
+        return (window * ww + far * fw + (1 << 23)) >> 24
+    return (window * ww + far * fw) / _ONE
+
+
+def gaussian_blur(img: Image, sigma: Values) -> Image:
+    """Pillow's ``GaussianBlur(radius=sigma)`` (three extended box passes across, then three
+    down, edges replicated), bit-identical on uint8; per-sample ``sigma``, 0 leaves a sample
+    unchanged. Float input gets the same filter without rounding, differentiably."""
+    batch = dispatch.batch_size(img)
+    sigmas = per_sample(sigma, batch, "sigma", low=0.0, high=1000.0)
+
+    def kernel(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        is_uint8 = images.dtype == torch.uint8
+        out = images.clone()
+        for value in sigma.unique().tolist():
+            if value == 0:
+                continue
+            index = (sigma == value).nonzero().squeeze(1).to(images.device)
+            x = images[index].to(torch.int64 if is_uint8 else images.dtype)
+            weights = box_blur_weights(value)
+            for _ in range(_BLUR_PASSES):
+                x = _box_pass(x, *weights)
+            x = x.transpose(-1, -2)
+            for _ in range(_BLUR_PASSES):
+                x = _box_pass(x, *weights)
+            x = x.transpose(-1, -2)
+            out[index] = x.to(images.dtype) if is_uint8 else x
+        return out
+
+    return dispatch.apply(img, {"sigma": sigmas}, kernel)
+
+
+def noise_seeds(n: int, generator: torch.Generator | None) -> torch.Tensor:
+    """``n`` fresh 63-bit seeds for ``gaussian_noise``."""
+    return torch.randint(0, 2**62, (n,), generator=generator, dtype=torch.int64)
+
+
+__all__ = ["box_blur_weights", "gaussian_blur", "gaussian_noise", "noise_seeds"]

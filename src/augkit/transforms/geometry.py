@@ -1,0 +1,194 @@
+"""Random geometric transforms: affine jitter, resized crops, flips and erasing.
+
+Parameters are drawn relative to the image (fractions of its width and height, areas and
+aspect ratios) and turned into pixels when applied, so a draw replays on images of any size.
+
+>>> import torch
+>>> from augkit.transforms import RandomAffine
+>>> jitter = RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1), seed=0)
+>>> jitter(torch.zeros(8, 1, 28, 28, dtype=torch.uint8)).shape
+torch.Size([8, 1, 28, 28])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from augkit.functional import affine, dispatch, erase, hflip, resized_crop, vflip
+from augkit.functional.geometry import INTERPOLATIONS, _check_size
+from augkit.transforms.base import Params, Transform, check_range, scale_uniform
+
+
+def _symmetric_range(value: Any, name: str, high: float = math.inf) -> tuple[float, float]:
+    """``d`` means ``(-d, d)``; a pair is taken as it is."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"{name}: {value!r} is not allowed; a single number must be >= 0")
+        value = (-value, value)
+    return check_range(value, name, -high, high)
+
+
+def _check_interpolation(value: Any) -> str:
+    if value not in INTERPOLATIONS:
+        raise ValueError(f"interpolation: {value!r} is not allowed; expected one of "
+                         f"{', '.join(INTERPOLATIONS)}")
+    return value
+
+
+def _check_fill(value: Any) -> Any:
+    values = [value] if isinstance(value, (int, float)) else value
+    if (isinstance(value, bool) or not isinstance(values, (list, tuple)) or not values
+            or not all(isinstance(v, (int, float)) and v >= 0 for v in values)):
+        raise ValueError(f"fill: {value!r} is not allowed; expected a number >= 0 or one per "
+                         "channel")
+    return value if isinstance(value, (int, float)) else list(value)
+
+
+class RandomAffine(Transform):
+    """Rotation (degrees, counter-clockwise), translation (fractions of the size), scale and
+    shear (degrees) about the centre, each drawn uniformly per sample.
+
+    ``degrees=d`` means (-d, d); ``translate=(fx, fy)`` shifts by up to ``fx * width`` and
+    ``fy * height``; ``scale=(lo, hi)``; ``shear=s`` means an x-shear in (-s, s), a pair an
+    x-shear range and four numbers x and y ranges.
+    """
+
+    def __init__(self, degrees: Any = 0.0, translate: Any = None, scale: Any = None,
+                 shear: Any = None, interpolation: str = "nearest", fill: Any = 0, *,
+                 p: float = 1.0, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(p=p, seed=seed, generator=generator)
+        self.degrees = _symmetric_range(degrees, "degrees", 360.0)
+        if translate is not None:
+            fx, fy = check_range(translate, "translate", 0.0, 1.0)
+            translate = (fx, fy)
+        self.translate = translate
+        self.scale = None if scale is None else check_range(scale, "scale", 1e-3, 1e3)
+        if shear is None:
+            self.shear = None
+        elif isinstance(shear, (list, tuple)) and len(shear) == 4:
+            self.shear = (*_symmetric_range(tuple(shear[:2]), "shear", 89.0),
+                          *_symmetric_range(tuple(shear[2:]), "shear", 89.0))
+        else:
+            self.shear = _symmetric_range(shear, "shear", 89.0)
+        self.interpolation = _check_interpolation(interpolation)
+        self.fill = _check_fill(fill)
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        u = torch.rand(batch, 6, generator=generator, dtype=torch.float64)
+        fx, fy = self.translate or (0.0, 0.0)
+        shear = self.shear or (0.0, 0.0)
+        shear_y = shear[2:] if len(shear) == 4 else (0.0, 0.0)
+        return {
+            "angle": scale_uniform(u[:, 0], self.degrees),
+            "translate": torch.stack([scale_uniform(u[:, 1], (-fx, fx)),
+                                      scale_uniform(u[:, 2], (-fy, fy))], dim=1),
+            "scale": scale_uniform(u[:, 3], self.scale or (1.0, 1.0)),
+            "shear": torch.stack([scale_uniform(u[:, 4], shear[:2]),
+                                  scale_uniform(u[:, 5], shear_y)], dim=1),
+        }
+
+    def apply(self, img: Any, params: Params) -> Any:
+        height, width = dispatch.image_size(img)
+        pixels = np.asarray(params["translate"]) * np.array([width, height])
+        return affine(img, params["angle"], pixels, params["scale"], params["shear"],
+                      self.interpolation, self.fill)
+
+
+def _box_fractions(params: Params, height: int, width: int, whole_pixels: bool
+                   ) -> tuple[np.ndarray, ...]:
+    """Boxes ``(top, left, h, w)`` in pixels from drawn areas, log-ratios and positions."""
+    area = np.asarray(params["area"]) * height * width
+    ratio = np.exp(np.asarray(params["log_ratio"]))
+    box_w = np.sqrt(area * ratio)
+    box_h = np.sqrt(area / ratio)
+    if whole_pixels:
+        box_w, box_h = np.round(box_w), np.round(box_h)
+    box_w = np.clip(box_w, 1, width)
+    box_h = np.clip(box_h, 1, height)
+    top = np.asarray(params["y"]) * (height - box_h)
+    left = np.asarray(params["x"]) * (width - box_w)
+    if whole_pixels:
+        top, left = np.floor(top + 0.5), np.floor(left + 0.5)
+    return top, left, box_h, box_w
+
+
+def _draw_boxes(batch: int, generator: torch.Generator | None, scale: tuple[float, float],
+                ratio: tuple[float, float]) -> Params:
+    u = torch.rand(batch, 4, generator=generator, dtype=torch.float64)
+    return {
+        "area": scale_uniform(u[:, 0], scale),
+        "log_ratio": scale_uniform(u[:, 1], (math.log(ratio[0]), math.log(ratio[1]))),
+        "y": u[:, 2].clone(),
+        "x": u[:, 3].clone(),
+    }
+
+
+class RandomResizedCrop(Transform):
+    """Crop a random box (area a fraction in ``scale`` of the image, aspect ratio in
+    ``ratio``, clipped to the image) and resize it to ``size``."""
+
+    keeps_size = False
+
+    def __init__(self, size: Any, scale: Any = (0.08, 1.0), ratio: Any = (3 / 4, 4 / 3),
+                 interpolation: str = "bilinear", *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+        self.size = list(_check_size(size))
+        self.scale = check_range(scale, "scale", 1e-6, 1.0)
+        self.ratio = check_range(ratio, "ratio", 1e-3, 1e3)
+        self.interpolation = _check_interpolation(interpolation)
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return _draw_boxes(batch, generator, self.scale, self.ratio)
+
+    def apply(self, img: Any, params: Params) -> Any:
+        height, width = dispatch.image_size(img)
+        top, left, box_h, box_w = _box_fractions(params, height, width, whole_pixels=False)
+        return resized_crop(img, top, left, box_h, box_w, tuple(self.size), self.interpolation)
+
+
+class RandomHorizontalFlip(Transform):
+    """Mirror left to right with probability ``p``."""
+
+    def __init__(self, p: float = 0.5, *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(p=p, seed=seed, generator=generator)
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return {}
+
+    def apply(self, img: Any, params: Params) -> Any:
+        return hflip(img)
+
+
+class RandomVerticalFlip(RandomHorizontalFlip):
+    """Mirror top to bottom with probability ``p``."""
+
+    def apply(self, img: Any, params: Params) -> Any:
+        return vflip(img)
+
+
+class RandomErasing(Transform):
+    """Cutout: with probability ``p`` set a random rectangle (area a fraction in ``scale``,
+    aspect ratio in ``ratio``) to ``value``."""
+
+    def __init__(self, p: float = 0.5, scale: Any = (0.02, 0.33), ratio: Any = (0.3, 3.3),
+                 value: Any = 0, *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(p=p, seed=seed, generator=generator)
+        self.scale = check_range(scale, "scale", 0.0, 1.0)
+        self.ratio = check_range(ratio, "ratio", 1e-3, 1e3)
+        self.value = _check_fill(value)
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return _draw_boxes(batch, generator, self.scale, self.ratio)
+
+    def apply(self, img: Any, params: Params) -> Any:
+        height, width = dispatch.image_size(img)
+        top, left, box_h, box_w = _box_fractions(params, height, width, whole_pixels=True)
+        return erase(img, top, left, box_h, box_w, self.value)
