@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 import augkit
@@ -38,6 +39,45 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _augment(args: argparse.Namespace) -> int:
+    from augkit.augment import augment_dataset
+    from augkit.transforms import load
+
+    pipeline = load(args.pipeline) if args.pipeline else None
+    summary = augment_dataset(args.src, args.dst, pipeline, copies=args.copies, seed=args.seed,
+                              workers=args.workers, format=args.format,
+                              include_original=args.include_original,
+                              overwrite=args.overwrite, progress=not args.quiet)
+    if summary.already_complete:
+        print(f"{args.dst}: this run is already complete ({summary.total_outputs} outputs)")
+        return 0
+    resumed = (f", continued after {summary.resumed_chunks} finished chunks"
+               if summary.resumed_chunks else "")
+    print(f"wrote {summary.written} images to {args.dst}{resumed}; "
+          f"{len(summary.skipped)} unreadable inputs skipped")
+    if summary.written == 0 and summary.skipped:
+        print(f"augkit augment: error: none of the inputs in {args.src} could be read",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from augkit.augment import replay
+    from augkit.data import read_image, save_png
+
+    image = replay(args.run, args.output)
+    if args.out:
+        save_png(Path(args.out), image, overwrite=args.overwrite)
+        print(f"wrote {args.out}")
+    written = Path(args.run) / args.output
+    if written.exists():
+        same = np.array_equal(read_image(written), image)
+        print(f"{written}: {'identical to' if same else 'DIFFERS from'} the replayed image")
+        return 0 if same else 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="augkit", description=augkit.__doc__)
     parser.add_argument("--version", action="version", version=f"augkit {augkit.__version__}")
@@ -53,7 +93,37 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--scale", type=int, default=1, help="enlarge tiles by this factor")
     preview.add_argument("--out", default="preview.png", help="output PNG")
     preview.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    preview.set_defaults(run=_preview)
+    preview.set_defaults(handler=_preview)
+
+    augment = commands.add_parser(
+        "augment", help="write augmented copies of a whole dataset, with a manifest",
+        description="Write N augmented copies of every image in SRC to DST (class layout "
+                    "kept), with manifest.jsonl recording each output's source, parameters "
+                    "and seed. An interrupted run continues when rerun with the same arguments.")
+    augment.add_argument("src", help="image folder (class sub-folders become labels), IDX "
+                         "images file or folder, .npz, or 'mnist' / 'mnist:test'")
+    augment.add_argument("dst", help="output folder (created; never inside SRC)")
+    augment.add_argument("--pipeline", help="pipeline YAML/JSON file (default: the log's four "
+                         "photometric ops and a small affine jitter)")
+    augment.add_argument("--copies", type=int, default=1, help="augmented copies per image")
+    augment.add_argument("--seed", type=int, default=0, help="random seed")
+    augment.add_argument("--workers", type=int, default=1, help="worker processes")
+    augment.add_argument("--format", choices=("folder", "npz", "idx"), default="folder",
+                         help="PNGs in class folders, one augmented.npz, or an IDX pair")
+    augment.add_argument("--include-original", action="store_true",
+                         help="also write each source image unchanged")
+    augment.add_argument("--overwrite", action="store_true",
+                         help="replace a different run already in DST")
+    augment.add_argument("--quiet", action="store_true", help="no progress bar")
+    augment.set_defaults(handler=_augment)
+
+    replay = commands.add_parser(
+        "replay", help="regenerate one output of an augment run from its manifest line")
+    replay.add_argument("run", help="the DST folder of an augment run")
+    replay.add_argument("output", help="the output's name in manifest.jsonl, e.g. 3/x_aug0.png")
+    replay.add_argument("--out", help="also write the regenerated image to this PNG")
+    replay.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    replay.set_defaults(handler=_replay)
     return parser
 
 
@@ -61,12 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        return args.handler(args)
     except (ValueError, TypeError) as error:
         print(f"augkit {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"augkit {args.command}: interrupted", file=sys.stderr)
+        print(f"augkit {args.command}: interrupted; rerun the same command to continue",
+              file=sys.stderr)
         return 130
 
 

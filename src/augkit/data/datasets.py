@@ -367,7 +367,18 @@ def write_npz(path: Path, images: np.ndarray, labels: np.ndarray | None,
     arrays = {"images": images}
     if labels is not None:
         arrays["labels"] = _checked_labels(np.asarray(labels), len(images), Path(path))
-    _write_atomically(path, lambda f: np.savez_compressed(f, **arrays), overwrite)
+    _write_atomically(path, lambda f: _savez_deterministic(f, arrays), overwrite)
+
+
+def _savez_deterministic(file: Any, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez_compressed`` with fixed zip timestamps, so equal arrays give equal bytes."""
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(array),
+                                          allow_pickle=False)
 
 
 def write_idx_pair(folder: Path, prefix: str, images: np.ndarray, labels: np.ndarray | None,

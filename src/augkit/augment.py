@@ -1,0 +1,416 @@
+"""Augment a whole dataset on disk: N augmented copies of every image, resumable, reproducible.
+
+The sources are cut into fixed chunks of ``CHUNK`` images. Each chunk, and each copy of it,
+draws from its own generator seeded from ``(seed, chunk, copy)``, with same-size images
+augmented together as one batch; so the outputs do not depend on how many worker processes
+run the chunks. DST holds the outputs, ``manifest.jsonl`` (one line per output: its source,
+copy, the seed and the parameters applied), ``skipped.jsonl`` (unreadable inputs) and
+``augkit-run.json`` (the run's settings and how many chunks are done). Every file is written
+under a temporary name and renamed; a rerun of the same command continues after the last
+finished chunk.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from augkit.data import ImageSource, UnreadableImage, open_source, save_png, write_npz
+from augkit.data.datasets import write_idx_pair
+from augkit.transforms import Compose, RandomAffine, RandomEnhance, Transform, from_dict
+from augkit.transforms._random import derive_seed
+from augkit.transforms.base import select
+
+CHUNK = 256
+FORMATS = ("folder", "npz", "idx")
+RUN_FILE = "augkit-run.json"
+MANIFEST = "manifest.jsonl"
+SKIPPED = "skipped.jsonl"
+PARTS = ".augkit-parts"
+ORIGINAL = "original"
+
+
+def default_pipeline() -> Transform:
+    """The study log's four photometric ops, then a small affine jitter."""
+    return Compose([RandomEnhance(),
+                    RandomAffine(degrees=8, translate=(0.06, 0.06), scale=(0.92, 1.08))])
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What defines a run; a rerun with the same config continues it."""
+
+    source: str
+    pipeline: dict
+    copies: int
+    seed: int
+    format: str
+    include_original: bool
+    chunk: int = CHUNK
+
+
+@dataclass
+class RunState:
+    config: RunConfig
+    chunks_done: int = 0
+    complete: bool = False
+
+
+@dataclass
+class Summary:
+    """What a call to ``augment_dataset`` did."""
+
+    written: int = 0
+    skipped: list[str] = field(default_factory=list)
+    resumed_chunks: int = 0
+    total_outputs: int = 0
+    already_complete: bool = False
+
+
+# ---- run folder bookkeeping ----------------------------------------------------------------
+
+
+def _write_text_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _save_state(dst: Path, state: RunState) -> None:
+    state_dict = {"config": asdict(state.config), "chunks_done": state.chunks_done,
+                  "complete": state.complete}
+    _write_text_atomically(dst / RUN_FILE, json.dumps(state_dict, indent=1) + "\n")
+
+
+def _load_state(dst: Path) -> RunState | None:
+    path = dst / RUN_FILE
+    if not path.exists():
+        return None
+    try:
+        raw = json.loads(path.read_text())
+        return RunState(RunConfig(**raw["config"]), raw["chunks_done"], raw["complete"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: unreadable run file ({error}); pass --overwrite to start "
+                         "a new run here") from None
+
+
+def _records_before(path: Path, chunk_limit: int, chunk: int) -> list[str]:
+    """Lines of a JSONL file whose source index falls in the first ``chunk_limit`` chunks."""
+    if not path.exists():
+        return []
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a kill
+        if record.get("index", -1) // chunk < chunk_limit:
+            kept.append(line)
+    return kept
+
+
+def _check_paths(source: ImageSource, dst: Path) -> None:
+    src = source.path.resolve()
+    resolved = dst.resolve()
+    if resolved == src:
+        raise ValueError(f"{dst}: DST is SRC; choose another output folder")
+    if src.is_dir() and resolved.is_relative_to(src):
+        raise ValueError(f"{dst}: DST is inside SRC ({source.path}); SRC is never written to, "
+                         "choose an output folder outside it")
+    if source.kind != "folder" and any(resolved == f.resolve() for f in source.input_files()):
+        raise ValueError(f"{dst}: DST is an input file of SRC")
+
+
+def _prepare(dst: Path, config: RunConfig, overwrite: bool) -> RunState:
+    state = _load_state(dst) if dst.exists() else None
+    if state is not None and state.config == config:
+        for leftover in dst.rglob(".*.tmp-*"):  # half-written files of a killed run
+            leftover.unlink(missing_ok=True)
+        return state
+    if dst.exists() and any(dst.iterdir()) and not overwrite:
+        what = "a different augkit run" if state else "files that are not an augkit run"
+        raise ValueError(f"{dst}: holds {what}; pass --overwrite to start a new run there, "
+                         "or choose an empty folder")
+    if state is not None:  # overwrite: remove the old run's outputs and bookkeeping
+        for line in _records_before(dst / MANIFEST, state.chunks_done + 1, state.config.chunk):
+            (dst / json.loads(line)["output"]).unlink(missing_ok=True)
+        for name in ("augmented.npz", "augmented-images-idx3-ubyte.gz",
+                     "augmented-images-idx4-ubyte.gz", "augmented-labels-idx1-ubyte.gz"):
+            (dst / name).unlink(missing_ok=True)
+        for name in (MANIFEST, SKIPPED, RUN_FILE):
+            (dst / name).unlink(missing_ok=True)
+        shutil.rmtree(dst / PARTS, ignore_errors=True)
+    dst.mkdir(parents=True, exist_ok=True)
+    state = RunState(config)
+    _save_state(dst, state)
+    return state
+
+
+# ---- the work on one chunk (runs in worker processes) --------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def output_name(source: ImageSource, index: int, copy: int | str) -> str:
+    """Relative path of an output PNG: class folder, source stem, copy."""
+    name = source.names[index]
+    if source.kind == "folder":
+        stem = name.rsplit(".", 1)[0]
+    else:
+        label = int(source.labels[index])
+        stem = f"{label}/{index:06d}" if label >= 0 else f"{index:06d}"
+    suffix = "orig" if copy == ORIGINAL else f"aug{copy}"
+    return f"{stem}_{suffix}.png"
+
+
+def _batches(images: list[tuple[int, np.ndarray]]) -> Iterator[list[tuple[int, np.ndarray]]]:
+    """Same-shape images together, groups in order of first appearance."""
+    groups: dict[tuple[int, ...], list[tuple[int, np.ndarray]]] = {}
+    for index, image in images:
+        groups.setdefault(image.shape, []).append((index, image))
+    yield from groups.values()
+
+
+def _to_batch(images: list[np.ndarray]) -> torch.Tensor:
+    stacked = np.stack(images)
+    if stacked.ndim == 3:
+        stacked = stacked[..., None]
+    return torch.from_numpy(stacked).permute(0, 3, 1, 2).contiguous()
+
+
+def _from_batch(batch: torch.Tensor, like: np.ndarray) -> list[np.ndarray]:
+    hwc = batch.permute(0, 2, 3, 1).numpy()
+    return [img[..., 0] if like.ndim == 2 else img for img in hwc]
+
+
+@dataclass
+class ChunkResult:
+    chunk: int
+    records: list[dict]
+    skipped: list[dict]
+    images: list[np.ndarray]
+    labels: list[int]
+
+
+def process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, dst: Path,
+                  chunk: int) -> ChunkResult:
+    """Read, augment and (for the folder format) write one chunk; deterministic."""
+    start, stop = chunk * config.chunk, min((chunk + 1) * config.chunk, len(source))
+    readable, skipped = [], []
+    for index in range(start, stop):
+        try:
+            readable.append((index, source.read(index)))
+        except UnreadableImage as error:
+            skipped.append({"index": index, "source": source.names[index],
+                            "reason": error.reason, "path": error.path})
+    outputs: dict[tuple[int, int | str], tuple[np.ndarray, dict]] = {}
+    for copy in range(config.copies):
+        copy_seed = derive_seed(config.seed, chunk, copy)
+        generator = torch.Generator().manual_seed(copy_seed)
+        for group in _batches(readable):
+            batch = _to_batch([image for _, image in group])
+            params = pipeline.draw(len(group), generator)
+            result = pipeline(batch, params=params)
+            for position, ((index, _), out) in enumerate(
+                    zip(group, _from_batch(result, group[0][1]), strict=True)):
+                record = {"seed": copy_seed, "position": position,
+                          "params": _plain(select(params, torch.tensor([position])))}
+                outputs[(index, copy)] = (out, record)
+    records, images, labels = [], [], []
+    for index, image in readable:
+        copies: list[int | str] = [ORIGINAL] if config.include_original else []
+        copies += list(range(config.copies))
+        for copy in copies:
+            if copy == ORIGINAL:
+                out, extra = image, {"seed": None, "params": None}
+            else:
+                out, extra = outputs[(index, copy)]
+            name = output_name(source, index, copy)
+            if config.format == "folder":
+                save_png(dst / name, out, overwrite=True)
+            else:
+                images.append(out)
+                labels.append(int(source.labels[index]))
+            records.append({"output": name, "index": index, "source": source.names[index],
+                            "label": int(source.labels[index]), "copy": copy, **extra})
+    return ChunkResult(chunk, records, skipped, images, labels)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(source: ImageSource, pipeline: Transform, config: RunConfig, dst: Path) -> None:
+    torch.set_num_threads(1)  # the processes are the parallelism
+    _WORKER.update(source=source, pipeline=pipeline, config=config, dst=dst)
+
+
+def _draw_from_parent(transform: Transform) -> Transform:
+    """Drop every seed in the tree so that all draws come from the chunk's generator."""
+    transform.reseed(None)
+    for child in getattr(transform, "transforms", []):
+        _draw_from_parent(child)
+    return transform
+
+
+def _run_chunk(chunk: int) -> ChunkResult:
+    return process_chunk(_WORKER["source"], _WORKER["pipeline"], _WORKER["config"],
+                         _WORKER["dst"], chunk)
+
+
+# ---- the driver ----------------------------------------------------------------------------
+
+
+def _final_arrays(dst: Path, chunks: int) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = [], []
+    for chunk in range(chunks):
+        part = dst / PARTS / f"{chunk:06d}.npz"
+        if not part.exists():
+            continue
+        with np.load(part) as data:
+            images.append(data["images"])
+            labels.append(data["labels"])
+    if not images:
+        return np.zeros((0, 1, 1), np.uint8), np.zeros(0, np.int64)
+    shapes = {a.shape[1:] for a in images}
+    if len(shapes) > 1:
+        raise ValueError(f"{dst}: outputs of different sizes {sorted(shapes)} cannot share one "
+                         "npz/IDX file; use --format folder")
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
+                    pipeline: Transform | None = None, copies: int = 1, seed: int = 0,
+                    workers: int = 1, format: str = "folder", include_original: bool = False,
+                    overwrite: bool = False, progress: bool = True) -> Summary:
+    """Write ``copies`` augmented versions of every image in ``src`` to ``dst``."""
+    if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
+        raise ValueError(f"copies: {copies!r} is not allowed; expected an integer >= 1")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers: {workers!r} is not allowed; expected an integer >= 1")
+    if format not in FORMATS:
+        raise ValueError(f"format: {format!r} is not allowed; expected one of "
+                         f"{', '.join(FORMATS)}")
+    source = open_source(src)
+    dst = Path(dst)
+    _check_paths(source, dst)
+    pipeline = default_pipeline() if pipeline is None else pipeline
+    config = RunConfig(str(source.path.resolve()), pipeline.to_dict(), copies, seed, format,
+                       include_original)
+    pipeline = _draw_from_parent(from_dict(config.pipeline))
+    state = _prepare(dst, config, overwrite)
+    summary = Summary(resumed_chunks=state.chunks_done)
+    chunks = -(-len(source) // CHUNK)
+    per_source = copies + int(include_original)
+    summary.total_outputs = len(source) * per_source
+    if state.complete:
+        summary.already_complete = True
+        return summary
+    manifest = _records_before(dst / MANIFEST, state.chunks_done, CHUNK)
+    skipped = _records_before(dst / SKIPPED, state.chunks_done, CHUNK)
+    _write_text_atomically(dst / MANIFEST, "".join(line + "\n" for line in manifest))
+    _write_text_atomically(dst / SKIPPED, "".join(line + "\n" for line in skipped))
+    summary.skipped = [json.loads(line)["path"] for line in skipped]
+    todo = list(range(state.chunks_done, chunks))
+    bar = tqdm(total=summary.total_outputs, initial=state.chunks_done * CHUNK * per_source,
+               unit="img", disable=not progress, desc="augment", dynamic_ncols=True,
+               file=sys.stderr)
+    if format != "folder":
+        (dst / PARTS).mkdir(exist_ok=True)
+    pool = None
+    try:
+        if workers > 1 and len(todo) > 1:
+            context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+            pool = context.Pool(workers, initializer=_init_worker,
+                                initargs=(source, pipeline, config, dst))
+            results = pool.imap(_run_chunk, todo)
+        else:
+            results = (process_chunk(source, pipeline, config, dst, c) for c in todo)
+        with open(dst / MANIFEST, "a") as manifest_file, open(dst / SKIPPED, "a") as skip_file:
+            for result in results:
+                if format != "folder":
+                    part = dst / PARTS / f"{result.chunk:06d}.npz"
+                    write_npz(part, np.stack(result.images) if result.images
+                              else np.zeros((0, 1, 1), np.uint8),
+                              np.asarray(result.labels, dtype=np.int64), overwrite=True)
+                for line in result.skipped:
+                    tqdm.write(f"skipped {line['path']}: {line['reason']}", file=sys.stderr)
+                    summary.skipped.append(line["path"])
+                skip_file.write("".join(json.dumps(r) + "\n" for r in result.skipped))
+                manifest_file.write("".join(json.dumps(r) + "\n" for r in result.records))
+                for f in (skip_file, manifest_file):
+                    f.flush()
+                    os.fsync(f.fileno())
+                state.chunks_done = result.chunk + 1
+                _save_state(dst, state)
+                summary.written += len(result.records)
+                bar.update((min((result.chunk + 1) * CHUNK, len(source))
+                            - result.chunk * CHUNK) * per_source)
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    if format != "folder":
+        images, labels = _final_arrays(dst, chunks)
+        if format == "npz":
+            write_npz(dst / "augmented.npz", images, labels, overwrite=True)
+        elif len(images):
+            write_idx_pair(dst, "augmented", images, labels, overwrite=True)
+        shutil.rmtree(dst / PARTS, ignore_errors=True)
+    state.complete = True
+    _save_state(dst, state)
+    return summary
+
+
+def replay(run: str | os.PathLike, output: str) -> np.ndarray:
+    """Regenerate one output of a finished or partial run from its manifest line."""
+    run = Path(run)
+    state = _load_state(run)
+    if state is None:
+        raise ValueError(f"{run}: not an augkit run (no {RUN_FILE})")
+    for line in (run / MANIFEST).read_text().splitlines():
+        record = json.loads(line)
+        if record["output"] == output:
+            break
+    else:
+        raise ValueError(f"{run / MANIFEST}: no output named {output!r}")
+    source = open_source(state.config.source)
+    image = source.read(record["index"])
+    if record["copy"] == ORIGINAL:
+        return image
+    pipeline = from_dict(state.config.pipeline)
+    params = _tensors(record["params"])
+    return pipeline(image, params=params)
+
+
+def _tensors(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _tensors(v) for k, v in value.items()}
+    if isinstance(value, list) and (not value or not isinstance(value[0], dict)):
+        tensor = torch.tensor(value)
+        return tensor.to(torch.float64) if tensor.is_floating_point() else tensor
+    if isinstance(value, list):
+        return [_tensors(v) for v in value]
+    return value
