@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -76,6 +77,9 @@ class Summary:
     resumed_chunks: int = 0
     total_outputs: int = 0
     already_complete: bool = False
+    #: seconds spent reading (decoding), augmenting and writing (encoding), over all workers
+    seconds: dict[str, float] = field(
+        default_factory=lambda: {"read": 0.0, "augment": 0.0, "write": 0.0})
 
 
 # ---- run folder bookkeeping ----------------------------------------------------------------
@@ -212,12 +216,15 @@ class ChunkResult:
     skipped: list[dict]
     images: list[np.ndarray]
     labels: list[int]
+    seconds: dict[str, float]
 
 
 def process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, dst: Path,
                   chunk: int) -> ChunkResult:
     """Read, augment and (for the folder format) write one chunk; deterministic."""
     start, stop = chunk * config.chunk, min((chunk + 1) * config.chunk, len(source))
+    clock = time.perf_counter()
+    seconds = {}
     readable, skipped = [], []
     for index in range(start, stop):
         try:
@@ -225,6 +232,8 @@ def process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, d
         except UnreadableImage as error:
             skipped.append({"index": index, "source": source.names[index],
                             "reason": error.reason, "path": error.path})
+    seconds["read"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     outputs: dict[tuple[int, int | str], tuple[np.ndarray, dict]] = {}
     for copy in range(config.copies):
         copy_seed = derive_seed(config.seed, chunk, copy)
@@ -238,6 +247,8 @@ def process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, d
                 record = {"seed": copy_seed, "position": position,
                           "params": _plain(select(params, torch.tensor([position])))}
                 outputs[(index, copy)] = (out, record)
+    seconds["augment"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     records, images, labels = [], [], []
     for index, image in readable:
         copies: list[int | str] = [ORIGINAL] if config.include_original else []
@@ -255,7 +266,8 @@ def process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, d
                 labels.append(int(source.labels[index]))
             records.append({"output": name, "index": index, "source": source.names[index],
                             "label": int(source.labels[index]), "copy": copy, **extra})
-    return ChunkResult(chunk, records, skipped, images, labels)
+    seconds["write"] = time.perf_counter() - clock
+    return ChunkResult(chunk, records, skipped, images, labels, seconds)
 
 
 _WORKER: dict[str, Any] = {}
@@ -365,6 +377,8 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
                 state.chunks_done = result.chunk + 1
                 _save_state(dst, state)
                 summary.written += len(result.records)
+                for phase, value in result.seconds.items():
+                    summary.seconds[phase] += value
                 bar.update((min((result.chunk + 1) * CHUNK, len(source))
                             - result.chunk * CHUNK) * per_source)
     finally:

@@ -123,3 +123,33 @@ def test_bad_arguments_are_named(call, words):
     with pytest.raises((ValueError, TypeError)) as info:
         call(_batch())
     assert all(word in str(info.value) for word in words), str(info.value)
+
+
+@pytest.mark.parametrize("interpolation", INTERPOLATIONS)
+def test_compiled_cpu_sampler_equals_the_torch_sampler(interpolation):
+    """The uint8 CPU path (numba) and the tensor path (used on CUDA) agree bit for bit."""
+    from augkit.functional.geometry import affine_matrices, warp
+
+    rng = np.random.default_rng(5)
+    x = torch.from_numpy(rng.integers(0, 256, (6, 3, 23, 31), dtype=np.uint8))
+    angle = rng.uniform(-40, 40, 6)
+    translate = rng.uniform(-4, 4, (6, 2))
+    scale = rng.uniform(0.7, 1.4, 6)
+    shear = rng.uniform(-10, 10, (6, 2))
+    fill = (10.5, 200, 30)
+    out = F.affine(x, angle, translate, scale, shear, interpolation, fill)
+    inverse = np.linalg.inv(affine_matrices((23, 31), angle, translate, scale, shear))[:, :2]
+    assert torch.equal(out, warp(x, torch.from_numpy(inverse), (23, 31), interpolation, fill))
+    hwc = x[0].permute(1, 2, 0).numpy().copy()
+    single = F.affine(hwc, angle[0], translate[0], scale[0], shear[0], interpolation, fill)
+    assert np.array_equal(single, out[0].permute(1, 2, 0).numpy())
+
+    top, left = rng.uniform(-2, 5, 6), rng.uniform(-2, 5, 6)
+    height, width = rng.uniform(5, 20, 6), rng.uniform(5, 25, 6)
+    crops = F.resized_crop(x, top, left, height, width, (17, 13), interpolation)
+    inverse = np.zeros((6, 2, 3))
+    inverse[:, 0, 0], inverse[:, 1, 1] = width / 13, height / 17
+    inverse[:, 0, 2] = left + 0.5 * width / 13 - 0.5
+    inverse[:, 1, 2] = top + 0.5 * height / 17 - 0.5
+    expected = warp(x, torch.from_numpy(inverse), (17, 13), interpolation, border="edge")
+    assert torch.equal(crops, expected)

@@ -128,7 +128,7 @@ def apply(
             hwc = img if img.ndim == 3 else img[:, :, None]
             batch = np.ascontiguousarray(hwc)[None]
             out = uint8_kernel(batch, planar=False, **_numpy_params(params))
-            return out[0].reshape(img.shape)
+            return out[0, :, :, 0] if img.ndim == 2 else out[0]
         out = tensor_kernel(_numpy_to_batch(img), **_tensor_params(params, "cpu"))
         return _batch_to_numpy(out, img)
     batch = img if img.ndim == 4 else img.unsqueeze(0)

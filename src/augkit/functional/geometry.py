@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
 import torch
 
 from augkit.functional import dispatch
+from augkit.functional._warp_cpu import warp_uint8
 
 Image = TypeVar("Image")
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -174,7 +176,9 @@ def affine(img: Image, angle: Values = 0.0, translate: Values = (0.0, 0.0),
     def kernel(images: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
         return warp(images, inverse, size, interpolation, fill)
 
-    return dispatch.apply(img, {"inverse": inverse}, kernel)
+    fills = _fill_values(fill, dispatch.num_channels(img), _dtype(img)).numpy()
+    return dispatch.apply(img, {"inverse": inverse}, kernel, partial(
+        warp_uint8, size=size, interpolation=interpolation, fill=fills, border="fill"))
 
 
 def resized_crop(img: Image, top: Values, left: Values, height: Values, width: Values,
@@ -197,7 +201,17 @@ def resized_crop(img: Image, top: Values, left: Values, height: Values, width: V
     def kernel(images: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
         return warp(images, inverse, (out_h, out_w), interpolation, border="edge")
 
-    return dispatch.apply(img, {"inverse": inverse}, kernel)
+    fills = np.zeros(dispatch.num_channels(img), np.float32)
+    return dispatch.apply(img, {"inverse": inverse}, kernel, partial(
+        warp_uint8, size=(out_h, out_w), interpolation=interpolation, fill=fills, border="edge"))
+
+
+def _dtype(img: Any) -> torch.dtype:
+    if isinstance(img, torch.Tensor):
+        return img.dtype
+    if isinstance(img, np.ndarray) and img.dtype != np.uint8:
+        return torch.float64
+    return torch.uint8
 
 
 def resize(img: Image, size: int | Sequence[int], interpolation: str = "bilinear") -> Image:
