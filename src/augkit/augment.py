@@ -1,6 +1,7 @@
 """Augment a whole dataset on disk: N augmented copies of every image, resumable, reproducible.
 
-The sources are cut into fixed chunks of ``CHUNK`` images. Each chunk, and each copy of it,
+The sources are cut into fixed chunks (256 small images, fewer large ones: ``chunk_size``).
+Each chunk, and each copy of it,
 draws from its own generator seeded from ``(seed, chunk, copy)``, with same-size images
 augmented together as one batch; so the outputs do not depend on how many worker processes
 run the chunks. DST holds the outputs, ``manifest.jsonl`` (one line per output: its source,
@@ -27,18 +28,31 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from augkit.data import ImageSource, UnreadableImage, open_source, save_png, write_npz
-from augkit.data.datasets import write_idx_pair
+from augkit.data import ImageSource, UnreadableImage, open_source, write_npz
+from augkit.data.datasets import encode_png, write_bytes_atomically, write_idx_pair
 from augkit.transforms import Compose, RandomAffine, RandomEnhance, Transform, from_dict
 from augkit.transforms._random import derive_seed
 from augkit.transforms.base import select
 
 CHUNK = 256
+_CHUNK_VALUES = 4_000_000  # pixel values per chunk: big images get smaller chunks
+
+
+def chunk_size(source: ImageSource) -> int:
+    """Images per chunk, from the size of the first readable image (a power of two, 8..256)."""
+    for index in range(min(len(source), 16)):
+        try:
+            values = source.read(index).size
+        except UnreadableImage:
+            continue
+        return int(min(CHUNK, max(8, 2 ** int(np.log2(max(_CHUNK_VALUES // values, 1))))))
+    return CHUNK
 FORMATS = ("folder", "npz", "idx")
 RUN_FILE = "augkit-run.json"
 MANIFEST = "manifest.jsonl"
 SKIPPED = "skipped.jsonl"
 PARTS = ".augkit-parts"
+STAGING = ".augkit-staging"
 ORIGINAL = "original"
 
 
@@ -144,6 +158,7 @@ def _prepare(dst: Path, config: RunConfig, overwrite: bool) -> RunState:
     if state is not None and state.config == config:
         for leftover in dst.rglob(".*.tmp-*"):  # half-written files of a killed run
             leftover.unlink(missing_ok=True)
+        shutil.rmtree(dst / STAGING, ignore_errors=True)
         return state
     if dst.exists() and any(dst.iterdir()) and not overwrite:
         what = "a different augkit run" if state else "files that are not an augkit run"
@@ -244,12 +259,14 @@ def process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, d
             result = pipeline(batch, params=params)
             for position, ((index, _), out) in enumerate(
                     zip(group, _from_batch(result, group[0][1]), strict=True)):
-                record = {"seed": copy_seed, "position": position,
-                          "params": _plain(select(params, torch.tensor([position])))}
-                outputs[(index, copy)] = (out, record)
+                outputs[(index, copy)] = (out, (copy_seed, position, params))
     seconds["augment"] = time.perf_counter() - clock
     clock = time.perf_counter()
     records, images, labels = [], [], []
+    if config.format == "folder":
+        (dst / STAGING).mkdir(exist_ok=True)
+        for folder in {(dst / output_name(source, i, 0)).parent for i, _ in readable}:
+            folder.mkdir(parents=True, exist_ok=True)
     for index, image in readable:
         copies: list[int | str] = [ORIGINAL] if config.include_original else []
         copies += list(range(config.copies))
@@ -257,10 +274,12 @@ def process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, d
             if copy == ORIGINAL:
                 out, extra = image, {"seed": None, "params": None}
             else:
-                out, extra = outputs[(index, copy)]
+                out, (copy_seed, position, params) = outputs[(index, copy)]
+                extra = {"seed": copy_seed, "position": position,
+                         "params": _plain(select(params, torch.tensor([position])))}
             name = output_name(source, index, copy)
             if config.format == "folder":
-                save_png(dst / name, out, overwrite=True)
+                write_bytes_atomically(dst / name, encode_png(out), dst / STAGING)
             else:
                 images.append(out)
                 labels.append(int(source.labels[index]))
@@ -329,23 +348,23 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
     _check_paths(source, dst)
     pipeline = default_pipeline() if pipeline is None else pipeline
     config = RunConfig(str(source.path.resolve()), pipeline.to_dict(), copies, seed, format,
-                       include_original)
+                       include_original, chunk_size(source))
     pipeline = _draw_from_parent(from_dict(config.pipeline))
     state = _prepare(dst, config, overwrite)
     summary = Summary(resumed_chunks=state.chunks_done)
-    chunks = -(-len(source) // CHUNK)
+    chunks = -(-len(source) // config.chunk)
     per_source = copies + int(include_original)
     summary.total_outputs = len(source) * per_source
     if state.complete:
         summary.already_complete = True
         return summary
-    manifest = _records_before(dst / MANIFEST, state.chunks_done, CHUNK)
-    skipped = _records_before(dst / SKIPPED, state.chunks_done, CHUNK)
+    manifest = _records_before(dst / MANIFEST, state.chunks_done, config.chunk)
+    skipped = _records_before(dst / SKIPPED, state.chunks_done, config.chunk)
     _write_text_atomically(dst / MANIFEST, "".join(line + "\n" for line in manifest))
     _write_text_atomically(dst / SKIPPED, "".join(line + "\n" for line in skipped))
     summary.skipped = [json.loads(line)["path"] for line in skipped]
     todo = list(range(state.chunks_done, chunks))
-    bar = tqdm(total=summary.total_outputs, initial=state.chunks_done * CHUNK * per_source,
+    bar = tqdm(total=summary.total_outputs, initial=state.chunks_done * config.chunk * per_source,
                unit="img", disable=not progress, desc="augment", dynamic_ncols=True,
                file=sys.stderr)
     if format != "folder":
@@ -379,8 +398,8 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
                 summary.written += len(result.records)
                 for phase, value in result.seconds.items():
                     summary.seconds[phase] += value
-                bar.update((min((result.chunk + 1) * CHUNK, len(source))
-                            - result.chunk * CHUNK) * per_source)
+                bar.update((min((result.chunk + 1) * config.chunk, len(source))
+                            - result.chunk * config.chunk) * per_source)
     finally:
         bar.close()
         if pool is not None:
@@ -393,6 +412,7 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
         elif len(images):
             write_idx_pair(dst, "augmented", images, labels, overwrite=True)
         shutil.rmtree(dst / PARTS, ignore_errors=True)
+    shutil.rmtree(dst / STAGING, ignore_errors=True)
     state.complete = True
     _save_state(dst, state)
     return summary

@@ -7,6 +7,7 @@ the writers put images back as PNG files, npz archives or IDX pairs, atomically.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import re
 import struct
@@ -348,15 +349,37 @@ def _write_atomically(path: Path, write: Callable[[Any], None], overwrite: bool)
         tmp.unlink(missing_ok=True)
 
 
+def encode_png(image: np.ndarray) -> bytes:
+    """PNG bytes of a uint8 HxW or HxWxC image; the same bytes every time."""
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buffer, format="PNG", optimize=False,
+                                                      compress_level=6)
+    return buffer.getvalue()
+
+
+def write_bytes_atomically(path: Path, data: bytes, staging: Path | None = None) -> None:
+    """Write ``data`` to a temporary name, then rename it to ``path``; few system calls, for
+    writing many small files. The temporary file lies beside ``path``, or in ``staging`` (a
+    folder on the same file system, where one name per thread is reused: renaming out of a
+    small folder is cheaper than out of a big one). The folders must exist."""
+    tmp = (f"{staging}/{os.getpid()}-{threading.get_ident()}" if staging is not None
+           else f"{path.parent}/.{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
 def save_png(path: Path, image: np.ndarray, overwrite: bool = False) -> None:
     """Write a uint8 HxW or HxWxC image as PNG, with the same bytes every time."""
     image = np.asarray(image)
     _check_images_shape(path, str(image.dtype), image.shape, batch=False)
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[..., 0]
-    img = Image.fromarray(np.ascontiguousarray(image))
-    _write_atomically(path, lambda f: img.save(f, format="PNG", optimize=False,
-                                               compress_level=6), overwrite)
+    data = encode_png(image)
+    _write_atomically(path, lambda f: f.write(data), overwrite)
 
 
 def write_npz(path: Path, images: np.ndarray, labels: np.ndarray | None,
