@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shutil
 import statistics
 import tempfile
@@ -110,8 +111,13 @@ def measure(name: str, src: str | Path, items: list, scratch: Path, rounds: int)
                                        "augkit 2 workers": []}
     shares: dict[str, dict[str, float]] = {}
     for r in range(rounds):
-        for label in results:
+        # alternate the order, and start every runner on a flushed file system: deleting or
+        # writing tens of thousands of files leaves work behind that would slow the next one
+        order = list(results) if r % 2 == 0 else list(reversed(results))
+        for label in order:
             dst = scratch / f"{label.replace(' ', '-')}-{r}"
+            os.sync()
+            time.sleep(1.0)
             start = time.perf_counter()
             if label == "Pillow loop":
                 pillow_loop(items, dst)
@@ -123,8 +129,10 @@ def measure(name: str, src: str | Path, items: list, scratch: Path, rounds: int)
                 total = sum(summary.seconds.values())
                 shares[label] = {k: v / total for k, v in summary.seconds.items()}
             results[label].append(time.perf_counter() - start)
-            shutil.rmtree(dst)
     base = statistics.median(results["Pillow loop"])
+    for r in range(rounds):
+        for label in results:
+            shutil.rmtree(scratch / f"{label.replace(' ', '-')}-{r}", ignore_errors=True)
     print(f"\n== {name}: {n} images, one copy, PNG out | {rounds} round(s) ==")
     print(f"{'runner':<20} {'images/s':>10} {'x Pillow loop':>14}  time shares "
           "(read / augment / write)")
