@@ -9,7 +9,7 @@ from PIL import Image
 
 import augkit.functional as F
 from augkit.data import load_photos
-from augkit.functional import _enhance_torch
+from augkit.functional import _enhance_cpu, _enhance_torch
 from tests.helpers import (
     KINDS,
     MODES,
@@ -132,7 +132,8 @@ def test_per_sample_factors_equal_per_image_results(op):
 @pytest.mark.parametrize("op", OPS)
 def test_multithreaded_batch_equals_single_thread(op):
     rng = np.random.default_rng(12)
-    batch = torch.from_numpy(rng.integers(0, 256, (9, 4, 20, 21), dtype=np.uint8))
+    batch = torch.from_numpy(rng.integers(0, 256, (9, 4, 171, 171), dtype=np.uint8))
+    assert batch.numel() >= _enhance_cpu._MIN_PARALLEL_BYTES  # big enough to be split
     factors = torch.linspace(0, 6, 9)
     threads = torch.get_num_threads()
     try:

@@ -267,7 +267,7 @@ class _Pool:
 
 _POOL = _Pool()
 # below this many bytes per batch, one thread is faster than handing work out
-_MIN_PARALLEL_BYTES = 1 << 16
+_MIN_PARALLEL_BYTES = 1 << 20
 
 
 def enhance_uint8(ops: Sequence[str], images: np.ndarray, factors: np.ndarray, planar: bool,
