@@ -9,7 +9,8 @@ import argparse
 import time
 from pathlib import Path
 
-from augkit.data import load_mnist, load_photos
+from augkit.augment import augment_dataset
+from augkit.data import load_mnist, load_photos, write_npz
 from augkit.transforms import Compose, RandomEnhance, save
 from augkit.visualize import before_after
 
@@ -32,9 +33,16 @@ def main() -> None:
 
     before_after(load_photos(), pipeline, copies=4).save(out / "photos_augmented.png")
 
+    # the dataset engine behind `augkit augment`, on the first 2,000 test digits
+    write_npz(out / "digits.npz", images[:2000], labels[:2000], overwrite=True)
+    summary = augment_dataset(out / "digits.npz", out / "augmented_digits", copies=2,
+                              seed=args.seed, overwrite=True, progress=False)
+
     print(f"demo finished in {time.perf_counter() - start:.1f} s")
     for name in ("pipeline.yaml", "mnist_augmented.png", "photos_augmented.png"):
         print(f"  {out / name}")
+    print(f"  {out / 'augmented_digits'}/ ({summary.total_outputs} PNGs in class folders, "
+          "manifest.jsonl)")
 
 
 if __name__ == "__main__":
