@@ -78,6 +78,28 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from augkit.eval import evaluate, format_table
+
+    samples = Path(args.samples)
+    if samples.is_dir() and (samples / "config.json").exists() and not any(
+            samples.glob("*.png")):
+        raise ValueError(f"{samples}: looks like a training run; generating from runs needs the "
+                         "GAN module, which this version does not have yet (generate samples "
+                         "first and pass the npz, IDX pair or folder)")
+    result = evaluate(args.samples, args.reference, cas=args.cas, progress=not args.quiet)
+    print(format_table(result))
+    if args.json:
+        out = Path(args.json)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(json.dumps(result, indent=1) + "\n")
+        tmp.replace(out)
+        print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="augkit", description=augkit.__doc__)
     parser.add_argument("--version", action="version", version=f"augkit {augkit.__version__}")
@@ -124,6 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--out", help="also write the regenerated image to this PNG")
     replay.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     replay.set_defaults(handler=_replay)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="FID, KID, precision/recall, coverage, label accuracy and CAS of a "
+                         "sample set, beside what real data gets")
+    evaluate.add_argument("samples", help="samples: .npz (images, labels), IDX pair or folder, "
+                          "image folder (class sub-folders give labels)")
+    evaluate.add_argument("--reference", default="mnist",
+                          help="'mnist' (default) or a dataset path; its feature net is trained "
+                               "on first use and cached")
+    evaluate.add_argument("--cas", action="store_true",
+                          help="also train a fixed classifier on the samples and test it on "
+                               "real data (labeled samples)")
+    evaluate.add_argument("--json", help="write the figures to this JSON file")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
+    evaluate.set_defaults(handler=_evaluate)
     return parser
 
 

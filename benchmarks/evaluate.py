@@ -1,0 +1,69 @@
+"""The evaluation bars, measured: timings of `augkit evaluate` and the figures it gives for
+real data and for sample sets built to fail (noise, one repeated image, ten repeated
+digits), and how FID follows added noise.
+
+    python benchmarks/evaluate.py             # about 10 minutes on 2 cores
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from augkit.eval import evaluate, format_table, load_reference
+
+
+def timed(label: str, samples, reference, **kwargs) -> dict:
+    start = time.perf_counter()
+    result = evaluate(samples, reference, progress=False, **kwargs)
+    seconds = time.perf_counter() - start
+    print(f"\n== {label} ({seconds:.1f} s) ==")
+    print(format_table(result))
+    return {"label": label, "seconds": seconds, **result}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", help="also write every figure to this file")
+    args = parser.parse_args()
+    report = []
+    with tempfile.TemporaryDirectory() as cache:
+        import os
+
+        os.environ["AUGKIT_CACHE"] = cache  # measure the first run too, floor included
+        mnist = load_reference("mnist")
+        images, labels = mnist.train_images, mnist.train_labels
+        real = (images[50000:], labels[50000:])
+        report.append(timed("10,000 real training digits, first run (floor computed)", real,
+                            mnist))
+        report.append(timed("10,000 real training digits, floor cached", real, mnist))
+        generator = torch.Generator().manual_seed(0)
+        noise = torch.randint(0, 256, (10000, 1, 28, 28), generator=generator,
+                              dtype=torch.uint8)
+        report.append(timed("10,000 images of uniform noise", (noise, None), mnist))
+        report.append(timed("one real digit repeated 10,000 times",
+                            (images[:1].repeat(10000, 1, 1, 1), labels[:1].repeat(10000)),
+                            mnist))
+        firsts = torch.tensor([int((labels == d).nonzero()[0]) for d in range(10)])
+        index = firsts.repeat_interleave(1000)
+        report.append(timed("ten real digits, one per class, each repeated 1,000 times, CAS",
+                            (images[index], labels[index]), mnist, cas=True))
+        noise = torch.randn(real[0].shape, generator=generator)
+        for sigma in (0.0, 0.05, 0.1, 0.2):
+            noisy = (real[0].float() + 255 * sigma * noise).round().clamp(0, 255)
+            report.append(timed(f"real digits + Gaussian noise sigma {sigma}",
+                                (noisy.to(torch.uint8), real[1]), mnist, floor=False))
+        report.append(timed("60,000 real training digits, with CAS", (images, labels), mnist,
+                            cas=True))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
