@@ -61,7 +61,9 @@ def _figures(images: torch.Tensor, labels: torch.Tensor | None, reference: Refer
              cas_schedule: TrainSchedule, progress: bool) -> dict[str, Any]:
     net = reference.feature_net(progress=progress)
     features, predicted = predict(net, images)
-    precision, recall = precision_recall(real_features, features)
+    # k-NN manifolds compare sets of equal size: draw as many samples as real images
+    subset = torch.randperm(len(features), generator=torch.Generator().manual_seed(0))
+    precision, recall = precision_recall(real_features, features[subset[:len(real_features)]])
     kid_mean, kid_std = kid(real_features, features, kid_subsets, kid_subset_size)
     out: dict[str, Any] = {
         "n": len(images),
@@ -129,7 +131,7 @@ def evaluate(samples: str | Path | tuple[torch.Tensor, torch.Tensor | None],
     return result
 
 
-ROWS = (("fid", "FID", "{:.2f}"), ("kid_mean", "KID", "{:.5f}"),
+ROWS = (("fid", "FID", "{:.2f}"), ("kid_mean", "KID", "{:.4g}"),
         ("precision", "precision", "{:.3f}"), ("recall", "recall", "{:.3f}"),
         ("class_coverage", "classes covered", "{}"),
         ("label_accuracy", "label accuracy", "{:.4f}"), ("cas", "CAS", "{:.4f}"))

@@ -1,0 +1,72 @@
+"""GAN losses on discriminator outputs.
+
+``reference`` is the study log's: cross-entropy over the discriminator's two softmax outputs,
+taken again as logits (a double softmax, kept for fidelity). The others take one logit per
+sample: ``nsgan`` (non-saturating BCE), ``hinge`` and ``wgan-gp`` (with
+``gradient_penalty``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+LOSSES = ("reference", "nsgan", "hinge", "wgan-gp")
+
+
+def _targets(logits: torch.Tensor, value: int) -> torch.Tensor:
+    return torch.full((logits.shape[0],), value, dtype=torch.int64, device=logits.device)
+
+
+def d_loss_real(loss: str, real_logits: torch.Tensor) -> torch.Tensor:
+    """The discriminator's loss on real images."""
+    if loss == "reference":
+        return F.cross_entropy(real_logits, _targets(real_logits, 1))
+    if loss == "nsgan":
+        return F.softplus(-real_logits).mean()
+    if loss == "hinge":
+        return F.relu(1 - real_logits).mean()
+    return -real_logits.mean()
+
+
+def d_loss_fake(loss: str, fake_logits: torch.Tensor) -> torch.Tensor:
+    """The discriminator's loss on generated images."""
+    if loss == "reference":
+        return F.cross_entropy(fake_logits, _targets(fake_logits, 0))
+    if loss == "nsgan":
+        return F.softplus(fake_logits).mean()
+    if loss == "hinge":
+        return F.relu(1 + fake_logits).mean()
+    return fake_logits.mean()
+
+
+def g_loss(loss: str, fake_logits: torch.Tensor) -> torch.Tensor:
+    """The generator's loss: make the discriminator call its images real."""
+    if loss == "reference":
+        return F.cross_entropy(fake_logits, _targets(fake_logits, 1))
+    if loss == "nsgan":
+        return F.softplus(-fake_logits).mean()
+    return -fake_logits.mean()
+
+
+def gradient_penalty(discriminator: Callable[..., torch.Tensor], real: torch.Tensor,
+                     fake: torch.Tensor, labels: torch.Tensor | None,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """WGAN-GP: ``(|grad D(x_hat)| - 1)^2`` at random points between real and fake images."""
+    alpha = torch.rand(real.shape[0], 1, 1, 1, generator=generator).to(real.device, real.dtype)
+    mixed = (alpha * real + (1 - alpha) * fake.detach()).requires_grad_(True)
+    scores = discriminator(mixed, labels)
+    (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1).square().mean()
+
+
+def check_loss(loss: str, model: str) -> str:
+    """``loss`` if it fits ``model``, else a ValueError naming both."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss: {loss!r} is not allowed; expected one of {', '.join(LOSSES)}")
+    if (loss == "reference") != (model == "reference"):
+        raise ValueError(f"loss: {loss!r} does not fit model {model!r}; the reference model "
+                         "uses the 'reference' loss and only it does")
+    return loss

@@ -1,0 +1,187 @@
+"""GAN generators and discriminators: the study log's ``reference`` model, ``dcgan`` and the
+class-conditional ``cdcgan``.
+
+Every generator maps ``(z, labels)`` to images in [-1, 1] of shape (N, C, H, W); every
+discriminator maps ``(images, labels)`` to logits (``(N, 2)`` for ``reference``, ``(N,)``
+otherwise). Unconditional models ignore the labels.
+
+>>> import torch
+>>> g, d = build_models("cdcgan", image_size=28, channels=1, num_classes=10)
+>>> z, y = torch.randn(4, g.z_dim), torch.arange(4)
+>>> d(g(z, y), y).shape
+torch.Size([4])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
+
+MODELS = ("reference", "dcgan", "cdcgan")
+IMAGE_SIZES = (28, 32, 64)
+
+
+# ---- the study log's model (reference-gan.md), layer for layer ----------------------------
+
+
+class ReferenceGenerator(nn.Module):
+    """The log's generator: two dense layers, then upsample + 5x5 conv twice; tanh throughout."""
+
+    conditional = False
+
+    def __init__(self, z_dim: int = 100):
+        super().__init__()
+        self.z_dim = z_dim
+        self.fc1 = nn.Linear(z_dim, 1024)
+        self.bn1 = nn.BatchNorm1d(1024)
+        self.fc2 = nn.Linear(1024, 128 * 7 * 7)
+        self.bn2 = nn.BatchNorm1d(128 * 7 * 7)
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear")
+        self.conv1 = nn.Conv2d(128, 64, 5, padding=2)
+        self.bn3 = nn.BatchNorm2d(64)
+        self.conv2 = nn.Conv2d(64, 1, 5, padding=2)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        x = torch.tanh(self.bn1(self.fc1(z)))                      # (N, 1024)
+        x = torch.tanh(self.bn2(self.fc2(x))).view(-1, 128, 7, 7)  # (N, 128, 7, 7)
+        x = torch.tanh(self.bn3(self.conv1(self.up(x))))           # (N, 64, 14, 14)
+        return torch.tanh(self.conv2(self.up(x)))                  # (N, 1, 28, 28)
+
+
+class ReferenceDiscriminator(nn.Module):
+    """The log's discriminator: two 3x3 conv + max-pool blocks, two dense layers, and a
+    softmax over (fake, real) that the loss then treats as logits (the log's double softmax)."""
+
+    conditional = False
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 64, 3)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.conv2 = nn.Conv2d(64, 128, 3)
+        self.bn2 = nn.BatchNorm2d(128)
+        self.fc1 = nn.Linear(128 * 5 * 5, 1024)
+        self.bn3 = nn.BatchNorm1d(1024)
+        self.fc2 = nn.Linear(1024, 2)
+        self.pool = nn.MaxPool2d(2)
+
+    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.pool(torch.relu(self.bn1(self.conv1(images))))  # (N, 64, 13, 13)
+        x = self.pool(torch.relu(self.bn2(self.conv2(x))))       # (N, 128, 5, 5)
+        x = torch.relu(self.bn3(self.fc1(x.flatten(1))))         # (N, 1024)
+        return torch.softmax(self.fc2(x), dim=1)                 # (N, 2): fake, real
+
+
+# ---- DCGAN and its class-conditional version ------------------------------------------------
+
+
+class MinibatchStd(nn.Module):
+    """Append the mean standard deviation over the batch as one more channel, so that the
+    discriminator can see a batch with no variety (the collapse a conditional GAN falls into)."""
+
+    def __init__(self, group: int = 4):
+        super().__init__()
+        self.group = group
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        group = min(self.group, n)
+        while n % group:
+            group -= 1
+        y = x.view(group, -1, c, h, w)
+        y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # (N / group,)
+        y = y.view(-1, 1, 1, 1).repeat(group, 1, h, w)
+        return torch.cat([x, y], dim=1)
+
+
+class DCGenerator(nn.Module):
+    """Dense projection to (4 * width, S/4, S/4), two stride-2 transposed convs, a 3x3 conv;
+    with ``num_classes`` a label embedding is concatenated to z."""
+
+    def __init__(self, image_size: int = 28, channels: int = 1, z_dim: int = 100,
+                 width: int = 64, num_classes: int = 0):
+        super().__init__()
+        self.z_dim, self.num_classes = z_dim, num_classes
+        self.conditional = num_classes > 0
+        self.base = image_size // 4
+        embed_dim = 32 if self.conditional else 0
+        self.embed = nn.Embedding(num_classes, embed_dim) if self.conditional else None
+        self.project = nn.Sequential(
+            nn.Linear(z_dim + embed_dim, 4 * width * self.base * self.base, bias=False),
+            nn.BatchNorm1d(4 * width * self.base * self.base), nn.ReLU(inplace=True))
+        self.width = width
+        self.body = nn.Sequential(
+            nn.ConvTranspose2d(4 * width, 2 * width, 4, 2, 1, bias=False),  # S/2
+            nn.BatchNorm2d(2 * width), nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False),      # S
+            nn.BatchNorm2d(width), nn.ReLU(inplace=True),
+            nn.Conv2d(width, channels, 3, padding=1), nn.Tanh())
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        if self.conditional:
+            z = torch.cat([z, self.embed(labels)], dim=1)
+        x = self.project(z).view(-1, 4 * self.width, self.base, self.base)
+        return self.body(x)
+
+
+class DCDiscriminator(nn.Module):
+    """Three stride-2 convs with LeakyReLU and a minibatch-std channel; with ``num_classes``
+    a projection head adds ``<embed(label), features>`` to the logit (Miyato and Koyama)."""
+
+    def __init__(self, image_size: int = 28, channels: int = 1, width: int = 64,
+                 num_classes: int = 0, spectral_norm: bool = True):
+        super().__init__()
+        self.conditional = num_classes > 0
+        wrap = _spectral_norm if spectral_norm else (lambda m: m)
+        self.body = nn.Sequential(
+            wrap(nn.Conv2d(channels, width, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),   # S/2
+            wrap(nn.Conv2d(width, 2 * width, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),  # S/4
+            MinibatchStd(),
+            wrap(nn.Conv2d(2 * width + 1, 4 * width, 3, 1, 1)), nn.LeakyReLU(0.2, inplace=True),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten())                                       # (N, 4w)
+        self.linear = wrap(nn.Linear(4 * width, 1))
+        self.embed = wrap(nn.Embedding(num_classes, 4 * width)) if self.conditional else None
+
+    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        features = self.body(images)
+        logits = self.linear(features).squeeze(1)
+        if self.conditional:
+            logits = logits + (self.embed(labels) * features).sum(dim=1)
+        return logits
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What ``build_models`` needs."""
+
+    model: str
+    image_size: int = 28
+    channels: int = 1
+    num_classes: int = 10
+    z_dim: int = 100
+    width: int = 64
+    spectral_norm: bool = True
+
+
+def build_models(model: str, image_size: int = 28, channels: int = 1, num_classes: int = 10,
+                 z_dim: int = 100, width: int = 64, spectral_norm: bool = True
+                 ) -> tuple[nn.Module, nn.Module]:
+    """Generator and discriminator for ``model``, freshly initialised."""
+    if model not in MODELS:
+        raise ValueError(f"model: {model!r} is not allowed; expected one of {', '.join(MODELS)}")
+    if image_size not in IMAGE_SIZES:
+        raise ValueError(f"image_size: {image_size} is not allowed; expected one of "
+                         f"{', '.join(map(str, IMAGE_SIZES))}")
+    if model == "reference":
+        if image_size != 28 or channels != 1:
+            raise ValueError(f"model 'reference' is the study log's 28x28 gray model; got "
+                             f"{image_size}x{image_size} with {channels} channel(s) (use dcgan "
+                             "or cdcgan)")
+        return ReferenceGenerator(z_dim), ReferenceDiscriminator()
+    classes = num_classes if model == "cdcgan" else 0
+    generator = DCGenerator(image_size, channels, z_dim, width, classes)
+    discriminator = DCDiscriminator(image_size, channels, width, classes, spectral_norm)
+    return generator, discriminator
