@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -83,13 +84,18 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from augkit.eval import evaluate, format_table
 
-    samples = Path(args.samples)
-    if samples.is_dir() and (samples / "config.json").exists() and not any(
-            samples.glob("*.png")):
-        raise ValueError(f"{samples}: looks like a training run; generating from runs needs the "
-                         "GAN module, which this version does not have yet (generate samples "
-                         "first and pass the npz, IDX pair or folder)")
-    result = evaluate(args.samples, args.reference, cas=args.cas, progress=not args.quiet)
+    samples: Any = args.samples
+    if Path(samples).is_dir() and (Path(samples) / "checkpoint.json").exists():
+        import torch
+
+        from augkit.eval.reference import as_batch
+        from augkit.gan.sample import generate
+
+        images, labels = generate(samples, n=args.n, seed=0)
+        samples = (as_batch(images), torch.from_numpy(labels) if (labels >= 0).all() else None)
+        print(f"generated {len(images)} samples from the run's generator (EMA weights when "
+              "the run kept them)")
+    result = evaluate(samples, args.reference, cas=args.cas, progress=not args.quiet)
     print(format_table(result))
     if args.json:
         out = Path(args.json)
@@ -97,6 +103,64 @@ def _evaluate(args: argparse.Namespace) -> int:
         tmp.write_text(json.dumps(result, indent=1) + "\n")
         tmp.replace(out)
         print(f"wrote {out}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from augkit.gan.config import TrainConfig
+    from augkit.gan.trainer import Trainer, TrainingDiverged
+
+    overrides = {"model": args.model, "data": args.data, "epochs": args.epochs,
+                 "max_steps": args.max_steps, "batch_size": args.batch_size,
+                 "loss": args.loss or "", "seed": args.seed, "device": args.device,
+                 "amp": args.amp, "image_size": args.image_size,
+                 "diffaugment": args.diffaugment, "ema_decay": args.ema_decay,
+                 "width": args.width, "spectral_norm": not args.no_spectral_norm}
+    if args.lr is not None:
+        overrides["lr_g"] = overrides["lr_d"] = args.lr
+    for name in ("lr_g", "lr_d"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
+    config = TrainConfig.from_dict(overrides)
+    trainer = Trainer(config, args.out, resume=args.resume, progress=not args.quiet)
+    try:
+        trainer.fit()
+    except TrainingDiverged as error:
+        print(f"augkit train: error: {error}", file=sys.stderr)
+        return 3
+    if trainer.dist.is_main:
+        print(f"trained to step {trainer.step} (epoch {trainer.epoch}); run in {args.out}")
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from augkit.data import save_png, write_idx_pair, write_npz
+    from augkit.gan.sample import generate, label_with_classifier
+
+    images, labels = generate(args.run, n=args.n, per_class=args.per_class, seed=args.seed,
+                              device=args.device)
+    if args.label_with:
+        if (labels >= 0).all():
+            raise ValueError("--label-with: the run's model is conditional; its samples "
+                             "already carry labels")
+        count = len(images)
+        images, labels, _ = label_with_classifier(images, args.label_with, args.min_confidence)
+        print(f"labeled {len(images)} of {count} samples with the {args.label_with} "
+              f"classifier at confidence >= {args.min_confidence}")
+    out = Path(args.out)
+    has_labels = bool((labels >= 0).all())
+    if args.format == "npz":
+        write_npz(out, images, labels if has_labels else None, overwrite=args.overwrite)
+    elif args.format == "idx":
+        write_idx_pair(out, "generated", images, labels if has_labels else None,
+                       overwrite=args.overwrite)
+    else:
+        if out.exists() and any(out.iterdir()) and not args.overwrite:
+            raise ValueError(f"{out}: is not empty; pass --overwrite or choose another folder")
+        for i, (image, label) in enumerate(zip(images, labels, strict=True)):
+            folder = out / str(label) if label >= 0 else out
+            save_png(folder / f"{i:06d}.png", image, overwrite=args.overwrite)
+    print(f"wrote {len(images)} images to {out}")
     return 0
 
 
@@ -151,16 +215,63 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate", help="FID, KID, precision/recall, coverage, label accuracy and CAS of a "
                          "sample set, beside what real data gets")
     evaluate.add_argument("samples", help="samples: .npz (images, labels), IDX pair or folder, "
-                          "image folder (class sub-folders give labels)")
+                          "image folder (class sub-folders give labels), or a training run "
+                          "(then --n samples are generated from it first)")
     evaluate.add_argument("--reference", default="mnist",
                           help="'mnist' (default) or a dataset path; its feature net is trained "
                                "on first use and cached")
     evaluate.add_argument("--cas", action="store_true",
                           help="also train a fixed classifier on the samples and test it on "
                                "real data (labeled samples)")
+    evaluate.add_argument("--n", type=int, default=10000,
+                          help="samples to generate when SAMPLES is a training run")
     evaluate.add_argument("--json", help="write the figures to this JSON file")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
     evaluate.set_defaults(handler=_evaluate)
+
+    train = commands.add_parser(
+        "train", help="train a GAN (reference, dcgan, cdcgan); works under torchrun",
+        description="Train a GAN on the bundled MNIST or any dataset augkit reads. Writes "
+                    "RUN/config.json, RUN/metrics.csv, RUN/samples/epoch_NNN.png and "
+                    "checkpoints; --resume continues exactly.")
+    train.add_argument("--model", default="cdcgan", help="reference, dcgan or cdcgan")
+    train.add_argument("--data", default="mnist", help="'mnist' or a dataset path")
+    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--max-steps", type=int, default=0, help="stop after this many batches")
+    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--lr", type=float, help="learning rate of both G and D")
+    train.add_argument("--lr-g", type=float, help="generator learning rate")
+    train.add_argument("--lr-d", type=float, help="discriminator learning rate")
+    train.add_argument("--loss", help="reference, nsgan, hinge or wgan-gp (default: the "
+                       "model's)")
+    train.add_argument("--image-size", type=int, default=0, help="28, 32 or 64 (default: "
+                       "the data's)")
+    train.add_argument("--width", type=int, default=64, help="channel width of the DCGANs")
+    train.add_argument("--ema-decay", type=float, default=0.999, help="0 turns EMA off")
+    train.add_argument("--diffaugment", action="store_true", help="DiffAugment for D")
+    train.add_argument("--no-spectral-norm", action="store_true")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="cpu", help="cpu or cuda")
+    train.add_argument("--amp", action="store_true", help="mixed precision (CUDA)")
+    train.add_argument("--out", required=True, help="the run folder")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(handler=_train)
+
+    gen = commands.add_parser("generate", help="write labeled samples from a trained run")
+    gen.add_argument("run", help="a training run folder")
+    gen.add_argument("--n", type=int, default=0, help="how many images")
+    gen.add_argument("--per-class", type=int, default=0, help="or this many per class")
+    gen.add_argument("--out", required=True, help="output folder, .npz file or IDX folder")
+    gen.add_argument("--format", choices=("folder", "npz", "idx"), default="npz")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--device", default="cpu")
+    gen.add_argument("--label-with", help="for an unconditional model: label the samples "
+                     "with this reference's classifier ('mnist' or a dataset path)")
+    gen.add_argument("--min-confidence", type=float, default=0.9,
+                     help="with --label-with: drop samples the classifier is less sure of")
+    gen.add_argument("--overwrite", action="store_true")
+    gen.set_defaults(handler=_generate)
     return parser
 
 

@@ -1,0 +1,106 @@
+"""Training configuration: one frozen dataclass with every default in one place.
+
+Overrides are type-checked and unknown keys are errors; the resolved config goes into
+``RUN/config.json`` and into every checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from augkit.gan.losses import LOSSES, check_loss
+from augkit.gan.models import IMAGE_SIZES, MODELS
+
+DEFAULT_LOSS = {"reference": "reference", "dcgan": "nsgan", "cdcgan": "hinge"}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on."""
+
+    model: str = "cdcgan"
+    data: str = "mnist"
+    image_size: int = 0            # 0: the dataset's own size
+    epochs: int = 5
+    max_steps: int = 0             # 0: no limit; else stop after this many batches
+    batch_size: int = 128
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    loss: str = ""                 # "": the model's default
+    z_dim: int = 100
+    width: int = 64
+    spectral_norm: bool = True
+    ema_decay: float = 0.999       # 0 turns the EMA generator off
+    diffaugment: bool = False
+    gp_weight: float = 10.0
+    seed: int = 0
+    device: str = "cpu"
+    amp: bool = False
+    log_every: int = 50
+    policy: tuple[str, ...] = field(default=("color", "translation", "cutout"))
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"model: {self.model!r} is not allowed; expected one of "
+                             f"{', '.join(MODELS)}")
+        if not self.loss:
+            object.__setattr__(self, "loss", DEFAULT_LOSS[self.model])
+        check_loss(self.loss, self.model)
+        if self.image_size and self.image_size not in IMAGE_SIZES:
+            raise ValueError(f"image_size: {self.image_size} is not allowed; expected one of "
+                             f"{', '.join(map(str, IMAGE_SIZES))}")
+        for name in ("epochs", "batch_size", "z_dim", "width", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: {getattr(self, name)} is not allowed; expected an "
+                                 "integer >= 1")
+        for name in ("lr_g", "lr_d"):
+            if not 0 < getattr(self, name) < 1:
+                raise ValueError(f"{name}: {getattr(self, name)} is not allowed; expected a "
+                                 "learning rate in (0, 1)")
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError(f"ema_decay: {self.ema_decay} is not allowed; expected [0, 1)")
+        if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise ValueError(f"device: {self.device!r} is not allowed; expected cpu or cuda")
+        if self.amp and not self.device.startswith("cuda"):
+            raise ValueError("amp: mixed precision needs --device cuda")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Build from a dict (a config.json or overrides), checking names and types."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"config: unknown key(s) {', '.join(unknown)}; known: "
+                             f"{', '.join(known)}")
+        checked = {}
+        for name, value in values.items():
+            default = getattr(cls, name) if name != "policy" else ()
+            if isinstance(default, bool):
+                ok = isinstance(value, bool)
+            elif isinstance(default, int):
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            elif isinstance(default, float):
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+                value = float(value) if ok else value
+            elif isinstance(default, tuple):
+                ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+                value = tuple(value) if ok else value
+            else:
+                ok = isinstance(value, str)
+            if not ok:
+                raise ValueError(f"config: {name}={value!r} has the wrong type; expected "
+                                 f"{type(default).__name__}")
+            checked[name] = value
+        return cls(**checked)
+
+    def to_dict(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["policy"] = list(self.policy)
+        return values
+
+
+__all__ = ["DEFAULT_LOSS", "LOSSES", "TrainConfig"]

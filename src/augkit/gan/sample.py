@@ -1,0 +1,83 @@
+"""Generating labeled images from a trained run (its EMA generator when there is one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from augkit import checkpoint
+from augkit.gan.config import TrainConfig
+from augkit.gan.models import build_models
+from augkit.gan.trainer import CHECKPOINT, images_from_model
+
+
+def load_generator(run: str | Path, device: str = "cpu") -> tuple[nn.Module, TrainConfig, dict]:
+    """The run's generator (EMA weights when saved) in eval mode, its config and metadata."""
+    run = Path(run)
+    meta = run / f"{CHECKPOINT}.json"
+    if not meta.exists():
+        raise ValueError(f"{run}: not a training run (no {CHECKPOINT}.json)")
+    state = checkpoint.load(meta)
+    try:
+        config = TrainConfig.from_dict(state["config"])
+        channels, size, _ = state["image_shape"]
+        generator, _ = build_models(config.model, size, channels, state["num_classes"],
+                                    config.z_dim, config.width, config.spectral_norm)
+        generator.load_state_dict(state["ema"] or state["g"])
+    except (KeyError, TypeError, RuntimeError) as error:
+        detail = str(error).splitlines()[0]
+        raise ValueError(f"{meta}: the checkpoint does not match its model ({detail})") from None
+    generator.to(device).eval()
+    return generator, config, {"num_classes": state["num_classes"], "step": state["step"]}
+
+
+@torch.no_grad()
+def label_with_classifier(images: np.ndarray, reference: str, min_confidence: float
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels from the reference's feature-net classifier; keeps the samples it is at least
+    ``min_confidence`` sure of. Returns the kept images, their labels and confidences."""
+    from augkit.eval.reference import as_batch, load_reference
+
+    if not 0.0 <= min_confidence < 1.0:
+        raise ValueError(f"min_confidence: {min_confidence} is not allowed; expected [0, 1)")
+    ref = load_reference(reference)
+    batch = as_batch(images)
+    if tuple(batch.shape[1:]) != ref.image_shape:
+        raise ValueError(f"the classifier of {ref.name} takes {ref.image_shape} images, the run "
+                         f"makes {tuple(batch.shape[1:])}")
+    net = ref.feature_net(progress=False)
+    probabilities = torch.cat([torch.softmax(net(batch[i:i + 1000]), dim=1)
+                               for i in range(0, len(batch), 1000)])
+    confidence, labels = probabilities.max(dim=1)
+    keep = (confidence >= min_confidence).numpy()
+    return images[keep], labels.numpy()[keep], confidence.numpy()[keep]
+
+
+@torch.no_grad()
+def generate(run: str | Path, n: int = 0, per_class: int = 0, seed: int = 0,
+             batch_size: int = 500, device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
+    """``n`` images (or ``per_class`` of each class) as uint8 (N, H, W[, C]) and labels;
+    a conditional model gets balanced labels, an unconditional one labels -1."""
+    generator, config, meta = load_generator(run, device)
+    classes = meta["num_classes"] if generator.conditional else 0
+    if per_class and not classes:
+        raise ValueError(f"{run}: --per-class needs a conditional model; {config.model} is not")
+    if per_class < 0 or n < 0 or (not n and not per_class):
+        raise ValueError("n / per_class: give a positive number of samples")
+    if classes:
+        count = per_class * classes if per_class else n
+        labels = torch.arange(count) % classes
+        labels = labels[torch.argsort(labels, stable=True)] if per_class else labels
+    else:
+        labels = torch.full((n,), -1, dtype=torch.int64)
+    rng = torch.Generator().manual_seed(seed)
+    images = []
+    for start in range(0, len(labels), batch_size):
+        chunk = labels[start:start + batch_size]
+        z = torch.randn(len(chunk), config.z_dim, generator=rng).to(device)
+        images.append(images_from_model(generator(z, chunk.clamp(min=0).to(device))).cpu())
+    batch = torch.cat(images).permute(0, 2, 3, 1).numpy()
+    return (batch[..., 0] if batch.shape[-1] == 1 else batch), labels.numpy()
