@@ -111,7 +111,8 @@ def _train(args: argparse.Namespace) -> int:
     from augkit.gan.trainer import Trainer, TrainingDiverged
 
     overrides = {"model": args.model, "data": args.data, "epochs": args.epochs,
-                 "max_steps": args.max_steps, "batch_size": args.batch_size,
+                 "max_steps": args.max_steps, "max_minutes": args.max_minutes,
+                 "batch_size": args.batch_size,
                  "loss": args.loss or "", "seed": args.seed, "device": args.device,
                  "amp": args.amp, "image_size": args.image_size,
                  "diffaugment": args.diffaugment, "ema_decay": args.ema_decay,
@@ -238,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", default="mnist", help="'mnist' or a dataset path")
     train.add_argument("--epochs", type=int, default=5)
     train.add_argument("--max-steps", type=int, default=0, help="stop after this many batches")
+    train.add_argument("--max-minutes", type=float, default=0.0,
+                       help="stop (and save) after this many minutes of training")
     train.add_argument("--batch-size", type=int, default=128)
     train.add_argument("--lr", type=float, help="learning rate of both G and D")
     train.add_argument("--lr-g", type=float, help="generator learning rate")

@@ -25,6 +25,7 @@ class TrainConfig:
     image_size: int = 0            # 0: the dataset's own size
     epochs: int = 5
     max_steps: int = 0             # 0: no limit; else stop after this many batches
+    max_minutes: float = 0.0       # 0: no limit; else stop (and save) after this long
     batch_size: int = 128
     lr_g: float = 2e-4
     lr_d: float = 2e-4

@@ -35,7 +35,7 @@ from augkit.visualize import grid
 
 CHECKPOINT = "checkpoint"
 # config keys a resumed run may change: how long it trains and how often it logs
-RESUMABLE_CHANGES = ("epochs", "max_steps", "log_every")
+RESUMABLE_CHANGES = ("epochs", "max_steps", "max_minutes", "log_every")
 
 
 class TrainingDiverged(RuntimeError):
@@ -288,7 +288,7 @@ class Trainer:
         bar = tqdm(total=len(self.loader), initial=self.batch_in_epoch, unit="batch",
                    desc=f"epoch {epoch + 1}/{self.config.epochs}",
                    disable=not (self.progress and self.dist.is_main), dynamic_ncols=True)
-        started, seen, rows = time.perf_counter(), 0, []
+        started, seen = time.perf_counter(), 0
         for index, (real, labels) in enumerate(self.loader):
             if index < self.batch_in_epoch:  # batches a resumed run has done already
                 continue
@@ -305,19 +305,21 @@ class Trainer:
             bar.update(1)
             bar.set_postfix(d=f"{losses['d_loss']:.3f}", g=f"{losses['g_loss']:.3f}",
                             img_s=f"{rate:.0f}")
-            stop = bool(self.config.max_steps) and self.step >= self.config.max_steps
+            stop = ((bool(self.config.max_steps) and self.step >= self.config.max_steps)
+                    or (bool(self.config.max_minutes)
+                        and time.perf_counter() - self.fit_started >= 60 * self.config.max_minutes))
             if self.step % self.config.log_every == 0 or index == len(self.loader) - 1 or stop:
-                rows.append({"step": self.step, "epoch": epoch, **losses,
-                             "images_per_s": round(rate, 1),
-                             "seconds": round(time.perf_counter() - started, 2)})
+                row = {"step": self.step, "epoch": epoch, **losses,
+                       "images_per_s": round(rate, 1),
+                       "seconds": round(time.perf_counter() - started, 2)}
+                if self.dist.is_main:
+                    self._write_csv([row])
                 if self.tensorboard is not None:
                     for key, value in losses.items():
                         self.tensorboard.add_scalar(key, value, self.step)
             if stop:
                 break
         bar.close()
-        if self.dist.is_main and rows:
-            self._write_csv(rows)
         return self.batch_in_epoch == len(self.loader)
 
     @torch.no_grad()
@@ -337,7 +339,9 @@ class Trainer:
         return path
 
     def fit(self) -> None:
-        """Train until ``epochs`` (or ``max_steps``); checkpoint every epoch and on Ctrl-C."""
+        """Train until ``epochs`` (or ``max_steps`` / ``max_minutes``); checkpoint every epoch,
+        at a stop and on Ctrl-C."""
+        self.fit_started = time.perf_counter()
         try:
             while self.epoch < self.config.epochs:
                 finished = self._run_epoch(self.epoch)
