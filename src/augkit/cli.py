@@ -116,7 +116,8 @@ def _train(args: argparse.Namespace) -> int:
                  "loss": args.loss or "", "seed": args.seed, "device": args.device,
                  "amp": args.amp, "image_size": args.image_size,
                  "diffaugment": args.diffaugment, "ema_decay": args.ema_decay,
-                 "width": args.width, "spectral_norm": not args.no_spectral_norm}
+                 "width": args.width, "spectral_norm": not args.no_spectral_norm,
+                 "mode_seeking": args.mode_seeking}
     if args.lr is not None:
         overrides["lr_g"] = overrides["lr_d"] = args.lr
     for name in ("lr_g", "lr_d"):
@@ -253,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--ema-decay", type=float, default=0.999, help="0 turns EMA off")
     train.add_argument("--diffaugment", action="store_true", help="DiffAugment for D")
     train.add_argument("--no-spectral-norm", action="store_true")
+    train.add_argument("--mode-seeking", type=float, default=-1.0,
+                       help="weight of the mode-seeking term against collapse within a class "
+                            "(default: 1 for cdcgan, 0 otherwise)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda")
     train.add_argument("--amp", action="store_true", help="mixed precision (CUDA)")

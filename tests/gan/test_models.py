@@ -93,8 +93,14 @@ def test_ema_tracks_the_weights():
     before = ema.model.weight.clone()
     with torch.no_grad():
         model.weight.add_(1.0)
+    ema.update(model)  # warm-up: the first update keeps only 1/10 of the old weights
+    assert torch.allclose(ema.model.weight, before + 0.9)
+    ema.updates = 100
+    before = ema.model.weight.clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)
     ema.update(model)
-    assert torch.allclose(ema.model.weight, before + 0.5)
+    assert torch.allclose(ema.model.weight, before + 0.5 * (model.weight - before))
     with pytest.raises(ValueError, match="decay"):
         EMA(model, decay=1.0)
 

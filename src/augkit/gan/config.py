@@ -38,6 +38,8 @@ class TrainConfig:
     ema_decay: float = 0.999       # 0 turns the EMA generator off
     diffaugment: bool = False
     gp_weight: float = 10.0
+    mode_seeking: float = -1.0     # mode-seeking term's weight (Mao et al. 2019); -1: the
+                                   # model's default (1 for cdcgan, against class collapse)
     seed: int = 0
     device: str = "cpu"
     amp: bool = False
@@ -50,6 +52,8 @@ class TrainConfig:
                              f"{', '.join(MODELS)}")
         if not self.loss:
             object.__setattr__(self, "loss", DEFAULT_LOSS[self.model])
+        if self.mode_seeking < 0:
+            object.__setattr__(self, "mode_seeking", 1.0 if self.model == "cdcgan" else 0.0)
         check_loss(self.loss, self.model)
         if self.image_size and self.image_size not in IMAGE_SIZES:
             raise ValueError(f"image_size: {self.image_size} is not allowed; expected one of "

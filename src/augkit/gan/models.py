@@ -128,8 +128,10 @@ class DCGenerator(nn.Module):
 
 
 class DCDiscriminator(nn.Module):
-    """Three stride-2 convs with LeakyReLU and a minibatch-std channel; with ``num_classes``
-    a projection head adds ``<embed(label), features>`` to the logit (Miyato and Koyama)."""
+    """Two stride-2 convs and a 3x3 conv with LeakyReLU and a minibatch-std channel, then the
+    whole S/4 x S/4 map (not a global average, which would judge texture only, not shape)
+    into one logit; with ``num_classes`` a projection head adds ``<embed(label), features>``
+    (Miyato and Koyama)."""
 
     def __init__(self, image_size: int = 28, channels: int = 1, width: int = 64,
                  num_classes: int = 0, spectral_norm: bool = True):
@@ -140,10 +142,11 @@ class DCDiscriminator(nn.Module):
             wrap(nn.Conv2d(channels, width, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),   # S/2
             wrap(nn.Conv2d(width, 2 * width, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True),  # S/4
             MinibatchStd(),
-            wrap(nn.Conv2d(2 * width + 1, 4 * width, 3, 1, 1)), nn.LeakyReLU(0.2, inplace=True),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten())                                       # (N, 4w)
-        self.linear = wrap(nn.Linear(4 * width, 1))
-        self.embed = wrap(nn.Embedding(num_classes, 4 * width)) if self.conditional else None
+            wrap(nn.Conv2d(2 * width + 1, 2 * width, 3, 1, 1)), nn.LeakyReLU(0.2, inplace=True),
+            nn.Flatten())                                                    # (N, 2w * S/4 * S/4)
+        features = 2 * width * (image_size // 4) ** 2
+        self.linear = wrap(nn.Linear(features, 1))
+        self.embed = wrap(nn.Embedding(num_classes, features)) if self.conditional else None
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         features = self.body(images)

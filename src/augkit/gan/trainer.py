@@ -165,6 +165,7 @@ class Trainer:
         self.d.load_state_dict(state["d"])
         if self.ema is not None:
             self.ema.model.load_state_dict(state["ema"])
+            self.ema.updates = state["step"]
         for name, optimizer in self.optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
         self.scaler.load_state_dict(state["scaler"])
@@ -272,8 +273,17 @@ class Trainer:
             d_loss = d_loss.detach()
         # G step
         with autocast:
-            generated = self.g_net(self._noise(n), labels)
+            z = self._noise(n)
+            generated = self.g_net(z, labels)
             loss_g = g_loss(cfg.loss, self.d_net(self._augment(generated), labels))
+            if cfg.mode_seeking > 0:
+                # two noise vectors, same labels: penalise images that differ less than the
+                # noise does, against the collapse of each class onto one prototype
+                z2 = self._noise(n)
+                other = self.g_net(z2, labels)
+                ratio = ((generated - other).abs().mean(dim=(1, 2, 3))
+                         / (z - z2).abs().mean(dim=1))
+                loss_g = loss_g + cfg.mode_seeking / (ratio.mean() + 1e-5)
         self._backward(loss_g, self.optimizers["g"])
         self.scaler.update()
         if self.ema is not None:
