@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from augkit.data import ImageSource, UnreadableImage, open_source, write_npz
 from augkit.data.datasets import encode_png, write_bytes_atomically, write_idx_pair
+from augkit.files import write_text_atomically
 from augkit.transforms import Compose, RandomAffine, RandomEnhance, Transform, from_dict
 from augkit.transforms._random import derive_seed
 from augkit.transforms.base import select
@@ -99,19 +100,10 @@ class Summary:
 # ---- run folder bookkeeping ----------------------------------------------------------------
 
 
-def _write_text_atomically(path: Path, text: str) -> None:
-    # no fsync: resuming is for killed processes, whose written data the OS keeps; an fsync
-    # per chunk would cost more than the chunk on some file systems
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def _save_state(dst: Path, state: RunState) -> None:
     state_dict = {"config": asdict(state.config), "chunks_done": state.chunks_done,
                   "complete": state.complete}
-    _write_text_atomically(dst / RUN_FILE, json.dumps(state_dict, indent=1) + "\n")
+    write_text_atomically(dst / RUN_FILE, json.dumps(state_dict, indent=1) + "\n")
 
 
 def _load_state(dst: Path) -> RunState | None:
@@ -360,8 +352,8 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
         return summary
     manifest = _records_before(dst / MANIFEST, state.chunks_done, config.chunk)
     skipped = _records_before(dst / SKIPPED, state.chunks_done, config.chunk)
-    _write_text_atomically(dst / MANIFEST, "".join(line + "\n" for line in manifest))
-    _write_text_atomically(dst / SKIPPED, "".join(line + "\n" for line in skipped))
+    write_text_atomically(dst / MANIFEST, "".join(line + "\n" for line in manifest))
+    write_text_atomically(dst / SKIPPED, "".join(line + "\n" for line in skipped))
     summary.skipped = [json.loads(line)["path"] for line in skipped]
     todo = list(range(state.chunks_done, chunks))
     bar = tqdm(total=summary.total_outputs, initial=state.chunks_done * config.chunk * per_source,
@@ -390,6 +382,8 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
                     summary.skipped.append(line["path"])
                 skip_file.write("".join(json.dumps(r) + "\n" for r in result.skipped))
                 manifest_file.write("".join(json.dumps(r) + "\n" for r in result.records))
+                # flush, not fsync: resuming is for killed processes, whose written data the
+                # OS keeps, and an fsync per chunk costs more than the chunk on some disks
                 skip_file.flush()
                 manifest_file.flush()
                 state.chunks_done = result.chunk + 1

@@ -9,7 +9,6 @@ executed: a pickle, or any file that is not what it claims, is refused with a on
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -19,15 +18,9 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from augkit.files import sha256, write_text_atomically
+
 FORMAT = "augkit-checkpoint-1"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def flatten(tree: Any, prefix: str = "") -> tuple[dict[str, torch.Tensor], Any]:
@@ -70,11 +63,9 @@ def save(directory: Path, name: str, step: int, state: dict[str, Any]) -> Path:
     save_file(tensors, str(tmp))
     os.replace(tmp, tensor_file)
     meta = {"format": FORMAT, "step": step, "tensors": tensor_file.name,
-            "sha256": _sha256(tensor_file), "state": skeleton}
+            "sha256": sha256(tensor_file), "state": skeleton}
     meta_file = directory / f"{name}.json"
-    tmp_meta = directory / f".{meta_file.name}.tmp-{os.getpid()}"
-    tmp_meta.write_text(json.dumps(meta) + "\n")
-    os.replace(tmp_meta, meta_file)
+    write_text_atomically(meta_file, json.dumps(meta) + "\n")
     for old in directory.glob(f"{name}-*.safetensors"):
         if old != tensor_file:
             old.unlink(missing_ok=True)
@@ -96,7 +87,7 @@ def load(meta_file: Path) -> dict[str, Any]:
     tensor_file = meta_file.parent / str(meta.get("tensors"))
     if not tensor_file.is_file():
         raise ValueError(f"{tensor_file}: checkpoint weights are missing")
-    if _sha256(tensor_file) != meta.get("sha256"):
+    if sha256(tensor_file) != meta.get("sha256"):
         raise ValueError(f"{tensor_file}: checkpoint weights are corrupt or truncated "
                          "(checksum mismatch)")
     try:

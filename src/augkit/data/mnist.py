@@ -7,7 +7,6 @@ SHA-256 sums before use. ``load_mnist(root=...)`` reads a copy elsewhere and, wi
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import urllib.request
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from augkit.data.idx import read_idx
+from augkit.files import sha256
 
 BUNDLED_DIR = Path(__file__).parent / "bundled" / "mnist"
 FILES = {
@@ -36,15 +36,6 @@ def _expected_sums() -> dict[str, str]:
         digest, name = line.split()
         sums[name] = digest
     return sums
-
-
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify(path: Path, name: str | None = None) -> None:

@@ -20,6 +20,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm import tqdm
 
+from augkit.files import write_text_atomically
+
 NET_VERSION = 1
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -149,10 +151,7 @@ def save_net(model: FeatureNet, path: Path, metadata: dict[str, Any]) -> None:
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     meta = {"net_version": NET_VERSION, "config": model.config, **metadata}
-    meta_path = path.with_suffix(".json")
-    tmp_meta = meta_path.with_name(f".{meta_path.name}.tmp-{os.getpid()}")
-    tmp_meta.write_text(json.dumps(meta, indent=1) + "\n")
-    os.replace(tmp_meta, meta_path)
+    write_text_atomically(path.with_suffix(".json"), json.dumps(meta, indent=1) + "\n")
 
 
 def load_net(path: Path) -> tuple[FeatureNet, dict[str, Any]]:
