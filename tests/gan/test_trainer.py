@@ -130,6 +130,9 @@ def test_generate_writes_balanced_labels_in_every_format(digits, tmp_path, capsy
                  "--out", str(tmp_path / "folder")]) == 0
     folder = open_source(tmp_path / "folder")
     assert len(folder) == 20 and folder.class_names == [str(i) for i in range(10)]
+    assert main(["generate", str(run), "--n", "5", "--format", "folder",
+                 "--out", str(tmp_path / "folder")]) == 2
+    assert "is not empty; pass --overwrite" in capsys.readouterr().err
 
 
 def test_bad_input_gets_one_line_errors(digits, tmp_path, capsys):
