@@ -83,9 +83,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     import json
 
     from augkit.eval import evaluate, format_table
+    from augkit.files import write_text_atomically
 
     samples: Any = args.samples
+    json_out = args.json
     if Path(samples).is_dir() and (Path(samples) / "checkpoint.json").exists():
+        json_out = json_out or str(Path(samples) / "evaluation.json")
         import torch
 
         from augkit.eval.reference import as_batch
@@ -97,12 +100,9 @@ def _evaluate(args: argparse.Namespace) -> int:
               "the run kept them)")
     result = evaluate(samples, args.reference, cas=args.cas, progress=not args.quiet)
     print(format_table(result))
-    if args.json:
-        out = Path(args.json)
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(json.dumps(result, indent=1) + "\n")
-        tmp.replace(out)
-        print(f"wrote {out}")
+    if json_out:
+        write_text_atomically(Path(json_out), json.dumps(result, indent=1) + "\n")
+        print(f"wrote {json_out}")
     return 0
 
 
@@ -112,12 +112,12 @@ def _train(args: argparse.Namespace) -> int:
 
     overrides = {"model": args.model, "data": args.data, "epochs": args.epochs,
                  "max_steps": args.max_steps, "max_minutes": args.max_minutes,
-                 "batch_size": args.batch_size,
+                 "batch_size": args.batch_size, "repeat": args.repeat,
                  "loss": args.loss or "", "seed": args.seed, "device": args.device,
                  "amp": args.amp, "image_size": args.image_size,
                  "diffaugment": args.diffaugment, "ema_decay": args.ema_decay,
                  "width": args.width, "spectral_norm": not args.no_spectral_norm,
-                 "mode_seeking": args.mode_seeking}
+                 "mode_seeking": args.mode_seeking, "aux_weight": args.aux_weight}
     if args.lr is not None:
         overrides["lr_g"] = overrides["lr_d"] = args.lr
     for name in ("lr_g", "lr_d"):
@@ -132,6 +132,39 @@ def _train(args: argparse.Namespace) -> int:
         return 3
     if trainer.dist.is_main:
         print(f"trained to step {trainer.step} (epoch {trainer.epoch}); run in {args.out}")
+    return 0
+
+
+def _study(args: argparse.Namespace) -> int:
+    from augkit.study import Study, StudyConfig
+
+    def integers(text: str, name: str) -> tuple[int, ...]:
+        try:
+            return tuple(int(v) for v in text.split(",") if v.strip())
+        except ValueError:
+            raise ValueError(f"--{name}: {text!r} is not a comma-separated list of integers, "
+                             "e.g. 10,100,1000") from None
+
+    config = StudyConfig(
+        data=args.data, test=args.test or "",
+        labels_per_class=integers(args.labels_per_class, "labels-per-class"),
+        arms=tuple(a.strip() for a in args.arms.split(",") if a.strip()), seeds=args.seeds,
+        pipeline=args.pipeline or "", classifier_steps=args.classifier_steps,
+        gan_steps=args.gan_steps, synthetic_per_real=args.synthetic_per_real,
+        real_share=args.real_share, min_confidence=args.min_confidence)
+    results = Study(config, args.out, progress=not args.quiet).run()
+    from augkit.study import results_markdown
+
+    print(results_markdown(results))
+    print(f"wrote {Path(args.out) / 'results.json'}, results.md and study.png")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from augkit.report import build_report
+
+    out = args.out or str(Path(args.paths[0]) / "report.html")
+    print(f"wrote {build_report(args.paths, out, title=args.title)}")
     return 0
 
 
@@ -243,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-minutes", type=float, default=0.0,
                        help="stop (and save) after this many minutes of training")
     train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--repeat", type=int, default=1,
+                       help="passes over the data per epoch, for datasets of a few hundred "
+                            "images")
     train.add_argument("--lr", type=float, help="learning rate of both G and D")
     train.add_argument("--lr-g", type=float, help="generator learning rate")
     train.add_argument("--lr-d", type=float, help="discriminator learning rate")
@@ -257,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--mode-seeking", type=float, default=-1.0,
                        help="weight of the mode-seeking term against collapse within a class "
                             "(default: 1 for cdcgan, 0 otherwise)")
+    train.add_argument("--aux-weight", type=float, default=-1.0,
+                       help="weight of the discriminator's auxiliary class head, AC-GAN style "
+                            "(cdcgan only; default 1, 0 turns it off)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda")
     train.add_argument("--amp", action="store_true", help="mixed precision (CUDA)")
@@ -264,6 +303,41 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=_train)
+
+    study = commands.add_parser(
+        "study", help="how much classical and GAN augmentation help a classifier with few "
+                      "labels",
+        description="For each amount of real labeled data and each arm (none, classical, gan, "
+                    "both), train the same small classifier and test it on the real test set. "
+                    "Rerun the same command to continue a stopped study.")
+    study.add_argument("--data", default="mnist", help="'mnist' or a labeled dataset path")
+    study.add_argument("--test", help="the labeled test set (built in for mnist)")
+    study.add_argument("--labels-per-class", default="10,100,1000")
+    study.add_argument("--arms", default="none,classical,gan,both")
+    study.add_argument("--seeds", type=int, default=3)
+    study.add_argument("--pipeline", help="pipeline file (YAML/JSON) for the classical arms; "
+                       "default: the log's four photometric ops plus a small affine jitter")
+    study.add_argument("--classifier-steps", type=int, default=1000)
+    study.add_argument("--gan-steps", type=int, default=1200,
+                       help="training steps of each subset's conditional GAN")
+    study.add_argument("--synthetic-per-real", type=int, default=10)
+    study.add_argument("--real-share", type=float, default=0.5,
+                       help="share of real images in each classifier batch of the GAN arms")
+    study.add_argument("--min-confidence", type=float, default=0.0,
+                       help="keep synthetic images the subset's own classifier gives their "
+                            "label at least this probability (0: keep all)")
+    study.add_argument("--out", required=True, help="the study folder")
+    study.add_argument("--quiet", action="store_true", help="no progress bar")
+    study.set_defaults(handler=_study)
+
+    report = commands.add_parser(
+        "report", help="one self-contained HTML page of runs, studies, evaluations, pictures")
+    report.add_argument("paths", nargs="+", metavar="PATH",
+                        help="a training run, a study folder, an evaluation JSON, PNG files "
+                             "or folders of them")
+    report.add_argument("--out", help="the HTML file (default: PATH/report.html of the first)")
+    report.add_argument("--title", default="augkit report")
+    report.set_defaults(handler=_report)
 
     gen = commands.add_parser("generate", help="write labeled samples from a trained run")
     gen.add_argument("run", help="a training run folder")

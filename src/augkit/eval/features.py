@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,8 +89,11 @@ def _jitter(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                      schedule: TrainSchedule = TrainSchedule(), progress: bool = False,
-                     desc: str = "train") -> nn.Module:
-    """Train ``model`` on uint8 ``images`` (N, C, H, W) with the fixed ``schedule``."""
+                     desc: str = "train",
+                     transform: Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+                     | None = None) -> nn.Module:
+    """Train ``model`` on uint8 ``images`` (N, C, H, W) with the fixed ``schedule``;
+    ``transform(batch, generator)`` augments each batch (else ``schedule.augment`` jitters)."""
     if len(images) == 0:
         raise ValueError("images: no training images")
     generator = torch.Generator().manual_seed(schedule.seed)
@@ -109,7 +113,9 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
         index = order[position:position + schedule.batch_size]
         position += schedule.batch_size
         batch = images[index]
-        if schedule.augment:
+        if transform is not None:
+            batch = transform(batch, generator)
+        elif schedule.augment:
             batch = _jitter(batch, generator)
         loss = loss_fn(model(batch), labels[index])
         optimizer.zero_grad(set_to_none=True)

@@ -27,6 +27,8 @@ class TrainConfig:
     max_steps: int = 0             # 0: no limit; else stop after this many batches
     max_minutes: float = 0.0       # 0: no limit; else stop (and save) after this long
     batch_size: int = 128
+    repeat: int = 1                # passes over the data per epoch (for datasets of a few
+                                   # hundred images, so an epoch is more than a batch or two)
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5
@@ -40,6 +42,8 @@ class TrainConfig:
     gp_weight: float = 10.0
     mode_seeking: float = -1.0     # mode-seeking term's weight (Mao et al. 2019); -1: the
                                    # model's default (1 for cdcgan, against class collapse)
+    aux_weight: float = -1.0       # auxiliary class head's weight (AC-GAN term); -1: the
+                                   # model's default (1 for cdcgan), 0: off
     seed: int = 0
     device: str = "cpu"
     amp: bool = False
@@ -54,11 +58,16 @@ class TrainConfig:
             object.__setattr__(self, "loss", DEFAULT_LOSS[self.model])
         if self.mode_seeking < 0:
             object.__setattr__(self, "mode_seeking", 1.0 if self.model == "cdcgan" else 0.0)
+        if self.aux_weight < 0:
+            object.__setattr__(self, "aux_weight", 1.0 if self.model == "cdcgan" else 0.0)
+        elif self.aux_weight > 0 and self.model != "cdcgan":
+            raise ValueError(f"aux_weight: the class head needs the conditional model, not "
+                             f"{self.model!r}")
         check_loss(self.loss, self.model)
         if self.image_size and self.image_size not in IMAGE_SIZES:
             raise ValueError(f"image_size: {self.image_size} is not allowed; expected one of "
                              f"{', '.join(map(str, IMAGE_SIZES))}")
-        for name in ("epochs", "batch_size", "z_dim", "width", "log_every"):
+        for name in ("epochs", "batch_size", "repeat", "z_dim", "width", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: {getattr(self, name)} is not allowed; expected an "
                                  "integer >= 1")

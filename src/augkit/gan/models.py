@@ -134,7 +134,7 @@ class DCDiscriminator(nn.Module):
     (Miyato and Koyama)."""
 
     def __init__(self, image_size: int = 28, channels: int = 1, width: int = 64,
-                 num_classes: int = 0, spectral_norm: bool = True):
+                 num_classes: int = 0, spectral_norm: bool = True, classifier: bool = False):
         super().__init__()
         self.conditional = num_classes > 0
         wrap = _spectral_norm if spectral_norm else (lambda m: m)
@@ -147,12 +147,23 @@ class DCDiscriminator(nn.Module):
         features = 2 * width * (image_size // 4) ** 2
         self.linear = wrap(nn.Linear(features, 1))
         self.embed = wrap(nn.Embedding(num_classes, features)) if self.conditional else None
+        # an auxiliary class head (AC-GAN): trained on real images, it pulls each generated
+        # image towards its own class, which the projection term alone does slowly
+        self.classify = (wrap(nn.Linear(features, num_classes))
+                         if classifier and self.conditional else None)
 
-    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None,
+                with_classes: bool = False
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Logits (N,); with ``with_classes`` also the class logits (N, K) of the aux head."""
         features = self.body(images)
         logits = self.linear(features).squeeze(1)
         if self.conditional:
             logits = logits + (self.embed(labels) * features).sum(dim=1)
+        if with_classes:
+            if self.classify is None:
+                raise ValueError("with_classes: this discriminator has no class head")
+            return logits, self.classify(features)
         return logits
 
 
@@ -170,8 +181,8 @@ class ModelSpec:
 
 
 def build_models(model: str, image_size: int = 28, channels: int = 1, num_classes: int = 10,
-                 z_dim: int = 100, width: int = 64, spectral_norm: bool = True
-                 ) -> tuple[nn.Module, nn.Module]:
+                 z_dim: int = 100, width: int = 64, spectral_norm: bool = True,
+                 classifier: bool = False) -> tuple[nn.Module, nn.Module]:
     """Generator and discriminator for ``model``, freshly initialised."""
     if model not in MODELS:
         raise ValueError(f"model: {model!r} is not allowed; expected one of {', '.join(MODELS)}")
@@ -186,5 +197,6 @@ def build_models(model: str, image_size: int = 28, channels: int = 1, num_classe
         return ReferenceGenerator(z_dim), ReferenceDiscriminator()
     classes = num_classes if model == "cdcgan" else 0
     generator = DCGenerator(image_size, channels, z_dim, width, classes)
-    discriminator = DCDiscriminator(image_size, channels, width, classes, spectral_norm)
+    discriminator = DCDiscriminator(image_size, channels, width, classes, spectral_norm,
+                                    classifier)
     return generator, discriminator

@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+from torch.utils.data import ConcatDataset, DataLoader, Dataset, DistributedSampler, TensorDataset
 from tqdm import tqdm
 
 from augkit import checkpoint, dist
@@ -91,20 +91,22 @@ class Trainer:
             raise ValueError(f"{config.data}: images are {self.image_shape[1]}x"
                              f"{self.image_shape[2]} with {self.image_shape[0]} channel(s); the "
                              "reference model takes 28x28 gray images")
-        dataset = TensorDataset(images, labels.clamp(min=0))
+        dataset: Dataset = TensorDataset(images, labels.clamp(min=0))
+        if config.repeat > 1:
+            dataset = ConcatDataset([dataset] * config.repeat)
         self.sampler = DistributedSampler(dataset, self.dist.world_size, self.dist.rank,
                                           shuffle=True, seed=config.seed, drop_last=True)
         self.loader = DataLoader(dataset, config.batch_size, sampler=self.sampler,
                                  drop_last=True)
         if len(self.loader) == 0:
             raise ValueError(f"{config.data}: {len(images)} images are fewer than one batch of "
-                             f"{config.batch_size} per process")
+                             f"{config.batch_size} per process (a --repeat above 1 helps)")
 
         # ---- models and optimizers ----
         torch.manual_seed(config.seed)
         self.g, self.d = build_models(config.model, self.image_shape[1], self.image_shape[0],
                                       self.num_classes, config.z_dim, config.width,
-                                      config.spectral_norm)
+                                      config.spectral_norm, config.aux_weight > 0)
         self.g.to(self.device)
         self.d.to(self.device)
         self.ema = EMA(self.g, config.ema_decay) if config.ema_decay > 0 else None
@@ -243,6 +245,16 @@ class Trainer:
         self.scaler.scale(loss).backward()
         self.scaler.step(optimizer)
 
+    def _judge(self, images: torch.Tensor, labels: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The discriminator's logits for augmented ``images`` and, with the class head, its
+        cross-entropy against ``labels`` (zero without one)."""
+        augmented = self._augment(images)
+        if self.config.aux_weight <= 0:
+            return self.d_net(augmented, labels), torch.zeros((), device=images.device)
+        logits, classes = self.d_net(augmented, labels, with_classes=True)
+        return logits, torch.nn.functional.cross_entropy(classes.float(), labels)
+
     def _run_batch(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
         cfg, n = self.config, real.shape[0]
         real = _to_model_range(real.to(self.device))
@@ -263,7 +275,8 @@ class Trainer:
             optimizer = self.optimizers["d"]
             optimizer.zero_grad(set_to_none=True)
             with autocast:
-                d_loss = (d_loss_real(cfg.loss, self.d_net(self._augment(real), labels))
+                real_logits, class_loss = self._judge(real, labels)
+                d_loss = (d_loss_real(cfg.loss, real_logits) + cfg.aux_weight * class_loss
                           + d_loss_fake(cfg.loss, self.d_net(self._augment(fake), labels)))
                 if cfg.loss == "wgan-gp":
                     d_loss = d_loss + cfg.gp_weight * gradient_penalty(
@@ -275,7 +288,8 @@ class Trainer:
         with autocast:
             z = self._noise(n)
             generated = self.g_net(z, labels)
-            loss_g = g_loss(cfg.loss, self.d_net(self._augment(generated), labels))
+            fake_logits, class_loss = self._judge(generated, labels)
+            loss_g = g_loss(cfg.loss, fake_logits) + cfg.aux_weight * class_loss
             if cfg.mode_seeking > 0:
                 # two noise vectors, same labels: penalise images that differ less than the
                 # noise does, against the collapse of each class onto one prototype

@@ -1,0 +1,199 @@
+"""``augkit report``: one self-contained HTML page for training runs, studies, evaluations
+and picture folders; every image is embedded, so the file opens offline and can be mailed.
+
+Each input is recognised by what it holds:
+
+- a training run (``checkpoint.json`` / ``metrics.csv``): loss curves, sample grids across
+  epochs, its settings, and ``evaluation.json`` when ``augkit evaluate RUN`` wrote one;
+- a study (``results.json`` of ``augkit study``): the table and the plot;
+- an evaluation (a JSON written by ``augkit evaluate --json``): the figures beside the floor;
+- a PNG file or a folder of PNGs: shown as they are.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from augkit.eval.evaluate import ROWS
+from augkit.files import write_text_atomically
+
+MAX_GRIDS = 8  # sample grids shown per run, evenly spread over its epochs
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; }
+table { border-collapse: collapse; margin: .8em 0; }
+td, th { border: 1px solid #ccc; padding: .25em .6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+figure { display: inline-block; margin: .4em; vertical-align: top; }
+figcaption { font-size: .85em; color: #555; text-align: center; }
+img { max-width: 100%; image-rendering: pixelated; }
+.note { color: #555; font-size: .9em; }
+"""
+
+# marks the page once every image has decoded, so a headless browser can check rendering
+CHECK_SCRIPT = """
+window.addEventListener('load', function () {
+  var images = Array.prototype.slice.call(document.images);
+  var ok = images.filter(function (i) { return i.complete && i.naturalWidth > 0; });
+  document.body.setAttribute('data-images', images.length);
+  document.body.setAttribute('data-images-rendered', ok.length);
+});
+"""
+
+
+def _png(data: bytes, caption: str) -> str:
+    encoded = base64.b64encode(data).decode("ascii")
+    return (f'<figure><img src="data:image/png;base64,{encoded}" alt="{html.escape(caption)}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def _png_file(path: Path, caption: str | None = None) -> str:
+    return _png(path.read_bytes(), caption or path.stem)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _figure_png(fig: Any) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def loss_curve(metrics_csv: Path) -> bytes | None:
+    """Discriminator and generator losses against the step, as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(metrics_csv) as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return None
+    steps = [int(r["step"]) for r in rows]
+    fig, ax = plt.subplots(figsize=(6.5, 3.2), dpi=110)
+    for key, label in (("d_loss", "discriminator"), ("g_loss", "generator")):
+        ax.plot(steps, [float(r[key]) for r in rows], label=label)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return _figure_png(fig)
+
+
+def evaluation_section(result: dict[str, Any]) -> str:
+    floor = result.get("real_floor", {})
+    rows = []
+    for key, label, fmt in ROWS:
+        mine, real = result["samples_figures"].get(key), floor.get(key)
+        rows.append([label, "-" if mine is None else fmt.format(mine),
+                     "-" if real is None else fmt.format(real)])
+    note = (f"{result['samples_figures']['n']:,} samples against {result['reference']}'s test "
+            "split; the real floor is the same figures for as many real training images.")
+    return (_table(["", "samples", "real floor"], rows)
+            + f'<p class="note">{html.escape(note)}</p>')
+
+
+def run_section(run: Path) -> str:
+    parts = []
+    config_path = run / "config.json"
+    if config_path.exists():
+        config = json.loads(config_path.read_text())
+        keys = ("model", "data", "loss", "batch_size", "lr_g", "lr_d", "width", "diffaugment",
+                "ema_decay", "mode_seeking", "aux_weight", "seed")
+        shown = [[html.escape(k), html.escape(str(config[k]))] for k in keys if k in config]
+        parts.append(_table(["setting", "value"], shown))
+    if (run / "checkpoint.json").exists():
+        state = json.loads((run / "checkpoint.json").read_text())
+        parts.append(f'<p class="note">Checkpoint at step {state.get("step")}, epoch '
+                     f'{state.get("epoch")}.</p>')
+    if (run / "metrics.csv").exists():
+        curve = loss_curve(run / "metrics.csv")
+        if curve is not None:
+            parts.append("<h3>Losses</h3>" + _png(curve, "losses by step"))
+    grids = sorted((run / "samples").glob("*.png")) if (run / "samples").is_dir() else []
+    if grids:
+        if len(grids) > MAX_GRIDS:
+            last = len(grids) - 1
+            grids = [grids[round(i * last / (MAX_GRIDS - 1))] for i in range(MAX_GRIDS)]
+        parts.append("<h3>Samples from fixed noise</h3>"
+                     + "".join(_png_file(p) for p in grids))
+    if (run / "evaluation.json").exists():
+        parts.append("<h3>Evaluation</h3>"
+                     + evaluation_section(json.loads((run / "evaluation.json").read_text())))
+    return "".join(parts)
+
+
+def study_section(folder: Path) -> str:
+    from augkit.study import results_table
+
+    header, rows, notes = results_table(json.loads((folder / "results.json").read_text()))
+    cells = [[f"<b>{html.escape(text)}</b>" if best else html.escape(text)
+              for text, best in row] for row in rows]
+    parts = [_table(header, cells)]
+    parts += [f'<p class="note">{html.escape(note)}</p>' for note in notes]
+    if (folder / "study.png").exists():
+        parts.append(_png_file(folder / "study.png", "accuracy against labels per class"))
+    return "".join(parts)
+
+
+def section(path: Path) -> tuple[str, str]:
+    """The title and HTML of what ``path`` holds."""
+    if path.is_dir() and (path / "results.json").exists():
+        return f"Study: {path.name}", study_section(path)
+    if path.is_dir() and ((path / "checkpoint.json").exists() or (path / "metrics.csv").exists()):
+        return f"Training run: {path.name}", run_section(path)
+    if path.is_file() and path.suffix == ".json":
+        try:
+            result = json.loads(path.read_text())
+        except ValueError:
+            result = None
+        if isinstance(result, dict) and "samples_figures" in result:
+            return f"Evaluation: {path.name}", evaluation_section(result)
+        raise ValueError(f"{path}: not an evaluation file (expected the JSON of augkit "
+                         "evaluate --json)")
+    if path.is_file() and path.suffix.lower() == ".png":
+        return path.stem, _png_file(path)
+    if path.is_dir():
+        pictures = sorted(path.glob("*.png"))
+        if pictures:
+            return f"Pictures: {path.name}", "".join(_png_file(p) for p in pictures)
+    if not path.exists():
+        raise ValueError(f"{path}: no such file or folder")
+    raise ValueError(f"{path}: nothing to report; expected a training run, a study folder, an "
+                     "evaluation JSON, or PNG pictures")
+
+
+def build_report(paths: list[str | Path], out: str | Path,
+                 title: str = "augkit report") -> Path:
+    """Write the report of ``paths`` to ``out`` (atomically) and return its path."""
+    if not paths:
+        raise ValueError("paths: nothing to report")
+    sections = [section(Path(p)) for p in paths]
+    body = "".join(f"<h2>{html.escape(name)}</h2>{content}" for name, content in sections)
+    page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style>"
+            f"<script>{CHECK_SCRIPT}</script></head>"
+            f"<body><h1>{html.escape(title)}</h1>{body}</body></html>\n")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(out, page)
+    return out
+
+
+__all__ = ["build_report", "loss_curve", "section"]

@@ -1,0 +1,419 @@
+"""``augkit study``: how much each kind of augmentation helps a classifier that has few labels.
+
+For every amount of real labeled data (``labels_per_class``), every seed and every arm, the same
+small classifier is trained with the same schedule and tested on the real test set:
+
+- ``none``: the real labeled subset alone;
+- ``classical``: the subset through an augmentation pipeline, drawn afresh for every batch;
+- ``gan``: the subset plus samples of a conditional GAN trained on that subset alone;
+- ``both``: the pipeline over real and synthetic images together.
+
+Nothing outside the subset reaches the GAN or the classifier: the subset is written to its own
+file, the GAN reads that file and nothing else, and the classifier gets the subset and the
+GAN's samples. Each finished cell is a JSON file under ``STUDY/cells``, so a study that was
+stopped picks up where it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from augkit.data import load_arrays, open_source, write_npz
+from augkit.eval.features import FeatureNet, TrainSchedule, accuracy, train_classifier
+from augkit.eval.reference import as_batch
+from augkit.files import write_text_atomically
+
+ARMS = ("none", "classical", "gan", "both")
+GAN_ARMS = ("gan", "both")
+STUDY_VERSION = 1
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Everything a study's numbers depend on; stored in ``STUDY/study.json``."""
+
+    data: str = "mnist"
+    test: str = ""                      # "": mnist:test when data is mnist
+    labels_per_class: tuple[int, ...] = (10, 100, 1000)
+    arms: tuple[str, ...] = ARMS
+    seeds: int = 3
+    pipeline: str = ""                  # "": the log's four ops plus a small affine jitter
+    # the classifier: FeatureNet(width 16) with a fixed schedule, whatever the data size
+    classifier_steps: int = 1000
+    classifier_batch: int = 64
+    classifier_lr: float = 2e-3
+    # the GAN of the gan arms: cdcgan, DiffAugment on, trained on the subset alone
+    gan_steps: int = 1200
+    gan_batch: int = 64
+    gan_width: int = 32
+    synthetic_per_real: int = 10        # synthetic images per real image
+    real_share: float = 0.5             # expected share of real images in a classifier batch
+    min_confidence: float = 0.0         # keep a synthetic image only when the subset's own
+                                        # classifier (the none arm's) gives its label this
+                                        # probability; 0 keeps all
+
+    def __post_init__(self) -> None:
+        unknown = [arm for arm in self.arms if arm not in ARMS]
+        if unknown or not self.arms:
+            raise ValueError(f"arms: {', '.join(unknown) or 'none given'} not allowed; "
+                             f"expected some of {', '.join(ARMS)}")
+        if not self.labels_per_class or min(self.labels_per_class) < 1:
+            raise ValueError(f"labels_per_class: {self.labels_per_class} is not allowed; "
+                             "expected positive integers such as 10,100,1000")
+        for name in ("seeds", "classifier_steps", "classifier_batch", "gan_steps", "gan_batch",
+                     "gan_width"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: {getattr(self, name)} is not allowed; expected an "
+                                 "integer >= 1")
+        if self.synthetic_per_real < 0:
+            raise ValueError(f"synthetic_per_real: {self.synthetic_per_real} is not allowed; "
+                             "expected >= 0")
+        if not 0 < self.real_share <= 1:
+            raise ValueError(f"real_share: {self.real_share} is not allowed; expected (0, 1]")
+        if not 0 <= self.min_confidence < 1:
+            raise ValueError(f"min_confidence: {self.min_confidence} is not allowed; "
+                             "expected [0, 1)")
+        if not self.test and self.data.split(":")[0] != "mnist":
+            raise ValueError(f"test: {self.data} needs a test set (--test PATH); only the "
+                             "bundled mnist has one built in")
+
+    @property
+    def test_spec(self) -> str:
+        return self.test or "mnist:test"
+
+    def to_dict(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> StudyConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"study config: unknown key(s) {', '.join(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+# ---- data -------------------------------------------------------------------------------
+
+
+def load_labeled(spec: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """uint8 images (N, C, H, W) and labels of a labeled dataset."""
+    images, labels = load_arrays(open_source(spec))
+    if (labels < 0).any():
+        raise ValueError(f"{spec}: the study needs labeled images (class sub-folders, an IDX "
+                         "labels file or 'labels' in the npz)")
+    return as_batch(images), torch.from_numpy(labels.astype(np.int64))
+
+
+def labeled_subset(labels: torch.Tensor, per_class: int, seed: int) -> torch.Tensor:
+    """Sorted indices of ``per_class`` images of every class, drawn with ``seed``; the same
+    seed and size always give the same subset."""
+    generator = torch.Generator().manual_seed(10_007 * seed + per_class)
+    chosen = []
+    for cls in labels.unique().tolist():
+        members = (labels == cls).nonzero().squeeze(1)
+        if len(members) < per_class:
+            raise ValueError(f"labels_per_class: {per_class} asked, but class {cls} has only "
+                             f"{len(members)} images")
+        chosen.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
+    return torch.cat(chosen).sort().values
+
+
+def default_pipeline() -> Any:
+    """The study log's four photometric ops, one random factor each, plus a small affine
+    jitter."""
+    from augkit.transforms import Compose, RandomAffine, RandomEnhance
+
+    return Compose([RandomEnhance(),
+                    RandomAffine(degrees=8, translate=(0.08, 0.08), scale=(0.9, 1.1))])
+
+
+def load_pipeline(path: str) -> Any:
+    from augkit.transforms import load
+
+    return load(path) if path else default_pipeline()
+
+
+def batch_transform(pipeline: Any) -> Callable[[torch.Tensor, torch.Generator], torch.Tensor]:
+    """``pipeline`` as a per-batch augmentation with per-sample parameters."""
+    def transform(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return pipeline(batch, params=pipeline.draw(batch.shape[0], generator))
+    return transform
+
+
+def mix(real: tuple[torch.Tensor, torch.Tensor], synthetic: tuple[torch.Tensor, torch.Tensor],
+        real_share: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Real and synthetic images in one training set, the real ones repeated so that a batch
+    drawn from it holds about ``real_share`` real images."""
+    n_real, n_synthetic = len(real[0]), len(synthetic[0])
+    if n_synthetic == 0:
+        return real
+    repeats = max(1, round(real_share * n_synthetic / ((1 - real_share) * n_real))
+                  if real_share < 1 else 1)
+    return (torch.cat([real[0].repeat(repeats, 1, 1, 1), synthetic[0]]),
+            torch.cat([real[1].repeat(repeats), synthetic[1]]))
+
+
+# ---- the study --------------------------------------------------------------------------
+
+
+class Study:
+    """``Study(config, out).run()`` trains every missing cell and writes the results."""
+
+    def __init__(self, config: StudyConfig, out: str | Path, progress: bool = True):
+        self.config, self.out, self.progress = config, Path(out), progress
+        self.pipeline = load_pipeline(config.pipeline)
+        self.train_images, self.train_labels = load_labeled(config.data)
+        self.test_images, self.test_labels = load_labeled(config.test_spec)
+        if self.test_images.shape[1:] != self.train_images.shape[1:]:
+            raise ValueError(f"{config.test_spec}: test images are "
+                             f"{tuple(self.test_images.shape[1:])}, training images "
+                             f"{tuple(self.train_images.shape[1:])}")
+        self.num_classes = int(self.train_labels.max()) + 1
+        self._check_folder()
+
+    def _check_folder(self) -> None:
+        meta = self.out / "study.json"
+        mine = {"study_version": STUDY_VERSION, **self.config.to_dict()}
+        if meta.exists():
+            saved = json.loads(meta.read_text())
+            different = sorted(k for k in mine if saved.get(k) != mine[k])
+            if different:
+                what = ", ".join(f"{k}={saved.get(k)!r} (now {mine[k]!r})" for k in different)
+                raise ValueError(f"{self.out}: holds a study with other settings: {what}; "
+                                 "choose another folder")
+        elif self.out.exists() and any(self.out.iterdir()):
+            raise ValueError(f"{self.out}: exists and is not a study folder; choose another")
+        (self.out / "cells").mkdir(parents=True, exist_ok=True)
+        write_text_atomically(meta, json.dumps(mine, indent=1) + "\n")
+
+    def cells(self) -> list[tuple[int, int, str]]:
+        cfg = self.config
+        return [(k, seed, arm) for k in cfg.labels_per_class for seed in range(cfg.seeds)
+                for arm in cfg.arms]
+
+    def cell_path(self, per_class: int, seed: int, arm: str) -> Path:
+        return self.out / "cells" / f"k{per_class}-s{seed}-{arm}.json"
+
+    def run(self) -> dict[str, Any]:
+        todo = [c for c in self.cells() if not self.cell_path(*c).exists()]
+        bar = tqdm(total=len(self.cells()), initial=len(self.cells()) - len(todo), unit="cell",
+                   desc="study", disable=not self.progress, dynamic_ncols=True)
+        for per_class, seed, arm in todo:
+            bar.set_postfix_str(f"{per_class}/class seed {seed} {arm}")
+            self.run_cell(per_class, seed, arm)
+            bar.update(1)
+        bar.close()
+        return self.write_results()
+
+    # ---- one cell ----
+    def subset(self, per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        index = labeled_subset(self.train_labels, per_class, seed)
+        return self.train_images[index], self.train_labels[index]
+
+    def classifier_schedule(self, seed: int) -> TrainSchedule:
+        cfg = self.config
+        return TrainSchedule(steps=cfg.classifier_steps, batch_size=cfg.classifier_batch,
+                             lr=cfg.classifier_lr, seed=seed, augment=False)
+
+    def train_and_test(self, images: torch.Tensor, labels: torch.Tensor, seed: int,
+                       augment: bool) -> tuple[float, FeatureNet]:
+        torch.manual_seed(seed)
+        model = FeatureNet(images.shape[1], self.num_classes, width=16, feature_dim=64)
+        train_classifier(model, images, labels, self.classifier_schedule(seed),
+                         transform=batch_transform(self.pipeline) if augment else None)
+        return accuracy(model, self.test_images, self.test_labels), model
+
+    def run_cell(self, per_class: int, seed: int, arm: str) -> dict[str, Any]:
+        started = time.perf_counter()
+        real = self.subset(per_class, seed)
+        synthetic = (self.synthetic(per_class, seed, real) if arm in GAN_ARMS
+                     else (real[0][:0], real[1][:0]))
+        images, labels = mix(real, synthetic, self.config.real_share)
+        score, _ = self.train_and_test(images, labels, seed, augment=arm in ("classical", "both"))
+        cell = {"labels_per_class": per_class, "seed": seed, "arm": arm, "accuracy": score,
+                "real": len(real[0]), "synthetic": len(synthetic[0]),
+                "seconds": round(time.perf_counter() - started, 1)}
+        write_text_atomically(self.cell_path(per_class, seed, arm), json.dumps(cell) + "\n")
+        return cell
+
+    # ---- the GAN of one subset ----
+    def gan_dir(self, per_class: int, seed: int) -> Path:
+        return self.out / "gans" / f"k{per_class}-s{seed}"
+
+    def synthetic(self, per_class: int, seed: int, real: tuple[torch.Tensor, torch.Tensor]
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The GAN's samples for this subset (trained and generated once, then read back)."""
+        cfg, folder = self.config, self.gan_dir(per_class, seed)
+        samples = folder / "synthetic.npz"
+        if not samples.exists():
+            run = self.train_gan(folder, real, seed)
+            from augkit.gan.sample import generate
+
+            images, labels = generate(run, per_class=cfg.synthetic_per_real * per_class,
+                                      seed=seed)
+            batch, labels_t = as_batch(images), torch.from_numpy(labels)
+            if cfg.min_confidence > 0:
+                batch, labels_t = self.filter_synthetic(per_class, seed, real, batch, labels_t)
+            write_npz(samples, batch.permute(0, 2, 3, 1).squeeze(-1).numpy()
+                      if batch.shape[1] == 1 else batch.permute(0, 2, 3, 1).numpy(),
+                      labels_t.numpy(), overwrite=True)
+        images, labels = load_arrays(open_source(samples))
+        return as_batch(images), torch.from_numpy(labels.astype(np.int64))
+
+    def train_gan(self, folder: Path, real: tuple[torch.Tensor, torch.Tensor],
+                  seed: int) -> Path:
+        """Train the conditional GAN on the subset file alone; resumes a stopped run."""
+        from augkit.gan.config import TrainConfig
+        from augkit.gan.trainer import CHECKPOINT, Trainer
+
+        cfg = self.config
+        folder.mkdir(parents=True, exist_ok=True)
+        subset_file = folder / "subset.npz"
+        images = real[0].permute(0, 2, 3, 1).numpy()
+        write_npz(subset_file, images[..., 0] if images.shape[-1] == 1 else images,
+                  real[1].numpy(), overwrite=True)
+        batch = min(cfg.gan_batch, len(real[0]))
+        # about 50 batches per epoch, so small subsets do not checkpoint every step
+        repeat = max(1, math.ceil(50 * batch / len(real[0])))
+        per_epoch = repeat * len(real[0]) // batch
+        train = TrainConfig(model="cdcgan", data=str(subset_file), diffaugment=True,
+                            batch_size=batch, repeat=repeat, width=cfg.gan_width,
+                            max_steps=cfg.gan_steps, epochs=math.ceil(cfg.gan_steps / per_epoch),
+                            seed=seed)
+        run = folder / "run"
+        resume = (run / f"{CHECKPOINT}.json").exists()
+        if run.exists() and not resume:  # stopped before its first checkpoint
+            shutil.rmtree(run)
+        trainer = Trainer(train, run, resume=resume, progress=False)
+        if trainer.step < cfg.gan_steps:
+            trainer.fit()
+        return run
+
+    def filter_synthetic(self, per_class: int, seed: int, real: tuple[torch.Tensor, torch.Tensor],
+                         images: torch.Tensor, labels: torch.Tensor
+                         ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Keep the samples that a classifier trained on the real subset alone gives their
+        label with at least ``min_confidence``."""
+        _, model = self.train_and_test(*real, seed, augment=False)
+        with torch.no_grad():
+            probabilities = torch.cat([torch.softmax(model(images[i:i + 1000]), dim=1)
+                                       for i in range(0, len(images), 1000)])
+        confidence = probabilities.gather(1, labels[:, None]).squeeze(1)
+        keep = confidence >= self.config.min_confidence
+        return images[keep], labels[keep]
+
+    # ---- results ----
+    def write_results(self) -> dict[str, Any]:
+        cells = [json.loads(self.cell_path(*c).read_text()) for c in self.cells()]
+        summary = summarize(cells)
+        results = {"study_version": STUDY_VERSION, "config": self.config.to_dict(),
+                   "num_classes": self.num_classes, "test_images": len(self.test_images),
+                   "summary": summary, "cells": cells}
+        write_text_atomically(self.out / "results.json", json.dumps(results, indent=1) + "\n")
+        write_text_atomically(self.out / "results.md", results_markdown(results))
+        plot(results, self.out / "study.png")
+        return results
+
+
+def summarize(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean and standard deviation (over seeds) of each (labels per class, arm)."""
+    groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for cell in cells:
+        groups.setdefault((cell["labels_per_class"], cell["arm"]), []).append(cell)
+    rows = []
+    for (per_class, arm), members in groups.items():
+        scores = np.array([m["accuracy"] for m in members])
+        rows.append({"labels_per_class": per_class, "arm": arm, "seeds": len(members),
+                     "mean": float(scores.mean()),
+                     "std": float(scores.std(ddof=1)) if len(scores) > 1 else 0.0,
+                     "real": members[0]["real"],
+                     "synthetic": float(np.mean([m["synthetic"] for m in members]))})
+    return rows
+
+
+def results_table(results: dict[str, Any]
+                  ) -> tuple[list[str], list[list[tuple[str, bool]]], list[str]]:
+    """The study table: a header, rows of (test accuracy "mean ± std" in %, whether it is the
+    row's best) and the notes that say how the numbers were made."""
+    cfg = results["config"]
+    arms = cfg["arms"]
+    summary = {(r["labels_per_class"], r["arm"]): r for r in results["summary"]}
+    rows = []
+    for per_class in cfg["labels_per_class"]:
+        best = max(summary[(per_class, arm)]["mean"] for arm in arms)
+        row = [(str(per_class), False)]
+        for arm in arms:
+            cell = summary[(per_class, arm)]
+            row.append((f"{100 * cell['mean']:.2f} ± {100 * cell['std']:.2f}",
+                        cell["mean"] == best))
+        rows.append(row)
+    notes = [
+        f"Test accuracy (%) on the {results['test_images']:,} real test images, mean ± std "
+        f"over {cfg['seeds']} seed(s); each seed draws its own labeled subset.",
+        f"Classifier: FeatureNet width 16, {cfg['classifier_steps']} steps of "
+        f"{cfg['classifier_batch']}, the same in every cell.",
+    ]
+    if any(arm in GAN_ARMS for arm in arms):
+        notes.append(
+            f"GAN arms: a cdcgan trained on the labeled subset alone ({cfg['gan_steps']} "
+            f"steps, DiffAugment), {cfg['synthetic_per_real']} synthetic images per real one"
+            + (f", kept when the subset's own classifier gives their label at least "
+               f"{cfg['min_confidence']:.2f}" if cfg["min_confidence"] else "")
+            + f"; real images are repeated to make about {100 * cfg['real_share']:.0f}% of "
+              "each batch.")
+    return ["labels per class", *arms], rows, notes
+
+
+def results_markdown(results: dict[str, Any]) -> str:
+    """The study table in Markdown, the best arm of each row in bold."""
+    header, rows, notes = results_table(results)
+    lines = ["| " + " | ".join(header) + " |", "| --- |" + " --- |" * (len(header) - 1)]
+    for row in rows:
+        lines.append("| " + " | ".join(f"**{text}**" if best else text for text, best in row)
+                     + " |")
+    return "\n".join([*lines, "", *notes]) + "\n"
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    """Accuracy against labels per class, one line per arm, with error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cfg = results["config"]
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+    for arm in cfg["arms"]:
+        rows = sorted((r for r in results["summary"] if r["arm"] == arm),
+                      key=lambda r: r["labels_per_class"])
+        ax.errorbar([r["labels_per_class"] for r in rows], [100 * r["mean"] for r in rows],
+                    yerr=[100 * r["std"] for r in rows], marker="o", capsize=3, label=arm)
+    ax.set_xscale("log")
+    ax.set_xlabel("real labeled images per class")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("Augmentation study")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+__all__ = ["ARMS", "Study", "StudyConfig", "default_pipeline", "labeled_subset", "mix",
+           "results_markdown", "results_table", "summarize"]

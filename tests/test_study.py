@@ -1,0 +1,179 @@
+"""The augmentation study: a miniature study end to end, no leak outside the labeled subset,
+resume, and its bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import augkit.gan.trainer as trainer_module
+import augkit.study as study_module
+from augkit.cli import main
+from augkit.data import write_npz
+from augkit.study import Study, StudyConfig, labeled_subset, mix
+
+PER_CLASS = 3
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """A tiny labeled dataset with a distinct image for every index, and a test set."""
+    folder = tmp_path_factory.mktemp("tiny")
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 8)
+    images = rng.integers(0, 256, (len(labels), 28, 28), dtype=np.uint8)
+    images[:, 0, 0] = np.arange(len(labels))  # every image unique
+    write_npz(folder / "train.npz", images, labels)
+    test_labels = np.repeat(np.arange(10), 3)
+    write_npz(folder / "test.npz", rng.integers(0, 256, (30, 28, 28), dtype=np.uint8),
+              test_labels)
+    return folder, images, labels
+
+
+def tiny_config(folder, **overrides) -> StudyConfig:
+    values = dict(data=str(folder / "train.npz"), test=str(folder / "test.npz"),
+                  labels_per_class=(PER_CLASS,), seeds=1, classifier_steps=4,
+                  classifier_batch=16, gan_steps=3, gan_batch=16, gan_width=8,
+                  synthetic_per_real=2)
+    values.update(overrides)
+    return StudyConfig(**values)
+
+
+def test_subsets_are_balanced_seeded_and_differ_by_seed():
+    labels = torch.arange(10).repeat_interleave(20)
+    a = labeled_subset(labels, 5, seed=0)
+    assert torch.equal(a, labeled_subset(labels, 5, seed=0))
+    assert not torch.equal(a, labeled_subset(labels, 5, seed=1))
+    assert torch.bincount(labels[a]).tolist() == [5] * 10
+    with pytest.raises(ValueError, match="class 0 has only 20"):
+        labeled_subset(labels, 21, seed=0)
+
+
+def test_mix_repeats_real_images_to_the_asked_share():
+    real = (torch.zeros(10, 1, 4, 4, dtype=torch.uint8), torch.zeros(10, dtype=torch.int64))
+    synthetic = (torch.ones(100, 1, 4, 4, dtype=torch.uint8), torch.ones(100, dtype=torch.int64))
+    images, labels = mix(real, synthetic, real_share=0.5)
+    assert len(images) == 200 and int((labels == 0).sum()) == 100
+    images, _ = mix(real, (real[0][:0], real[1][:0]), real_share=0.5)
+    assert len(images) == 10
+
+
+def test_no_image_outside_the_subset_reaches_the_gan_or_the_classifier(dataset, tmp_path,
+                                                                      monkeypatch):
+    folder, all_images, all_labels = dataset
+    gan_inputs, classifier_inputs = [], []
+    load = trainer_module.load_training_data
+    train = study_module.train_classifier
+
+    def recording_load(spec, image_size=0):
+        gan_inputs.append(spec)
+        return load(spec, image_size)
+
+    def recording_train(model, images, labels, *args, **kwargs):
+        classifier_inputs.append((images.clone(), labels.clone()))
+        return train(model, images, labels, *args, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "load_training_data", recording_load)
+    monkeypatch.setattr(study_module, "train_classifier", recording_train)
+    study = Study(tiny_config(folder), tmp_path / "study", progress=False)
+    study.run()
+
+    subset = labeled_subset(torch.from_numpy(all_labels), PER_CLASS, seed=0).numpy()
+    allowed = {all_images[i].tobytes(): int(all_labels[i]) for i in subset}
+    outside = {all_images[i].tobytes() for i in range(len(all_images)) if i not in set(subset)}
+    assert len(allowed) == 10 * PER_CLASS
+
+    # the GAN read one file, and that file holds exactly the subset
+    assert len(gan_inputs) == 1
+    images, labels, _ = load(gan_inputs[0])
+    seen = {img[0].numpy().tobytes(): int(lab) for img, lab in zip(images, labels, strict=True)}
+    assert seen == allowed
+
+    # every classifier saw the subset and, in the GAN arms, the GAN's samples: nothing else
+    synthetic = np.load(study.gan_dir(PER_CLASS, 0) / "synthetic.npz")["images"]
+    synthetic_set = {img.tobytes() for img in synthetic}
+    assert len(classifier_inputs) == 4
+    for images, labels in classifier_inputs:
+        real_seen = set()
+        for img, label in zip(images, labels, strict=True):
+            key = img[0].numpy().tobytes()
+            assert key not in outside
+            if key in allowed:
+                assert allowed[key] == int(label)
+                real_seen.add(key)
+            else:
+                assert key in synthetic_set
+        assert real_seen == set(allowed)
+
+
+def test_miniature_study_end_to_end_and_resume(dataset, tmp_path, monkeypatch, capsys):
+    folder, _, _ = dataset
+    out = tmp_path / "study"
+    args = ["study", "--data", str(folder / "train.npz"), "--test", str(folder / "test.npz"),
+            "--labels-per-class", f"{PER_CLASS},4", "--seeds", "2", "--arms", "none,classical",
+            "--classifier-steps", "4", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert len(results["cells"]) == 2 * 2 * 2
+    assert {(r["labels_per_class"], r["arm"]) for r in results["summary"]} == {
+        (k, arm) for k in (PER_CLASS, 4) for arm in ("none", "classical")}
+    for row in results["summary"]:
+        assert 0.0 <= row["mean"] <= 1.0 and row["seeds"] == 2 and row["std"] >= 0
+    table = (out / "results.md").read_text()
+    assert "| labels per class | none | classical |" in table
+    assert (out / "study.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # a rerun trains nothing: every cell is done
+    def fail(*args, **kwargs):
+        raise AssertionError("a finished cell was trained again")
+
+    monkeypatch.setattr(Study, "train_and_test", fail)
+    assert main(args) == 0
+    # a stopped study continues with the missing cells only
+    (out / "cells" / "k4-s1-classical.json").unlink()
+    trained = []
+    monkeypatch.setattr(Study, "train_and_test",
+                        lambda self, images, labels, seed, augment: trained.append(seed)
+                        or (0.5, None))
+    assert main(args) == 0
+    assert trained == [1]
+    capsys.readouterr()
+
+    # other settings in the same folder: a clear error, nothing overwritten
+    before = (out / "results.json").read_bytes()
+    assert main([*args[:-3], "--seeds", "3", "--out", str(out), "--quiet"]) == 2
+    assert "holds a study with other settings" in capsys.readouterr().err
+    assert (out / "results.json").read_bytes() == before
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--arms", "none,magic"], "arms: magic not allowed"),
+    (["--labels-per-class", "ten"], "--labels-per-class: 'ten' is not a comma-separated"),
+    (["--labels-per-class", "0"], "labels_per_class: (0,) is not allowed"),
+    (["--real-share", "0"], "real_share: 0.0 is not allowed"),
+])
+def test_bad_study_arguments_give_one_line(argv, message, tmp_path, capsys):
+    assert main(["study", "--out", str(tmp_path / "s"), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_dataset_other_than_mnist_needs_a_test_set(dataset, tmp_path, capsys):
+    folder, _, _ = dataset
+    assert main(["study", "--data", str(folder / "train.npz"), "--out",
+                 str(tmp_path / "s")]) == 2
+    assert "needs a test set (--test PATH)" in capsys.readouterr().err
+
+
+def test_a_folder_that_is_not_a_study_is_refused(dataset, tmp_path, capsys):
+    folder, _, _ = dataset
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "mine.txt").write_text("keep me")
+    config = tiny_config(folder, arms=("none",))
+    with pytest.raises(ValueError, match="exists and is not a study folder"):
+        Study(config, tmp_path / "s", progress=False)
+    assert (tmp_path / "s" / "mine.txt").read_text() == "keep me"
