@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python scripts/demo.py --out $(DEMO_OUT)
+	$(BIN)/python scripts/demo.py --out $(DEMO_OUT) $(if $(FULL),--full)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

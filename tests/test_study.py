@@ -177,3 +177,31 @@ def test_a_folder_that_is_not_a_study_is_refused(dataset, tmp_path, capsys):
     with pytest.raises(ValueError, match="exists and is not a study folder"):
         Study(config, tmp_path / "s", progress=False)
     assert (tmp_path / "s" / "mine.txt").read_text() == "keep me"
+
+
+def test_filtering_keeps_the_samples_the_subset_classifier_is_sure_of(dataset, tmp_path,
+                                                                     monkeypatch):
+    folder, _, _ = dataset
+    study = Study(tiny_config(folder, min_confidence=0.6), tmp_path / "s", progress=False)
+    trained_on = []
+
+    class Stub(torch.nn.Module):
+        """Class 0 with probability pixel / 255 (two classes), whatever the label."""
+
+        def forward(self, images):
+            p = images[:, 0, 0, 0].double() / 255
+            return torch.stack([p.log(), (1 - p).clamp(min=1e-9).log()], dim=1)
+
+    def fake_train(self, images, labels, seed, augment):
+        trained_on.append((len(images), augment))
+        return 0.0, Stub()
+
+    monkeypatch.setattr(Study, "train_and_test", fake_train)
+    real = study.subset(PER_CLASS, 0)
+    images = torch.zeros(4, 1, 28, 28, dtype=torch.uint8)
+    images[:, 0, 0, 0] = torch.tensor([255, 100, 200, 10], dtype=torch.uint8)
+    labels = torch.tensor([0, 0, 1, 1])
+    kept, kept_labels = study.filter_synthetic(PER_CLASS, 0, real, images, labels)
+    # confidences in the given label: 1.0, 0.39, 0.22, 0.96
+    assert kept_labels.tolist() == [0, 1] and kept[:, 0, 0, 0].tolist() == [255, 10]
+    assert trained_on == [(10 * PER_CLASS, True)]  # the subset alone, with the pipeline

@@ -117,7 +117,8 @@ def _train(args: argparse.Namespace) -> int:
                  "amp": args.amp, "image_size": args.image_size,
                  "diffaugment": args.diffaugment, "ema_decay": args.ema_decay,
                  "width": args.width, "spectral_norm": not args.no_spectral_norm,
-                 "mode_seeking": args.mode_seeking, "aux_weight": args.aux_weight}
+                 "mode_seeking": args.mode_seeking, "aux_weight": args.aux_weight,
+                 "init": args.init}
     if args.lr is not None:
         overrides["lr_g"] = overrides["lr_d"] = args.lr
     for name in ("lr_g", "lr_d"):
@@ -172,9 +173,15 @@ def _generate(args: argparse.Namespace) -> int:
     from augkit.data import save_png, write_idx_pair, write_npz
     from augkit.gan.sample import generate, label_with_classifier
 
+    own_filter = args.min_confidence is not None and not args.label_with
     images, labels = generate(args.run, n=args.n, per_class=args.per_class, seed=args.seed,
-                              device=args.device)
+                              device=args.device,
+                              min_confidence=args.min_confidence if own_filter else 0.0)
+    if own_filter:
+        print(f"kept samples the run's class head gives their label with probability >= "
+              f"{args.min_confidence}")
     if args.label_with:
+        args.min_confidence = 0.9 if args.min_confidence is None else args.min_confidence
         if (labels >= 0).all():
             raise ValueError("--label-with: the run's model is conditional; its samples "
                              "already carry labels")
@@ -293,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--mode-seeking", type=float, default=-1.0,
                        help="weight of the mode-seeking term against collapse within a class "
                             "(default: 1 for cdcgan, 0 otherwise)")
+    train.add_argument("--init", default="default",
+                       help="weight initialisation: default (PyTorch's) or dcgan (N(0, 0.02))")
     train.add_argument("--aux-weight", type=float, default=-1.0,
                        help="weight of the discriminator's auxiliary class head, AC-GAN style "
                             "(cdcgan only; default 1, 0 turns it off)")
@@ -349,8 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--device", default="cpu")
     gen.add_argument("--label-with", help="for an unconditional model: label the samples "
                      "with this reference's classifier ('mnist' or a dataset path)")
-    gen.add_argument("--min-confidence", type=float, default=0.9,
-                     help="with --label-with: drop samples the classifier is less sure of")
+    gen.add_argument("--min-confidence", type=float, default=None,
+                     help="with --label-with: drop samples the classifier is less sure of "
+                          "(default 0.9); for a cdcgan with a class head: draw until every "
+                          "sample's label gets this probability from the run's own "
+                          "discriminator head (default: off)")
     gen.add_argument("--overwrite", action="store_true")
     gen.set_defaults(handler=_generate)
     return parser

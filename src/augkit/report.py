@@ -119,9 +119,8 @@ def run_section(run: Path) -> str:
         shown = [[html.escape(k), html.escape(str(config[k]))] for k in keys if k in config]
         parts.append(_table(["setting", "value"], shown))
     if (run / "checkpoint.json").exists():
-        state = json.loads((run / "checkpoint.json").read_text())
-        parts.append(f'<p class="note">Checkpoint at step {state.get("step")}, epoch '
-                     f'{state.get("epoch")}.</p>')
+        step = json.loads((run / "checkpoint.json").read_text()).get("step")
+        parts.append(f'<p class="note">Last checkpoint at step {step}.</p>')
     if (run / "metrics.csv").exists():
         curve = loss_curve(run / "metrics.csv")
         if curve is not None:
@@ -149,6 +148,12 @@ def study_section(folder: Path) -> str:
     parts += [f'<p class="note">{html.escape(note)}</p>' for note in notes]
     if (folder / "study.png").exists():
         parts.append(_png_file(folder / "study.png", "accuracy against labels per class"))
+    grids = [(run, sorted((run / "samples").glob("*.png")))
+             for run in sorted(folder.glob("gans/*/run"))]
+    if any(pngs for _, pngs in grids):
+        parts.append("<h3>The GAN of each labeled subset, at the end of its training</h3>"
+                     + "".join(_png_file(pngs[-1], run.parent.name) for run, pngs in grids
+                               if pngs))
     return "".join(parts)
 
 

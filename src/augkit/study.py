@@ -61,8 +61,8 @@ class StudyConfig:
     synthetic_per_real: int = 10        # synthetic images per real image
     real_share: float = 0.5             # expected share of real images in a classifier batch
     min_confidence: float = 0.0         # keep a synthetic image only when the subset's own
-                                        # classifier (the none arm's) gives its label this
-                                        # probability; 0 keeps all
+                                        # classifier (the classical arm's) gives its label
+                                        # this probability; 0 keeps all
 
     def __post_init__(self) -> None:
         unknown = [arm for arm in self.arms if arm not in ARMS]
@@ -306,9 +306,10 @@ class Study:
     def filter_synthetic(self, per_class: int, seed: int, real: tuple[torch.Tensor, torch.Tensor],
                          images: torch.Tensor, labels: torch.Tensor
                          ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Keep the samples that a classifier trained on the real subset alone gives their
-        label with at least ``min_confidence``."""
-        _, model = self.train_and_test(*real, seed, augment=False)
+        """Keep the samples that a classifier trained on the real subset alone (with the
+        classical pipeline: the best one the subset gives) gives their label with at least
+        ``min_confidence``."""
+        _, model = self.train_and_test(*real, seed, augment=True)
         with torch.no_grad():
             probabilities = torch.cat([torch.softmax(model(images[i:i + 1000]), dim=1)
                                        for i in range(0, len(images), 1000)])

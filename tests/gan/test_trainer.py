@@ -16,10 +16,11 @@ import torch
 from augkit import checkpoint
 from augkit.cli import main
 from augkit.data import load_mnist, open_source, write_npz
+from augkit.gan import sample as sample_module
 from augkit.gan import trainer as trainer_module
 from augkit.gan.config import TrainConfig
 from augkit.gan.sample import generate, label_with_classifier, load_generator
-from augkit.gan.trainer import Trainer, TrainingDiverged
+from augkit.gan.trainer import Trainer, TrainingDiverged, images_from_model
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +207,102 @@ def test_evaluate_accepts_a_training_run(digits, tmp_path, capsys, monkeypatch):
     assert main(["evaluate", str(run), "--n", "300", "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "generated 300 samples" in printed and "label accuracy" in printed
+
+
+def test_repeat_makes_an_epoch_several_passes(digits, tmp_path):
+    trainer = Trainer(_config(digits, repeat=3, epochs=1), tmp_path / "run", progress=False)
+    trainer.fit()
+    assert trainer.step == 3 * 256 // 64 and trainer.epoch == 1
+
+
+def test_the_class_head_learns_the_labels_of_real_images(digits, tmp_path):
+    """With the auxiliary class head on, the discriminator's class logits get better than
+    chance on the training digits within a few steps; with it off there is no head."""
+    config = _config(digits, epochs=6, aux_weight=1.0, width=16, lr_g=1e-3, lr_d=1e-3)
+    trainer = Trainer(config, tmp_path / "run", progress=False)
+    images, labels = next(iter(trainer.loader))
+    real = images.float() / 127.5 - 1
+    with torch.no_grad():
+        before = torch.nn.functional.cross_entropy(
+            trainer.d(real, labels, with_classes=True)[1], labels)
+    trainer.fit()
+    with torch.no_grad():
+        after = torch.nn.functional.cross_entropy(
+            trainer.d(real, labels, with_classes=True)[1], labels)
+    assert float(after) < 0.8 * float(before)
+    plain = Trainer(_config(digits, aux_weight=0.0), tmp_path / "plain", progress=False)
+    assert plain.d.classify is None
+    with pytest.raises(ValueError, match="no class head"):
+        plain.d(real, labels, with_classes=True)
+
+
+def test_aux_weight_and_init_are_checked():
+    with pytest.raises(ValueError, match="aux_weight: the class head needs the conditional"):
+        TrainConfig(model="dcgan", aux_weight=1.0)
+    with pytest.raises(ValueError, match="init: 'xavier' is not allowed"):
+        TrainConfig(init="xavier")
+    assert TrainConfig(model="cdcgan").aux_weight == 1.0
+    assert TrainConfig(model="dcgan").aux_weight == 0.0
+
+
+@pytest.mark.parametrize("model", ["reference", "cdcgan"])
+def test_dcgan_init_draws_small_normal_weights(model):
+    from augkit.gan.models import build_models, initialise
+
+    g, d = build_models(model, spectral_norm=False)
+    default_std = float(g.state_dict()[next(k for k in g.state_dict() if "weight" in k
+                                            and g.state_dict()[k].dim() > 1)].std())
+    initialise(g, "dcgan")
+    initialise(d, "dcgan")
+    for net in (g, d):
+        for name, value in net.state_dict().items():
+            if name.endswith("weight") and value.dim() > 1:
+                assert abs(float(value.std()) - 0.02) < 0.004, name
+    assert abs(default_std - 0.02) > 0.004  # the default really differs
+
+
+def test_generate_can_filter_with_the_runs_own_class_head(digits, tmp_path, capsys,
+                                                          monkeypatch):
+    run = tmp_path / "run"
+    Trainer(_config(digits, epochs=6, width=16, lr_g=1e-3, lr_d=1e-3), run,
+            progress=False).fit()
+    plain, labels = generate(run, per_class=4, seed=3)
+    seen = []
+    real_load = sample_module.load_class_head
+
+    def recording_head(*args, **kwargs):
+        head = real_load(*args, **kwargs)
+        forward = head.forward
+
+        def judged(images, labels, with_classes=False):
+            logits, classes = forward(images, labels, with_classes=True)
+            confidence = torch.softmax(classes, 1).gather(1, labels[:, None]).squeeze(1)
+            seen.append((images_from_model(images), labels, confidence))
+            return logits, classes
+
+        head.forward = judged
+        return head
+
+    monkeypatch.setattr(sample_module, "load_class_head", recording_head)
+    # a threshold every class passes half the time: its lowest per-class median confidence
+    generate(run, per_class=4, seed=3, min_confidence=1e-9)
+    _, first_labels, first_confidence = seen[0]
+    threshold = min(float(first_confidence[first_labels == k].median()) for k in range(10))
+    seen.clear()
+    kept, kept_labels = generate(run, per_class=4, seed=3, min_confidence=threshold)
+    assert np.array_equal(kept_labels, labels)
+    assert not np.array_equal(kept, plain)  # some first draws were rejected and redrawn
+    # every image written was judged at or above the threshold for its own label
+    judged = {img.numpy().tobytes(): (int(lab), float(c)) for images, labs, conf in seen
+              for img, lab, c in zip(images, labs, conf, strict=True)}
+    for image, label in zip(kept, kept_labels, strict=True):
+        got_label, confidence = judged[image[None].tobytes()]
+        assert got_label == label and confidence >= threshold
+    monkeypatch.setattr(sample_module, "MAX_ROUNDS", 3)
+    with pytest.raises(ValueError, match="after 3 rounds"):
+        generate(run, per_class=4, min_confidence=0.999999)
+    plain_run = tmp_path / "plain"
+    Trainer(_config(digits, epochs=1, model="dcgan"), plain_run, progress=False).fit()
+    assert main(["generate", str(plain_run), "--n", "10", "--min-confidence", "0.5",
+                 "--out", str(tmp_path / "x.npz")]) == 2
+    assert "has no class head" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from augkit.gan.losses import LOSSES, check_loss
-from augkit.gan.models import IMAGE_SIZES, MODELS
+from augkit.gan.models import IMAGE_SIZES, INITS, MODELS
 
 DEFAULT_LOSS = {"reference": "reference", "dcgan": "nsgan", "cdcgan": "hinge"}
 
@@ -37,6 +37,7 @@ class TrainConfig:
     z_dim: int = 100
     width: int = 64
     spectral_norm: bool = True
+    init: str = "default"          # weight initialisation: default (PyTorch's) or dcgan
     ema_decay: float = 0.999       # 0 turns the EMA generator off
     diffaugment: bool = False
     gp_weight: float = 10.0
@@ -64,6 +65,9 @@ class TrainConfig:
             raise ValueError(f"aux_weight: the class head needs the conditional model, not "
                              f"{self.model!r}")
         check_loss(self.loss, self.model)
+        if self.init not in INITS:
+            raise ValueError(f"init: {self.init!r} is not allowed; expected one of "
+                             f"{', '.join(INITS)}")
         if self.image_size and self.image_size not in IMAGE_SIZES:
             raise ValueError(f"image_size: {self.image_size} is not allowed; expected one of "
                              f"{', '.join(map(str, IMAGE_SIZES))}")

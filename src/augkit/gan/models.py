@@ -14,8 +14,6 @@ torch.Size([4])
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
@@ -167,17 +165,27 @@ class DCDiscriminator(nn.Module):
         return logits
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """What ``build_models`` needs."""
+INITS = ("default", "dcgan")
 
-    model: str
-    image_size: int = 28
-    channels: int = 1
-    num_classes: int = 10
-    z_dim: int = 100
-    width: int = 64
-    spectral_norm: bool = True
+
+def initialise(module: nn.Module, scheme: str) -> nn.Module:
+    """``default`` keeps PyTorch's initialisation; ``dcgan`` draws conv and linear weights
+    from N(0, 0.02) and batch-norm scales from N(1, 0.02), biases 0 (Radford et al.)."""
+    if scheme not in INITS:
+        raise ValueError(f"init: {scheme!r} is not allowed; expected one of {', '.join(INITS)}")
+    if scheme == "dcgan":
+        for layer in module.modules():
+            if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):
+                weight = getattr(layer, "weight_orig", None)
+                if weight is None and hasattr(layer, "parametrizations"):
+                    weight = layer.parametrizations.weight.original
+                nn.init.normal_(weight if weight is not None else layer.weight, 0.0, 0.02)
+                if getattr(layer, "bias", None) is not None:
+                    nn.init.zeros_(layer.bias)
+            elif isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                nn.init.normal_(layer.weight, 1.0, 0.02)
+                nn.init.zeros_(layer.bias)
+    return module
 
 
 def build_models(model: str, image_size: int = 28, channels: int = 1, num_classes: int = 10,

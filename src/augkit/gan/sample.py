@@ -13,6 +13,8 @@ from augkit.gan.config import TrainConfig
 from augkit.gan.models import build_models
 from augkit.gan.trainer import CHECKPOINT, images_from_model
 
+MAX_ROUNDS = 50  # rejection-sampling rounds before giving up on a confidence threshold
+
 
 def load_generator(run: str | Path, device: str = "cpu") -> tuple[nn.Module, TrainConfig, dict]:
     """The run's generator (EMA weights when saved) in eval mode, its config and metadata."""
@@ -31,7 +33,8 @@ def load_generator(run: str | Path, device: str = "cpu") -> tuple[nn.Module, Tra
         detail = str(error).splitlines()[0]
         raise ValueError(f"{meta}: the checkpoint does not match its model ({detail})") from None
     generator.to(device).eval()
-    return generator, config, {"num_classes": state["num_classes"], "step": state["step"]}
+    return generator, config, {"num_classes": state["num_classes"], "step": state["step"],
+                               "image_shape": tuple(state["image_shape"])}
 
 
 @torch.no_grad()
@@ -56,17 +59,41 @@ def label_with_classifier(images: np.ndarray, reference: str, min_confidence: fl
     return images[keep], labels.numpy()[keep], confidence.numpy()[keep]
 
 
+def load_class_head(run: str | Path, device: str = "cpu") -> nn.Module:
+    """The run's discriminator, for its auxiliary class head (cdcgan with ``aux_weight``)."""
+    run = Path(run)
+    state = checkpoint.load(run / f"{CHECKPOINT}.json")
+    config = TrainConfig.from_dict(state["config"])
+    if config.aux_weight <= 0:
+        raise ValueError(f"{run}: the run's discriminator has no class head to filter with "
+                         "(trained with --aux-weight 0, or not a cdcgan)")
+    channels, size, _ = state["image_shape"]
+    _, discriminator = build_models(config.model, size, channels, state["num_classes"],
+                                    config.z_dim, config.width, config.spectral_norm,
+                                    classifier=True)
+    discriminator.load_state_dict(state["d"])
+    return discriminator.to(device).eval()
+
+
 @torch.no_grad()
 def generate(run: str | Path, n: int = 0, per_class: int = 0, seed: int = 0,
-             batch_size: int = 500, device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
+             batch_size: int = 500, device: str = "cpu", min_confidence: float = 0.0
+             ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` images (or ``per_class`` of each class) as uint8 (N, H, W[, C]) and labels;
-    a conditional model gets balanced labels, an unconditional one labels -1."""
+    a conditional model gets balanced labels, an unconditional one labels -1.
+
+    ``min_confidence`` > 0 (conditional models with a class head) keeps drawing until every
+    label has its count of images that the run's own discriminator head gives that label with
+    at least this probability: rejection sampling on the model's own judgement."""
     generator, config, meta = load_generator(run, device)
     classes = meta["num_classes"] if generator.conditional else 0
     if per_class and not classes:
         raise ValueError(f"{run}: --per-class needs a conditional model; {config.model} is not")
     if per_class < 0 or n < 0 or (not n and not per_class):
         raise ValueError("n / per_class: give a positive number of samples")
+    if not 0.0 <= min_confidence < 1.0:
+        raise ValueError(f"min_confidence: {min_confidence} is not allowed; expected [0, 1)")
+    head = load_class_head(run, device) if min_confidence > 0 else None
     if classes:
         count = per_class * classes if per_class else n
         labels = torch.arange(count) % classes
@@ -74,10 +101,24 @@ def generate(run: str | Path, n: int = 0, per_class: int = 0, seed: int = 0,
     else:
         labels = torch.full((n,), -1, dtype=torch.int64)
     rng = torch.Generator().manual_seed(seed)
-    images = []
-    for start in range(0, len(labels), batch_size):
-        chunk = labels[start:start + batch_size]
-        z = torch.randn(len(chunk), config.z_dim, generator=rng).to(device)
-        images.append(images_from_model(generator(z, chunk.clamp(min=0).to(device))).cpu())
-    batch = torch.cat(images).permute(0, 2, 3, 1).numpy()
+    images = torch.empty(len(labels), *meta["image_shape"], dtype=torch.uint8)
+    missing, rounds = torch.arange(len(labels)), 0
+    while len(missing):
+        if rounds == MAX_ROUNDS:
+            raise ValueError(f"min_confidence: after {MAX_ROUNDS} rounds {len(missing)} samples "
+                             f"are still below {min_confidence}; ask for less")
+        rejected = [missing[:0]]
+        for start in range(0, len(missing), batch_size):
+            index = missing[start:start + batch_size]
+            chunk = labels[index].clamp(min=0).to(device)
+            fake = generator(torch.randn(len(index), config.z_dim, generator=rng).to(device),
+                             chunk)
+            images[index] = images_from_model(fake).cpu()
+            if head is not None:
+                _, class_logits = head(fake, chunk, with_classes=True)
+                confidence = torch.softmax(class_logits.float(), dim=1).gather(
+                    1, chunk[:, None]).squeeze(1).cpu()
+                rejected.append(index[confidence < min_confidence])
+        missing, rounds = torch.cat(rejected), rounds + 1
+    batch = images.permute(0, 2, 3, 1).numpy()
     return (batch[..., 0] if batch.shape[-1] == 1 else batch), labels.numpy()

@@ -30,7 +30,7 @@ from augkit.gan.config import TrainConfig
 from augkit.gan.diffaug import diff_augment
 from augkit.gan.ema import EMA
 from augkit.gan.losses import d_loss_fake, d_loss_real, g_loss, gradient_penalty
-from augkit.gan.models import build_models
+from augkit.gan.models import build_models, initialise
 from augkit.visualize import grid
 
 CHECKPOINT = "checkpoint"
@@ -107,6 +107,8 @@ class Trainer:
         self.g, self.d = build_models(config.model, self.image_shape[1], self.image_shape[0],
                                       self.num_classes, config.z_dim, config.width,
                                       config.spectral_norm, config.aux_weight > 0)
+        initialise(self.g, config.init)
+        initialise(self.d, config.init)
         self.g.to(self.device)
         self.d.to(self.device)
         self.ema = EMA(self.g, config.ema_decay) if config.ema_decay > 0 else None
