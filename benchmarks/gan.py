@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from augkit.data import load_mnist
+from augkit.gan.config import TrainConfig
 
 
 def run(command: list[str]) -> float:
@@ -45,7 +46,8 @@ def throughput(steps: int, scratch: Path) -> list[dict]:
     for model, extra in (("reference", []), ("dcgan", []), ("cdcgan", []),
                          ("cdcgan", ["--width", "32", "--batch-size", "64"])):
         out = scratch / f"{model}-{len(rows)}"
-        batch = int(extra[extra.index("--batch-size") + 1]) if "--batch-size" in extra else 128
+        batch = (int(extra[extra.index("--batch-size") + 1]) if "--batch-size" in extra
+                 else TrainConfig(model=model).batch_size)
         cpu_before = cpu_seconds_of_children()
         seconds = run([sys.executable, "-m", "augkit", "train", "--model", model,
                        "--max-steps", str(steps), "--out", str(out), "--quiet", *extra])
@@ -63,7 +65,8 @@ def throughput(steps: int, scratch: Path) -> list[dict]:
     return rows
 
 
-def quality(model: str, minutes: float, extra: list[str], scratch: Path) -> dict:
+def quality(model: str, minutes: float, extra: list[str], scratch: Path,
+            min_confidence: float = 0.0) -> dict:
     out = scratch / f"quality-{model}"
     run([sys.executable, "-m", "augkit", "train", "--model", model, "--epochs", "1000",
          "--max-minutes", str(minutes), "--out", str(out), "--quiet", *extra])
@@ -71,6 +74,8 @@ def quality(model: str, minutes: float, extra: list[str], scratch: Path) -> dict
     generate = [sys.executable, "-m", "augkit", "generate", str(out), "--out", str(samples)]
     generate += (["--per-class", "1000"] if model == "cdcgan"
                  else ["--n", "12000", "--label-with", "mnist", "--min-confidence", "0.9"])
+    if model == "cdcgan" and min_confidence:
+        generate += ["--min-confidence", str(min_confidence)]
     run(generate)
     figures = scratch / "figures.json"
     run([sys.executable, "-m", "augkit", "evaluate", str(samples), "--cas", "--quiet",
@@ -89,6 +94,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200, help="steps per throughput run")
     parser.add_argument("--quality", help="train this model for --minutes, then evaluate it")
     parser.add_argument("--minutes", type=float, default=15.0)
+    parser.add_argument("--min-confidence", type=float, default=0.0,
+                        help="cdcgan: generate with rejection sampling on the run's class head")
     parser.add_argument("--keep", help="keep runs and samples in this folder")
     parser.add_argument("--json", help="write the figures to this file")
     args, extra = parser.parse_known_args()
@@ -99,7 +106,8 @@ def main() -> None:
         if args.throughput:
             report["throughput"] = throughput(args.steps, scratch)
         if args.quality:
-            report["quality"] = quality(args.quality, args.minutes, extra, scratch)
+            report["quality"] = quality(args.quality, args.minutes, extra, scratch,
+                                        args.min_confidence)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
 

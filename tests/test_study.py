@@ -78,7 +78,8 @@ def test_no_image_outside_the_subset_reaches_the_gan_or_the_classifier(dataset, 
 
     monkeypatch.setattr(trainer_module, "load_training_data", recording_load)
     monkeypatch.setattr(study_module, "train_classifier", recording_train)
-    study = Study(tiny_config(folder), tmp_path / "study", progress=False)
+    # a threshold every sample passes: the filtering classifier is still trained, and checked
+    study = Study(tiny_config(folder, min_confidence=1e-6), tmp_path / "study", progress=False)
     study.run()
 
     subset = labeled_subset(torch.from_numpy(all_labels), PER_CLASS, seed=0).numpy()
@@ -95,7 +96,7 @@ def test_no_image_outside_the_subset_reaches_the_gan_or_the_classifier(dataset, 
     # every classifier saw the subset and, in the GAN arms, the GAN's samples: nothing else
     synthetic = np.load(study.gan_dir(PER_CLASS, 0) / "synthetic.npz")["images"]
     synthetic_set = {img.tobytes() for img in synthetic}
-    assert len(classifier_inputs) == 4
+    assert len(classifier_inputs) == 5  # four arms and the filtering classifier
     for images, labels in classifier_inputs:
         real_seen = set()
         for img, label in zip(images, labels, strict=True):
@@ -205,3 +206,12 @@ def test_filtering_keeps_the_samples_the_subset_classifier_is_sure_of(dataset, t
     # confidences in the given label: 1.0, 0.39, 0.22, 0.96
     assert kept_labels.tolist() == [0, 1] and kept[:, 0, 0, 0].tolist() == [255, 10]
     assert trained_on == [(10 * PER_CLASS, True)]  # the subset alone, with the pipeline
+    with pytest.raises(ValueError, match="none of the 2 samples .* reach 0.6"):
+        study.filter_synthetic(PER_CLASS, 0, real, images[1:3], labels[1:3])
+
+
+def test_more_labels_than_a_class_has_is_refused_before_anything_is_written(dataset, tmp_path):
+    folder, _, _ = dataset
+    with pytest.raises(ValueError, match="9 asked, but the smallest class .* has 8 images"):
+        Study(tiny_config(folder, labels_per_class=(2, 9)), tmp_path / "s", progress=False)
+    assert not (tmp_path / "s").exists()

@@ -119,6 +119,7 @@ def _train(args: argparse.Namespace) -> int:
                  "width": args.width, "spectral_norm": not args.no_spectral_norm,
                  "mode_seeking": args.mode_seeking, "aux_weight": args.aux_weight,
                  "init": args.init}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
     if args.lr is not None:
         overrides["lr_g"] = overrides["lr_d"] = args.lr
     for name in ("lr_g", "lr_d"):
@@ -151,7 +152,8 @@ def _study(args: argparse.Namespace) -> int:
         labels_per_class=integers(args.labels_per_class, "labels-per-class"),
         arms=tuple(a.strip() for a in args.arms.split(",") if a.strip()), seeds=args.seeds,
         pipeline=args.pipeline or "", classifier_steps=args.classifier_steps,
-        gan_steps=args.gan_steps, synthetic_per_real=args.synthetic_per_real,
+        gan_steps=args.gan_steps, gan_mode_seeking=args.gan_mode_seeking,
+        synthetic_per_real=args.synthetic_per_real,
         real_share=args.real_share, min_confidence=args.min_confidence)
     results = Study(config, args.out, progress=not args.quiet).run()
     from augkit.study import results_markdown
@@ -282,13 +284,17 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-steps", type=int, default=0, help="stop after this many batches")
     train.add_argument("--max-minutes", type=float, default=0.0,
                        help="stop (and save) after this many minutes of training")
-    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--batch-size", type=int,
+                       help="default: 64 for reference, 128 for the others")
     train.add_argument("--repeat", type=int, default=1,
                        help="passes over the data per epoch, for datasets of a few hundred "
                             "images")
     train.add_argument("--lr", type=float, help="learning rate of both G and D")
-    train.add_argument("--lr-g", type=float, help="generator learning rate")
-    train.add_argument("--lr-d", type=float, help="discriminator learning rate")
+    train.add_argument("--lr-g", type=float,
+                       help="generator learning rate (default: 1e-3 for reference, 2e-4 else)")
+    train.add_argument("--lr-d", type=float,
+                       help="discriminator learning rate (default: 1e-4 for reference, 2e-4 "
+                            "else)")
     train.add_argument("--loss", help="reference, nsgan, hinge or wgan-gp (default: the "
                        "model's)")
     train.add_argument("--image-size", type=int, default=0, help="28, 32 or 64 (default: "
@@ -300,8 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--mode-seeking", type=float, default=-1.0,
                        help="weight of the mode-seeking term against collapse within a class "
                             "(default: 1 for cdcgan, 0 otherwise)")
-    train.add_argument("--init", default="default",
-                       help="weight initialisation: default (PyTorch's) or dcgan (N(0, 0.02))")
+    train.add_argument("--init",
+                       help="weight initialisation: default (PyTorch's) or dcgan (N(0, 0.02)); "
+                            "default: dcgan for reference, PyTorch's for the others")
     train.add_argument("--aux-weight", type=float, default=-1.0,
                        help="weight of the discriminator's auxiliary class head, AC-GAN style "
                             "(cdcgan only; default 1, 0 turns it off)")
@@ -329,12 +336,14 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--classifier-steps", type=int, default=1000)
     study.add_argument("--gan-steps", type=int, default=1200,
                        help="training steps of each subset's conditional GAN")
+    study.add_argument("--gan-mode-seeking", type=float, default=-1.0,
+                       help="the GAN's mode-seeking weight (default: the cdcgan default, 1)")
     study.add_argument("--synthetic-per-real", type=int, default=10)
     study.add_argument("--real-share", type=float, default=0.5,
                        help="share of real images in each classifier batch of the GAN arms")
-    study.add_argument("--min-confidence", type=float, default=0.0,
+    study.add_argument("--min-confidence", type=float, default=0.9,
                        help="keep synthetic images the subset's own classifier gives their "
-                            "label at least this probability (0: keep all)")
+                            "label at least this probability (default 0.9; 0 keeps all)")
     study.add_argument("--out", required=True, help="the study folder")
     study.add_argument("--quiet", action="store_true", help="no progress bar")
     study.set_defaults(handler=_study)

@@ -58,9 +58,10 @@ class StudyConfig:
     gan_steps: int = 1200
     gan_batch: int = 64
     gan_width: int = 32
+    gan_mode_seeking: float = -1.0      # -1: the cdcgan default
     synthetic_per_real: int = 10        # synthetic images per real image
     real_share: float = 0.5             # expected share of real images in a classifier batch
-    min_confidence: float = 0.0         # keep a synthetic image only when the subset's own
+    min_confidence: float = 0.9         # keep a synthetic image only when the subset's own
                                         # classifier (the classical arm's) gives its label
                                         # this probability; 0 keeps all
 
@@ -183,6 +184,10 @@ class Study:
                              f"{tuple(self.test_images.shape[1:])}, training images "
                              f"{tuple(self.train_images.shape[1:])}")
         self.num_classes = int(self.train_labels.max()) + 1
+        smallest = int(torch.bincount(self.train_labels, minlength=self.num_classes).min())
+        if max(config.labels_per_class) > smallest:
+            raise ValueError(f"labels_per_class: {max(config.labels_per_class)} asked, but the "
+                             f"smallest class of {config.data} has {smallest} images")
         self._check_folder()
 
     def _check_folder(self) -> None:
@@ -293,12 +298,15 @@ class Study:
         train = TrainConfig(model="cdcgan", data=str(subset_file), diffaugment=True,
                             batch_size=batch, repeat=repeat, width=cfg.gan_width,
                             max_steps=cfg.gan_steps, epochs=math.ceil(cfg.gan_steps / per_epoch),
-                            seed=seed)
+                            mode_seeking=cfg.gan_mode_seeking, seed=seed)
         run = folder / "run"
-        resume = (run / f"{CHECKPOINT}.json").exists()
+        meta = run / f"{CHECKPOINT}.json"
+        if meta.exists() and json.loads(meta.read_text()).get("step", 0) >= cfg.gan_steps:
+            return run  # finished (possibly in a study folder since moved)
+        resume = meta.exists()
         if run.exists() and not resume:  # stopped before its first checkpoint
             shutil.rmtree(run)
-        trainer = Trainer(train, run, resume=resume, progress=False)
+        trainer = Trainer(train, run, resume=resume, progress=self.progress)
         if trainer.step < cfg.gan_steps:
             trainer.fit()
         return run
@@ -315,6 +323,10 @@ class Study:
                                        for i in range(0, len(images), 1000)])
         confidence = probabilities.gather(1, labels[:, None]).squeeze(1)
         keep = confidence >= self.config.min_confidence
+        if not keep.any():
+            raise ValueError(f"min_confidence: none of the {len(images)} samples of the GAN "
+                             f"for {per_class} labels per class, seed {seed}, reach "
+                             f"{self.config.min_confidence}; start a study with a lower one")
         return images[keep], labels[keep]
 
     # ---- results ----
@@ -404,6 +416,9 @@ def plot(results: dict[str, Any], path: Path) -> None:
         ax.errorbar([r["labels_per_class"] for r in rows], [100 * r["mean"] for r in rows],
                     yerr=[100 * r["std"] for r in rows], marker="o", capsize=3, label=arm)
     ax.set_xscale("log")
+    ticks = sorted(cfg["labels_per_class"])
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
     ax.set_xlabel("real labeled images per class")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title("Augmentation study")

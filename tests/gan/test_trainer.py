@@ -306,3 +306,15 @@ def test_generate_can_filter_with_the_runs_own_class_head(digits, tmp_path, caps
     assert main(["generate", str(plain_run), "--n", "10", "--min-confidence", "0.5",
                  "--out", str(tmp_path / "x.npz")]) == 2
     assert "has no class head" in capsys.readouterr().err
+
+
+def test_each_model_has_its_own_default_settings():
+    reference = TrainConfig(model="reference")
+    assert (reference.batch_size, reference.lr_g, reference.lr_d, reference.init) == (
+        64, 1e-3, 1e-4, "dcgan")
+    cdcgan = TrainConfig(model="cdcgan")
+    assert (cdcgan.batch_size, cdcgan.lr_g, cdcgan.lr_d, cdcgan.init) == (
+        128, 2e-4, 2e-4, "default")
+    assert TrainConfig(model="reference", lr_g=5e-4, batch_size=32).lr_g == 5e-4
+    # the resolved values are what a run stores, so a resumed run compares like with like
+    assert TrainConfig.from_dict(reference.to_dict()) == reference

@@ -14,6 +14,15 @@ from augkit.gan.losses import LOSSES, check_loss
 from augkit.gan.models import IMAGE_SIZES, INITS, MODELS
 
 DEFAULT_LOSS = {"reference": "reference", "dcgan": "nsgan", "cdcgan": "hinge"}
+# Settings that depend on the model, used where a config leaves them at 0 / "". The log gives
+# none of these for its model; its first guess (lr 2e-4 both, batch 128, PyTorch's init) lets
+# the discriminator saturate at once. A generator 10x faster than the discriminator and
+# DCGAN's small initial weights keep it learning: digits after one epoch (README).
+MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "reference": {"batch_size": 64, "lr_g": 1e-3, "lr_d": 1e-4, "init": "dcgan"},
+    "dcgan": {"batch_size": 128, "lr_g": 2e-4, "lr_d": 2e-4, "init": "default"},
+    "cdcgan": {"batch_size": 128, "lr_g": 2e-4, "lr_d": 2e-4, "init": "default"},
+}
 
 
 @dataclass(frozen=True)
@@ -26,18 +35,19 @@ class TrainConfig:
     epochs: int = 5
     max_steps: int = 0             # 0: no limit; else stop after this many batches
     max_minutes: float = 0.0       # 0: no limit; else stop (and save) after this long
-    batch_size: int = 128
+    batch_size: int = 0            # 0: the model's default (MODEL_DEFAULTS)
     repeat: int = 1                # passes over the data per epoch (for datasets of a few
                                    # hundred images, so an epoch is more than a batch or two)
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
+    lr_g: float = 0.0              # 0: the model's default
+    lr_d: float = 0.0              # 0: the model's default
     beta1: float = 0.5
     beta2: float = 0.999
     loss: str = ""                 # "": the model's default
     z_dim: int = 100
     width: int = 64
     spectral_norm: bool = True
-    init: str = "default"          # weight initialisation: default (PyTorch's) or dcgan
+    init: str = ""                 # weight initialisation: default (PyTorch's) or dcgan;
+                                   # "": the model's default
     ema_decay: float = 0.999       # 0 turns the EMA generator off
     diffaugment: bool = False
     gp_weight: float = 10.0
@@ -57,6 +67,9 @@ class TrainConfig:
                              f"{', '.join(MODELS)}")
         if not self.loss:
             object.__setattr__(self, "loss", DEFAULT_LOSS[self.model])
+        for name, value in MODEL_DEFAULTS[self.model].items():
+            if not getattr(self, name):
+                object.__setattr__(self, name, value)
         if self.mode_seeking < 0:
             object.__setattr__(self, "mode_seeking", 1.0 if self.model == "cdcgan" else 0.0)
         if self.aux_weight < 0:
