@@ -305,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-spectral-norm", action="store_true")
     train.add_argument("--mode-seeking", type=float, default=-1.0,
                        help="weight of the mode-seeking term against collapse within a class "
-                            "(default: 1 for cdcgan, 0 otherwise)")
+                            "(default: 0.5 for cdcgan, 0 otherwise)")
     train.add_argument("--init",
                        help="weight initialisation: default (PyTorch's) or dcgan (N(0, 0.02)); "
                             "default: dcgan for reference, PyTorch's for the others")
@@ -336,8 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--classifier-steps", type=int, default=1000)
     study.add_argument("--gan-steps", type=int, default=1200,
                        help="training steps of each subset's conditional GAN")
-    study.add_argument("--gan-mode-seeking", type=float, default=-1.0,
-                       help="the GAN's mode-seeking weight (default: the cdcgan default, 1)")
+    study.add_argument("--gan-mode-seeking", type=float, default=1.0,
+                       help="the GAN's mode-seeking weight (default 1)")
     study.add_argument("--synthetic-per-real", type=int, default=10)
     study.add_argument("--real-share", type=float, default=0.5,
                        help="share of real images in each classifier batch of the GAN arms")

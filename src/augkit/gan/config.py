@@ -52,7 +52,7 @@ class TrainConfig:
     diffaugment: bool = False
     gp_weight: float = 10.0
     mode_seeking: float = -1.0     # mode-seeking term's weight (Mao et al. 2019); -1: the
-                                   # model's default (1 for cdcgan, against class collapse)
+                                   # model's default (0.5 for cdcgan, against class collapse)
     aux_weight: float = -1.0       # auxiliary class head's weight (AC-GAN term); -1: the
                                    # model's default (1 for cdcgan), 0: off
     seed: int = 0
@@ -71,7 +71,8 @@ class TrainConfig:
             if not getattr(self, name):
                 object.__setattr__(self, name, value)
         if self.mode_seeking < 0:
-            object.__setattr__(self, "mode_seeking", 1.0 if self.model == "cdcgan" else 0.0)
+            # 0.5: 1.0 also prevents collapse but leaves speckles (FID 30.7 against 11.2)
+            object.__setattr__(self, "mode_seeking", 0.5 if self.model == "cdcgan" else 0.0)
         if self.aux_weight < 0:
             object.__setattr__(self, "aux_weight", 1.0 if self.model == "cdcgan" else 0.0)
         elif self.aux_weight > 0 and self.model != "cdcgan":
