@@ -215,3 +215,30 @@ def test_more_labels_than_a_class_has_is_refused_before_anything_is_written(data
     with pytest.raises(ValueError, match="9 asked, but the smallest class .* has 8 images"):
         Study(tiny_config(folder, labels_per_class=(2, 9)), tmp_path / "s", progress=False)
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"seeds": 0}, "seeds: 0 is not allowed"),
+    ({"gan_steps": 0}, "gan_steps: 0 is not allowed"),
+    ({"synthetic_per_real": -1}, "synthetic_per_real: -1 is not allowed"),
+    ({"min_confidence": 1.0}, "min_confidence: 1.0 is not allowed"),
+])
+def test_bad_study_settings_are_named(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        StudyConfig(**overrides)
+
+
+def test_unlabeled_or_mismatched_data_is_refused(tmp_path):
+    rng = np.random.default_rng(1)
+    write_npz(tmp_path / "unlabeled.npz", rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+              None)
+    write_npz(tmp_path / "small.npz", rng.integers(0, 256, (20, 14, 14), dtype=np.uint8),
+              np.arange(20) % 10)
+    with pytest.raises(ValueError, match="unlabeled.npz: the study needs labeled images"):
+        Study(StudyConfig(data=str(tmp_path / "unlabeled.npz"), test="mnist:test"),
+              tmp_path / "s", progress=False)
+    with pytest.raises(ValueError, match=r"mnist:test: test images are \(1, 28, 28\), training "
+                                         r"images \(1, 14, 14\)"):
+        Study(StudyConfig(data=str(tmp_path / "small.npz"), test="mnist:test"),
+              tmp_path / "s", progress=False)
+    assert not (tmp_path / "s").exists()

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from augkit.data import load_arrays, open_source, write_npz
 from augkit.eval.features import FeatureNet, TrainSchedule, accuracy, train_classifier
-from augkit.eval.reference import as_batch
+from augkit.eval.reference import as_arrays, as_batch
 from augkit.files import write_text_atomically
 
 ARMS = ("none", "classical", "gan", "both")
@@ -265,9 +265,7 @@ class Study:
             batch, labels_t = as_batch(images), torch.from_numpy(labels)
             if cfg.min_confidence > 0:
                 batch, labels_t = self.filter_synthetic(per_class, seed, real, batch, labels_t)
-            write_npz(samples, batch.permute(0, 2, 3, 1).squeeze(-1).numpy()
-                      if batch.shape[1] == 1 else batch.permute(0, 2, 3, 1).numpy(),
-                      labels_t.numpy(), overwrite=True)
+            write_npz(samples, as_arrays(batch), labels_t.numpy(), overwrite=True)
         images, labels = load_arrays(open_source(samples))
         return as_batch(images), torch.from_numpy(labels.astype(np.int64))
 
@@ -280,9 +278,7 @@ class Study:
         cfg = self.config
         folder.mkdir(parents=True, exist_ok=True)
         subset_file = folder / "subset.npz"
-        images = real[0].permute(0, 2, 3, 1).numpy()
-        write_npz(subset_file, images[..., 0] if images.shape[-1] == 1 else images,
-                  real[1].numpy(), overwrite=True)
+        write_npz(subset_file, as_arrays(real[0]), real[1].numpy(), overwrite=True)
         batch = min(cfg.gan_batch, len(real[0]))
         # about 50 batches per epoch, so small subsets do not checkpoint every step
         repeat = max(1, math.ceil(50 * batch / len(real[0])))
@@ -298,9 +294,7 @@ class Study:
         resume = meta.exists()
         if run.exists() and not resume:  # stopped before its first checkpoint
             shutil.rmtree(run)
-        trainer = Trainer(train, run, resume=resume, progress=self.progress)
-        if trainer.step < cfg.gan_steps:
-            trainer.fit()
+        Trainer(train, run, resume=resume, progress=self.progress).fit()
         return run
 
     def filter_synthetic(self, per_class: int, seed: int, real: tuple[torch.Tensor, torch.Tensor],

@@ -239,6 +239,8 @@ def test_the_class_head_learns_the_labels_of_real_images(digits, tmp_path):
 def test_aux_weight_and_init_are_checked():
     with pytest.raises(ValueError, match="aux_weight: the class head needs the conditional"):
         TrainConfig(model="dcgan", aux_weight=1.0)
+    with pytest.raises(ValueError, match="repeat: 0 is not allowed"):
+        TrainConfig(repeat=0)
     with pytest.raises(ValueError, match="init: 'xavier' is not allowed"):
         TrainConfig(init="xavier")
     assert TrainConfig(model="cdcgan").aux_weight == 1.0

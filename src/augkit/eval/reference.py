@@ -71,6 +71,13 @@ def as_batch(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
 
 
+def as_arrays(batch: torch.Tensor) -> np.ndarray:
+    """The inverse of ``as_batch``: (N, C, H, W) to (N, H, W) for one channel, else
+    (N, H, W, C)."""
+    images = batch.permute(0, 2, 3, 1).numpy()
+    return images[..., 0] if images.shape[-1] == 1 else images
+
+
 def _digest(files: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in sorted(files):

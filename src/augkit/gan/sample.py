@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from augkit import checkpoint
+from augkit.eval.reference import as_arrays
 from augkit.gan.config import TrainConfig
 from augkit.gan.models import build_models
 from augkit.gan.trainer import CHECKPOINT, images_from_model
@@ -16,23 +18,42 @@ from augkit.gan.trainer import CHECKPOINT, images_from_model
 MAX_ROUNDS = 50  # rejection-sampling rounds before giving up on a confidence threshold
 
 
-def load_generator(run: str | Path, device: str = "cpu") -> tuple[nn.Module, TrainConfig, dict]:
-    """The run's generator (EMA weights when saved) in eval mode, its config and metadata."""
-    run = Path(run)
-    meta = run / f"{CHECKPOINT}.json"
+def read_run(run: str | Path) -> tuple[dict[str, Any], TrainConfig]:
+    """A run's checkpoint state and config, read (and checksummed) once."""
+    meta = Path(run) / f"{CHECKPOINT}.json"
     if not meta.exists():
         raise ValueError(f"{run}: not a training run (no {CHECKPOINT}.json)")
     state = checkpoint.load(meta)
     try:
-        config = TrainConfig.from_dict(state["config"])
+        return state, TrainConfig.from_dict(state["config"])
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"{meta}: the checkpoint holds no valid config ({error})") from None
+
+
+def _restored(run: str | Path, state: dict[str, Any], config: TrainConfig, part: str,
+              device: str) -> nn.Module:
+    """The run's generator (``part`` "g") or discriminator with its class head ("d")."""
+    try:
         channels, size, _ = state["image_shape"]
-        generator, _ = build_models(config.model, size, channels, state["num_classes"],
-                                    config.z_dim, config.width, config.spectral_norm)
-        generator.load_state_dict(state["ema"] or state["g"])
+        generator, discriminator = build_models(
+            config.model, size, channels, state["num_classes"], config.z_dim, config.width,
+            config.spectral_norm, classifier=part == "d" and config.aux_weight > 0)
+        model = generator if part == "g" else discriminator
+        model.load_state_dict(state["ema"] or state["g"] if part == "g" else state["d"])
     except (KeyError, TypeError, RuntimeError) as error:
         detail = str(error).splitlines()[0]
-        raise ValueError(f"{meta}: the checkpoint does not match its model ({detail})") from None
-    generator.to(device).eval()
+        raise ValueError(f"{Path(run) / (CHECKPOINT + '.json')}: the checkpoint does not match "
+                         f"its model ({detail})") from None
+    return model.to(device).eval()
+
+
+def load_generator(run: str | Path, device: str = "cpu",
+                   loaded: tuple[dict[str, Any], TrainConfig] | None = None
+                   ) -> tuple[nn.Module, TrainConfig, dict]:
+    """The run's generator (EMA weights when saved) in eval mode, its config and metadata;
+    ``loaded`` is what ``read_run`` returned, when the caller has it already."""
+    state, config = loaded or read_run(run)
+    generator = _restored(run, state, config, "g", device)
     return generator, config, {"num_classes": state["num_classes"], "step": state["step"],
                                "image_shape": tuple(state["image_shape"])}
 
@@ -59,20 +80,14 @@ def label_with_classifier(images: np.ndarray, reference: str, min_confidence: fl
     return images[keep], labels.numpy()[keep], confidence.numpy()[keep]
 
 
-def load_class_head(run: str | Path, device: str = "cpu") -> nn.Module:
+def load_class_head(run: str | Path, device: str = "cpu",
+                    loaded: tuple[dict[str, Any], TrainConfig] | None = None) -> nn.Module:
     """The run's discriminator, for its auxiliary class head (cdcgan with ``aux_weight``)."""
-    run = Path(run)
-    state = checkpoint.load(run / f"{CHECKPOINT}.json")
-    config = TrainConfig.from_dict(state["config"])
+    state, config = loaded or read_run(run)
     if config.aux_weight <= 0:
         raise ValueError(f"{run}: the run's discriminator has no class head to filter with "
                          "(trained with --aux-weight 0, or not a cdcgan)")
-    channels, size, _ = state["image_shape"]
-    _, discriminator = build_models(config.model, size, channels, state["num_classes"],
-                                    config.z_dim, config.width, config.spectral_norm,
-                                    classifier=True)
-    discriminator.load_state_dict(state["d"])
-    return discriminator.to(device).eval()
+    return _restored(run, state, config, "d", device)
 
 
 @torch.no_grad()
@@ -85,7 +100,8 @@ def generate(run: str | Path, n: int = 0, per_class: int = 0, seed: int = 0,
     ``min_confidence`` > 0 (conditional models with a class head) keeps drawing until every
     label has its count of images that the run's own discriminator head gives that label with
     at least this probability: rejection sampling on the model's own judgement."""
-    generator, config, meta = load_generator(run, device)
+    loaded = read_run(run)
+    generator, config, meta = load_generator(run, device, loaded)
     classes = meta["num_classes"] if generator.conditional else 0
     if per_class and not classes:
         raise ValueError(f"{run}: --per-class needs a conditional model; {config.model} is not")
@@ -93,7 +109,7 @@ def generate(run: str | Path, n: int = 0, per_class: int = 0, seed: int = 0,
         raise ValueError("n / per_class: give a positive number of samples")
     if not 0.0 <= min_confidence < 1.0:
         raise ValueError(f"min_confidence: {min_confidence} is not allowed; expected [0, 1)")
-    head = load_class_head(run, device) if min_confidence > 0 else None
+    head = load_class_head(run, device, loaded) if min_confidence > 0 else None
     if classes:
         count = per_class * classes if per_class else n
         labels = torch.arange(count) % classes
@@ -120,5 +136,4 @@ def generate(run: str | Path, n: int = 0, per_class: int = 0, seed: int = 0,
                     1, chunk[:, None]).squeeze(1).cpu()
                 rejected.append(index[confidence < min_confidence])
         missing, rounds = torch.cat(rejected), rounds + 1
-    batch = images.permute(0, 2, 3, 1).numpy()
-    return (batch[..., 0] if batch.shape[-1] == 1 else batch), labels.numpy()
+    return as_arrays(images), labels.numpy()
