@@ -311,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "default: dcgan for reference, PyTorch's for the others")
     train.add_argument("--aux-weight", type=float, default=-1.0,
                        help="weight of the discriminator's auxiliary class head, AC-GAN style "
-                            "(cdcgan only; default 1, 0 turns it off)")
+                            "(cdcgan only; default 0.3, 0 turns it off)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu or cuda")
     train.add_argument("--amp", action="store_true", help="mixed precision (CUDA)")
@@ -336,8 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--classifier-steps", type=int, default=1000)
     study.add_argument("--gan-steps", type=int, default=1200,
                        help="training steps of each subset's conditional GAN")
-    study.add_argument("--gan-mode-seeking", type=float, default=1.0,
-                       help="the GAN's mode-seeking weight (default 1)")
+    study.add_argument("--gan-mode-seeking", type=float, default=-1.0,
+                       help="the GAN's mode-seeking weight (default: the cdcgan default)")
     study.add_argument("--synthetic-per-real", type=int, default=10)
     study.add_argument("--real-share", type=float, default=0.5,
                        help="share of real images in each classifier batch of the GAN arms")

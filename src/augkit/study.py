@@ -58,7 +58,7 @@ class StudyConfig:
     gan_steps: int = 1200
     gan_batch: int = 64
     gan_width: int = 32
-    gan_mode_seeking: float = 1.0       # the weight the README's study was measured with
+    gan_mode_seeking: float = -1.0      # -1: the cdcgan default (0.5)
     synthetic_per_real: int = 10        # synthetic images per real image
     real_share: float = 0.5             # expected share of real images in a classifier batch
     min_confidence: float = 0.9         # keep a synthetic image only when the subset's own

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from augkit.gan import EMA, build_models, d_loss_fake, d_loss_real, diff_augment, g_loss
-from augkit.gan.losses import check_loss, gradient_penalty
+from augkit.gan.losses import check_loss, gradient_penalty, mode_seeking_penalty
 from augkit.gan.models import MinibatchStd
 
 
@@ -109,6 +109,22 @@ def test_minibatch_std_sees_a_collapsed_batch():
     varied = MinibatchStd()(torch.randn(8, 2, 4, 4))
     collapsed = MinibatchStd()(torch.randn(1, 2, 4, 4).repeat(8, 1, 1, 1))
     assert varied[:, -1].mean() > 0.5 and collapsed[:, -1].abs().max() < 1e-3
+
+
+def test_mode_seeking_penalises_pairs_that_ignore_their_noise():
+    z = torch.randn(8, 16)
+    varied = torch.randn(8, 1, 6, 6)
+    collapsed = torch.randn(4, 1, 6, 6).repeat_interleave(2, dim=0)  # each pair identical
+    assert mode_seeking_penalty(collapsed, z) > 1e4 > 10 > mode_seeking_penalty(varied, z)
+    # only within-pair distances count: the same pairs in another order score the same
+    order = torch.tensor([2, 3, 0, 1, 6, 7, 4, 5])
+    assert torch.isclose(mode_seeking_penalty(varied[order], z[order]),
+                         mode_seeking_penalty(varied, z))
+    # an odd last sample is left out
+    assert torch.equal(mode_seeking_penalty(varied[:7], z[:7]),
+                       mode_seeking_penalty(varied[:6], z[:6]))
+    with pytest.raises(ValueError, match="at least one pair"):
+        mode_seeking_penalty(varied[:1], z[:1])
 
 
 def test_diff_augment_is_differentiable_and_seeded():

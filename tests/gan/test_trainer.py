@@ -243,8 +243,27 @@ def test_aux_weight_and_init_are_checked():
         TrainConfig(repeat=0)
     with pytest.raises(ValueError, match="init: 'xavier' is not allowed"):
         TrainConfig(init="xavier")
-    assert TrainConfig(model="cdcgan").aux_weight == 1.0
+    with pytest.raises(ValueError, match="batch_size: mode seeking compares pairs"):
+        TrainConfig(model="cdcgan", batch_size=1)
+    assert TrainConfig(model="cdcgan", batch_size=1, mode_seeking=0.0).batch_size == 1
+    assert TrainConfig(model="cdcgan").aux_weight == 0.3
     assert TrainConfig(model="dcgan").aux_weight == 0.0
+
+
+def test_mode_seeking_draws_the_generator_batch_in_pairs_of_one_label(digits, tmp_path,
+                                                                       monkeypatch):
+    trainer = Trainer(_config(digits, mode_seeking=0.5), tmp_path / "run", progress=False)
+    seen = []
+    forward = trainer.g.forward
+    monkeypatch.setattr(trainer.g, "forward", lambda z, labels: seen.append(
+        (z.clone(), labels.clone())) or forward(z, labels))
+    real, labels = next(iter(trainer.loader))
+    trainer._run_batch(real, labels)
+    (_, labels_d), (z_g, labels_g) = seen  # the D step's batch, then the G step's
+    assert torch.equal(labels_d, labels)
+    assert torch.equal(labels_g[0::2], labels_g[1::2])
+    assert torch.equal(labels_g[0::2], labels[:len(labels) // 2])
+    assert not torch.equal(z_g[0::2], z_g[1::2])
 
 
 @pytest.mark.parametrize("model", ["reference", "cdcgan"])

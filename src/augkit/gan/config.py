@@ -54,7 +54,7 @@ class TrainConfig:
     mode_seeking: float = -1.0     # mode-seeking term's weight (Mao et al. 2019); -1: the
                                    # model's default (0.5 for cdcgan, against class collapse)
     aux_weight: float = -1.0       # auxiliary class head's weight (AC-GAN term); -1: the
-                                   # model's default (1 for cdcgan), 0: off
+                                   # model's default (0.3 for cdcgan), 0: off
     seed: int = 0
     device: str = "cpu"
     amp: bool = False
@@ -74,7 +74,9 @@ class TrainConfig:
             # 0.5: 1.0 also prevents collapse but leaves speckles (FID 30.7 against 11.2)
             object.__setattr__(self, "mode_seeking", 0.5 if self.model == "cdcgan" else 0.0)
         if self.aux_weight < 0:
-            object.__setattr__(self, "aux_weight", 1.0 if self.model == "cdcgan" else 0.0)
+            # 0.3: at 1.0 the head pulls every sample towards its class's most typical shape
+            # (recall 0.72 against 0.79 at 0.3, CAS 0.976 against 0.980)
+            object.__setattr__(self, "aux_weight", 0.3 if self.model == "cdcgan" else 0.0)
         elif self.aux_weight > 0 and self.model != "cdcgan":
             raise ValueError(f"aux_weight: the class head needs the conditional model, not "
                              f"{self.model!r}")
@@ -93,6 +95,9 @@ class TrainConfig:
             if not 0 < getattr(self, name) < 1:
                 raise ValueError(f"{name}: {getattr(self, name)} is not allowed; expected a "
                                  "learning rate in (0, 1)")
+        if self.mode_seeking > 0 and self.batch_size < 2:
+            raise ValueError("batch_size: mode seeking compares pairs of samples; use a batch "
+                             "of at least 2 or --mode-seeking 0")
         if not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay: {self.ema_decay} is not allowed; expected [0, 1)")
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):

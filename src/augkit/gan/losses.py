@@ -3,7 +3,8 @@
 ``reference`` is the study log's: cross-entropy over the discriminator's two softmax outputs,
 taken again as logits (a double softmax, kept for fidelity). The others take one logit per
 sample: ``nsgan`` (non-saturating BCE), ``hinge`` and ``wgan-gp`` (with
-``gradient_penalty``).
+``gradient_penalty``). ``mode_seeking_penalty`` is the generator's extra term against
+collapse within a class.
 """
 
 from __future__ import annotations
@@ -60,6 +61,18 @@ def gradient_penalty(discriminator: Callable[..., torch.Tensor], real: torch.Ten
     scores = discriminator(mixed, labels)
     (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
     return (grad.flatten(1).norm(dim=1) - 1).square().mean()
+
+
+def mode_seeking_penalty(images: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Mode seeking (Mao et al. 2019) on pairs ``(2i, 2i + 1)`` drawn with one label and two
+    noise vectors: large when the images of a pair differ less than their noise does, that
+    is when a class collapses onto one prototype. An odd last sample is left out."""
+    pairs = 2 * (len(images) // 2)
+    if pairs == 0:
+        raise ValueError("mode seeking needs at least one pair of samples")
+    image_distance = (images[0:pairs:2] - images[1:pairs:2]).abs().flatten(1).mean(dim=1)
+    noise_distance = (z[0:pairs:2] - z[1:pairs:2]).abs().mean(dim=1)
+    return 1.0 / ((image_distance / noise_distance).mean() + 1e-5)
 
 
 def check_loss(loss: str, model: str) -> str:

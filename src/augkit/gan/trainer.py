@@ -29,7 +29,13 @@ from augkit.functional import resize
 from augkit.gan.config import TrainConfig
 from augkit.gan.diffaug import diff_augment
 from augkit.gan.ema import EMA
-from augkit.gan.losses import d_loss_fake, d_loss_real, g_loss, gradient_penalty
+from augkit.gan.losses import (
+    d_loss_fake,
+    d_loss_real,
+    g_loss,
+    gradient_penalty,
+    mode_seeking_penalty,
+)
 from augkit.gan.models import build_models, initialise
 from augkit.visualize import grid
 
@@ -263,8 +269,8 @@ class Trainer:
         labels = labels.to(self.device)
         autocast = torch.autocast(self.device.type, enabled=cfg.amp)
         # D step
-        with autocast:
-            fake = self.g_net(self._noise(n), labels).detach()
+        with torch.no_grad(), autocast:
+            fake = self.g_net(self._noise(n), labels)
         if cfg.model == "reference":
             with autocast:
                 loss_real = d_loss_real(cfg.loss, self.d_net(self._augment(real), labels))
@@ -287,19 +293,17 @@ class Trainer:
             self.scaler.step(optimizer)
             d_loss = d_loss.detach()
         # G step
+        if cfg.mode_seeking > 0:
+            # samples come in pairs (2i, 2i + 1) with one label and two noise vectors, for
+            # the mode-seeking term below
+            labels = labels[:(n + 1) // 2].repeat_interleave(2)[:n]
         with autocast:
             z = self._noise(n)
             generated = self.g_net(z, labels)
             fake_logits, class_loss = self._judge(generated, labels)
             loss_g = g_loss(cfg.loss, fake_logits) + cfg.aux_weight * class_loss
             if cfg.mode_seeking > 0:
-                # two noise vectors, same labels: penalise images that differ less than the
-                # noise does, against the collapse of each class onto one prototype
-                z2 = self._noise(n)
-                other = self.g_net(z2, labels)
-                ratio = ((generated - other).abs().mean(dim=(1, 2, 3))
-                         / (z - z2).abs().mean(dim=1))
-                loss_g = loss_g + cfg.mode_seeking / (ratio.mean() + 1e-5)
+                loss_g = loss_g + cfg.mode_seeking * mode_seeking_penalty(generated, z)
         self._backward(loss_g, self.optimizers["g"])
         self.scaler.update()
         if self.ema is not None:
