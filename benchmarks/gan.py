@@ -73,10 +73,12 @@ def quality(model: str, minutes: float, extra: list[str], scratch: Path,
          "--max-minutes", str(minutes), "--out", str(out), "--quiet", *extra])
     samples = scratch / f"{model}-samples.npz"
     generate = [sys.executable, "-m", "augkit", "generate", str(out), "--out", str(samples)]
-    generate += (["--per-class", str(per_class)] if model == "cdcgan"
-                 else ["--n", "12000", "--label-with", "mnist", "--min-confidence", "0.9"])
-    if model == "cdcgan" and min_confidence:
-        generate += ["--min-confidence", str(min_confidence)]
+    if model == "cdcgan":
+        generate += ["--per-class", str(per_class)]
+        if min_confidence:
+            generate += ["--min-confidence", str(min_confidence)]
+    else:
+        generate += ["--n", "12000", "--label-with", "mnist", "--min-confidence", "0.9"]
     run(generate)
     figures = scratch / "figures.json"
     run([sys.executable, "-m", "augkit", "evaluate", str(samples), "--cas", "--quiet",

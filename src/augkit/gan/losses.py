@@ -63,10 +63,18 @@ def gradient_penalty(discriminator: Callable[..., torch.Tensor], real: torch.Ten
     return (grad.flatten(1).norm(dim=1) - 1).square().mean()
 
 
+def paired_labels(labels: torch.Tensor) -> torch.Tensor:
+    """Labels for a batch of the same size laid out in the pairs ``(2i, 2i + 1)`` that
+    ``mode_seeking_penalty`` compares: each of the first half of ``labels`` twice."""
+    n = len(labels)
+    return labels[:(n + 1) // 2].repeat_interleave(2)[:n]
+
+
 def mode_seeking_penalty(images: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """Mode seeking (Mao et al. 2019) on pairs ``(2i, 2i + 1)`` drawn with one label and two
-    noise vectors: large when the images of a pair differ less than their noise does, that
-    is when a class collapses onto one prototype. An odd last sample is left out."""
+    """Mode seeking (Mao et al. 2019) on pairs ``(2i, 2i + 1)`` drawn with one label
+    (``paired_labels``) and two noise vectors: large when the images of a pair differ less
+    than their noise does, that is when a class collapses onto one prototype. An odd last
+    sample is left out."""
     pairs = 2 * (len(images) // 2)
     if pairs == 0:
         raise ValueError("mode seeking needs at least one pair of samples")

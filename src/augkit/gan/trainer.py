@@ -35,6 +35,7 @@ from augkit.gan.losses import (
     g_loss,
     gradient_penalty,
     mode_seeking_penalty,
+    paired_labels,
 )
 from augkit.gan.models import build_models, initialise
 from augkit.visualize import grid
@@ -293,10 +294,8 @@ class Trainer:
             self.scaler.step(optimizer)
             d_loss = d_loss.detach()
         # G step
-        if cfg.mode_seeking > 0:
-            # samples come in pairs (2i, 2i + 1) with one label and two noise vectors, for
-            # the mode-seeking term below
-            labels = labels[:(n + 1) // 2].repeat_interleave(2)[:n]
+        if cfg.mode_seeking > 0:  # one generator pass serves the pairs the term compares
+            labels = paired_labels(labels)
         with autocast:
             z = self._noise(n)
             generated = self.g_net(z, labels)
