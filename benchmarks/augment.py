@@ -30,7 +30,8 @@ import torch
 from PIL import Image, ImageEnhance
 
 import augkit
-from augkit.augment import augment_dataset, default_pipeline
+from augkit.augment import augment_dataset
+from augkit.transforms.presets import digits
 from augkit.data import load_mnist, load_photos, open_source, write_npz
 
 LOG_STEPS = {"color": (0, 99), "brightness": (4, 19), "contrast": (10, 20), "sharpness": (0, 99)}
@@ -123,7 +124,7 @@ def measure(name: str, src: str | Path, items: list, scratch: Path, rounds: int)
                 pillow_loop(items, dst)
             else:
                 workers = 1 if "1 worker" in label else 2
-                summary = augment_dataset(src, dst, default_pipeline(), copies=1, seed=r,
+                summary = augment_dataset(src, dst, digits(), copies=1, seed=r,
                                           workers=workers, progress=False)
                 assert summary.written == n, (summary.written, n)
                 total = sum(summary.seconds.values())

@@ -20,6 +20,7 @@ from augkit.augment import augment_dataset, replay
 from augkit.cli import main
 from augkit.data import load_mnist, open_source, read_image, write_npz
 from augkit.transforms import Compose, RandomBrightness, RandomEnhance, save
+from augkit.transforms.presets import digits
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -157,7 +158,7 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(digits_npz, tmp_pat
     with open(dst / "manifest.jsonl", "a") as f:
         f.write('{"output": "7/000300_aug0.png", "ind')
     real(open_source(digits_npz), augment_module._draw_from_parent(
-        augment_module.default_pipeline()), augment_module._load_state(dst).config, dst, 1)
+        digits()), augment_module._load_state(dst).config, dst, 1)
     summary = augment_dataset(digits_npz, dst, copies=1, seed=2, progress=False)
     assert summary.resumed_chunks == 1 and summary.written == 600 - 256
     assert _tree(dst) == _tree(reference)

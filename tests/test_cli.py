@@ -37,7 +37,7 @@ def test_preview_refuses_bad_input_with_one_line(tmp_path, capsys):
     text.write_text("not an image")
     assert main(["preview", str(text), "--out", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("augkit preview: error:") and "notes.txt: cannot read image" in err
+    assert err.startswith("augkit preview: error:") and "notes.txt: not an image" in err
     assert len(err.splitlines()) == 1
 
     existing = tmp_path / "keep.png"

@@ -40,7 +40,7 @@ def render(page) -> tuple[int, int]:
 def run_and_study(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     run = root / "run"
-    config = TrainConfig(model="dcgan", data="mnist:test", epochs=2, max_steps=0,
+    config = TrainConfig(model="dcgan", data="mnist:test", epochs=2, max_steps=None,
                          batch_size=1250, width=8, log_every=2)
     Trainer(config, run, progress=False).fit()
     study = root / "study"

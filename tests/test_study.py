@@ -68,7 +68,7 @@ def test_no_image_outside_the_subset_reaches_the_gan_or_the_classifier(dataset, 
     load = trainer_module.load_training_data
     train = study_module.train_classifier
 
-    def recording_load(spec, image_size=0):
+    def recording_load(spec, image_size=None):
         gan_inputs.append(spec)
         return load(spec, image_size)
 
@@ -153,11 +153,15 @@ def test_miniature_study_end_to_end_and_resume(dataset, tmp_path, monkeypatch, c
 @pytest.mark.parametrize("argv, message", [
     (["--arms", "none,magic"], "arms: magic not allowed"),
     (["--labels-per-class", "ten"], "--labels-per-class: 'ten' is not a comma-separated"),
-    (["--labels-per-class", "0"], "labels_per_class: (0,) is not allowed"),
-    (["--real-share", "0"], "real_share: 0.0 is not allowed"),
+    (["--labels-per-class", "0"], "--labels-per-class: (0,) is not allowed"),
+    (["--real-share", "0"], "--real-share: 0.0 is not allowed"),
 ])
 def test_bad_study_arguments_give_one_line(argv, message, tmp_path, capsys):
-    assert main(["study", "--out", str(tmp_path / "s"), *argv]) == 2
+    try:
+        code = main(["study", "--out", str(tmp_path / "s"), *argv])
+    except SystemExit as exit:  # argparse's own refusals
+        code = exit.code
+    assert code == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert not (tmp_path / "s").exists()
@@ -234,7 +238,7 @@ def test_unlabeled_or_mismatched_data_is_refused(tmp_path):
               None)
     write_npz(tmp_path / "small.npz", rng.integers(0, 256, (20, 14, 14), dtype=np.uint8),
               np.arange(20) % 10)
-    with pytest.raises(ValueError, match="unlabeled.npz: the study needs labeled images"):
+    with pytest.raises(ValueError, match="unlabeled.npz: the study needs labels"):
         Study(StudyConfig(data=str(tmp_path / "unlabeled.npz"), test="mnist:test"),
               tmp_path / "s", progress=False)
     with pytest.raises(ValueError, match=r"mnist:test: test images are \(1, 28, 28\), training "

@@ -28,12 +28,23 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from augkit.data import ImageSource, UnreadableImage, open_source, write_npz
-from augkit.data.datasets import encode_png, write_bytes_atomically, write_idx_pair
-from augkit.files import write_text_atomically
-from augkit.transforms import Compose, RandomAffine, RandomEnhance, Transform, from_dict
-from augkit.transforms._random import derive_seed
-from augkit.transforms.base import select
+from augkit.data import (
+    ImageSource,
+    UnreadableImage,
+    encode_png,
+    open_source,
+    to_nchw,
+    to_nhwc,
+    write_idx_pair,
+    write_npz,
+)
+from augkit.errors import AugkitError
+from augkit.files import write_many_small, write_text_atomically
+from augkit.progress import progress_bar
+from augkit.seeding import derive_seed
+from augkit.transforms import Transform, from_dict
+from augkit.transforms.base import params_from_json, params_to_json, select
+from augkit.transforms.presets import digits
 
 CHUNK = 256
 _CHUNK_VALUES = 4_000_000  # pixel values per chunk: big images get smaller chunks
@@ -48,19 +59,13 @@ def chunk_size(source: ImageSource) -> int:
             continue
         return int(min(CHUNK, max(8, 2 ** int(np.log2(max(_CHUNK_VALUES // values, 1))))))
     return CHUNK
-FORMATS = ("folder", "npz", "idx")
+FORMATS = ("png", "folder", "npz", "idx")  # folder: the older name of png
 RUN_FILE = "augkit-run.json"
 MANIFEST = "manifest.jsonl"
 SKIPPED = "skipped.jsonl"
 PARTS = ".augkit-parts"
 STAGING = ".augkit-staging"
 ORIGINAL = "original"
-
-
-def default_pipeline() -> Transform:
-    """The study log's four photometric ops, then a small affine jitter."""
-    return Compose([RandomEnhance(),
-                    RandomAffine(degrees=8, translate=(0.06, 0.06), scale=(0.92, 1.08))])
 
 
 @dataclass(frozen=True)
@@ -114,8 +119,8 @@ def _load_state(dst: Path) -> RunState | None:
         raw = json.loads(path.read_text())
         return RunState(RunConfig(**raw["config"]), raw["chunks_done"], raw["complete"])
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"{path}: unreadable run file ({error}); pass --overwrite to start "
-                         "a new run here") from None
+        raise AugkitError(f"{path}: unreadable run file ({error}); pass --overwrite to start "
+                          "a new run here") from None
 
 
 def _records_before(path: Path, chunk_limit: int, chunk: int) -> list[str]:
@@ -134,15 +139,18 @@ def _records_before(path: Path, chunk_limit: int, chunk: int) -> list[str]:
 
 
 def _check_paths(source: ImageSource, dst: Path) -> None:
+    if dst.exists() and not dst.is_dir():
+        raise AugkitError(f"{dst}: DST is an existing file; the output is a folder, choose "
+                          "another name")
     src = source.path.resolve()
     resolved = dst.resolve()
     if resolved == src:
-        raise ValueError(f"{dst}: DST is SRC; choose another output folder")
+        raise AugkitError(f"{dst}: DST is SRC; choose another output folder")
     if src.is_dir() and resolved.is_relative_to(src):
-        raise ValueError(f"{dst}: DST is inside SRC ({source.path}); SRC is never written to, "
-                         "choose an output folder outside it")
+        raise AugkitError(f"{dst}: DST is inside SRC ({source.path}); SRC is never written to, "
+                          "choose an output folder outside it")
     if source.kind != "folder" and any(resolved == f.resolve() for f in source.input_files()):
-        raise ValueError(f"{dst}: DST is an input file of SRC")
+        raise AugkitError(f"{dst}: DST is an input file of SRC")
 
 
 def _prepare(dst: Path, config: RunConfig, overwrite: bool) -> RunState:
@@ -154,8 +162,8 @@ def _prepare(dst: Path, config: RunConfig, overwrite: bool) -> RunState:
         return state
     if dst.exists() and any(dst.iterdir()) and not overwrite:
         what = "a different augkit run" if state else "files that are not an augkit run"
-        raise ValueError(f"{dst}: holds {what}; pass --overwrite to start a new run there, "
-                         "or choose an empty folder")
+        raise AugkitError(f"{dst}: holds {what}; pass --overwrite to start a new run there, "
+                          "or choose an empty folder")
     if state is not None:  # overwrite: remove the old run's outputs and bookkeeping
         for line in _records_before(dst / MANIFEST, state.chunks_done + 1, state.config.chunk):
             (dst / json.loads(line)["output"]).unlink(missing_ok=True)
@@ -172,16 +180,6 @@ def _prepare(dst: Path, config: RunConfig, overwrite: bool) -> RunState:
 
 
 # ---- the work on one chunk (runs in worker processes) --------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def output_name(source: ImageSource, index: int, copy: int | str) -> str:
@@ -204,16 +202,9 @@ def _batches(images: list[tuple[int, np.ndarray]]) -> Iterator[list[tuple[int, n
     yield from groups.values()
 
 
-def _to_batch(images: list[np.ndarray]) -> torch.Tensor:
-    stacked = np.stack(images)
-    if stacked.ndim == 3:
-        stacked = stacked[..., None]
-    return torch.from_numpy(stacked).permute(0, 3, 1, 2).contiguous()
-
-
-def _from_batch(batch: torch.Tensor, like: np.ndarray) -> list[np.ndarray]:
-    hwc = batch.permute(0, 2, 3, 1).numpy()
-    return [img[..., 0] if like.ndim == 2 else img for img in hwc]
+def _unbatched(batch: torch.Tensor, like: np.ndarray) -> list[np.ndarray]:
+    images = to_nhwc(batch)
+    return list(images if images.ndim == like.ndim + 1 else images[..., None])
 
 
 @dataclass
@@ -246,16 +237,16 @@ def process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, d
         copy_seed = derive_seed(config.seed, chunk, copy)
         generator = torch.Generator().manual_seed(copy_seed)
         for group in _batches(readable):
-            batch = _to_batch([image for _, image in group])
+            batch = to_nchw(np.stack([image for _, image in group]))
             params = pipeline.draw(len(group), generator)
             result = pipeline(batch, params=params)
             for position, ((index, _), out) in enumerate(
-                    zip(group, _from_batch(result, group[0][1]), strict=True)):
+                    zip(group, _unbatched(result, group[0][1]), strict=True)):
                 outputs[(index, copy)] = (out, (copy_seed, position, params))
     seconds["augment"] = time.perf_counter() - clock
     clock = time.perf_counter()
     records, images, labels = [], [], []
-    if config.format == "folder":
+    if config.format == "png":
         (dst / STAGING).mkdir(exist_ok=True)
         for folder in {(dst / output_name(source, i, 0)).parent for i, _ in readable}:
             folder.mkdir(parents=True, exist_ok=True)
@@ -268,10 +259,10 @@ def process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, d
             else:
                 out, (copy_seed, position, params) = outputs[(index, copy)]
                 extra = {"seed": copy_seed, "position": position,
-                         "params": _plain(select(params, torch.tensor([position])))}
+                         "params": params_to_json(select(params, torch.tensor([position])))}
             name = output_name(source, index, copy)
-            if config.format == "folder":
-                write_bytes_atomically(dst / name, encode_png(out), dst / STAGING)
+            if config.format == "png":
+                write_many_small(dst / name, encode_png(out), dst / STAGING)
             else:
                 images.append(out)
                 labels.append(int(source.labels[index]))
@@ -318,50 +309,62 @@ def _final_arrays(dst: Path, chunks: int) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros((0, 1, 1), np.uint8), np.zeros(0, np.int64)
     shapes = {a.shape[1:] for a in images}
     if len(shapes) > 1:
-        raise ValueError(f"{dst}: outputs of different sizes {sorted(shapes)} cannot share one "
-                         "npz/IDX file; use --format folder")
+        raise AugkitError(f"{dst}: outputs of different sizes {sorted(shapes)} cannot share one "
+                          "npz/IDX file; use --format folder")
     return np.concatenate(images), np.concatenate(labels)
 
 
 def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
                     pipeline: Transform | None = None, copies: int = 1, seed: int = 0,
-                    workers: int = 1, format: str = "folder", include_original: bool = False,
+                    workers: int = 1, format: str = "png", include_original: bool = False,
                     overwrite: bool = False, progress: bool = True) -> Summary:
     """Write ``copies`` augmented versions of every image in ``src`` to ``dst``."""
-    if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
-        raise ValueError(f"copies: {copies!r} is not allowed; expected an integer >= 1")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers: {workers!r} is not allowed; expected an integer >= 1")
+    for name, value in (("copies", copies), ("workers", workers)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise AugkitError(f"{name}: {value!r} is not allowed; expected an integer >= 1")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise AugkitError(f"seed: {seed!r} is not allowed; expected an integer >= 0")
     if format not in FORMATS:
-        raise ValueError(f"format: {format!r} is not allowed; expected one of "
-                         f"{', '.join(FORMATS)}")
+        raise AugkitError(f"format: {format!r} is not allowed; expected one of "
+                          f"{', '.join(FORMATS)}")
     source = open_source(src)
     dst = Path(dst)
     _check_paths(source, dst)
-    pipeline = default_pipeline() if pipeline is None else pipeline
-    config = RunConfig(str(source.path.resolve()), pipeline.to_dict(), copies, seed, format,
-                       include_original, chunk_size(source))
-    pipeline = _draw_from_parent(from_dict(config.pipeline))
+    pipeline = digits() if pipeline is None else pipeline
+    config = RunConfig(str(source.path.resolve()), pipeline.to_dict(), copies, seed,
+                       "png" if format == "folder" else format, include_original,
+                       chunk_size(source))
+    fresh = not dst.exists() or not any(dst.iterdir())
     state = _prepare(dst, config, overwrite)
-    summary = Summary(resumed_chunks=state.chunks_done)
-    chunks = -(-len(source) // config.chunk)
-    per_source = copies + int(include_original)
-    summary.total_outputs = len(source) * per_source
+    try:
+        return _run(source, _draw_from_parent(from_dict(config.pipeline)), state, dst,
+                    workers, progress)
+    except AugkitError:
+        if fresh and state.chunks_done == 0:  # nothing of the user's is in DST: leave none
+            shutil.rmtree(dst, ignore_errors=True)
+        raise
+
+
+def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, workers: int,
+         progress: bool) -> Summary:
+    config = state.config
+    per_source = config.copies + int(config.include_original)
+    summary = Summary(resumed_chunks=state.chunks_done, total_outputs=len(source) * per_source)
     if state.complete:
         summary.already_complete = True
         return summary
+    chunks = -(-len(source) // config.chunk)
     manifest = _records_before(dst / MANIFEST, state.chunks_done, config.chunk)
     skipped = _records_before(dst / SKIPPED, state.chunks_done, config.chunk)
     write_text_atomically(dst / MANIFEST, "".join(line + "\n" for line in manifest))
     write_text_atomically(dst / SKIPPED, "".join(line + "\n" for line in skipped))
     summary.skipped = [json.loads(line)["path"] for line in skipped]
     todo = list(range(state.chunks_done, chunks))
-    bar = tqdm(total=summary.total_outputs, initial=state.chunks_done * config.chunk * per_source,
-               unit="img", disable=not progress, desc="augment", dynamic_ncols=True,
-               file=sys.stderr)
-    if format != "folder":
+    bar = progress_bar(total=summary.total_outputs, unit="img", disable=not progress,
+                       initial=state.chunks_done * config.chunk * per_source, desc="augment")
+    if config.format != "png":
         (dst / PARTS).mkdir(exist_ok=True)
-    pool = None
+    pool, first_output = None, {}
     try:
         if workers > 1 and len(todo) > 1:
             context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
@@ -372,25 +375,8 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
             results = (process_chunk(source, pipeline, config, dst, c) for c in todo)
         with open(dst / MANIFEST, "a") as manifest_file, open(dst / SKIPPED, "a") as skip_file:
             for result in results:
-                if format != "folder":
-                    part = dst / PARTS / f"{result.chunk:06d}.npz"
-                    write_npz(part, np.stack(result.images) if result.images
-                              else np.zeros((0, 1, 1), np.uint8),
-                              np.asarray(result.labels, dtype=np.int64), overwrite=True)
-                for line in result.skipped:
-                    tqdm.write(f"skipped {line['path']}: {line['reason']}", file=sys.stderr)
-                    summary.skipped.append(line["path"])
-                skip_file.write("".join(json.dumps(r) + "\n" for r in result.skipped))
-                manifest_file.write("".join(json.dumps(r) + "\n" for r in result.records))
-                # flush, not fsync: resuming is for killed processes, whose written data the
-                # OS keeps, and an fsync per chunk costs more than the chunk on some disks
-                skip_file.flush()
-                manifest_file.flush()
-                state.chunks_done = result.chunk + 1
-                _save_state(dst, state)
-                summary.written += len(result.records)
-                for phase, value in result.seconds.items():
-                    summary.seconds[phase] += value
+                _record(result, source, state, dst, summary,
+                        (manifest_file, skip_file, first_output))
                 bar.update((min((result.chunk + 1) * config.chunk, len(source))
                             - result.chunk * config.chunk) * per_source)
     finally:
@@ -398,9 +384,54 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
         if pool is not None:
             pool.terminate()
             pool.join()
-    if format != "folder":
+    _finish(dst, state, chunks)
+    return summary
+
+
+def _record(result: ChunkResult, source: ImageSource, state: RunState, dst: Path,
+            summary: Summary, files: tuple[Any, Any, dict[str, Any]]) -> None:
+    """Keep one finished chunk: its array part, its manifest and skip lines, the state."""
+    manifest_file, skip_file, first_output = files
+    if state.config.format != "png":
+        _check_one_size(result, source, first_output)
+        part = dst / PARTS / f"{result.chunk:06d}.npz"
+        write_npz(part, np.stack(result.images) if result.images
+                  else np.zeros((0, 1, 1), np.uint8),
+                  np.asarray(result.labels, dtype=np.int64), overwrite=True)
+    for line in result.skipped:
+        tqdm.write(f"skipped {line['path']}: {line['reason']}", file=sys.stderr)
+        summary.skipped.append(line["path"])
+    skip_file.write("".join(json.dumps(r) + "\n" for r in result.skipped))
+    manifest_file.write("".join(json.dumps(r) + "\n" for r in result.records))
+    # flush, not fsync: resuming is for killed processes, whose written data the OS keeps,
+    # and an fsync per chunk costs more than the chunk on some disks
+    skip_file.flush()
+    manifest_file.flush()
+    state.chunks_done = result.chunk + 1
+    _save_state(dst, state)
+    summary.written += len(result.records)
+    for phase, value in result.seconds.items():
+        summary.seconds[phase] += value
+
+
+def _check_one_size(result: ChunkResult, source: ImageSource, first: dict[str, Any]) -> None:
+    """npz and IDX hold one image size: name the first output that differs from ``first``
+    (the first output's shape and source, filled in by the first call)."""
+    for image, record in zip(result.images, result.records, strict=True):
+        if not first:
+            first.update(shape=image.shape, source=record["source"])
+        elif image.shape != first["shape"]:
+            raise AugkitError(f"{source.path}: outputs of different sizes ({record['source']} "
+                              f"gives {image.shape}, {first['source']} gives {first['shape']}) "
+                              "cannot "
+                              "share one npz/IDX file; use --format png, or a pipeline that "
+                              "resizes (RandomResizedCrop)")
+
+
+def _finish(dst: Path, state: RunState, chunks: int) -> None:
+    if state.config.format != "png":
         images, labels = _final_arrays(dst, chunks)
-        if format == "npz":
+        if state.config.format == "npz":
             write_npz(dst / "augmented.npz", images, labels, overwrite=True)
         elif len(images):
             write_idx_pair(dst, "augmented", images, labels, overwrite=True)
@@ -408,7 +439,6 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
     shutil.rmtree(dst / STAGING, ignore_errors=True)
     state.complete = True
     _save_state(dst, state)
-    return summary
 
 
 def replay(run: str | os.PathLike, output: str) -> np.ndarray:
@@ -416,28 +446,17 @@ def replay(run: str | os.PathLike, output: str) -> np.ndarray:
     run = Path(run)
     state = _load_state(run)
     if state is None:
-        raise ValueError(f"{run}: not an augkit run (no {RUN_FILE})")
+        raise AugkitError(f"{run}: not an augkit run (no {RUN_FILE})")
     for line in (run / MANIFEST).read_text().splitlines():
         record = json.loads(line)
         if record["output"] == output:
             break
     else:
-        raise ValueError(f"{run / MANIFEST}: no output named {output!r}")
+        raise AugkitError(f"{run / MANIFEST}: no output named {output!r}")
     source = open_source(state.config.source)
     image = source.read(record["index"])
     if record["copy"] == ORIGINAL:
         return image
     pipeline = from_dict(state.config.pipeline)
-    params = _tensors(record["params"])
+    params = params_from_json(record["params"])
     return pipeline(image, params=params)
-
-
-def _tensors(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _tensors(v) for k, v in value.items()}
-    if isinstance(value, list) and (not value or not isinstance(value[0], dict)):
-        tensor = torch.tensor(value)
-        return tensor.to(torch.float64) if tensor.is_floating_point() else tensor
-    if isinstance(value, list):
-        return [_tensors(v) for v in value]
-    return value

@@ -10,7 +10,6 @@ executed: a pickle, or any file that is not what it claims, is refused with a on
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from augkit.files import sha256, write_text_atomically
+from augkit.errors import AugkitError
+from augkit.files import atomic_path, sha256, write_text_atomically
 
 FORMAT = "augkit-checkpoint-1"
 
@@ -59,9 +59,8 @@ def save(directory: Path, name: str, step: int, state: dict[str, Any]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     tensors, skeleton = flatten(state, "state")
     tensor_file = directory / f"{name}-{step:08d}.safetensors"
-    tmp = directory / f".{tensor_file.name}.tmp-{os.getpid()}"
-    save_file(tensors, str(tmp))
-    os.replace(tmp, tensor_file)
+    with atomic_path(tensor_file) as tmp:
+        save_file(tensors, str(tmp))
     meta = {"format": FORMAT, "step": step, "tensors": tensor_file.name,
             "sha256": sha256(tensor_file), "state": skeleton}
     meta_file = directory / f"{name}.json"
@@ -77,21 +76,21 @@ def load(meta_file: Path) -> dict[str, Any]:
     try:
         meta = json.loads(meta_file.read_text())
     except OSError as error:
-        raise ValueError(f"{meta_file}: cannot read checkpoint ({error.strerror})") from None
+        raise AugkitError(f"{meta_file}: cannot read checkpoint ({error.strerror})") from None
     except (ValueError, UnicodeDecodeError):
-        raise ValueError(f"{meta_file}: not an augkit checkpoint (not JSON; augkit never "
-                         "loads pickles)") from None
+        raise AugkitError(f"{meta_file}: not an augkit checkpoint (not JSON; augkit never "
+                          "loads pickles)") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{meta_file}: not an augkit checkpoint (format "
-                         f"{meta.get('format') if isinstance(meta, dict) else None!r})")
+        raise AugkitError(f"{meta_file}: not an augkit checkpoint (format "
+                          f"{meta.get('format') if isinstance(meta, dict) else None!r})")
     tensor_file = meta_file.parent / str(meta.get("tensors"))
     if not tensor_file.is_file():
-        raise ValueError(f"{tensor_file}: checkpoint weights are missing")
+        raise AugkitError(f"{tensor_file}: checkpoint weights are missing")
     if sha256(tensor_file) != meta.get("sha256"):
-        raise ValueError(f"{tensor_file}: checkpoint weights are corrupt or truncated "
-                         "(checksum mismatch)")
+        raise AugkitError(f"{tensor_file}: checkpoint weights are corrupt or truncated "
+                          "(checksum mismatch)")
     try:
         tensors = load_file(str(tensor_file))
     except (SafetensorError, OSError, ValueError) as error:
-        raise ValueError(f"{tensor_file}: not a safetensors file ({error})") from None
+        raise AugkitError(f"{tensor_file}: not a safetensors file ({error})") from None
     return unflatten(meta["state"], tensors)

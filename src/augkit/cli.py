@@ -1,42 +1,52 @@
-"""The ``augkit`` command line: parses arguments and calls the library, nothing more."""
+"""The ``augkit`` command line: parses arguments and calls the library.
+
+The ``train`` and ``study`` flags are built from their config dataclasses, so defaults and
+help live in one place. A user error (``AugkitError``) prints as one line that names the
+flag; any other exception is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PIL import Image, UnidentifiedImageError
-
 import augkit
+from augkit.configs import add_flags, values_from
+from augkit.devices import check_device
+from augkit.errors import AugkitError
+
+DIGITS_PRESET = ("the 'digits' preset: the study log's four photometric ops (colour, "
+                 "brightness, contrast, sharpness as in Pillow's ImageEnhance, one random "
+                 "factor each, at the log's strong ranges), then a small random affine move")
+STUDY_LOG_PRESET = ("the 'study-log' preset: the study log's four photometric ops (colour, "
+                    "brightness, contrast, sharpness as in Pillow's ImageEnhance, one random "
+                    "factor each, at the log's strong ranges)")
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from augkit.transforms import RandomEnhance, load
+    from augkit.data import read_image
+    from augkit.files import refuse_existing
+    from augkit.transforms import load
+    from augkit.transforms.presets import study_log
     from augkit.visualize import before_after
 
-    if args.copies < 1 or args.scale < 1:
-        raise ValueError("--copies and --scale: expected integers >= 1")
-    pipeline = (load(args.pipeline) if args.pipeline else RandomEnhance()).reseed(args.seed)
-    images = []
-    for path in args.images:
-        try:
-            with Image.open(path) as img:
-                images.append(img.convert("RGB") if img.mode not in ("L", "RGB", "RGBA")
-                              else img.copy())
-        except (OSError, UnidentifiedImageError) as error:
-            raise ValueError(f"{path}: cannot read image ({error})") from None
-    sizes = {img.size for img in images}
-    if len(sizes) > 1:
-        size = min(sizes)
-        images = [img.resize(size) for img in images]
+    for flag, value in (("--copies", args.copies), ("--scale", args.scale)):
+        if value < 1:
+            raise AugkitError(f"{flag}: {value} is not allowed; expected an integer >= 1")
+    pipeline = (load(args.pipeline) if args.pipeline else study_log()).reseed(args.seed)
+    images = [read_image(Path(path)) for path in args.images]
+    shapes = {image.shape[:2] for image in images}
+    if len(shapes) > 1:
+        raise AugkitError(f"images: sizes differ ({', '.join(f'{w}x{h}' for h, w in shapes)}); "
+                          "preview takes images of one size")
     out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        raise ValueError(f"{out}: already exists; pass --overwrite to replace it")
+    refuse_existing(out, args.overwrite)
     before_after(images, pipeline, copies=args.copies, scale=args.scale).save(out)
-    print(f"wrote {out}")
+    if not args.quiet:
+        print(f"wrote {out}")
     return 0
 
 
@@ -64,6 +74,8 @@ def _augment(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from augkit.augment import replay
     from augkit.data import read_image, save_png
 
@@ -84,21 +96,21 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from augkit.eval import evaluate, format_table
     from augkit.files import write_text_atomically
+    from augkit.gan.sample import generate, is_run
 
+    check_device(args.device, "--device")
     samples: Any = args.samples
     json_out = args.json
-    if Path(samples).is_dir() and (Path(samples) / "checkpoint.json").exists():
+    if is_run(samples):
+        from augkit.data import to_nchw
+
         json_out = json_out or str(Path(samples) / "evaluation.json")
-        import torch
-
-        from augkit.eval.reference import as_batch
-        from augkit.gan.sample import generate
-
-        images, labels = generate(samples, n=args.n, seed=0)
-        samples = (as_batch(images), torch.from_numpy(labels) if (labels >= 0).all() else None)
+        images, labels = generate(samples, n=args.n, seed=0, device=args.device)
+        samples = (to_nchw(images), None if (labels < 0).any() else _tensor(labels))
         print(f"generated {len(images)} samples from the run's generator (EMA weights when "
               "the run kept them)")
-    result = evaluate(samples, args.reference, cas=args.cas, progress=not args.quiet)
+    result = evaluate(samples, args.reference, cas=args.cas, progress=not args.quiet,
+                      **_evaluate_options(args))
     print(format_table(result))
     if json_out:
         write_text_atomically(Path(json_out), json.dumps(result, indent=1) + "\n")
@@ -106,58 +118,44 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_options(args: argparse.Namespace) -> dict[str, Any]:
+    import inspect
+
+    from augkit.eval import evaluate
+
+    accepted = inspect.signature(evaluate).parameters
+    options = {"features": args.features, "device": args.device}
+    return {k: v for k, v in options.items() if k in accepted}
+
+
+def _tensor(labels: Any) -> Any:
+    import torch
+
+    return torch.from_numpy(labels)
+
+
 def _train(args: argparse.Namespace) -> int:
     from augkit.gan.config import TrainConfig
-    from augkit.gan.trainer import Trainer, TrainingDiverged
+    from augkit.gan.trainer import Trainer
 
-    overrides = {"model": args.model, "data": args.data, "epochs": args.epochs,
-                 "max_steps": args.max_steps, "max_minutes": args.max_minutes,
-                 "batch_size": args.batch_size, "repeat": args.repeat,
-                 "loss": args.loss or "", "seed": args.seed, "device": args.device,
-                 "amp": args.amp, "image_size": args.image_size,
-                 "diffaugment": args.diffaugment, "ema_decay": args.ema_decay,
-                 "width": args.width, "spectral_norm": not args.no_spectral_norm,
-                 "mode_seeking": args.mode_seeking, "aux_weight": args.aux_weight,
-                 "init": args.init}
-    overrides = {k: v for k, v in overrides.items() if v is not None}
+    overrides = values_from(args, TrainConfig)
     if args.lr is not None:
-        overrides["lr_g"] = overrides["lr_d"] = args.lr
-    for name in ("lr_g", "lr_d"):
-        if getattr(args, name) is not None:
-            overrides[name] = getattr(args, name)
+        overrides.setdefault("lr_g", args.lr)
+        overrides.setdefault("lr_d", args.lr)
     config = TrainConfig.from_dict(overrides)
+    check_device(config.device, "--device")
     trainer = Trainer(config, args.out, resume=args.resume, progress=not args.quiet)
-    try:
-        trainer.fit()
-    except TrainingDiverged as error:
-        print(f"augkit train: error: {error}", file=sys.stderr)
-        return 3
+    trainer.fit()
     if trainer.dist.is_main:
         print(f"trained to step {trainer.step} (epoch {trainer.epoch}); run in {args.out}")
     return 0
 
 
 def _study(args: argparse.Namespace) -> int:
-    from augkit.study import Study, StudyConfig
+    from augkit.study import Study, StudyConfig, results_markdown
 
-    def integers(text: str, name: str) -> tuple[int, ...]:
-        try:
-            return tuple(int(v) for v in text.split(",") if v.strip())
-        except ValueError:
-            raise ValueError(f"--{name}: {text!r} is not a comma-separated list of integers, "
-                             "e.g. 10,100,1000") from None
-
-    config = StudyConfig(
-        data=args.data, test=args.test or "",
-        labels_per_class=integers(args.labels_per_class, "labels-per-class"),
-        arms=tuple(a.strip() for a in args.arms.split(",") if a.strip()), seeds=args.seeds,
-        pipeline=args.pipeline or "", classifier_steps=args.classifier_steps,
-        gan_steps=args.gan_steps, gan_mode_seeking=args.gan_mode_seeking,
-        synthetic_per_real=args.synthetic_per_real,
-        real_share=args.real_share, min_confidence=args.min_confidence)
+    config = StudyConfig(**values_from(args, StudyConfig))
     results = Study(config, args.out, progress=not args.quiet).run()
-    from augkit.study import results_markdown
-
     print(results_markdown(results))
     print(f"wrote {Path(args.out) / 'results.json'}, results.md and study.png")
     return 0
@@ -167,214 +165,229 @@ def _report(args: argparse.Namespace) -> int:
     from augkit.report import build_report
 
     out = args.out or str(Path(args.paths[0]) / "report.html")
-    print(f"wrote {build_report(args.paths, out, title=args.title)}")
+    written = build_report(args.paths, out, title=args.title)
+    if not args.quiet:
+        print(f"wrote {written}")
     return 0
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from augkit.data import save_png, write_idx_pair, write_npz
-    from augkit.gan.sample import generate, label_with_classifier
+    from augkit.data import output_format, write_dataset
+    from augkit.gan.sample import generate
 
+    if args.n and args.per_class:
+        raise AugkitError("--n and --per-class: give one or the other, not both")
+    check_device(args.device, "--device")
+    fmt = output_format(args.out, args.format)
     own_filter = args.min_confidence is not None and not args.label_with
-    images, labels = generate(args.run, n=args.n, per_class=args.per_class, seed=args.seed,
-                              device=args.device,
+    images, labels = generate(args.run, n=args.n or 0, per_class=args.per_class or 0,
+                              seed=args.seed, device=args.device,
                               min_confidence=args.min_confidence if own_filter else 0.0)
-    if own_filter:
+    if own_filter and not args.quiet:
         print(f"kept samples the run's class head gives their label with probability >= "
               f"{args.min_confidence}")
     if args.label_with:
-        args.min_confidence = 0.9 if args.min_confidence is None else args.min_confidence
-        if (labels >= 0).all():
-            raise ValueError("--label-with: the run's model is conditional; its samples "
-                             "already carry labels")
-        count = len(images)
-        images, labels, _ = label_with_classifier(images, args.label_with, args.min_confidence)
-        print(f"labeled {len(images)} of {count} samples with the {args.label_with} "
-              f"classifier at confidence >= {args.min_confidence}")
-    out = Path(args.out)
+        images, labels = _label_with(args, images, labels)
     has_labels = bool((labels >= 0).all())
-    if args.format == "npz":
-        write_npz(out, images, labels if has_labels else None, overwrite=args.overwrite)
-    elif args.format == "idx":
-        write_idx_pair(out, "generated", images, labels if has_labels else None,
-                       overwrite=args.overwrite)
-    else:
-        if out.exists() and any(out.iterdir()) and not args.overwrite:
-            raise ValueError(f"{out}: is not empty; pass --overwrite or choose another folder")
-        for i, (image, label) in enumerate(zip(images, labels, strict=True)):
-            folder = out / str(label) if label >= 0 else out
-            save_png(folder / f"{i:06d}.png", image, overwrite=args.overwrite)
-    print(f"wrote {len(images)} images to {out}")
+    write_dataset(args.out, images, labels if has_labels else None, fmt,
+                  overwrite=args.overwrite, prefix="generated")
+    if not args.quiet:
+        print(f"wrote {len(images)} images to {args.out}")
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="augkit", description=augkit.__doc__)
-    parser.add_argument("--version", action="version", version=f"augkit {augkit.__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+def _label_with(args: argparse.Namespace, images: Any, labels: Any) -> tuple[Any, Any]:
+    from augkit.eval.labeling import label_with_classifier
 
-    preview = commands.add_parser(
-        "preview", help="write a PNG of images beside augmented copies of them")
-    preview.add_argument("images", nargs="+", help="image files (PNG, JPEG, ...)")
-    preview.add_argument("--pipeline", help="pipeline YAML/JSON file (default: the log's "
-                         "four photometric ops, RandomEnhance)")
-    preview.add_argument("--copies", type=int, default=5, help="augmented copies per image")
-    preview.add_argument("--seed", type=int, default=0, help="random seed")
-    preview.add_argument("--scale", type=int, default=1, help="enlarge tiles by this factor")
-    preview.add_argument("--out", default="preview.png", help="output PNG")
-    preview.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    preview.set_defaults(handler=_preview)
+    threshold = 0.9 if args.min_confidence is None else args.min_confidence
+    if (labels >= 0).all():
+        raise AugkitError("--label-with: the run's model is conditional; its samples already "
+                          "carry labels")
+    count = len(images)
+    images, labels, _ = label_with_classifier(images, args.label_with, threshold)
+    if not args.quiet:
+        print(f"labeled {len(images)} of {count} samples with the {args.label_with} "
+              f"classifier at confidence >= {threshold}")
+    return images, labels
 
-    augment = commands.add_parser(
-        "augment", help="write augmented copies of a whole dataset, with a manifest",
-        description="Write N augmented copies of every image in SRC to DST (class layout "
-                    "kept), with manifest.jsonl recording each output's source, parameters "
-                    "and seed. An interrupted run continues when rerun with the same arguments.")
-    augment.add_argument("src", help="image folder (class sub-folders become labels), IDX "
-                         "images file or folder, .npz, or 'mnist' / 'mnist:test'")
-    augment.add_argument("dst", help="output folder (created; never inside SRC)")
-    augment.add_argument("--pipeline", help="pipeline YAML/JSON file (default: the log's four "
-                         "photometric ops and a small affine jitter)")
-    augment.add_argument("--copies", type=int, default=1, help="augmented copies per image")
-    augment.add_argument("--seed", type=int, default=0, help="random seed")
-    augment.add_argument("--workers", type=int, default=1, help="worker processes")
-    augment.add_argument("--format", choices=("folder", "npz", "idx"), default="folder",
-                         help="PNGs in class folders, one augmented.npz, or an IDX pair")
-    augment.add_argument("--include-original", action="store_true",
-                         help="also write each source image unchanged")
-    augment.add_argument("--overwrite", action="store_true",
-                         help="replace a different run already in DST")
-    augment.add_argument("--quiet", action="store_true", help="no progress bar")
-    augment.set_defaults(handler=_augment)
 
-    replay = commands.add_parser(
-        "replay", help="regenerate one output of an augment run from its manifest line")
-    replay.add_argument("run", help="the DST folder of an augment run")
-    replay.add_argument("output", help="the output's name in manifest.jsonl, e.g. 3/x_aug0.png")
-    replay.add_argument("--out", help="also write the regenerated image to this PNG")
-    replay.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    replay.set_defaults(handler=_replay)
+# ---- the parser ------------------------------------------------------------------------------
 
-    evaluate = commands.add_parser(
-        "evaluate", help="FID, KID, precision/recall, coverage, label accuracy and CAS of a "
-                         "sample set, beside what real data gets")
-    evaluate.add_argument("samples", help="samples: .npz (images, labels), IDX pair or folder, "
-                          "image folder (class sub-folders give labels), or a training run "
-                          "(then --n samples are generated from it first)")
-    evaluate.add_argument("--reference", default="mnist",
-                          help="'mnist' (default) or a dataset path; its feature net is trained "
-                               "on first use and cached")
-    evaluate.add_argument("--cas", action="store_true",
-                          help="also train a fixed classifier on the samples and test it on "
-                               "real data (labeled samples)")
-    evaluate.add_argument("--n", type=int, default=10000,
-                          help="samples to generate when SAMPLES is a training run")
-    evaluate.add_argument("--json", help="write the figures to this JSON file")
-    evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
-    evaluate.set_defaults(handler=_evaluate)
 
-    train = commands.add_parser(
-        "train", help="train a GAN (reference, dcgan, cdcgan); works under torchrun",
-        description="Train a GAN on the bundled MNIST or any dataset augkit reads. Writes "
-                    "RUN/config.json, RUN/metrics.csv, RUN/samples/epoch_NNN.png and "
-                    "checkpoints; --resume continues exactly.")
-    train.add_argument("--model", default="cdcgan", help="reference, dcgan or cdcgan")
-    train.add_argument("--data", default="mnist", help="'mnist' or a dataset path")
-    train.add_argument("--epochs", type=int, default=5)
-    train.add_argument("--max-steps", type=int, default=0, help="stop after this many batches")
-    train.add_argument("--max-minutes", type=float, default=0.0,
-                       help="stop (and save) after this many minutes of training")
-    train.add_argument("--batch-size", type=int,
-                       help="default: 64 for reference, 128 for the others")
-    train.add_argument("--repeat", type=int, default=1,
-                       help="passes over the data per epoch, for datasets of a few hundred "
-                            "images")
-    train.add_argument("--lr", type=float, help="learning rate of both G and D")
-    train.add_argument("--lr-g", type=float,
-                       help="generator learning rate (default: 1e-3 for reference, 2e-4 else)")
-    train.add_argument("--lr-d", type=float,
-                       help="discriminator learning rate (default: 1e-4 for reference, 2e-4 "
-                            "else)")
-    train.add_argument("--loss", help="reference, nsgan, hinge or wgan-gp (default: the "
-                       "model's)")
-    train.add_argument("--image-size", type=int, default=0, help="28, 32 or 64 (default: "
-                       "the data's)")
-    train.add_argument("--width", type=int, default=64, help="channel width of the DCGANs")
-    train.add_argument("--ema-decay", type=float, default=0.999, help="0 turns EMA off")
-    train.add_argument("--diffaugment", action="store_true", help="DiffAugment for D")
-    train.add_argument("--no-spectral-norm", action="store_true")
-    train.add_argument("--mode-seeking", type=float, default=-1.0,
-                       help="weight of the mode-seeking term against collapse within a class "
-                            "(default: 0.5 for cdcgan, 0 otherwise)")
-    train.add_argument("--init",
-                       help="weight initialisation: default (PyTorch's) or dcgan (N(0, 0.02)); "
-                            "default: dcgan for reference, PyTorch's for the others")
-    train.add_argument("--aux-weight", type=float, default=-1.0,
-                       help="weight of the discriminator's auxiliary class head, AC-GAN style "
-                            "(cdcgan only; default 0.3, 0 turns it off)")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--device", default="cpu", help="cpu or cuda")
-    train.add_argument("--amp", action="store_true", help="mixed precision (CUDA)")
-    train.add_argument("--out", required=True, help="the run folder")
-    train.add_argument("--resume", action="store_true", help="continue the run in --out")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
-    train.set_defaults(handler=_train)
+class _Parser(argparse.ArgumentParser):
+    """Argument errors in one line, with where to look for help."""
 
-    study = commands.add_parser(
-        "study", help="how much classical and GAN augmentation help a classifier with few "
-                      "labels",
-        description="For each amount of real labeled data and each arm (none, classical, gan, "
-                    "both), train the same small classifier and test it on the real test set. "
-                    "Rerun the same command to continue a stopped study.")
-    study.add_argument("--data", default="mnist", help="'mnist' or a labeled dataset path")
-    study.add_argument("--test", help="the labeled test set (built in for mnist)")
-    study.add_argument("--labels-per-class", default="10,100,1000")
-    study.add_argument("--arms", default="none,classical,gan,both")
-    study.add_argument("--seeds", type=int, default=3)
-    study.add_argument("--pipeline", help="pipeline file (YAML/JSON) for the classical arms; "
-                       "default: the log's four photometric ops plus a small affine jitter")
-    study.add_argument("--classifier-steps", type=int, default=1000)
-    study.add_argument("--gan-steps", type=int, default=1200,
-                       help="training steps of each subset's conditional GAN")
-    study.add_argument("--gan-mode-seeking", type=float, default=-1.0,
-                       help="the GAN's mode-seeking weight (default: the cdcgan default)")
-    study.add_argument("--synthetic-per-real", type=int, default=10)
-    study.add_argument("--real-share", type=float, default=0.5,
-                       help="share of real images in each classifier batch of the GAN arms")
-    study.add_argument("--min-confidence", type=float, default=0.9,
-                       help="keep synthetic images the subset's own classifier gives their "
-                            "label at least this probability (default 0.9; 0 keeps all)")
-    study.add_argument("--out", required=True, help="the study folder")
-    study.add_argument("--quiet", action="store_true", help="no progress bar")
-    study.set_defaults(handler=_study)
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
-    report = commands.add_parser(
-        "report", help="one self-contained HTML page of runs, studies, evaluations, pictures")
-    report.add_argument("paths", nargs="+", metavar="PATH",
-                        help="a training run, a study folder, an evaluation JSON, PNG files "
-                             "or folders of them")
-    report.add_argument("--out", help="the HTML file (default: PATH/report.html of the first)")
-    report.add_argument("--title", default="augkit report")
-    report.set_defaults(handler=_report)
 
-    gen = commands.add_parser("generate", help="write labeled samples from a trained run")
-    gen.add_argument("run", help="a training run folder")
-    gen.add_argument("--n", type=int, default=0, help="how many images")
-    gen.add_argument("--per-class", type=int, default=0, help="or this many per class")
-    gen.add_argument("--out", required=True, help="output folder, .npz file or IDX folder")
-    gen.add_argument("--format", choices=("folder", "npz", "idx"), default="npz")
-    gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--device", default="cpu")
-    gen.add_argument("--label-with", help="for an unconditional model: label the samples "
-                     "with this reference's classifier ('mnist' or a dataset path)")
-    gen.add_argument("--min-confidence", type=float, default=None,
-                     help="with --label-with: drop samples the classifier is less sure of "
-                          "(default 0.9); for a cdcgan with a class head: draw until every "
-                          "sample's label gets this probability from the run's own "
-                          "discriminator head (default: off)")
-    gen.add_argument("--overwrite", action="store_true")
-    gen.set_defaults(handler=_generate)
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a default only where one is set (not None) and the help does not say it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text.lower():
+            return text
+        return super()._get_help_string(action)
+
+
+def _command(commands: Any, name: str, help: str, handler: Any,
+             description: str | None = None) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, help=help, description=description or help,
+                                 formatter_class=_Formatter)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or chatter")
+    parser.set_defaults(handler=handler)
     return parser
+
+
+def _add_preview(commands: Any) -> None:
+    p = _command(commands, "preview", "write a PNG of images beside augmented copies of them",
+                 _preview)
+    p.add_argument("images", nargs="+", help="image files (PNG, JPEG, ...), of one size")
+    p.add_argument("--pipeline", help=f"pipeline YAML/JSON file (default: {STUDY_LOG_PRESET})")
+    p.add_argument("--copies", type=int, default=5, help="augmented copies per image")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--scale", type=int, default=1, help="enlarge tiles by this factor")
+    p.add_argument("--out", default="preview.png", help="output PNG")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+
+
+def _add_augment(commands: Any) -> None:
+    from augkit.augment import FORMATS
+
+    p = _command(commands, "augment", "write augmented copies of a whole dataset, with a "
+                 "manifest", _augment,
+                 "Write N augmented copies of every image in SRC to DST (class layout kept), "
+                 "with manifest.jsonl recording each output's source, parameters and seed. An "
+                 "interrupted run continues when rerun with the same arguments.")
+    p.add_argument("src", help="image folder (class sub-folders become labels), IDX images "
+                   "file or folder, .npz, or 'mnist' / 'mnist:test'")
+    p.add_argument("dst", help="output folder (created; never inside SRC)")
+    p.add_argument("--pipeline", help=f"pipeline YAML/JSON file (default: {DIGITS_PRESET})")
+    p.add_argument("--copies", type=int, default=1, help="augmented copies per image")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--workers", type=int, default=1, help="worker processes")
+    p.add_argument("--format", choices=FORMATS, default="png",
+                   help="PNGs in class folders (png, also called folder), one augmented.npz, "
+                        "or an IDX pair")
+    p.add_argument("--include-original", action="store_true",
+                   help="also write each source image unchanged")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a different run already in DST")
+
+
+def _add_replay(commands: Any) -> None:
+    p = _command(commands, "replay", "regenerate one output of an augment run from its "
+                 "manifest line", _replay)
+    p.add_argument("run", help="the DST folder of an augment run")
+    p.add_argument("output", help="the output's name in manifest.jsonl, e.g. 3/x_aug0.png")
+    p.add_argument("--out", help="also write the regenerated image to this PNG")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+
+
+def _add_evaluate(commands: Any) -> None:
+    p = _command(commands, "evaluate", "FID, KID, precision/recall, coverage, label accuracy "
+                 "and CAS of a sample set, beside what real data gets", _evaluate)
+    p.add_argument("samples", help="samples: .npz (images, labels), IDX pair or folder, image "
+                   "folder (class sub-folders give labels), or a training run (then --n "
+                   "samples are generated from it first)")
+    p.add_argument("--reference", default="mnist",
+                   help="'mnist' or any dataset path; labeled or not (without labels, the "
+                        "label metrics are left out)")
+    p.add_argument("--features", default="auto",
+                   help="the feature net: auto (the reference's own; the MNIST net for an "
+                        "unlabeled 28x28 gray reference), mnist, a labeled dataset path, or "
+                        "inception (needs torch-fidelity and its weights)")
+    p.add_argument("--cas", action="store_true",
+                   help="also train a fixed classifier on the samples and test it on real "
+                        "data (labeled samples)")
+    p.add_argument("--n", type=int, default=10000,
+                   help="samples to generate when SAMPLES is a training run")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--json", help="write the figures to this JSON file")
+
+
+def _add_train(commands: Any) -> None:
+    from augkit.gan.config import TrainConfig
+
+    p = _command(commands, "train", "train a GAN (reference, dcgan, cdcgan); works under "
+                 "torchrun", _train,
+                 "Train a GAN on the bundled MNIST or any dataset augkit reads. Writes "
+                 "RUN/config.json, RUN/metrics.csv, RUN/samples/epoch_NNN.png and checkpoints; "
+                 "--resume continues exactly.")
+    add_flags(p, TrainConfig)
+    p.add_argument("--lr", type=float, help="learning rate of both G and D (--lr-g and "
+                   "--lr-d win over it)")
+    p.add_argument("--out", required=True, help="the run folder")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+
+
+def _add_study(commands: Any) -> None:
+    from augkit.study import StudyConfig
+
+    p = _command(commands, "study", "how much classical and GAN augmentation help a "
+                 "classifier with few labels", _study,
+                 "For each amount of real labeled data and each arm, train the same small "
+                 "classifier and test it on the real test set. Rerun the same command to "
+                 "continue a stopped study.")
+    add_flags(p, StudyConfig)
+    p.add_argument("--out", required=True, help="the study folder")
+
+
+def _add_report(commands: Any) -> None:
+    p = _command(commands, "report", "one self-contained HTML page of runs, studies, "
+                 "evaluations, pictures", _report)
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="a training run, a study folder, an evaluation JSON, PNG files or "
+                        "folders of them")
+    p.add_argument("--out", help="the HTML file (default: PATH/report.html of the first)")
+    p.add_argument("--title", default="augkit report", help="the page's title")
+
+
+def _add_generate(commands: Any) -> None:
+    from augkit.data import WRITE_FORMATS
+
+    p = _command(commands, "generate", "write labeled samples from a trained run", _generate)
+    p.add_argument("run", help="a training run folder")
+    p.add_argument("--n", type=int, help="how many images")
+    p.add_argument("--per-class", type=int, help="or this many of each class (conditional "
+                   "models)")
+    p.add_argument("--out", required=True, help="a .npz file, or a folder (PNGs in class "
+                   "sub-folders, or an IDX pair with --format idx)")
+    p.add_argument("--format", choices=WRITE_FORMATS,
+                   help="default: from --out (npz for a .npz name, else png)")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--label-with", help="for an unconditional model: label the samples with "
+                   "this reference's classifier ('mnist' or a dataset path)")
+    p.add_argument("--min-confidence", type=float, default=None,
+                   help="with --label-with: drop samples the classifier is less sure of "
+                        "(default 0.9); for a cdcgan with a class head: draw until every "
+                        "sample's label gets this probability from the run's own "
+                        "discriminator head (default: off)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="augkit", description=augkit.__doc__)
+    parser.add_argument("--version", action="version", version=f"augkit {augkit.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in (_add_preview, _add_augment, _add_replay, _add_evaluate, _add_train,
+                _add_study, _add_report, _add_generate):
+        add(commands)
+    return parser
+
+
+def _with_flag_names(message: str, parser: argparse.ArgumentParser, command: str) -> str:
+    """``overwrite=True`` and ``min_confidence:`` in a library message, as the flags."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    flags = {action.dest: max(action.option_strings, key=len)
+             for action in sub.choices[command]._actions if action.option_strings}
+    flags.pop("help", None)
+    for dest, flag in flags.items():
+        message = re.sub(rf"(?<![\w\-.]){dest}=True\b", flag, message)
+        message = re.sub(rf"(?<![\w\-.]){dest}(?=:|=| \(| /)", flag, message)
+    return message
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -382,9 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except (ValueError, TypeError) as error:
-        print(f"augkit {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    except AugkitError as error:
+        message = _with_flag_names(str(error), parser, args.command)
+        print(f"augkit {args.command}: error: {message}", file=sys.stderr)
+        return 3 if type(error).__name__ == "TrainingDiverged" else 2
     except KeyboardInterrupt:
         print(f"augkit {args.command}: interrupted; rerun the same command to continue",
               file=sys.stderr)

@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from augkit.errors import AugkitError
 from augkit.eval.evaluate import ROWS
 from augkit.files import write_text_atomically
 
@@ -170,8 +171,8 @@ def section(path: Path) -> tuple[str, str]:
             result = None
         if isinstance(result, dict) and "samples_figures" in result:
             return f"Evaluation: {path.name}", evaluation_section(result)
-        raise ValueError(f"{path}: not an evaluation file (expected the JSON of augkit "
-                         "evaluate --json)")
+        raise AugkitError(f"{path}: not an evaluation file (expected the JSON of augkit "
+                          "evaluate --json)")
     if path.is_file() and path.suffix.lower() == ".png":
         return path.stem, _png_file(path)
     if path.is_dir():
@@ -179,16 +180,16 @@ def section(path: Path) -> tuple[str, str]:
         if pictures:
             return f"Pictures: {path.name}", "".join(_png_file(p) for p in pictures)
     if not path.exists():
-        raise ValueError(f"{path}: no such file or folder")
-    raise ValueError(f"{path}: nothing to report; expected a training run, a study folder, an "
-                     "evaluation JSON, or PNG pictures")
+        raise AugkitError(f"{path}: no such file or folder")
+    raise AugkitError(f"{path}: nothing to report; expected a training run, a study folder, an "
+                      "evaluation JSON, or PNG pictures")
 
 
 def build_report(paths: list[str | Path], out: str | Path,
                  title: str = "augkit report") -> Path:
     """Write the report of ``paths`` to ``out`` (atomically) and return its path."""
     if not paths:
-        raise ValueError("paths: nothing to report")
+        raise AugkitError("paths: nothing to report")
     sections = [section(Path(p)) for p in paths]
     body = "".join(f"<h2>{html.escape(name)}</h2>{content}" for name, content in sections)
     page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

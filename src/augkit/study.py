@@ -16,7 +16,6 @@ stopped picks up where it was.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import shutil
@@ -28,12 +27,21 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
-from augkit.data import load_arrays, open_source, write_npz
-from augkit.eval.features import FeatureNet, TrainSchedule, accuracy, train_classifier
-from augkit.eval.reference import as_arrays, as_batch
-from augkit.files import write_text_atomically
+from augkit.configs import option, to_dict
+from augkit.data import load_dataset, to_nchw, to_nhwc, write_npz
+from augkit.errors import AugkitError
+from augkit.eval.cas import small_classifier
+from augkit.eval.features import (
+    FeatureNet,
+    TrainSchedule,
+    accuracy,
+    probabilities,
+    train_classifier,
+)
+from augkit.files import atomic_path, write_text_atomically
+from augkit.progress import progress_bar
+from augkit.seeding import derive_seed
 
 ARMS = ("none", "classical", "gan", "both")
 GAN_ARMS = ("gan", "both")
@@ -44,59 +52,63 @@ STUDY_VERSION = 1
 class StudyConfig:
     """Everything a study's numbers depend on; stored in ``STUDY/study.json``."""
 
-    data: str = "mnist"
-    test: str = ""                      # "": mnist:test when data is mnist
-    labels_per_class: tuple[int, ...] = (10, 100, 1000)
-    arms: tuple[str, ...] = ARMS
-    seeds: int = 3
-    pipeline: str = ""                  # "": the log's four ops plus a small affine jitter
-    # the classifier: FeatureNet(width 16) with a fixed schedule, whatever the data size
-    classifier_steps: int = 1000
-    classifier_batch: int = 64
-    classifier_lr: float = 2e-3
-    # the GAN of the gan arms: cdcgan, DiffAugment on, trained on the subset alone
-    gan_steps: int = 1200
-    gan_batch: int = 64
-    gan_width: int = 32
-    gan_mode_seeking: float = -1.0      # -1: the cdcgan default (0.5)
-    synthetic_per_real: int = 10        # synthetic images per real image
-    real_share: float = 0.5             # expected share of real images in a classifier batch
-    min_confidence: float = 0.9         # keep a synthetic image only when the subset's own
-                                        # classifier (the classical arm's) gives its label
-                                        # this probability; 0 keeps all
+    data: str = option("mnist", "'mnist' (bundled) or a labeled dataset path")
+    test: str | None = option(None, "the labeled test set (default: the bundled MNIST test "
+                              "split when data is mnist)")
+    labels_per_class: tuple[int, ...] = option((10, 100, 1000), "labeled images per class, "
+                                               "one study row each")
+    arms: tuple[str, ...] = option(ARMS, "the arms to compare, from "
+                                   + ", ".join(ARMS))
+    seeds: int = option(3, "seeds per cell; each seed draws its own labeled subset")
+    pipeline: str | None = option(None, "pipeline file (YAML/JSON) for the classical arms "
+                                  "(default: the 'digits' preset: the study log's four "
+                                  "photometric ops, then a small affine jitter)")
+    classifier_steps: int = option(1000, "training steps of every arm's classifier "
+                                   "(FeatureNet width 16)")
+    classifier_batch: int = option(64, "classifier batch size")
+    classifier_lr: float = option(2e-3, "classifier peak learning rate (one-cycle AdamW)")
+    gan_steps: int = option(1200, "training steps of each subset's conditional GAN")
+    gan_batch: int = option(64, "the GAN's batch size")
+    gan_width: int = option(32, "the GAN's channel width")
+    gan_mode_seeking: float | None = option(None, "the GAN's mode-seeking weight (default: "
+                                            "the cdcgan default)")
+    synthetic_per_real: int = option(10, "synthetic images per real image in the GAN arms")
+    real_share: float = option(0.5, "share of real images in each classifier batch of the "
+                               "GAN arms")
+    min_confidence: float = option(0.9, "keep a synthetic image only when the subset's own "
+                                   "classifier gives its label this probability; 0 keeps all")
 
     def __post_init__(self) -> None:
         unknown = [arm for arm in self.arms if arm not in ARMS]
         if unknown or not self.arms:
-            raise ValueError(f"arms: {', '.join(unknown) or 'none given'} not allowed; "
-                             f"expected some of {', '.join(ARMS)}")
+            raise AugkitError(f"arms: {', '.join(unknown) or 'none given'} not allowed; "
+                              f"expected some of {', '.join(ARMS)}")
         if not self.labels_per_class or min(self.labels_per_class) < 1:
-            raise ValueError(f"labels_per_class: {self.labels_per_class} is not allowed; "
-                             "expected positive integers such as 10,100,1000")
+            raise AugkitError(f"labels_per_class: {self.labels_per_class} is not allowed; "
+                              "expected positive integers such as 10,100,1000")
         for name in ("seeds", "classifier_steps", "classifier_batch", "gan_steps", "gan_batch",
                      "gan_width"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name}: {getattr(self, name)} is not allowed; expected an "
-                                 "integer >= 1")
+                raise AugkitError(f"{name}: {getattr(self, name)} is not allowed; expected an "
+                                  "integer >= 1")
         if self.synthetic_per_real < 0:
-            raise ValueError(f"synthetic_per_real: {self.synthetic_per_real} is not allowed; "
-                             "expected >= 0")
+            raise AugkitError(f"synthetic_per_real: {self.synthetic_per_real} is not allowed; "
+                              "expected >= 0")
         if not 0 < self.real_share <= 1:
-            raise ValueError(f"real_share: {self.real_share} is not allowed; expected (0, 1]")
+            raise AugkitError(f"real_share: {self.real_share} is not allowed; expected (0, 1]")
         if not 0 <= self.min_confidence < 1:
-            raise ValueError(f"min_confidence: {self.min_confidence} is not allowed; "
-                             "expected [0, 1)")
-        if not self.test and self.data.split(":")[0] != "mnist":
-            raise ValueError(f"test: {self.data} needs a test set (--test PATH); only the "
-                             "bundled mnist has one built in")
+            raise AugkitError(f"min_confidence: {self.min_confidence} is not allowed; "
+                              "expected [0, 1)")
+        if self.test is None and self.data.split(":")[0] != "mnist":
+            raise AugkitError(f"test: {self.data} needs a test set (--test PATH); only the "
+                              "bundled mnist has one built in")
 
     @property
     def test_spec(self) -> str:
         return self.test or "mnist:test"
 
     def to_dict(self) -> dict[str, Any]:
-        values = dataclasses.asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+        return to_dict(self)
 
 
 # ---- data -------------------------------------------------------------------------------
@@ -104,40 +116,29 @@ class StudyConfig:
 
 def load_labeled(spec: str) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 images (N, C, H, W) and labels of a labeled dataset."""
-    images, labels = load_arrays(open_source(spec))
-    if (labels < 0).any():
-        raise ValueError(f"{spec}: the study needs labeled images (class sub-folders, an IDX "
-                         "labels file or 'labels' in the npz)")
-    return as_batch(images), torch.from_numpy(labels.astype(np.int64))
+    data = load_dataset(spec, labels="required", what="the study")
+    return data.images, data.labels
 
 
 def labeled_subset(labels: torch.Tensor, per_class: int, seed: int) -> torch.Tensor:
     """Sorted indices of ``per_class`` images of every class, drawn with ``seed``; the same
     seed and size always give the same subset."""
-    generator = torch.Generator().manual_seed(10_007 * seed + per_class)
+    generator = torch.Generator().manual_seed(derive_seed(seed, per_class))
     chosen = []
     for cls in labels.unique().tolist():
         members = (labels == cls).nonzero().squeeze(1)
         if len(members) < per_class:
-            raise ValueError(f"labels_per_class: {per_class} asked, but class {cls} has only "
-                             f"{len(members)} images")
+            raise AugkitError(f"labels_per_class: {per_class} asked, but class {cls} has only "
+                              f"{len(members)} images")
         chosen.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
     return torch.cat(chosen).sort().values
 
 
-def default_pipeline() -> Any:
-    """The study log's four photometric ops, one random factor each, plus a small affine
-    jitter."""
-    from augkit.transforms import Compose, RandomAffine, RandomEnhance
-
-    return Compose([RandomEnhance(),
-                    RandomAffine(degrees=8, translate=(0.08, 0.08), scale=(0.9, 1.1))])
-
-
 def load_pipeline(path: str) -> Any:
     from augkit.transforms import load
+    from augkit.transforms.presets import digits
 
-    return load(path) if path else default_pipeline()
+    return load(path) if path else digits()
 
 
 def batch_transform(pipeline: Any) -> Callable[[torch.Tensor, torch.Generator], torch.Tensor]:
@@ -172,14 +173,14 @@ class Study:
         self.train_images, self.train_labels = load_labeled(config.data)
         self.test_images, self.test_labels = load_labeled(config.test_spec)
         if self.test_images.shape[1:] != self.train_images.shape[1:]:
-            raise ValueError(f"{config.test_spec}: test images are "
-                             f"{tuple(self.test_images.shape[1:])}, training images "
-                             f"{tuple(self.train_images.shape[1:])}")
+            raise AugkitError(f"{config.test_spec}: test images are "
+                              f"{tuple(self.test_images.shape[1:])}, training images "
+                              f"{tuple(self.train_images.shape[1:])}")
         self.num_classes = int(self.train_labels.max()) + 1
         smallest = int(torch.bincount(self.train_labels, minlength=self.num_classes).min())
         if max(config.labels_per_class) > smallest:
-            raise ValueError(f"labels_per_class: {max(config.labels_per_class)} asked, but the "
-                             f"smallest class of {config.data} has {smallest} images")
+            raise AugkitError(f"labels_per_class: {max(config.labels_per_class)} asked, but the "
+                              f"smallest class of {config.data} has {smallest} images")
         self._check_folder()
 
     def _check_folder(self) -> None:
@@ -190,10 +191,10 @@ class Study:
             different = sorted(k for k in mine if saved.get(k) != mine[k])
             if different:
                 what = ", ".join(f"{k}={saved.get(k)!r} (now {mine[k]!r})" for k in different)
-                raise ValueError(f"{self.out}: holds a study with other settings: {what}; "
-                                 "choose another folder")
+                raise AugkitError(f"{self.out}: holds a study with other settings: {what}; "
+                                  "choose another folder")
         elif self.out.exists() and any(self.out.iterdir()):
-            raise ValueError(f"{self.out}: exists and is not a study folder; choose another")
+            raise AugkitError(f"{self.out}: exists and is not a study folder; choose another")
         (self.out / "cells").mkdir(parents=True, exist_ok=True)
         write_text_atomically(meta, json.dumps(mine, indent=1) + "\n")
 
@@ -207,8 +208,8 @@ class Study:
 
     def run(self) -> dict[str, Any]:
         todo = [c for c in self.cells() if not self.cell_path(*c).exists()]
-        bar = tqdm(total=len(self.cells()), initial=len(self.cells()) - len(todo), unit="cell",
-                   desc="study", disable=not self.progress, dynamic_ncols=True)
+        bar = progress_bar(total=len(self.cells()), initial=len(self.cells()) - len(todo),
+                           unit="cell", desc="study", disable=not self.progress)
         for per_class, seed, arm in todo:
             bar.set_postfix_str(f"{per_class}/class seed {seed} {arm}")
             self.run_cell(per_class, seed, arm)
@@ -228,8 +229,7 @@ class Study:
 
     def train_and_test(self, images: torch.Tensor, labels: torch.Tensor, seed: int,
                        augment: bool) -> tuple[float, FeatureNet]:
-        torch.manual_seed(seed)
-        model = FeatureNet(images.shape[1], self.num_classes, width=16, feature_dim=64)
+        model = small_classifier(images.shape[1], self.num_classes, seed)
         train_classifier(model, images, labels, self.classifier_schedule(seed),
                          transform=batch_transform(self.pipeline) if augment else None)
         return accuracy(model, self.test_images, self.test_labels), model
@@ -262,12 +262,12 @@ class Study:
 
             images, labels = generate(run, per_class=cfg.synthetic_per_real * per_class,
                                       seed=seed)
-            batch, labels_t = as_batch(images), torch.from_numpy(labels)
+            batch, labels_t = to_nchw(images), torch.from_numpy(labels)
             if cfg.min_confidence > 0:
                 batch, labels_t = self.filter_synthetic(per_class, seed, real, batch, labels_t)
-            write_npz(samples, as_arrays(batch), labels_t.numpy(), overwrite=True)
-        images, labels = load_arrays(open_source(samples))
-        return as_batch(images), torch.from_numpy(labels.astype(np.int64))
+            write_npz(samples, to_nhwc(batch), labels_t.numpy(), overwrite=True)
+        data = load_dataset(samples, labels="required")
+        return data.images, data.labels
 
     def train_gan(self, folder: Path, real: tuple[torch.Tensor, torch.Tensor],
                   seed: int) -> Path:
@@ -278,7 +278,7 @@ class Study:
         cfg = self.config
         folder.mkdir(parents=True, exist_ok=True)
         subset_file = folder / "subset.npz"
-        write_npz(subset_file, as_arrays(real[0]), real[1].numpy(), overwrite=True)
+        write_npz(subset_file, to_nhwc(real[0]), real[1].numpy(), overwrite=True)
         batch = min(cfg.gan_batch, len(real[0]))
         # about 50 batches per epoch, so small subsets do not checkpoint every step
         repeat = max(1, math.ceil(50 * batch / len(real[0])))
@@ -304,15 +304,12 @@ class Study:
         classical pipeline: the best one the subset gives) gives their label with at least
         ``min_confidence``."""
         _, model = self.train_and_test(*real, seed, augment=True)
-        with torch.no_grad():
-            probabilities = torch.cat([torch.softmax(model(images[i:i + 1000]), dim=1)
-                                       for i in range(0, len(images), 1000)])
-        confidence = probabilities.gather(1, labels[:, None]).squeeze(1)
+        confidence = probabilities(model, images).gather(1, labels[:, None]).squeeze(1)
         keep = confidence >= self.config.min_confidence
         if not keep.any():
-            raise ValueError(f"min_confidence: none of the {len(images)} samples of the GAN "
-                             f"for {per_class} labels per class, seed {seed}, reach "
-                             f"{self.config.min_confidence}; start a study with a lower one")
+            raise AugkitError(f"min_confidence: none of the {len(images)} samples of the GAN "
+                              f"for {per_class} labels per class, seed {seed}, reach "
+                              f"{self.config.min_confidence}; start a study with a lower one")
         return images[keep], labels[keep]
 
     # ---- results ----
@@ -411,11 +408,10 @@ def plot(results: dict[str, Any], path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
     plt.close(fig)
-    tmp.replace(path)
 
 
-__all__ = ["ARMS", "Study", "StudyConfig", "default_pipeline", "labeled_subset", "mix",
+__all__ = ["ARMS", "Study", "StudyConfig", "labeled_subset", "mix",
            "results_markdown", "results_table", "summarize"]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+from augkit.errors import AugkitError
 from augkit.transforms import Transform
 
 
@@ -14,7 +15,7 @@ def grid(rows: Sequence[Sequence[Image.Image]], gap: int = 4, scale: int = 1,
          background: int = 255) -> Image.Image:
     """Tile equally sized images row by row into one RGB image."""
     if not rows or not rows[0]:
-        raise ValueError("rows: expected at least one row with one image")
+        raise AugkitError("rows: expected at least one row with one image")
     width, height = rows[0][0].size
     cell_w, cell_h = width * scale, height * scale
     columns = max(len(row) for row in rows)
@@ -24,7 +25,7 @@ def grid(rows: Sequence[Sequence[Image.Image]], gap: int = 4, scale: int = 1,
     for r, row in enumerate(rows):
         for c, img in enumerate(row):
             if img.size != (width, height):
-                raise ValueError(f"rows[{r}][{c}]: size {img.size} differs from {(width, height)}")
+                raise AugkitError(f"rows[{r}][{c}]: size {img.size} differs from {(width, height)}")
             tile = img.convert("RGB")
             if scale != 1:
                 tile = tile.resize((cell_w, cell_h), Image.NEAREST)

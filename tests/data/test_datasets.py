@@ -267,7 +267,7 @@ def test_png_is_deterministic_and_never_overwritten_by_default(tmp_path):
         assert (tmp_path / "a.png").read_bytes() == first
         assert np.array_equal(open_source(tmp_path).read(0), image.squeeze(2) if image.ndim == 3
                               and image.shape[2] == 1 else image)
-    with pytest.raises(OutputExistsError, match="a.png: already exists; pass overwrite=True"):
+    with pytest.raises(OutputExistsError, match="a.png: already exists; pass --overwrite"):
         save_png(tmp_path / "a.png", GRAY)
     assert isinstance(OutputExistsError("x"), FileExistsError)
     with pytest.raises(ValueError, match=r"b.png: expected uint8 images of shape \(H, W\) or "

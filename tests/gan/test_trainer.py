@@ -16,10 +16,11 @@ import torch
 from augkit import checkpoint
 from augkit.cli import main
 from augkit.data import load_mnist, open_source, write_npz
+from augkit.eval.labeling import label_with_classifier
 from augkit.gan import sample as sample_module
 from augkit.gan import trainer as trainer_module
 from augkit.gan.config import TrainConfig
-from augkit.gan.sample import generate, label_with_classifier, load_generator
+from augkit.gan.sample import generate, load_generator
 from augkit.gan.trainer import Trainer, TrainingDiverged, images_from_model
 
 
@@ -61,7 +62,7 @@ def test_training_writes_logs_grids_and_a_checkpoint(digits, tmp_path):
 @pytest.mark.parametrize("model", ["cdcgan", "reference"])
 def test_one_epoch_resume_one_epoch_equals_two_epochs(digits, tmp_path, model):
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    extra = {"diffaugment": True} if model == "cdcgan" else {"model": "reference", "loss": ""}
+    extra = {"diffaugment": True} if model == "cdcgan" else {"model": "reference", "loss": None}
     Trainer(_config(digits, **extra), straight, progress=False).fit()
     Trainer(_config(digits, epochs=1, **extra), resumed, progress=False).fit()
     Trainer(_config(digits, **extra), resumed, resume=True, progress=False).fit()
@@ -146,7 +147,7 @@ def test_bad_input_gets_one_line_errors(digits, tmp_path, capsys):
     rgb = tmp_path / "rgb.npz"
     write_npz(rgb, np.zeros((64, 28, 28, 3), np.uint8), np.zeros(64, np.int64))
     with pytest.raises(ValueError, match="3 channel.*reference model takes 28x28 gray"):
-        Trainer(_config(rgb, model="reference", loss=""), tmp_path / "r", progress=False)
+        Trainer(_config(rgb, model="reference", loss=None), tmp_path / "r", progress=False)
 
     run = tmp_path / "run"
     Trainer(_config(digits, epochs=1), run, progress=False).fit()
@@ -154,7 +155,7 @@ def test_bad_input_gets_one_line_errors(digits, tmp_path, capsys):
         Trainer(_config(digits, epochs=1), run, progress=False)
     with pytest.raises(ValueError,
                        match=r"another configuration: .*model='cdcgan' \(now 'dcgan'\)"):
-        Trainer(_config(digits, model="dcgan", loss=""), run, resume=True, progress=False)
+        Trainer(_config(digits, model="dcgan", loss=None), run, resume=True, progress=False)
 
     tensors = next(run.glob("checkpoint-*.safetensors"))
     tensors.write_bytes(tensors.read_bytes()[:-100])
@@ -183,7 +184,7 @@ def test_bad_input_gets_one_line_errors(digits, tmp_path, capsys):
 
 def test_unconditional_samples_get_labels_from_the_classifier(digits, tmp_path, capsys):
     run = tmp_path / "run"
-    Trainer(_config(digits, model="dcgan", loss="", epochs=1), run, progress=False).fit()
+    Trainer(_config(digits, model="dcgan", loss=None, epochs=1), run, progress=False).fit()
     _, labels = generate(run, n=12)
     assert (labels == -1).all()
     out = tmp_path / "labeled.npz"
@@ -334,8 +335,8 @@ def test_each_model_has_its_own_default_settings():
     assert (reference.batch_size, reference.lr_g, reference.lr_d, reference.init) == (
         64, 1e-3, 1e-4, "dcgan")
     cdcgan = TrainConfig(model="cdcgan")
-    assert (cdcgan.batch_size, cdcgan.lr_g, cdcgan.lr_d, cdcgan.init) == (
-        128, 2e-4, 2e-4, "default")
+    assert (cdcgan.batch_size, cdcgan.width, cdcgan.lr_g, cdcgan.lr_d, cdcgan.init) == (
+        64, 32, 2e-4, 2e-4, "default")
     assert TrainConfig(model="reference", lr_g=5e-4, batch_size=32).lr_g == 5e-4
     # the resolved values are what a run stores, so a resumed run compares like with like
     assert TrainConfig.from_dict(reference.to_dict()) == reference

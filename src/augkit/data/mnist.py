@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from augkit.data.idx import read_idx
-from augkit.files import sha256
+from augkit.errors import AugkitError
+from augkit.files import atomic_path, sha256
 
 BUNDLED_DIR = Path(__file__).parent / "bundled" / "mnist"
 FILES = {
@@ -42,11 +43,11 @@ def verify(path: Path, name: str | None = None) -> None:
     """Raise a ValueError unless ``path`` has the checksum of MNIST file ``name``."""
     expected = _expected_sums()[name or path.name]
     if not path.is_file():
-        raise ValueError(f"{path}: MNIST file is missing")
+        raise AugkitError(f"{path}: MNIST file is missing")
     actual = sha256(path)
     if actual != expected:
-        raise ValueError(f"{path}: checksum mismatch (sha256 {actual[:16]}..., expected "
-                         f"{expected[:16]}...); the file is corrupt or not the MNIST original")
+        raise AugkitError(f"{path}: checksum mismatch (sha256 {actual[:16]}..., expected "
+                          f"{expected[:16]}...); the file is corrupt or not the MNIST original")
 
 
 def download(name: str, root: Path, mirrors: tuple[str, ...] | None = None) -> Path:
@@ -55,19 +56,17 @@ def download(name: str, root: Path, mirrors: tuple[str, ...] | None = None) -> P
     target = root / name
     errors = []
     for mirror in MIRRORS if mirrors is None else mirrors:
-        tmp = root / f".{name}.part-{os.getpid()}"
         try:
-            with urllib.request.urlopen(mirror + name, timeout=60) as response, \
-                    open(tmp, "wb") as out:
-                shutil.copyfileobj(response, out)
-            verify(tmp, name)
+            with atomic_path(target) as tmp:
+                with urllib.request.urlopen(mirror + name, timeout=60) as response, \
+                        open(tmp, "wb") as out:
+                    shutil.copyfileobj(response, out)
+                verify(tmp, name)
         except (OSError, ValueError) as error:
             errors.append(f"{mirror}: {error}")
-            tmp.unlink(missing_ok=True)
             continue
-        os.replace(tmp, target)
         return target
-    raise ValueError(f"{target}: could not download MNIST file; " + "; ".join(errors))
+    raise AugkitError(f"{target}: could not download MNIST file; " + "; ".join(errors))
 
 
 @cache
@@ -87,7 +86,7 @@ def load_mnist(split: str = "train", root: str | os.PathLike | None = None,
     ((10000, 28, 28), [7, 2, 1, 0, 4])
     """
     if split not in FILES:
-        raise ValueError(f"split: {split!r} is not allowed; expected 'train' or 'test'")
+        raise AugkitError(f"split: {split!r} is not allowed; expected 'train' or 'test'")
     if root is None:
         _verified_bundle()
         directory = BUNDLED_DIR
@@ -101,17 +100,17 @@ def load_mnist(split: str = "train", root: str | os.PathLike | None = None,
                 path = directory / name[:-3]  # an unpacked copy; read as raw IDX
             elif not path.exists():
                 if not download_missing:
-                    raise ValueError(f"{path}: MNIST file is missing (pass download_missing=True "
-                                     "to fetch it)")
+                    raise AugkitError(f"{path}: MNIST file is missing (pass download_missing=True "
+                                      "to fetch it)")
                 path = download(name, directory)
             if path.suffix == ".gz":
                 verify(path)
         paths.append(path)
     images, labels = read_idx(paths[0]), read_idx(paths[1])
     if images.ndim != 3 or images.dtype != np.uint8:
-        raise ValueError(f"{paths[0]}: expected uint8 images of shape (N, H, W), got "
-                         f"{images.dtype} {images.shape}")
+        raise AugkitError(f"{paths[0]}: expected uint8 images of shape (N, H, W), got "
+                          f"{images.dtype} {images.shape}")
     if labels.shape != (images.shape[0],):
-        raise ValueError(f"{paths[1]}: {labels.shape[0] if labels.ndim else 0} labels for "
-                         f"{images.shape[0]} images")
+        raise AugkitError(f"{paths[1]}: {labels.shape[0] if labels.ndim else 0} labels for "
+                          f"{images.shape[0]} images")
     return images, labels.astype(np.int64)

@@ -1,42 +1,38 @@
 """``augkit evaluate``: every quality figure for a sample set, beside the real-data floor.
 
 The floor is the same figures for as many real training images against the real test set;
-it is what real data gets, so every number is read against it. Floors are cached.
+it is what real data gets, so every number is read against it (see ``floors``). Any two sets
+can be compared: against an unlabeled reference the label figures are left out, and the
+result's ``notes`` say what was left out and why.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import dataclasses
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from augkit.data import load_arrays, open_source
-from augkit.eval.cas import CAS_SCHEDULE, classification_accuracy_score
-from augkit.eval.features import NET_VERSION, TrainSchedule, cache_dir, predict
-from augkit.eval.metrics import class_coverage, fid, kid, label_accuracy, precision_recall
-from augkit.eval.reference import Reference, as_batch, load_reference
+from augkit.data import load_dataset
+from augkit.devices import check_device
+from augkit.errors import AugkitError
+from augkit.eval.cas import CAS_SCHEDULE
+from augkit.eval.extractors import Extractor, choose_features
+from augkit.eval.features import TrainSchedule
+from augkit.eval.floors import PR_K, Plan, figures, real_features, real_floor
+from augkit.eval.reference import Reference, load_reference
 
-METRICS_VERSION = 1
-MIN_SAMPLES = 256  # FID needs clearly more samples than the 128 feature dimensions
+MIN_SAMPLES = 2  # FID's covariance needs two images on each side
+FEW_SAMPLES = 256  # below this FID and KID are mostly bias and noise: a warning
 
 
 def load_samples(path: str | Path) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Images (N, C, H, W) uint8 and labels (or None) from an npz, IDX or image folder."""
-    source = open_source(path)
-    if len(source) == 0:
-        raise ValueError(f"{path}: no samples")
-    images, labels = load_arrays(source)
-    labels_t = torch.from_numpy(labels.astype(np.int64))
-    if bool((labels_t < 0).all()):
-        return as_batch(images), None
-    if bool((labels_t < 0).any()):
-        raise ValueError(f"{path}: some samples have labels and some do not")
-    return as_batch(images), labels_t
+    """Images (N, C, H, W) uint8 and labels (or None) from any dataset augkit reads."""
+    data = load_dataset(path, what="the samples")
+    return data.images, data.labels
 
 
 def _check(images: torch.Tensor, labels: torch.Tensor | None, reference: Reference,
@@ -44,89 +40,97 @@ def _check(images: torch.Tensor, labels: torch.Tensor | None, reference: Referen
     if tuple(images.shape[1:]) != reference.image_shape:
         c, h, w = images.shape[1:]
         rc, rh, rw = reference.image_shape
-        raise ValueError(f"{where}: samples are {h}x{w} with {c} channel(s); the reference "
-                         f"{reference.name} has {rh}x{rw} with {rc} channel(s)")
+        raise AugkitError(f"{where}: samples are {h}x{w} with {c} channel(s); the reference "
+                          f"{reference.name} has {rh}x{rw} with {rc} channel(s)")
     if len(images) < MIN_SAMPLES:
-        raise ValueError(f"{where}: {len(images)} samples; the metrics need at least "
-                         f"{MIN_SAMPLES} (10,000 is usual)")
-    if labels is not None:
+        raise AugkitError(f"{where}: {len(images)} sample(s); FID and KID need at least "
+                          f"{MIN_SAMPLES} (10,000 is usual)")
+    if len(reference.test_images) < MIN_SAMPLES:
+        raise AugkitError(f"{reference.name}: the reference's test split has "
+                          f"{len(reference.test_images)} image(s); FID and KID need at least "
+                          f"{MIN_SAMPLES}")
+    if labels is not None and reference.labeled:
         bad = labels[(labels < 0) | (labels >= reference.num_classes)]
         if len(bad):
-            raise ValueError(f"{where}: label {int(bad[0])} is out of range; the reference "
-                             f"{reference.name} has classes 0..{reference.num_classes - 1}")
+            raise AugkitError(f"{where}: label {int(bad[0])} is out of range; the reference "
+                              f"{reference.name} has classes 0..{reference.num_classes - 1}")
 
 
-def _figures(images: torch.Tensor, labels: torch.Tensor | None, reference: Reference,
-             real_features: torch.Tensor, cas: bool, kid_subsets: int, kid_subset_size: int,
-             cas_schedule: TrainSchedule, progress: bool) -> dict[str, Any]:
-    net = reference.feature_net(progress=progress)
-    features, predicted = predict(net, images)
-    # k-NN manifolds compare sets of equal size: draw as many samples as real images
-    subset = torch.randperm(len(features), generator=torch.Generator().manual_seed(0))
-    precision, recall = precision_recall(real_features, features[subset[:len(real_features)]])
-    kid_mean, kid_std = kid(real_features, features, kid_subsets, kid_subset_size)
-    out: dict[str, Any] = {
-        "n": len(images),
-        "fid": fid(real_features, features),
-        "kid_mean": kid_mean,
-        "kid_std": kid_std,
-        "precision": precision,
-        "recall": recall,
-        "class_coverage": class_coverage(predicted, reference.num_classes),
-        "label_accuracy": None if labels is None else label_accuracy(predicted, labels),
-        "cas": None,
-    }
-    if cas and labels is not None:
-        out["cas"] = classification_accuracy_score(images, labels, reference.test_images,
-                                                   reference.test_labels,
-                                                   reference.num_classes, cas_schedule,
-                                                   progress)
-    return out
+def _size_notes(n_samples: int, n_real: int) -> list[str]:
+    notes = []
+    if n_samples < FEW_SAMPLES:
+        notes.append(f"only {n_samples} samples: FID and KID are biased upward and uncertain "
+                     "at this size; 10,000 is usual")
+    if n_real < FEW_SAMPLES:
+        notes.append(f"the reference's test split has only {n_real} images: FID and KID are "
+                     "biased upward and uncertain at this size")
+    if min(n_samples, n_real) <= PR_K:
+        notes.append(f"precision and recall (k={PR_K}) need at least {PR_K + 1} images on each "
+                     "side; left out")
+    return notes
 
 
-def _floor(reference: Reference, n: int, real_features: torch.Tensor, cas: bool,
-           kid_subsets: int, kid_subset_size: int, cas_schedule: TrainSchedule,
-           progress: bool) -> dict[str, Any]:
-    key = (f"{reference.key}-n{n}-cas{int(cas)}-k{kid_subsets}x{kid_subset_size}"
-           f"-s{cas_schedule.steps}-net{NET_VERSION}-m{METRICS_VERSION}")
-    path = cache_dir() / "floors" / f"{key}.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    order = torch.randperm(len(reference.train_images), generator=torch.Generator().manual_seed(1))
-    chosen = order[:n]
-    figures = _figures(reference.train_images[chosen], reference.train_labels[chosen],
-                       reference, real_features, cas, kid_subsets, kid_subset_size,
-                       cas_schedule, progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(figures, indent=1))
-    os.replace(tmp, path)
-    return figures
+def _label_notes(reference: Reference, labels: torch.Tensor | None, extractor: Extractor,
+                 cas: bool) -> list[str]:
+    if not reference.labeled:
+        return [f"label accuracy, class coverage and CAS need a labeled reference; "
+                f"{reference.name} has no labels"]
+    notes = []
+    own = extractor.classes_of == reference.key
+    if not own:
+        notes.append("label accuracy and class coverage need the reference's own classifier "
+                     f"(features='auto'); {extractor.name} has none for its classes")
+    needing = [name for name, wanted in (("label accuracy", own), ("CAS", cas)) if wanted]
+    if labels is None and needing:
+        notes.append(f"{' and '.join(needing)} need{'s' if len(needing) == 1 else ''} "
+                     "labeled samples")
+    return notes
+
+
+def _floor_or_note(reference: Reference, n_samples: int, has_labels: bool, real: torch.Tensor,
+                   plan: Plan) -> tuple[dict[str, Any] | None, str | None]:
+    n = min(n_samples, len(reference.train_images))
+    if n < MIN_SAMPLES:
+        return None, (f"no real floor: {reference.name} has no training split (one unlabeled "
+                      "set is all test split)")
+    plan = dataclasses.replace(plan, cas=plan.cas and has_labels)
+    return real_floor(reference, n, real, plan), None
 
 
 def evaluate(samples: str | Path | tuple[torch.Tensor, torch.Tensor | None],
              reference: str | Path | Reference = "mnist", cas: bool = False,
              kid_subsets: int = 100, kid_subset_size: int = 1000,
              cas_schedule: TrainSchedule = CAS_SCHEDULE, floor: bool = True,
-             progress: bool = True) -> dict[str, Any]:
+             progress: bool = True, features: str | Path = "auto",
+             device: str = "cpu") -> dict[str, Any]:
     """FID, KID, precision/recall, class coverage, label accuracy and (``cas=True``) CAS of
-    ``samples`` against the reference's test split, with the real-data floor beside them."""
+    ``samples`` against the reference's test split, with the real-data floor beside them;
+    ``features`` picks the feature extractor (see ``extractors``), ``device`` where it runs."""
     start = time.perf_counter()
+    check_device(device)
     ref = reference if isinstance(reference, Reference) else load_reference(reference)
     where = "samples" if isinstance(samples, tuple) else str(samples)
     images, labels = samples if isinstance(samples, tuple) else load_samples(samples)
     _check(images, labels, ref, where)
-    real_features = ref.test_features(progress)
+    plan = Plan(choose_features(features, ref, device, progress), cas and ref.labeled,
+                kid_subsets, kid_subset_size, cas_schedule, device, progress)
+    size_notes = _size_notes(len(images), len(ref.test_images))
+    for note in size_notes:
+        warnings.warn(note, stacklevel=2)
+    notes = size_notes + _label_notes(ref, labels, plan.extractor, cas)
+    real = real_features(ref, plan)
     result: dict[str, Any] = {
         "samples": where,
         "reference": ref.name,
-        "samples_figures": _figures(images, labels, ref, real_features, cas, kid_subsets,
-                                    kid_subset_size, cas_schedule, progress),
+        "features": plan.extractor.name,
+        "samples_figures": figures(images, labels, ref, real, plan),
     }
     if floor:
-        n = min(len(images), len(ref.train_images))
-        result["real_floor"] = _floor(ref, n, real_features, cas and labels is not None,
-                                      kid_subsets, kid_subset_size, cas_schedule, progress)
+        real_figures, note = _floor_or_note(ref, len(images), labels is not None, real, plan)
+        if real_figures is not None:
+            result["real_floor"] = real_figures
+        notes += [note] if note else []
+    result["notes"] = notes
     result["seconds"] = round(time.perf_counter() - start, 1)
     return result
 
@@ -137,14 +141,28 @@ ROWS = (("fid", "FID", "{:.2f}"), ("kid_mean", "KID", "{:.4g}"),
         ("label_accuracy", "label accuracy", "{:.4f}"), ("cas", "CAS", "{:.4f}"))
 
 
+def _shown(value: Any, fmt: str) -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def evaluation_rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(label, samples, real floor) texts for each figure, "-" where it was left out."""
+    mine, floor = result["samples_figures"], result.get("real_floor") or {}
+    return [(label, _shown(mine.get(key), fmt), _shown(floor.get(key), fmt))
+            for key, label, fmt in ROWS]
+
+
 def format_table(result: dict[str, Any]) -> str:
-    """The figures as a small text table: samples beside the real floor."""
-    floor = result.get("real_floor", {})
+    """The figures as a small text table: samples beside the real floor, then the notes."""
     lines = [f"{'':<16} {'samples':>10} {'real floor':>11}"]
-    for key, label, fmt in ROWS:
-        mine, real = result["samples_figures"].get(key), floor.get(key)
-        lines.append(f"{label:<16} {'-' if mine is None else fmt.format(mine):>10} "
-                     f"{'-' if real is None else fmt.format(real):>11}")
+    lines += [f"{label:<16} {mine:>10} {real:>11}"
+              for label, mine, real in evaluation_rows(result)]
+    features = f"; features: {result['features']}" if result.get("features") else ""
     lines.append(f"({result['samples_figures']['n']} samples against {result['reference']}'s "
-                 f"test split; {result['seconds']} s)")
+                 f"test split{features}; {result['seconds']} s)")
+    lines += [f"note: {note}" for note in result.get("notes", [])]
     return "\n".join(lines)
+
+
+__all__ = ["FEW_SAMPLES", "MIN_SAMPLES", "ROWS", "evaluate", "evaluation_rows", "format_table",
+           "load_samples"]

@@ -9,8 +9,8 @@ other dataset they are trained on first use and cached.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +19,16 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
-from tqdm import tqdm
 
-from augkit.files import write_text_atomically
+from augkit.errors import AugkitError
+from augkit.files import atomic_path, write_text_atomically
+from augkit.progress import progress_bar
+from augkit.seeding import seeded
+from augkit.transforms.presets import small_jitter
 
 NET_VERSION = 1
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+MNIST_NET = WEIGHTS_DIR / "mnist_feature_net.safetensors"
 
 
 class FeatureNet(nn.Module):
@@ -81,9 +85,7 @@ class TrainSchedule:
 
 
 def _jitter(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    from augkit.transforms import RandomAffine
-
-    jitter = RandomAffine(degrees=8, translate=(0.08, 0.08), scale=(0.9, 1.1))
+    jitter = small_jitter()
     return jitter(batch, params=jitter.draw(batch.shape[0], generator))
 
 
@@ -91,13 +93,32 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
                      schedule: TrainSchedule = TrainSchedule(), progress: bool = False,
                      desc: str = "train",
                      transform: Callable[[torch.Tensor, torch.Generator], torch.Tensor]
-                     | None = None) -> nn.Module:
-    """Train ``model`` on uint8 ``images`` (N, C, H, W) with the fixed ``schedule``;
-    ``transform(batch, generator)`` augments each batch (else ``schedule.augment`` jitters)."""
+                     | None = None, device: str = "cpu") -> nn.Module:
+    """Train ``model`` on uint8 ``images`` (N, C, H, W) with the fixed ``schedule`` on
+    ``device``; ``transform(batch, generator)`` augments each batch (else
+    ``schedule.augment`` jitters). The model is left on ``device``."""
     if len(images) == 0:
-        raise ValueError("images: no training images")
+        raise AugkitError("images: no training images")
     generator = torch.Generator().manual_seed(schedule.seed)
-    torch.manual_seed(schedule.seed)
+    model.to(device)
+    # dropout draws from the global generator (the device's one off the CPU)
+    with keep_device_rng(device), seeded(schedule.seed):
+        _fit(model, images, labels, schedule, generator, progress, desc, transform, device)
+    model.eval()
+    return model
+
+
+def keep_device_rng(device: str) -> contextlib.AbstractContextManager:
+    """Give a CUDA device's random state back after the block (``seeded`` keeps the CPU's)."""
+    if str(device).startswith("cuda"):
+        return torch.random.fork_rng(devices=[torch.device(device).index or 0])
+    return contextlib.nullcontext()
+
+
+def _fit(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, schedule: TrainSchedule,
+         generator: torch.Generator, progress: bool, desc: str,
+         transform: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None,
+         device: str) -> None:
     optimizer = torch.optim.AdamW(model.parameters(), lr=schedule.lr,
                                   weight_decay=schedule.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, schedule.lr,
@@ -106,7 +127,7 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
     model.train()
     order = torch.randperm(len(images), generator=generator)
     position = 0
-    for _ in tqdm(range(schedule.steps), desc=desc, disable=not progress, unit="step"):
+    for _ in progress_bar(range(schedule.steps), desc=desc, disable=not progress, unit="step"):
         if position + schedule.batch_size > len(order):
             order = torch.randperm(len(images), generator=generator)
             position = 0
@@ -117,29 +138,49 @@ def train_classifier(model: nn.Module, images: torch.Tensor, labels: torch.Tenso
             batch = transform(batch, generator)
         elif schedule.augment:
             batch = _jitter(batch, generator)
-        loss = loss_fn(model(batch), labels[index])
+        loss = loss_fn(model(batch.to(device)), labels[index].to(device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         scheduler.step()
-    model.eval()
-    return model
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device ``model``'s weights are on."""
+    weights = next(model.parameters(), None)
+    return torch.device("cpu") if weights is None else weights.device
 
 
 @torch.no_grad()
 def predict(model: FeatureNet, images: torch.Tensor, batch_size: int = 1000
             ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Float64 features and predicted labels for uint8 ``images`` (N, C, H, W)."""
+    """Float64 features and predicted labels for uint8 ``images`` (N, C, H, W), on the CPU;
+    the batches run on the model's device."""
     model.eval()
+    device = model_device(model)
     features, predictions = [], []
     for start in range(0, len(images), batch_size):
-        feats = model.features(images[start:start + batch_size])
-        features.append(feats.to(torch.float64))
-        predictions.append(model.head(feats).argmax(dim=1))
+        feats = model.features(images[start:start + batch_size].to(device))
+        features.append(feats.cpu().to(torch.float64))
+        predictions.append(model.head(feats).argmax(dim=1).cpu())
     if not features:
         return torch.zeros(0, model.config["feature_dim"], dtype=torch.float64), \
             torch.zeros(0, dtype=torch.int64)
     return torch.cat(features), torch.cat(predictions)
+
+
+@torch.no_grad()
+def probabilities(model: nn.Module, images: torch.Tensor, batch_size: int = 1000
+                  ) -> torch.Tensor:
+    """Softmax class probabilities (N, K) of ``model`` for uint8 ``images``, in batches on the
+    model's device; returned on the CPU."""
+    model.eval()
+    if len(images) == 0:
+        return torch.zeros(0, model.config["num_classes"])
+    device = model_device(model)
+    return torch.cat([torch.softmax(model(images[i:i + batch_size].to(device)).float(),
+                                    dim=1).cpu()
+                      for i in range(0, len(images), batch_size)])
 
 
 @torch.no_grad()
@@ -151,11 +192,8 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> fl
 
 def save_net(model: FeatureNet, path: Path, metadata: dict[str, Any]) -> None:
     """Weights as safetensors and ``metadata`` (with the net's config) as JSON, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp))
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp))
     meta = {"net_version": NET_VERSION, "config": model.config, **metadata}
     write_text_atomically(path.with_suffix(".json"), json.dumps(meta, indent=1) + "\n")
 
@@ -165,18 +203,14 @@ def load_net(path: Path) -> tuple[FeatureNet, dict[str, Any]]:
     meta_path = path.with_suffix(".json")
     try:
         meta = json.loads(meta_path.read_text())
-        model = FeatureNet(**meta["config"])
+        with seeded(0):  # the throwaway initial weights must not use the caller's generator
+            model = FeatureNet(**meta["config"])
         model.load_state_dict(load_file(str(path)))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"{path}: cannot load the feature net ({detail})") from None
+        raise AugkitError(f"{path}: cannot load the feature net ({detail})") from None
     model.eval()
     return model, meta
-
-
-def cache_dir() -> Path:
-    """Where trained feature nets and real-data floors are cached (``$AUGKIT_CACHE``)."""
-    return Path(os.environ.get("AUGKIT_CACHE", Path.home() / ".cache" / "augkit"))
 
 
 def train_feature_net(train_images: torch.Tensor, train_labels: torch.Tensor,
@@ -184,8 +218,8 @@ def train_feature_net(train_images: torch.Tensor, train_labels: torch.Tensor,
                       progress: bool = True) -> FeatureNet:
     """A feature net trained with the documented schedule (about 3 epochs of MNIST)."""
     schedule = schedule or TrainSchedule()
-    torch.manual_seed(schedule.seed)
-    model = FeatureNet(train_images.shape[1], num_classes)
+    with seeded(schedule.seed):
+        model = FeatureNet(train_images.shape[1], num_classes)
     return train_classifier(model, train_images, train_labels, schedule, progress,
                             desc="feature net")
 
@@ -195,5 +229,6 @@ def epochs(schedule: TrainSchedule, dataset_size: int) -> float:
     return schedule.steps * schedule.batch_size / max(dataset_size, 1)
 
 
-__all__ = ["NET_VERSION", "FeatureNet", "TrainSchedule", "accuracy", "cache_dir", "epochs",
-           "load_net", "predict", "save_net", "train_classifier", "train_feature_net"]
+__all__ = ["MNIST_NET", "NET_VERSION", "FeatureNet", "TrainSchedule", "accuracy", "epochs",
+           "keep_device_rng", "load_net", "model_device", "predict", "probabilities", "save_net",
+           "train_classifier", "train_feature_net"]

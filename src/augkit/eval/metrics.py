@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import torch
 
+from augkit.errors import AugkitError
+
 
 def _as_float64(features: torch.Tensor, name: str) -> torch.Tensor:
     if features.ndim != 2:
-        raise ValueError(f"{name}: expected features of shape (N, D), got {tuple(features.shape)}")
+        raise AugkitError(f"{name}: expected features of shape (N, D), got {tuple(features.shape)}")
     return features.to(torch.float64)
 
 
@@ -56,8 +58,8 @@ def kid(real: torch.Tensor, fake: torch.Tensor, subsets: int = 100, subset_size:
     real, fake = _as_float64(real, "real"), _as_float64(fake, "fake")
     size = min(subset_size, len(real), len(fake))
     if size < 2:
-        raise ValueError(f"kid: needs at least 2 samples in each set, got {len(real)} and "
-                         f"{len(fake)}")
+        raise AugkitError(f"kid: needs at least 2 samples in each set, got {len(real)} and "
+                          f"{len(fake)}")
     generator = torch.Generator().manual_seed(seed)
     scores = []
     for _ in range(subsets):
@@ -91,8 +93,8 @@ def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3, block: 
     inside the real data's k-NN manifold, and of real samples inside the fake one's."""
     real, fake = real.to(torch.float32), fake.to(torch.float32)
     if len(real) <= k or len(fake) <= k:
-        raise ValueError(f"precision_recall: needs more than k={k} samples in each set, got "
-                         f"{len(real)} and {len(fake)}")
+        raise AugkitError(f"precision_recall: needs more than k={k} samples in each set, got "
+                          f"{len(real)} and {len(fake)}")
     real_radii = _kth_neighbour_radii(real, k, block)
     fake_radii = _kth_neighbour_radii(fake, k, block)
     precision = _inside_any_ball(fake, real, real_radii, block).to(torch.float64).mean()

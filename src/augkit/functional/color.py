@@ -33,6 +33,7 @@ from typing import TypeVar
 import numpy as np
 import torch
 
+from augkit.errors import AugkitError, AugkitTypeError
 from augkit.functional import _enhance_cpu, _enhance_torch, dispatch
 
 Image = TypeVar("Image")
@@ -45,7 +46,7 @@ def as_factors(factor: Factor, batch: int | None, name: str = "factor") -> np.nd
     if isinstance(factor, (int, float, np.integer, np.floating)) and not isinstance(factor, bool):
         value = float(factor)
         if not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"{name}: {value} is not allowed; expected a finite number >= 0")
+            raise AugkitError(f"{name}: {value} is not allowed; expected a finite number >= 0")
         return np.full(n, value)
     if isinstance(factor, torch.Tensor):
         values = factor.detach().to("cpu", torch.float64).reshape(-1).numpy()
@@ -53,19 +54,19 @@ def as_factors(factor: Factor, batch: int | None, name: str = "factor") -> np.nd
         try:
             values = np.asarray(factor, dtype=np.float64).reshape(-1)
         except (TypeError, ValueError):
-            raise TypeError(f"{name}: expected numbers, got {factor!r:.60}") from None
+            raise AugkitTypeError(f"{name}: expected numbers, got {factor!r:.60}") from None
     else:
-        raise TypeError(f"{name}: expected a number or one number per sample, "
-                        f"got {type(factor).__name__}")
+        raise AugkitTypeError(f"{name}: expected a number or one number per sample, "
+                              f"got {type(factor).__name__}")
     if values.size == 1 and n != 1:
         values = np.full(n, values[0])
     if values.size != n:
         what = "a single image" if batch is None else f"a batch of {n}"
-        raise ValueError(f"{name}: got {values.size} values for {what}; expected "
-                         f"{'one' if batch is None else f'1 or {n}'}")
+        raise AugkitError(f"{name}: got {values.size} values for {what}; expected "
+                          f"{'one' if batch is None else f'1 or {n}'}")
     bad = values[~np.isfinite(values) | (values < 0)]
     if bad.size:
-        raise ValueError(f"{name}: {bad[0]} is not allowed; expected a finite number >= 0")
+        raise AugkitError(f"{name}: {bad[0]} is not allowed; expected a finite number >= 0")
     return values
 
 
@@ -83,14 +84,14 @@ def enhance(img: Image, ops: Sequence[str], factors: Sequence[Factor] | np.ndarr
     """
     unknown = [op for op in ops if op not in ENHANCE_OPS]
     if unknown or not ops:
-        raise ValueError(f"ops: {unknown or list(ops)!r} is not allowed; expected a non-empty "
-                         f"list of {', '.join(ENHANCE_OPS)}")
+        raise AugkitError(f"ops: {unknown or list(ops)!r} is not allowed; expected a non-empty "
+                          f"list of {', '.join(ENHANCE_OPS)}")
     batch = dispatch.batch_size(img)
     n = 1 if batch is None else batch
     if isinstance(factors, (np.ndarray, torch.Tensor)) and factors.ndim == 2:
         matrix = as_factors(factors, n * len(ops), "factors").reshape(n, len(ops))
     elif len(factors) != len(ops):
-        raise ValueError(f"factors: got {len(factors)} for {len(ops)} ops; expected one each")
+        raise AugkitError(f"factors: got {len(factors)} for {len(ops)} ops; expected one each")
     else:
         matrix = np.stack([as_factors(f, batch, f"factors[{i}] ({op})")
                            for i, (op, f) in enumerate(zip(ops, factors, strict=True))], axis=1)
@@ -99,8 +100,8 @@ def enhance(img: Image, ops: Sequence[str], factors: Sequence[Factor] | np.ndarr
         order = np.asarray(order, dtype=np.int64)
         expected = np.arange(len(ops))
         if order.shape != (n, len(ops)) or not (np.sort(order, axis=1) == expected).all():
-            raise ValueError(f"order: expected ({n}, {len(ops)}) rows, each a permutation of "
-                             f"0..{len(ops) - 1}, got shape {order.shape}")
+            raise AugkitError(f"order: expected ({n}, {len(ops)}) rows, each a permutation of "
+                              f"0..{len(ops) - 1}, got shape {order.shape}")
         params["order"] = order
     return dispatch.apply(
         img, params,

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from augkit.errors import AugkitError, AugkitTypeError
+
 SUPPORTED_PIL_MODES = ("L", "RGB", "RGBA")
 SUPPORTED_CHANNELS = (1, 3, 4)
 
@@ -60,39 +62,39 @@ def check_image(img: Any, name: str = "img") -> None:
     """Raise a TypeError/ValueError naming ``name`` unless ``img`` is a supported image."""
     if isinstance(img, Image.Image):
         if img.mode not in SUPPORTED_PIL_MODES:
-            raise ValueError(
+            raise AugkitError(
                 f"{name}: PIL mode {img.mode!r} is not supported; expected one of "
                 f"{', '.join(SUPPORTED_PIL_MODES)} (convert it first, e.g. img.convert('RGB'))"
             )
         return
     if isinstance(img, np.ndarray):
         if img.dtype != np.uint8 and not np.issubdtype(img.dtype, np.floating):
-            raise TypeError(f"{name}: numpy dtype {img.dtype} is not supported; expected uint8 "
-                            "or a float dtype with values in [0, 1]")
+            raise AugkitTypeError(f"{name}: numpy dtype {img.dtype} is not supported; "
+                                  "expected uint8 or a float dtype with values in [0, 1]")
         if img.ndim not in (2, 3):
-            raise ValueError(f"{name}: numpy array of shape {img.shape} is not an image; "
-                             "expected HxW or HxWxC")
+            raise AugkitError(f"{name}: numpy array of shape {img.shape} is not an image; "
+                              "expected HxW or HxWxC")
         if img.ndim == 3 and img.shape[2] not in SUPPORTED_CHANNELS:
-            raise ValueError(f"{name}: {img.shape[2]} channels in shape {img.shape}; expected "
-                             "HxWxC with C in 1, 3 or 4")
+            raise AugkitError(f"{name}: {img.shape[2]} channels in shape {img.shape}; expected "
+                              "HxWxC with C in 1, 3 or 4")
         if img.shape[0] == 0 or img.shape[1] == 0:
-            raise ValueError(f"{name}: empty image of shape {img.shape}")
+            raise AugkitError(f"{name}: empty image of shape {img.shape}")
         return
     if isinstance(img, torch.Tensor):
         if img.dtype != torch.uint8 and not img.dtype.is_floating_point:
-            raise TypeError(f"{name}: tensor dtype {img.dtype} is not supported; expected "
-                            "torch.uint8 or a float dtype with values in [0, 1]")
+            raise AugkitTypeError(f"{name}: tensor dtype {img.dtype} is not supported; expected "
+                                  "torch.uint8 or a float dtype with values in [0, 1]")
         if img.ndim not in (3, 4):
-            raise ValueError(f"{name}: tensor of shape {tuple(img.shape)} is not an image; "
-                             "expected (C, H, W) or a batch (N, C, H, W)")
+            raise AugkitError(f"{name}: tensor of shape {tuple(img.shape)} is not an image; "
+                              "expected (C, H, W) or a batch (N, C, H, W)")
         if img.shape[-3] not in SUPPORTED_CHANNELS:
-            raise ValueError(f"{name}: {img.shape[-3]} channels in shape {tuple(img.shape)}; "
-                             "expected C in 1, 3 or 4 at dim -3")
+            raise AugkitError(f"{name}: {img.shape[-3]} channels in shape {tuple(img.shape)}; "
+                              "expected C in 1, 3 or 4 at dim -3")
         if img.shape[-1] == 0 or img.shape[-2] == 0:
-            raise ValueError(f"{name}: empty image of shape {tuple(img.shape)}")
+            raise AugkitError(f"{name}: empty image of shape {tuple(img.shape)}")
         return
-    raise TypeError(f"{name}: expected a PIL image, a numpy array or a torch tensor, "
-                    f"got {type(img).__name__}")
+    raise AugkitTypeError(f"{name}: expected a PIL image, a numpy array or a torch tensor, "
+                          f"got {type(img).__name__}")
 
 
 def _numpy_to_batch(arr: np.ndarray) -> torch.Tensor:

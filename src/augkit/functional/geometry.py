@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
+from augkit.errors import AugkitError, AugkitTypeError
 from augkit.functional import dispatch
 from augkit.functional._warp_cpu import warp_uint8
 
@@ -41,25 +42,25 @@ def per_sample(value: Any, batch: int | None, name: str, width: int = 1,
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected numbers, got {value!r:.60}") from None
+        raise AugkitTypeError(f"{name}: expected numbers, got {value!r:.60}") from None
     if arr.size == width:
         arr = np.repeat(arr.reshape(1, width), n, axis=0)
     if arr.size != n * width:
         shape = f"{width} numbers" if width > 1 else "one number"
-        raise ValueError(f"{name}: got {arr.size} values; expected {shape} per image, for "
-                         f"{'a single image' if batch is None else f'a batch of {n}'}")
+        raise AugkitError(f"{name}: got {arr.size} values; expected {shape} per image, for "
+                          f"{'a single image' if batch is None else f'a batch of {n}'}")
     arr = arr.reshape(n, width)
     bad = arr[~np.isfinite(arr) | (arr < low) | (arr > high)]
     if bad.size:
-        raise ValueError(f"{name}: {bad[0]} is not allowed; expected finite values in "
-                         f"[{low}, {high}]")
+        raise AugkitError(f"{name}: {bad[0]} is not allowed; expected finite values in "
+                          f"[{low}, {high}]")
     return arr[:, 0] if width == 1 else arr
 
 
 def _check_interpolation(interpolation: str) -> str:
     if interpolation not in INTERPOLATIONS:
-        raise ValueError(f"interpolation: {interpolation!r} is not allowed; expected one of "
-                         f"{', '.join(INTERPOLATIONS)}")
+        raise AugkitError(f"interpolation: {interpolation!r} is not allowed; expected one of "
+                          f"{', '.join(INTERPOLATIONS)}")
     return interpolation
 
 
@@ -68,8 +69,8 @@ def _fill_values(fill: Any, channels: int, dtype: torch.dtype) -> torch.Tensor:
     values = per_sample(fill, None, "fill", width=1, low=0.0, high=high) if np.ndim(fill) == 0 \
         else np.asarray(fill, dtype=np.float64).reshape(-1)
     if values.size not in (1, channels) or not np.all((values >= 0) & (values <= high)):
-        raise ValueError(f"fill: {fill!r} is not allowed; expected one value or {channels} "
-                         f"values in [0, {high:g}]")
+        raise AugkitError(f"fill: {fill!r} is not allowed; expected one value or {channels} "
+                          f"values in [0, {high:g}]")
     return torch.as_tensor(np.broadcast_to(values, (channels,)).copy())
 
 
@@ -225,8 +226,8 @@ def _check_size(size: Any) -> tuple[int, int]:
         size = (size, size)
     if (not isinstance(size, (tuple, list)) or len(size) != 2
             or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)):
-        raise ValueError(f"size: {size!r} is not allowed; expected a positive int or an "
-                         "(height, width) pair of positive ints")
+        raise AugkitError(f"size: {size!r} is not allowed; expected a positive int or an "
+                          "(height, width) pair of positive ints")
     return int(size[0]), int(size[1])
 
 
@@ -248,7 +249,7 @@ def erase(img: Image, top: Values, left: Values, height: Values, width: Values,
                       for v, name in ((top, "top"), (left, "left"), (height, "height"),
                                       (width, "width"))], axis=1)
     if not np.array_equal(boxes, np.round(boxes)):
-        raise ValueError("top, left, height, width: expected whole numbers of pixels")
+        raise AugkitError("top, left, height, width: expected whole numbers of pixels")
     channels = dispatch.num_channels(img)
 
     def kernel(images: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:

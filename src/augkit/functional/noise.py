@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
+from augkit.errors import AugkitError
 from augkit.functional import dispatch
 from augkit.functional.geometry import Values, per_sample
 
@@ -56,13 +57,13 @@ def _seeds(seed: Any, batch: int | None) -> np.ndarray:
         seed = seed.detach().cpu().numpy()
     arr = np.asarray(seed)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.integer) and (arr >= 0).all()):
-        raise ValueError(f"seed: {seed!r:.60} is not allowed; expected integers >= 0")
+        raise AugkitError(f"seed: {seed!r:.60} is not allowed; expected integers >= 0")
     arr = arr.astype(np.int64).reshape(-1)
     if arr.size == 1:
         arr = np.repeat(arr, n)
     if arr.size != n:
-        raise ValueError(f"seed: got {arr.size} values for "
-                         f"{'a single image' if batch is None else f'a batch of {n}'}")
+        raise AugkitError(f"seed: got {arr.size} values for "
+                          f"{'a single image' if batch is None else f'a batch of {n}'}")
     return arr
 
 

@@ -7,6 +7,8 @@ import copy
 import torch
 from torch import nn
 
+from augkit.errors import AugkitError
+
 
 class EMA:
     """``shadow = decay * shadow + (1 - decay) * weights`` after each step, with the decay
@@ -21,7 +23,7 @@ class EMA:
 
     def __init__(self, model: nn.Module, decay: float = 0.999):
         if not 0.0 <= decay < 1.0:
-            raise ValueError(f"decay: {decay!r} is not allowed; expected a number in [0, 1)")
+            raise AugkitError(f"decay: {decay!r} is not allowed; expected a number in [0, 1)")
         self.decay = decay
         self.updates = 0
         self.model = copy.deepcopy(model).eval()

@@ -14,6 +14,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from augkit.errors import AugkitError
+
 LOSSES = ("reference", "nsgan", "hinge", "wgan-gp")
 
 
@@ -77,7 +79,7 @@ def mode_seeking_penalty(images: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     sample is left out."""
     pairs = 2 * (len(images) // 2)
     if pairs == 0:
-        raise ValueError("mode seeking needs at least one pair of samples")
+        raise AugkitError("mode seeking needs at least one pair of samples")
     image_distance = (images[0:pairs:2] - images[1:pairs:2]).abs().flatten(1).mean(dim=1)
     noise_distance = (z[0:pairs:2] - z[1:pairs:2]).abs().mean(dim=1)
     return 1.0 / ((image_distance / noise_distance).mean() + 1e-5)
@@ -86,8 +88,8 @@ def mode_seeking_penalty(images: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 def check_loss(loss: str, model: str) -> str:
     """``loss`` if it fits ``model``, else a ValueError naming both."""
     if loss not in LOSSES:
-        raise ValueError(f"loss: {loss!r} is not allowed; expected one of {', '.join(LOSSES)}")
+        raise AugkitError(f"loss: {loss!r} is not allowed; expected one of {', '.join(LOSSES)}")
     if (loss == "reference") != (model == "reference"):
-        raise ValueError(f"loss: {loss!r} does not fit model {model!r}; the reference model "
-                         "uses the 'reference' loss and only it does")
+        raise AugkitError(f"loss: {loss!r} does not fit model {model!r}; the reference model "
+                          "uses the 'reference' loss and only it does")
     return loss

@@ -18,6 +18,8 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
+from augkit.errors import AugkitError
+
 MODELS = ("reference", "dcgan", "cdcgan")
 IMAGE_SIZES = (28, 32, 64)
 
@@ -162,7 +164,7 @@ class DCDiscriminator(nn.Module):
             logits = logits + (self.embed(labels) * features).sum(dim=1)
         if with_classes:
             if self.classify is None:
-                raise ValueError("with_classes: this discriminator has no class head")
+                raise AugkitError("with_classes: this discriminator has no class head")
             return logits, self.classify(features)
         return logits
 
@@ -174,7 +176,7 @@ def initialise(module: nn.Module, scheme: str) -> nn.Module:
     """``default`` keeps PyTorch's initialisation; ``dcgan`` draws conv and linear weights
     from N(0, 0.02) and batch-norm scales from N(1, 0.02), biases 0 (Radford et al.)."""
     if scheme not in INITS:
-        raise ValueError(f"init: {scheme!r} is not allowed; expected one of {', '.join(INITS)}")
+        raise AugkitError(f"init: {scheme!r} is not allowed; expected one of {', '.join(INITS)}")
     if scheme == "dcgan":
         for layer in module.modules():
             if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):
@@ -195,15 +197,15 @@ def build_models(model: str, image_size: int = 28, channels: int = 1, num_classe
                  classifier: bool = False) -> tuple[nn.Module, nn.Module]:
     """Generator and discriminator for ``model``, freshly initialised."""
     if model not in MODELS:
-        raise ValueError(f"model: {model!r} is not allowed; expected one of {', '.join(MODELS)}")
+        raise AugkitError(f"model: {model!r} is not allowed; expected one of {', '.join(MODELS)}")
     if image_size not in IMAGE_SIZES:
-        raise ValueError(f"image_size: {image_size} is not allowed; expected one of "
-                         f"{', '.join(map(str, IMAGE_SIZES))}")
+        raise AugkitError(f"image_size: {image_size} is not allowed; expected one of "
+                          f"{', '.join(map(str, IMAGE_SIZES))}")
     if model == "reference":
         if image_size != 28 or channels != 1:
-            raise ValueError(f"model 'reference' is the study log's 28x28 gray model; got "
-                             f"{image_size}x{image_size} with {channels} channel(s) (use dcgan "
-                             "or cdcgan)")
+            raise AugkitError(f"model 'reference' is the study log's 28x28 gray model; got "
+                              f"{image_size}x{image_size} with {channels} channel(s) (use dcgan "
+                              "or cdcgan)")
         return ReferenceGenerator(z_dim), ReferenceDiscriminator()
     classes = num_classes if model == "cdcgan" else 0
     generator = DCGenerator(image_size, channels, z_dim, width, classes)

@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from augkit import checkpoint
-from augkit.eval.reference import as_arrays
+from augkit.data import to_nhwc
+from augkit.errors import AugkitError
 from augkit.gan.config import TrainConfig
 from augkit.gan.models import build_models
 from augkit.gan.trainer import CHECKPOINT, images_from_model
@@ -18,16 +19,21 @@ from augkit.gan.trainer import CHECKPOINT, images_from_model
 MAX_ROUNDS = 50  # rejection-sampling rounds before giving up on a confidence threshold
 
 
+def is_run(path: Any) -> bool:
+    """Whether ``path`` is a training run folder (it holds a checkpoint)."""
+    return isinstance(path, (str, Path)) and (Path(path) / f"{CHECKPOINT}.json").is_file()
+
+
 def read_run(run: str | Path) -> tuple[dict[str, Any], TrainConfig]:
     """A run's checkpoint state and config, read (and checksummed) once."""
     meta = Path(run) / f"{CHECKPOINT}.json"
     if not meta.exists():
-        raise ValueError(f"{run}: not a training run (no {CHECKPOINT}.json)")
+        raise AugkitError(f"{run}: not a training run (no {CHECKPOINT}.json)")
     state = checkpoint.load(meta)
     try:
-        return state, TrainConfig.from_dict(state["config"])
+        return state, TrainConfig.from_dict(state["config"], legacy=True)
     except (KeyError, TypeError) as error:
-        raise ValueError(f"{meta}: the checkpoint holds no valid config ({error})") from None
+        raise AugkitError(f"{meta}: the checkpoint holds no valid config ({error})") from None
 
 
 def _restored(run: str | Path, state: dict[str, Any], config: TrainConfig, part: str,
@@ -42,8 +48,8 @@ def _restored(run: str | Path, state: dict[str, Any], config: TrainConfig, part:
         model.load_state_dict(state["ema"] or state["g"] if part == "g" else state["d"])
     except (KeyError, TypeError, RuntimeError) as error:
         detail = str(error).splitlines()[0]
-        raise ValueError(f"{Path(run) / (CHECKPOINT + '.json')}: the checkpoint does not match "
-                         f"its model ({detail})") from None
+        raise AugkitError(f"{Path(run) / (CHECKPOINT + '.json')}: the checkpoint does not match "
+                          f"its model ({detail})") from None
     return model.to(device).eval()
 
 
@@ -58,35 +64,13 @@ def load_generator(run: str | Path, device: str = "cpu",
                                "image_shape": tuple(state["image_shape"])}
 
 
-@torch.no_grad()
-def label_with_classifier(images: np.ndarray, reference: str, min_confidence: float
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Labels from the reference's feature-net classifier; keeps the samples it is at least
-    ``min_confidence`` sure of. Returns the kept images, their labels and confidences."""
-    from augkit.eval.reference import as_batch, load_reference
-
-    if not 0.0 <= min_confidence < 1.0:
-        raise ValueError(f"min_confidence: {min_confidence} is not allowed; expected [0, 1)")
-    ref = load_reference(reference)
-    batch = as_batch(images)
-    if tuple(batch.shape[1:]) != ref.image_shape:
-        raise ValueError(f"the classifier of {ref.name} takes {ref.image_shape} images, the run "
-                         f"makes {tuple(batch.shape[1:])}")
-    net = ref.feature_net(progress=False)
-    probabilities = torch.cat([torch.softmax(net(batch[i:i + 1000]), dim=1)
-                               for i in range(0, len(batch), 1000)])
-    confidence, labels = probabilities.max(dim=1)
-    keep = (confidence >= min_confidence).numpy()
-    return images[keep], labels.numpy()[keep], confidence.numpy()[keep]
-
-
 def load_class_head(run: str | Path, device: str = "cpu",
                     loaded: tuple[dict[str, Any], TrainConfig] | None = None) -> nn.Module:
     """The run's discriminator, for its auxiliary class head (cdcgan with ``aux_weight``)."""
     state, config = loaded or read_run(run)
     if config.aux_weight <= 0:
-        raise ValueError(f"{run}: the run's discriminator has no class head to filter with "
-                         "(trained with --aux-weight 0, or not a cdcgan)")
+        raise AugkitError(f"{run}: the run's discriminator has no class head to filter with "
+                          "(trained with --aux-weight 0, or not a cdcgan)")
     return _restored(run, state, config, "d", device)
 
 
@@ -104,11 +88,11 @@ def generate(run: str | Path, n: int = 0, per_class: int = 0, seed: int = 0,
     generator, config, meta = load_generator(run, device, loaded)
     classes = meta["num_classes"] if generator.conditional else 0
     if per_class and not classes:
-        raise ValueError(f"{run}: --per-class needs a conditional model; {config.model} is not")
+        raise AugkitError(f"{run}: --per-class needs a conditional model; {config.model} is not")
     if per_class < 0 or n < 0 or (not n and not per_class):
-        raise ValueError("n / per_class: give a positive number of samples")
+        raise AugkitError("n / per_class: give a positive number of samples")
     if not 0.0 <= min_confidence < 1.0:
-        raise ValueError(f"min_confidence: {min_confidence} is not allowed; expected [0, 1)")
+        raise AugkitError(f"min_confidence: {min_confidence} is not allowed; expected [0, 1)")
     head = load_class_head(run, device, loaded) if min_confidence > 0 else None
     if classes:
         count = per_class * classes if per_class else n
@@ -121,8 +105,8 @@ def generate(run: str | Path, n: int = 0, per_class: int = 0, seed: int = 0,
     missing, rounds = torch.arange(len(labels)), 0
     while len(missing):
         if rounds == MAX_ROUNDS:
-            raise ValueError(f"min_confidence: after {MAX_ROUNDS} rounds {len(missing)} samples "
-                             f"are still below {min_confidence}; ask for less")
+            raise AugkitError(f"min_confidence: after {MAX_ROUNDS} rounds {len(missing)} samples "
+                              f"are still below {min_confidence}; ask for less")
         rejected = [missing[:0]]
         for start in range(0, len(missing), batch_size):
             index = missing[start:start + batch_size]
@@ -136,4 +120,4 @@ def generate(run: str | Path, n: int = 0, per_class: int = 0, seed: int = 0,
                     1, chunk[:, None]).squeeze(1).cpu()
                 rejected.append(index[confidence < min_confidence])
         missing, rounds = torch.cat(rejected), rounds + 1
-    return as_arrays(images), labels.numpy()
+    return to_nhwc(images), labels.numpy()

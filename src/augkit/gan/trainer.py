@@ -15,16 +15,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from PIL import Image
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, DistributedSampler, TensorDataset
-from tqdm import tqdm
 
 from augkit import checkpoint, dist
-from augkit.data import load_arrays, open_source
+from augkit.data import load_dataset
+from augkit.errors import AugkitError
+from augkit.files import write_text_atomically
 from augkit.functional import resize
 from augkit.gan.config import TrainConfig
 from augkit.gan.diffaug import diff_augment
@@ -38,6 +38,8 @@ from augkit.gan.losses import (
     paired_labels,
 )
 from augkit.gan.models import build_models, initialise
+from augkit.progress import progress_bar
+from augkit.seeding import derive_seed, seeded
 from augkit.visualize import grid
 
 CHECKPOINT = "checkpoint"
@@ -45,26 +47,25 @@ CHECKPOINT = "checkpoint"
 RESUMABLE_CHANGES = ("epochs", "max_steps", "max_minutes", "log_every")
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(AugkitError, RuntimeError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
 
 
-def load_training_data(spec: str, image_size: int = 0
+def load_training_data(spec: str, image_size: int | None = None
                        ) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Images (N, C, H, W) uint8, labels (-1 when unlabeled) and the class count."""
-    source = open_source(spec)
-    images, labels = load_arrays(source)
-    images = images[..., None] if images.ndim == 3 else images
-    batch = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
+    """Images (N, C, H, W) uint8 (square, resized to ``image_size`` when given), labels (-1
+    when unlabeled) and the class count (0 when unlabeled)."""
+    data = load_dataset(spec, what="training")
+    batch = data.images
     if batch.shape[1] == 4:
-        raise ValueError(f"{spec}: RGBA images are not supported for training; use gray or RGB")
+        raise AugkitError(f"{spec}: RGBA images are not supported for training; use gray or "
+                          "RGB")
     if (image_size and batch.shape[-1] != image_size) or batch.shape[-2] != batch.shape[-1]:
         size = image_size or max(batch.shape[-2:])
         batch = torch.cat([resize(batch[i:i + 4096], (size, size))
                            for i in range(0, len(batch), 4096)])
-    label_tensor = torch.from_numpy(labels.astype(np.int64))
-    num_classes = int(label_tensor.max()) + 1 if (label_tensor >= 0).all() else 0
-    return batch, label_tensor, num_classes
+    labels = data.labels if data.labels is not None else torch.full((len(batch),), -1)
+    return batch, labels, data.num_classes
 
 
 def _to_model_range(images: torch.Tensor) -> torch.Tensor:
@@ -87,17 +88,33 @@ class Trainer:
                                    else f"cuda:{self.dist.local_rank}")
         previous = self._previous_state(resume)
 
-        # ---- data ----
+        self._build_data()
+        self._build_models()
+        self._build_rngs()
+        self.step = self.epoch = self.batch_in_epoch = 0
+        if previous is not None:
+            self._restore(previous)
+        if self.dist.is_main:
+            self.run.mkdir(parents=True, exist_ok=True)
+            (self.run / "samples").mkdir(exist_ok=True)
+            write_text_atomically(self.run / "config.json",
+                                  json.dumps(config.to_dict(), indent=1) + "\n")
+            self._trim_csv()
+        self.tensorboard = self._tensorboard()
+
+    # ---- set-up ----
+    def _build_data(self) -> None:
+        config = self.config
         images, labels, num_classes = load_training_data(config.data, config.image_size)
         if config.model == "cdcgan" and num_classes == 0:
-            raise ValueError(f"{config.data}: the conditional model needs labels (class "
-                             "sub-folders, an IDX labels file or 'labels' in the npz)")
+            raise AugkitError(f"{config.data}: the conditional model needs labels (class "
+                              "sub-folders, an IDX labels file or 'labels' in the npz)")
         self.num_classes = max(num_classes, 1)
         self.image_shape = tuple(images.shape[1:])
         if config.model == "reference" and self.image_shape != (1, 28, 28):
-            raise ValueError(f"{config.data}: images are {self.image_shape[1]}x"
-                             f"{self.image_shape[2]} with {self.image_shape[0]} channel(s); the "
-                             "reference model takes 28x28 gray images")
+            raise AugkitError(f"{config.data}: images are {self.image_shape[1]}x"
+                              f"{self.image_shape[2]} with {self.image_shape[0]} channel(s); the "
+                              "reference model takes 28x28 gray images")
         dataset: Dataset = TensorDataset(images, labels.clamp(min=0))
         if config.repeat > 1:
             dataset = ConcatDataset([dataset] * config.repeat)
@@ -106,16 +123,18 @@ class Trainer:
         self.loader = DataLoader(dataset, config.batch_size, sampler=self.sampler,
                                  drop_last=True)
         if len(self.loader) == 0:
-            raise ValueError(f"{config.data}: {len(images)} images are fewer than one batch of "
-                             f"{config.batch_size} per process (a --repeat above 1 helps)")
+            raise AugkitError(f"{config.data}: {len(images)} images are fewer than one batch of "
+                              f"{config.batch_size} per process (a --repeat above 1 helps)")
 
-        # ---- models and optimizers ----
-        torch.manual_seed(config.seed)
-        self.g, self.d = build_models(config.model, self.image_shape[1], self.image_shape[0],
-                                      self.num_classes, config.z_dim, config.width,
-                                      config.spectral_norm, config.aux_weight > 0)
-        initialise(self.g, config.init)
-        initialise(self.d, config.init)
+    def _build_models(self) -> None:
+        config = self.config
+        with seeded(config.seed):
+            self.g, self.d = build_models(config.model, self.image_shape[1],
+                                          self.image_shape[0], self.num_classes, config.z_dim,
+                                          config.width, config.spectral_norm,
+                                          config.aux_weight > 0)
+            initialise(self.g, config.init)
+            initialise(self.d, config.init)
         self.g.to(self.device)
         self.d.to(self.device)
         self.ema = EMA(self.g, config.ema_decay) if config.ema_decay > 0 else None
@@ -132,43 +151,44 @@ class Trainer:
             ids = [self.dist.local_rank] if self.device.type == "cuda" else None
             self.g_net = DistributedDataParallel(self.g, device_ids=ids)
             self.d_net = DistributedDataParallel(self.d, device_ids=ids)
-        offset = config.seed * 1000 + self.dist.rank  # each rank its own noise
-        self.noise = torch.Generator().manual_seed(offset + 1)
-        self.augment_rng = torch.Generator().manual_seed(offset + 2)
+
+    def _build_rngs(self) -> None:
+        """Noise and augmentation generators of this rank, and the fixed grid noise."""
+        config = self.config
+        rank = self.dist.rank  # each rank its own noise
+        self.noise = torch.Generator().manual_seed(derive_seed(config.seed, rank, 1))
+        self.augment_rng = torch.Generator().manual_seed(derive_seed(config.seed, rank, 2))
         rows = self.num_classes if self.g.conditional else 8
-        fixed = torch.Generator().manual_seed(config.seed + 12345)
+        fixed = torch.Generator().manual_seed(derive_seed(config.seed, 12345))
         self.fixed_noise = torch.randn(rows * 10 if self.g.conditional else 64, config.z_dim,
                                        generator=fixed)
         self.fixed_labels = (torch.arange(rows).repeat_interleave(10) if self.g.conditional
                              else torch.zeros(64, dtype=torch.int64))
-        self.step = self.epoch = self.batch_in_epoch = 0
-        if previous is not None:
-            self._restore(previous)
-        if self.dist.is_main:
-            self.run.mkdir(parents=True, exist_ok=True)
-            (self.run / "samples").mkdir(exist_ok=True)
-            (self.run / "config.json").write_text(json.dumps(config.to_dict(), indent=1) + "\n")
-            self._trim_csv()
-        self.tensorboard = self._tensorboard()
+        with seeded(derive_seed(config.seed, rank, 3)):  # the global stream while training
+            self.global_rng_state = torch.get_rng_state()
+        self.fit_started, self.fitting = time.perf_counter(), False
 
     # ---- run folder ----
     def _previous_state(self, resume: bool) -> dict[str, Any] | None:
         meta = self.run / f"{CHECKPOINT}.json"
         if not resume:
             if meta.exists() or (self.run / "config.json").exists():
-                raise ValueError(f"{self.run}: already holds a training run; pass --resume to "
-                                 "continue it, or choose another folder")
+                raise AugkitError(f"{self.run}: already holds a training run; pass --resume to "
+                                  "continue it, or choose another folder")
             return None
         if not meta.exists():
-            raise ValueError(f"{self.run}: nothing to resume (no {CHECKPOINT}.json)")
+            raise AugkitError(f"{self.run}: nothing to resume (no {CHECKPOINT}.json)")
         state = checkpoint.load(meta)
-        saved = state.get("config", {})
+        try:
+            saved = TrainConfig.from_dict(state.get("config", {}), legacy=True).to_dict()
+        except (AugkitError, TypeError) as error:
+            raise AugkitError(f"{meta}: the checkpoint holds no valid config ({error})") from None
         mine = self.config.to_dict()
         different = sorted(k for k in mine if k not in RESUMABLE_CHANGES
                            and saved.get(k) != mine[k])
         if different:
             what = ", ".join(f"{k}={saved.get(k)!r} (now {mine[k]!r})" for k in different)
-            raise ValueError(f"{self.run}: holds a checkpoint of another configuration: {what}")
+            raise AugkitError(f"{self.run}: holds a checkpoint of another configuration: {what}")
         return state
 
     def _restore(self, state: dict[str, Any]) -> None:
@@ -185,7 +205,7 @@ class Trainer:
         rng = state["rng"]
         self.noise.set_state(rng["noise"][self.dist.rank])
         self.augment_rng.set_state(rng["augment"][self.dist.rank])
-        torch.set_rng_state(rng["torch"])
+        self.global_rng_state = rng["torch"]
 
     def save(self) -> None:
         """Write a checkpoint (rank 0; the RNG states of every rank are gathered)."""
@@ -199,7 +219,8 @@ class Trainer:
             "ema": self.ema.model.state_dict() if self.ema is not None else {},
             "optimizers": {k: v.state_dict() for k, v in self.optimizers.items()},
             "scaler": self.scaler.state_dict(),
-            "rng": {"noise": noise, "augment": augment, "torch": torch.get_rng_state()},
+            "rng": {"noise": noise, "augment": augment,
+                    "torch": torch.get_rng_state() if self.fitting else self.global_rng_state},
             "image_shape": list(self.image_shape), "num_classes": self.num_classes,
         }
         checkpoint.save(self.run, CHECKPOINT, self.step, state)
@@ -314,9 +335,9 @@ class Trainer:
     def _run_epoch(self, epoch: int) -> bool:
         """One pass over the data; False when ``max_steps`` stopped it early."""
         self.sampler.set_epoch(epoch)
-        bar = tqdm(total=len(self.loader), initial=self.batch_in_epoch, unit="batch",
-                   desc=f"epoch {epoch + 1}/{self.config.epochs}",
-                   disable=not (self.progress and self.dist.is_main), dynamic_ncols=True)
+        bar = progress_bar(total=len(self.loader), initial=self.batch_in_epoch, unit="batch",
+                           desc=f"epoch {epoch + 1}/{self.config.epochs}",
+                           disable=not (self.progress and self.dist.is_main))
         started, seen = time.perf_counter(), 0
         for index, (real, labels) in enumerate(self.loader):
             if index < self.batch_in_epoch:  # batches a resumed run has done already
@@ -334,9 +355,7 @@ class Trainer:
             bar.update(1)
             bar.set_postfix(d=f"{losses['d_loss']:.3f}", g=f"{losses['g_loss']:.3f}",
                             img_s=f"{rate:.0f}")
-            stop = ((bool(self.config.max_steps) and self.step >= self.config.max_steps)
-                    or (bool(self.config.max_minutes)
-                        and time.perf_counter() - self.fit_started >= 60 * self.config.max_minutes))
+            stop = self._limit_reached()
             if self.step % self.config.log_every == 0 or index == len(self.loader) - 1 or stop:
                 row = {"step": self.step, "epoch": epoch, **losses,
                        "images_per_s": round(rate, 1),
@@ -367,12 +386,35 @@ class Trainer:
         grid(rows, gap=2, scale=2 if images.shape[-1] < 48 else 1, background=40).save(path)
         return path
 
+    def _limit_reached(self) -> bool:
+        """Whether ``max_steps`` or ``max_minutes`` says to stop now."""
+        cfg = self.config
+        return ((cfg.max_steps is not None and self.step >= cfg.max_steps)
+                or (cfg.max_minutes is not None
+                    and time.perf_counter() - self.fit_started >= 60 * cfg.max_minutes))
+
     def fit(self) -> None:
         """Train until ``epochs`` (or ``max_steps`` / ``max_minutes``); checkpoint every epoch,
-        at a stop and on Ctrl-C."""
+        at a stop and on Ctrl-C. Torch's global random state is the run's own meanwhile, and
+        the caller's afterwards."""
         self.fit_started = time.perf_counter()
         try:
-            while self.epoch < self.config.epochs:
+            with torch.random.fork_rng(devices=[]):
+                torch.set_rng_state(self.global_rng_state)
+                self.fitting = True
+                try:
+                    self._fit_epochs()
+                finally:
+                    self.global_rng_state = torch.get_rng_state()
+                    self.fitting = False
+        finally:
+            if self.tensorboard is not None:
+                self.tensorboard.close()
+            dist.shutdown(self.dist)
+
+    def _fit_epochs(self) -> None:
+        try:
+            while self.epoch < self.config.epochs and not self._limit_reached():
                 finished = self._run_epoch(self.epoch)
                 if finished:
                     self.epoch += 1
@@ -386,7 +428,3 @@ class Trainer:
         except KeyboardInterrupt:
             self.save()
             raise
-        finally:
-            if self.tensorboard is not None:
-                self.tensorboard.close()
-            dist.shutdown(self.dist)

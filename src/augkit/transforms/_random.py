@@ -10,16 +10,11 @@ already seeds per worker.
 
 from __future__ import annotations
 
-import hashlib
-
 import torch
 from torch.utils.data import get_worker_info
 
-
-def derive_seed(*parts: int) -> int:
-    """A 63-bit seed mixed from integers; stable across runs and platforms."""
-    digest = hashlib.blake2b(" ".join(str(int(p)) for p in parts).encode(), digest_size=8)
-    return int.from_bytes(digest.digest(), "little") >> 1
+from augkit.errors import AugkitError, AugkitTypeError
+from augkit.seeding import derive_seed
 
 
 class RandomSource:
@@ -27,14 +22,14 @@ class RandomSource:
 
     def __init__(self, seed: int | None = None, generator: torch.Generator | None = None):
         if seed is not None and generator is not None:
-            raise ValueError("seed and generator: give one or the other, not both")
+            raise AugkitError("seed and generator: give one or the other, not both")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise ValueError(f"seed: {seed!r} is not allowed; expected an integer >= 0")
+            raise AugkitError(f"seed: {seed!r} is not allowed; expected an integer >= 0")
         if generator is not None and not isinstance(generator, torch.Generator):
-            raise TypeError("generator: expected a torch.Generator, got "
-                            f"{type(generator).__name__}")
+            raise AugkitTypeError("generator: expected a torch.Generator, got "
+                                  f"{type(generator).__name__}")
         if generator is not None and generator.device.type != "cpu":
-            raise ValueError(f"generator: must be a CPU generator, got device {generator.device}")
+            raise AugkitError(f"generator: must be a CPU generator, got device {generator.device}")
         self.seed = seed
         self._generator = generator
         self._worker_key: tuple[int, int] | None = None
@@ -51,12 +46,6 @@ class RandomSource:
             self._generator = torch.Generator().manual_seed(seed)
             self._worker_key = key
         return self._generator
-
-    def reset(self) -> None:
-        """Restart the stream from the seed (no effect on a user-given generator's seed)."""
-        if self.seed is not None:
-            self._generator = None
-            self._worker_key = None
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from augkit.errors import AugkitError
 from augkit.functional import dispatch
 from augkit.transforms._random import RandomSource
 
@@ -28,7 +29,7 @@ REGISTRY: dict[str, type[Transform]] = {}
 def check_probability(p: Any, name: str = "p") -> float:
     """``p`` as a float in [0, 1], or a ValueError naming it."""
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name}: {p!r} is not allowed; expected a probability in [0, 1]")
+        raise AugkitError(f"{name}: {p!r} is not allowed; expected a probability in [0, 1]")
     return float(p)
 
 
@@ -39,15 +40,15 @@ def check_range(value: Any, name: str, low: float = 0.0, high: float = math.inf
         value = (value, value)
     if (not isinstance(value, (tuple, list)) or len(value) != 2
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
-        raise ValueError(f"{name}: {value!r} is not allowed; expected a number or a "
-                         "(min, max) pair of numbers")
+        raise AugkitError(f"{name}: {value!r} is not allowed; expected a number or a "
+                          "(min, max) pair of numbers")
     lo, hi = float(value[0]), float(value[1])
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise ValueError(f"{name}: {value!r} is not allowed; the bounds must be finite")
+        raise AugkitError(f"{name}: {value!r} is not allowed; the bounds must be finite")
     if lo > hi:
-        raise ValueError(f"{name}: {value!r} is not allowed; min {lo} is greater than max {hi}")
+        raise AugkitError(f"{name}: {value!r} is not allowed; min {lo} is greater than max {hi}")
     if lo < low or hi > high:
-        raise ValueError(f"{name}: {value!r} is not allowed; expected values in [{low}, {high}]")
+        raise AugkitError(f"{name}: {value!r} is not allowed; expected values in [{low}, {high}]")
     return lo, hi
 
 
@@ -140,6 +141,10 @@ class Transform(ABC):
     def forward(self, img: Any, params: Params | None = None,
                 parent: torch.Generator | None = None) -> Any:
         batch = dispatch.batch_size(img)
+        if batch is not None and batch > 1 and self.p < 1 and not self.keeps_size:
+            raise AugkitError(f"{type(self).__name__}: p={self.p} on a batch applies it to some "
+                              "samples only, and it changes the image size, so the batch "
+                              "would hold two sizes; use p=1, or call it on single images")
         if params is None:
             params = self.draw(batch, parent)
         else:
@@ -150,13 +155,13 @@ class Transform(ABC):
     def check_params(self, params: Params, batch: int | None) -> None:
         """Raise a ValueError unless ``params`` fits this transform and ``batch``."""
         if not isinstance(params, dict) or "applied" not in params:
-            raise ValueError(f"params: expected a dict from {type(self).__name__}.last_params "
-                             f"with an 'applied' entry, got {params!r:.80}")
+            raise AugkitError(f"params: expected a dict from {type(self).__name__}.last_params "
+                              f"with an 'applied' entry, got {params!r:.80}")
         n = 1 if batch is None else batch
         for key, value in params.items():
             if isinstance(value, torch.Tensor) and value.ndim and value.shape[0] != n:
-                raise ValueError(f"params: {key!r} holds {value.shape[0]} samples; the input "
-                                 f"has {n}")
+                raise AugkitError(f"params: {key!r} holds {value.shape[0]} samples; the input "
+                                  f"has {n}")
 
     def apply_where_applied(self, img: Any, params: Params) -> Any:
         applied = params["applied"]
@@ -165,7 +170,9 @@ class Transform(ABC):
         if not bool(applied.any()):
             return img
         if not self.keeps_size:
-            raise ValueError(f"{type(self).__name__}: p < 1 on a batch needs a size-keeping op")
+            raise AugkitError(f"{type(self).__name__}: p={self.p} on a batch applies it to some "
+                              "samples only, and it changes the image size, so the batch "
+                              "would hold two sizes; use p=1, or call it on single images")
         index = applied.nonzero().squeeze(1)
         subset = {k: select(v, index) for k, v in params.items()}
         out = img.clone()
@@ -177,7 +184,7 @@ class Transform(ABC):
         """Constructor arguments that rebuild this transform (no generator object)."""
         names = [name for name in inspect.signature(type(self).__init__).parameters
                  if name not in ("self", "generator")]
-        return {name: _plain(getattr(self, name)) for name in names}
+        return {name: _spec_value(getattr(self, name)) for name in names}
 
     def to_dict(self) -> dict[str, Any]:
         """``{"type": ClassName, **arguments}``; see ``augkit.transforms.from_dict``."""
@@ -199,11 +206,33 @@ def select(value: Any, index: torch.Tensor) -> Any:
     return value
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
+def _spec_value(value: Any) -> Any:
+    """A constructor argument as YAML/JSON-ready data (transforms as their dicts)."""
+    if isinstance(value, (tuple, list)):
+        return [_spec_value(v) for v in value]
     if isinstance(value, Transform):
         return value.to_dict()
+    return value
+
+
+def params_to_json(params: Any) -> Any:
+    """Drawn parameters (nested dicts and lists of tensors) as JSON-ready lists."""
+    if isinstance(params, torch.Tensor):
+        return params.tolist()
+    if isinstance(params, dict):
+        return {k: params_to_json(v) for k, v in params.items()}
+    if isinstance(params, list):
+        return [params_to_json(v) for v in params]
+    return params
+
+
+def params_from_json(value: Any) -> Any:
+    """The inverse of ``params_to_json``: float lists become float64 tensors."""
+    if isinstance(value, dict):
+        return {k: params_from_json(v) for k, v in value.items()}
+    if isinstance(value, list) and (not value or not isinstance(value[0], dict)):
+        tensor = torch.tensor(value)
+        return tensor.to(torch.float64) if tensor.is_floating_point() else tensor
+    if isinstance(value, list):
+        return [params_from_json(v) for v in value]
     return value

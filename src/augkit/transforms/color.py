@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from augkit.errors import AugkitError
 from augkit.functional import ENHANCE_OPS, enhance
 from augkit.transforms.base import (
     Params,
@@ -43,8 +44,8 @@ def _check_step(step: Any) -> float | None:
     if step is None:
         return None
     if isinstance(step, bool) or not isinstance(step, (int, float)) or not 0 < step < _MAX_FACTOR:
-        raise ValueError(f"step: {step!r} is not allowed; expected a number > 0, or None for "
-                         "continuous factors")
+        raise AugkitError(f"step: {step!r} is not allowed; expected a number > 0, or None for "
+                          "continuous factors")
     return float(step)
 
 
@@ -116,10 +117,10 @@ class RandomEnhance(Transform):
                           else check_range(sharpness, "sharpness", 0.0, _MAX_FACTOR))
         self.ops = tuple(op for op in DEFAULT_ORDER if getattr(self, op) is not None)
         if not self.ops:
-            raise ValueError("RandomEnhance: every op is None; give at least one factor range")
+            raise AugkitError("RandomEnhance: every op is None; give at least one factor range")
         self.step = _check_step(step)
         if not isinstance(random_order, bool):
-            raise ValueError(f"random_order: {random_order!r} is not allowed; expected a bool")
+            raise AugkitError(f"random_order: {random_order!r} is not allowed; expected a bool")
         self.random_order = random_order
 
     def make_params(self, batch: int, generator: torch.Generator | None) -> Params:

@@ -7,15 +7,18 @@ from typing import Any
 
 import torch
 
+from augkit.errors import AugkitError, AugkitTypeError
 from augkit.transforms.base import Params, Transform, select
 
 
 def _check_transforms(transforms: Any, name: str = "transforms") -> list[Transform]:
     if not isinstance(transforms, Sequence) or isinstance(transforms, str):
-        raise TypeError(f"{name}: expected a list of transforms, got {type(transforms).__name__}")
+        raise AugkitTypeError(f"{name}: expected a list of transforms, got "
+                              f"{type(transforms).__name__}")
     for i, t in enumerate(transforms):
         if not isinstance(t, Transform):
-            raise TypeError(f"{name}[{i}]: expected an augkit transform, got {type(t).__name__}")
+            raise AugkitTypeError(f"{name}[{i}]: expected an augkit transform, got "
+                                  f"{type(t).__name__}")
     return list(transforms)
 
 
@@ -40,8 +43,8 @@ class Compose(Transform):
         super().check_params(params, batch)
         children = params.get("transforms")
         if not isinstance(children, list) or len(children) != len(self.transforms):
-            raise ValueError(f"params: expected 'transforms' with {len(self.transforms)} "
-                             "entries, one per transform")
+            raise AugkitError(f"params: expected 'transforms' with {len(self.transforms)} "
+                              "entries, one per transform")
         for t, child in zip(self.transforms, children, strict=True):
             t.check_params(child, batch)
 
@@ -50,6 +53,10 @@ class Compose(Transform):
             t.last_params = child
             img = t.apply_where_applied(img, child)
         return img
+
+    @property
+    def keeps_size(self) -> bool:  # type: ignore[override]
+        return all(t.keeps_size for t in self.transforms)
 
     def __len__(self) -> int:
         return len(self.transforms)
@@ -77,8 +84,8 @@ def _apply_grouped(img: Any, keys: torch.Tensor, run: Any) -> Any:
         device_index = index.to(img.device)
         result = run(img[device_index], index, key)
         if result.shape[1:] != img.shape[1:]:
-            raise ValueError("transforms: per-sample choices on a batch must keep the image "
-                             "size")
+            raise AugkitError("transforms: per-sample choices on a batch must keep the image "
+                              "size")
         if out is None:
             out = img.clone()
         out[device_index] = result
@@ -94,13 +101,13 @@ class RandomChoice(Transform):
         super().__init__(p=p, seed=seed, generator=generator)
         self.transforms = _check_transforms(transforms)
         if not self.transforms:
-            raise ValueError("transforms: expected at least one transform")
+            raise AugkitError("transforms: expected at least one transform")
         if weights is not None:
             if (len(weights) != len(self.transforms)
                     or not all(isinstance(w, (int, float)) and w >= 0 for w in weights)
                     or sum(weights) <= 0):
-                raise ValueError(f"weights: {weights!r} is not allowed; expected "
-                                 f"{len(self.transforms)} numbers >= 0, not all 0")
+                raise AugkitError(f"weights: {weights!r} is not allowed; expected "
+                                  f"{len(self.transforms)} numbers >= 0, not all 0")
             weights = [float(w) for w in weights]
         self.weights = weights
 

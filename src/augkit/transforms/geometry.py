@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from augkit.errors import AugkitError
 from augkit.functional import affine, dispatch, erase, hflip, resized_crop, vflip
 from augkit.functional.geometry import INTERPOLATIONS, _check_size
 from augkit.transforms.base import Params, Transform, check_range, scale_uniform
@@ -27,15 +28,15 @@ def _symmetric_range(value: Any, name: str, high: float = math.inf) -> tuple[flo
     """``d`` means ``(-d, d)``; a pair is taken as it is."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value < 0:
-            raise ValueError(f"{name}: {value!r} is not allowed; a single number must be >= 0")
+            raise AugkitError(f"{name}: {value!r} is not allowed; a single number must be >= 0")
         value = (-value, value)
     return check_range(value, name, -high, high)
 
 
 def _check_interpolation(value: Any) -> str:
     if value not in INTERPOLATIONS:
-        raise ValueError(f"interpolation: {value!r} is not allowed; expected one of "
-                         f"{', '.join(INTERPOLATIONS)}")
+        raise AugkitError(f"interpolation: {value!r} is not allowed; expected one of "
+                          f"{', '.join(INTERPOLATIONS)}")
     return value
 
 
@@ -43,8 +44,8 @@ def _check_fill(value: Any) -> Any:
     values = [value] if isinstance(value, (int, float)) else value
     if (isinstance(value, bool) or not isinstance(values, (list, tuple)) or not values
             or not all(isinstance(v, (int, float)) and v >= 0 for v in values)):
-        raise ValueError(f"fill: {value!r} is not allowed; expected a number >= 0 or one per "
-                         "channel")
+        raise AugkitError(f"fill: {value!r} is not allowed; expected a number >= 0 or one per "
+                          "channel")
     return value if isinstance(value, (int, float)) else list(value)
 
 

@@ -15,18 +15,20 @@ from typing import Any
 
 import yaml
 
+from augkit.errors import AugkitError
+from augkit.files import write_text_atomically
 from augkit.transforms.base import REGISTRY, Transform
 
 
 def from_dict(spec: Any, where: str = "pipeline") -> Transform:
     """Build a transform from ``{"type": Name, **arguments}`` (nested for containers)."""
     if not isinstance(spec, dict) or "type" not in spec:
-        raise ValueError(f"{where}: expected a mapping with a 'type' key, got {spec!r:.80}")
+        raise AugkitError(f"{where}: expected a mapping with a 'type' key, got {spec!r:.80}")
     name = spec["type"]
     cls = REGISTRY.get(name)
     if cls is None or inspect.isabstract(cls):
         known = ", ".join(sorted(n for n, c in REGISTRY.items() if not inspect.isabstract(c)))
-        raise ValueError(f"{where}: unknown transform type {name!r}; known: {known}")
+        raise AugkitError(f"{where}: unknown transform type {name!r}; known: {known}")
     allowed = [n for n in inspect.signature(cls.__init__).parameters
                if n not in ("self", "generator")]
     kwargs = {}
@@ -34,15 +36,15 @@ def from_dict(spec: Any, where: str = "pipeline") -> Transform:
         if key == "type":
             continue
         if key not in allowed:
-            raise ValueError(f"{where}: {name} has no argument {key!r}; allowed: "
-                             f"{', '.join(allowed)}")
+            raise AugkitError(f"{where}: {name} has no argument {key!r}; allowed: "
+                              f"{', '.join(allowed)}")
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             value = [from_dict(v, f"{where}.{key}[{i}]") for i, v in enumerate(value)]
         kwargs[key] = value
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{where} ({name}): {error}") from None
+        raise AugkitError(f"{where} ({name}): {error}") from None
 
 
 def to_yaml(transform: Transform) -> str:
@@ -59,7 +61,7 @@ def save(transform: Transform, path: str | Path) -> None:
     """Write the pipeline to ``path``: JSON for ``.json``, YAML otherwise."""
     path = Path(path)
     text = to_json(transform) if path.suffix.lower() == ".json" else to_yaml(transform)
-    path.write_text(text)
+    write_text_atomically(path, text)
 
 
 def load(path: str | Path) -> Transform:
@@ -68,11 +70,11 @@ def load(path: str | Path) -> Transform:
     try:
         text = path.read_text()
     except OSError as error:
-        raise ValueError(f"{path}: cannot read pipeline file ({error.strerror})") from None
+        raise AugkitError(f"{path}: cannot read pipeline file ({error.strerror})") from None
     try:
         spec = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
         first_line = str(error).splitlines()[0]
-        raise ValueError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} "
-                         f"({first_line})") from None
+        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+        raise AugkitError(f"{path}: not valid {kind} ({first_line})") from None
     return from_dict(spec, where=str(path))

@@ -1,29 +1,25 @@
-"""Image datasets on disk (class folders, IDX, npz, the bundled MNIST): reading and writing.
+"""Reading image datasets on disk: class folders, IDX pairs, npz archives, the bundled MNIST.
 
-``open_source`` turns what a user names into an ``ImageSource`` that reads one image at a time;
-the writers put images back as PNG files, npz archives or IDX pairs, atomically.
+``open_source`` turns what a user names into an ``ImageSource`` that reads one image at a
+time and never writes; ``read_image`` decodes one file to uint8 pixels.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import re
 import struct
-import threading
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image, UnidentifiedImageError
 
 from augkit.data import mnist
-from augkit.data.idx import read_idx, write_idx
+from augkit.data.idx import read_idx
+from augkit.errors import AugkitError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 _IDX_IMAGES = re.compile(r"images[-.]idx[34]-ubyte(\.gz)?$")
@@ -32,7 +28,7 @@ _EXPECTED = ("expected a folder of PNG, JPEG, BMP or WebP images (optionally in 
              "a .npz file with 'images', 'mnist' or 'mnist:test'")
 
 
-class UnreadableImage(ValueError):
+class UnreadableImage(AugkitError):
     """An input that cannot be decoded; str() is one line: '<path>: <reason>'."""
 
     def __init__(self, path: str | os.PathLike, reason: str) -> None:
@@ -42,10 +38,6 @@ class UnreadableImage(ValueError):
 
     def __reduce__(self):
         return type(self), (self.path, self.reason)
-
-
-class OutputExistsError(FileExistsError, ValueError):
-    """A writer was asked to replace an existing file without ``overwrite=True``."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,19 +152,19 @@ def open_source(path: str | os.PathLike) -> ImageSource:
             return _open_idx(images_file, shown=path)
         return _open_folder(path)
     if not path.exists():
-        raise ValueError(f"{path}: no such file or folder; {_EXPECTED}")
+        raise AugkitError(f"{path}: no such file or folder; {_EXPECTED}")
     if path.suffix.lower() == ".npz":
         return _open_npz(path)
     if _idx_header(path) is not None:
         return _open_idx(path, shown=path)
-    raise ValueError(f"{path}: not a dataset; {_EXPECTED}")
+    raise AugkitError(f"{path}: not a dataset; {_EXPECTED}")
 
 
 def _open_mnist(name: str) -> ImageSource:
     splits = {"mnist": "train", "mnist:train": "train", "mnist:test": "test"}
     if name not in splits:
-        raise ValueError(f"{name}: no such file or folder; expected 'mnist', 'mnist:train' "
-                         "or 'mnist:test' for the bundled MNIST")
+        raise AugkitError(f"{name}: no such file or folder; expected 'mnist', 'mnist:train' "
+                          "or 'mnist:test' for the bundled MNIST")
     images_file = mnist.BUNDLED_DIR / mnist.FILES[splits[name]][0]
     source = _open_idx(images_file, shown=images_file)
     source._cache["images"] = mnist.load_mnist(splits[name])[0]  # checksummed
@@ -185,7 +177,7 @@ def _open_folder(root: Path) -> ImageSource:
         with os.scandir(root) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
     except OSError as error:
-        raise ValueError(f"{root}: cannot list folder ({error.strerror})") from None
+        raise AugkitError(f"{root}: cannot list folder ({error.strerror})") from None
     for entry in entries:
         if entry.name.startswith("."):
             continue
@@ -196,12 +188,12 @@ def _open_folder(root: Path) -> ImageSource:
         elif entry.name.lower().endswith(IMAGE_SUFFIXES):
             top_images.append(entry.name)
     if top_images and class_files:
-        raise ValueError(f"{root}: holds images at the top level ({top_images[0]}, ...) and in "
-                         f"class sub-folders ({', '.join(list(class_files)[:3])}, ...); expected "
-                         "one or the other")
+        raise AugkitError(f"{root}: holds images at the top level ({top_images[0]}, ...) and in "
+                          f"class sub-folders ({', '.join(list(class_files)[:3])}, ...); expected "
+                          "one or the other")
     if not top_images and not class_files:
-        raise ValueError(f"{root}: no images found (expected PNG, JPEG, BMP or WebP files, "
-                         "optionally in class sub-folders)")
+        raise AugkitError(f"{root}: no images found (expected PNG, JPEG, BMP or WebP files, "
+                          "optionally in class sub-folders)")
     class_names = sorted(class_files)
     names = sorted(top_images + [name for files in class_files.values() for name in files],
                    key=lambda name: name.split("/"))
@@ -241,9 +233,9 @@ def _idx_in_folder(folder: Path) -> Path | None:
     if len(choices) > 1:
         choices = [path for path in choices if path.name.startswith("train")] or choices
     if len(choices) > 1:
-        raise ValueError(f"{folder}: holds several IDX datasets "
-                         f"({', '.join(sorted(path.name for path in choices))}); name one images "
-                         "file")
+        raise AugkitError(f"{folder}: holds several IDX datasets "
+                          f"({', '.join(sorted(path.name for path in choices))}); name one images "
+                          "file")
     return choices[0] if choices else None
 
 
@@ -259,7 +251,7 @@ def _idx_header(path: Path) -> tuple[int, tuple[int, ...]] | None:
                     return None
                 dims = f.read(4 * head[3])
     except (OSError, EOFError) as error:
-        raise ValueError(f"{path}: cannot read ({error})") from None
+        raise AugkitError(f"{path}: cannot read ({error})") from None
     if len(dims) < 4 * head[3]:
         return None
     return head[2], struct.unpack(f">{head[3]}I", dims)
@@ -268,13 +260,13 @@ def _idx_header(path: Path) -> tuple[int, tuple[int, ...]] | None:
 def _open_idx(images_file: Path, shown: Path) -> ImageSource:
     header = _idx_header(images_file)
     if header is None:
-        raise ValueError(f"{images_file}: not an IDX file (no IDX magic number)")
+        raise AugkitError(f"{images_file}: not an IDX file (no IDX magic number)")
     code, shape = header
-    _check_images_shape(images_file, "uint8" if code == 0x08 else f"IDX type {code:#04x}", shape)
+    check_images_shape(images_file, "uint8" if code == 0x08 else f"IDX type {code:#04x}", shape)
     labels_file = _labels_file(images_file)
     files = (images_file,) if labels_file is None else (images_file, labels_file)
     labels = (np.full(shape[0], -1, np.int64) if labels_file is None
-              else _checked_labels(read_idx(labels_file), shape[0], labels_file))
+              else checked_labels(read_idx(labels_file), shape[0], labels_file))
     return ImageSource("idx", shown, _indexed_names(images_file.name, shape[0]), labels,
                        _class_names(labels), files)
 
@@ -283,10 +275,10 @@ def _open_npz(path: Path) -> ImageSource:
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("a single .npy array, not an npz archive")
+            raise AugkitError("a single .npy array, not an npz archive")
         with archive:
             if "images" not in archive.files:
-                raise ValueError(f"no 'images' array; found {', '.join(archive.files) or 'none'}")
+                raise AugkitError(f"no 'images' array; found {', '.join(archive.files) or 'none'}")
             with archive.zip.open("images.npy") as f:
                 version = np.lib.format.read_magic(f)
                 read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
@@ -294,133 +286,42 @@ def _open_npz(path: Path) -> ImageSource:
                 shape, _, dtype = read_header(f)
             labels = archive["labels"] if "labels" in archive.files else None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{path}: cannot read npz ({error})") from None
-    _check_images_shape(path, str(dtype), shape)
+        raise AugkitError(f"{path}: cannot read npz ({error})") from None
+    check_images_shape(path, str(dtype), shape)
     labels = (np.full(shape[0], -1, np.int64) if labels is None
-              else _checked_labels(labels, shape[0], path))
+              else checked_labels(labels, shape[0], path))
     return ImageSource("npz", path, _indexed_names(path.name, shape[0]), labels,
                        _class_names(labels), (path,))
 
 
-def _check_images_shape(file: Path, dtype: str, shape: tuple[int, ...], batch: bool = True) -> None:
+def check_images_shape(file: Path, dtype: str, shape: tuple[int, ...], batch: bool = True) -> None:
     ndim = 3 if batch else 2
     if dtype != "uint8" or len(shape) not in (ndim, ndim + 1) or (len(shape) == ndim + 1 and
                                                                   shape[-1] not in (1, 3, 4)):
         expected = "(N, H, W) or (N, H, W, C)" if batch else "(H, W) or (H, W, C)"
-        raise ValueError(f"{file}: expected uint8 images of shape {expected} with C 1, 3 or 4; "
-                         f"found {dtype} {tuple(shape)}")
+        raise AugkitError(f"{file}: expected uint8 images of shape {expected} with C 1, 3 or 4; "
+                          f"found {dtype} {tuple(shape)}")
     if batch and shape[0] == 0:
-        raise ValueError(f"{file}: no images (N is 0)")
+        raise AugkitError(f"{file}: no images (N is 0)")
 
 
-def _checked_labels(labels: np.ndarray, count: int, file: Path) -> np.ndarray:
+def checked_labels(labels: np.ndarray, count: int, file: Path) -> np.ndarray:
     if labels.dtype.kind not in "iu":
-        raise ValueError(f"{file}: labels must be integers, found {labels.dtype}")
+        raise AugkitError(f"{file}: labels must be integers, found {labels.dtype}")
     if labels.shape != (count,):
-        raise ValueError(f"{file}: labels of shape {labels.shape} for {count} images; expected "
-                         f"({count},)")
+        raise AugkitError(f"{file}: labels of shape {labels.shape} for {count} images; expected "
+                          f"({count},)")
     labels = labels.astype(np.int64)
     negative = np.flatnonzero(labels < 0)
     if negative.size and not (labels == -1).all():
-        raise ValueError(f"{file}: negative label {labels[negative[0]]} at index {negative[0]}; "
-                         "labels must be >= 0, or all -1 for unlabeled data")
+        raise AugkitError(f"{file}: negative label {labels[negative[0]]} at index {negative[0]}; "
+                          "labels must be >= 0, or all -1 for unlabeled data")
     return labels
 
 
 def _class_names(labels: np.ndarray) -> list[str]:
     return [] if (labels < 0).all() else [str(i) for i in range(int(labels.max()) + 1)]
 
-
-def _refuse_existing(path: Path | None, overwrite: bool) -> None:
-    if path is not None and path.exists() and not overwrite:
-        raise OutputExistsError(f"{path}: already exists; pass overwrite=True to replace it")
-
-
-def _write_atomically(path: Path, write: Callable[[Any], None], overwrite: bool) -> None:
-    path = Path(path)
-    _refuse_existing(path, overwrite)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def encode_png(image: np.ndarray) -> bytes:
-    """PNG bytes of a uint8 HxW or HxWxC image; the same bytes every time."""
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[..., 0]
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image)).save(buffer, format="PNG", optimize=False,
-                                                      compress_level=6)
-    return buffer.getvalue()
-
-
-def write_bytes_atomically(path: Path, data: bytes, staging: Path | None = None) -> None:
-    """Write ``data`` to a temporary name, then rename it to ``path``; few system calls, for
-    writing many small files. The temporary file lies beside ``path``, or in ``staging`` (a
-    folder on the same file system, where one name per thread is reused: renaming out of a
-    small folder is cheaper than out of a big one). The folders must exist."""
-    tmp = (f"{staging}/{os.getpid()}-{threading.get_ident()}" if staging is not None
-           else f"{path.parent}/.{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
-def save_png(path: Path, image: np.ndarray, overwrite: bool = False) -> None:
-    """Write a uint8 HxW or HxWxC image as PNG, with the same bytes every time."""
-    image = np.asarray(image)
-    _check_images_shape(path, str(image.dtype), image.shape, batch=False)
-    data = encode_png(image)
-    _write_atomically(path, lambda f: f.write(data), overwrite)
-
-
-def write_npz(path: Path, images: np.ndarray, labels: np.ndarray | None,
-              overwrite: bool = False) -> None:
-    """Write ``images`` (and ``labels`` when given) as a compressed npz archive."""
-    images = np.asarray(images)
-    _check_images_shape(path, str(images.dtype), images.shape)
-    arrays = {"images": images}
-    if labels is not None:
-        arrays["labels"] = _checked_labels(np.asarray(labels), len(images), Path(path))
-    _write_atomically(path, lambda f: _savez_deterministic(f, arrays), overwrite)
-
-
-def _savez_deterministic(file: Any, arrays: dict[str, np.ndarray]) -> None:
-    """``np.savez_compressed`` with fixed zip timestamps, so equal arrays give equal bytes."""
-    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, array in arrays.items():
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with archive.open(info, "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.ascontiguousarray(array),
-                                          allow_pickle=False)
-
-
-def write_idx_pair(folder: Path, prefix: str, images: np.ndarray, labels: np.ndarray | None,
-                   overwrite: bool = False) -> tuple[Path, Path | None]:
-    """Write ``<prefix>-images-idx3-ubyte.gz`` (idx4 for HxWxC) and its labels file, gzipped."""
-    folder, images = Path(folder), np.asarray(images)
-    images_file = folder / f"{prefix}-images-idx{images.ndim}-ubyte.gz"
-    _check_images_shape(images_file, str(images.dtype), images.shape)
-    labels_file = None if labels is None else folder / f"{prefix}-labels-idx1-ubyte.gz"
-    if labels is not None:
-        labels = _checked_labels(np.asarray(labels), len(images), labels_file)
-        labels = labels.astype(np.uint8 if 0 <= labels.min() <= labels.max() < 256 else np.int32)
-    _refuse_existing(images_file, overwrite)
-    _refuse_existing(labels_file, overwrite)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_idx(images_file, images)
-    if labels_file is not None:
-        write_idx(labels_file, labels)
-    return images_file, labels_file
 
 
 def load_arrays(source: ImageSource) -> tuple[np.ndarray, np.ndarray]:
@@ -433,33 +334,8 @@ def load_arrays(source: ImageSource) -> tuple[np.ndarray, np.ndarray]:
     for i in range(1, len(source)):
         image = source.read(i)
         if image.shape != first.shape:
-            raise ValueError(f"{source.path / source.names[i]}: shape {image.shape} differs from "
-                             f"{first.shape} of the first image ({source.names[0]}); all images "
-                             "must share one size and channel count")
+            raise AugkitError(f"{source.path / source.names[i]}: shape {image.shape} differs from "
+                              f"{first.shape} of the first image ({source.names[0]}); all images "
+                              "must share one size and channel count")
         images[i] = image
     return images, source.labels.copy()
-
-
-class ImageDataset(torch.utils.data.Dataset):
-    """(image, label) pairs from an ImageSource: uint8 (C,H,W) tensors, optionally transformed.
-
-    >>> images = ImageDataset("mnist:test")
-    >>> image, label = images[0]
-    >>> image.shape, image.dtype, label
-    (torch.Size([1, 28, 28]), torch.uint8, 7)
-    """
-
-    def __init__(self, source: ImageSource | str | os.PathLike,
-                 transform: Callable | None = None) -> None:
-        self.source = source if isinstance(source, ImageSource) else open_source(source)
-        self.transform = transform
-
-    def __len__(self) -> int:
-        return len(self.source)
-
-    def __getitem__(self, index: int) -> tuple[Any, int]:
-        image = torch.from_numpy(self.source.read(index))
-        image = image[None] if image.ndim == 2 else image.permute(2, 0, 1).contiguous()
-        if self.transform is not None:
-            image = self.transform(image)
-        return image, int(self.source.labels[index])
