@@ -246,6 +246,12 @@ def _planar_chain(codes, src, dst, factors):
                            factors[n, step], scratch)
 
 
+def _read_only(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
 class _Pool:
     """Threads for splitting a batch; the kernels release the GIL. Rebuilt after a fork."""
 
@@ -299,7 +305,8 @@ def enhance_uint8(ops: Sequence[str], images: np.ndarray, factors: np.ndarray, p
         order = np.asarray(order, dtype=np.int64)
         codes = codes[order]
         factors = np.take_along_axis(factors, order, axis=1)
-    codes = np.ascontiguousarray(codes)
+    # read-only views: one compiled signature whether or not the caller's arrays are writable
+    codes, images = _read_only(np.ascontiguousarray(codes)), _read_only(images)
     out = np.empty_like(images)
     if planar:
         run, args = _planar_chain, (codes, images, out, factors)

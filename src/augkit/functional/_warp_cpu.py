@@ -79,6 +79,8 @@ def warp_uint8(images: np.ndarray, planar: bool, inverse: np.ndarray, size: tupl
     """Warp a uint8 batch: ``(N, C, H, W)`` when ``planar``, else ``(N, H, W, C)``."""
     src = images if planar else np.ascontiguousarray(images.transpose(0, 3, 1, 2))
     n, channels = src.shape[:2]
+    src = src.view()
+    src.flags.writeable = False  # one compiled signature whether or not the input is writable
     out = np.empty((n, channels, *size), np.uint8)
     _warp(src, out, np.ascontiguousarray(inverse, np.float64).reshape(n, 6),
           np.ascontiguousarray(fill, np.float32), interpolation == "bilinear", border == "edge")
