@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --out $(DEMO_OUT) $(if $(FULL),--full)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=10
 	$(BIN)/ruff check .
 
 lint: $(STAMP)

@@ -21,6 +21,7 @@ LAYERS: list[set[str]] = [
     {"augkit.visualize"},
     {"augkit.data"},
     {"augkit.gan", "augkit.eval"},
+    {"augkit.semi"},
     {"augkit.augment", "augkit.study"},
     {"augkit.report"},
     {"augkit.cli"},

@@ -20,7 +20,6 @@ import json
 import math
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,9 +41,13 @@ from augkit.eval.features import (
 from augkit.files import atomic_path, write_text_atomically
 from augkit.progress import progress_bar
 from augkit.seeding import derive_seed
+from augkit.semi import ConsistencySchedule, pipeline_transform, train_consistency
+from augkit.transforms.presets import small_jitter, strong
 
-ARMS = ("none", "classical", "gan", "both")
+ARMS = ("none", "classical", "gan", "both", "consistency")
+DEFAULT_ARMS = ("none", "classical", "gan", "both")
 GAN_ARMS = ("gan", "both")
+POOL_ARMS = ("consistency",)  # the arms that learn from the unlabeled pool
 STUDY_VERSION = 1
 
 
@@ -57,8 +60,8 @@ class StudyConfig:
                               "split when data is mnist)")
     labels_per_class: tuple[int, ...] = option((10, 100, 1000), "labeled images per class, "
                                                "one study row each")
-    arms: tuple[str, ...] = option(ARMS, "the arms to compare, from "
-                                   + ", ".join(ARMS))
+    arms: tuple[str, ...] = option(DEFAULT_ARMS, "the arms to compare, from "
+                                   + ", ".join(ARMS) + " (consistency needs --unlabeled)")
     seeds: int = option(3, "seeds per cell; each seed draws its own labeled subset")
     pipeline: str | None = option(None, "pipeline file (YAML/JSON) for the classical arms "
                                   "(default: the 'digits' preset: the study log's four "
@@ -77,8 +80,26 @@ class StudyConfig:
                                "GAN arms")
     min_confidence: float = option(0.9, "keep a synthetic image only when the subset's own "
                                    "classifier gives its label this probability; 0 keeps all")
+    unlabeled: str | None = option(None, "an unlabeled pool for the pool arms: 'rest' (every "
+                                   "training image outside the labeled subset), a number N "
+                                   "(a seeded random N of those), or a dataset path (its "
+                                   "labels, if any, are dropped)")
+    consistency_steps: int = option(2000, "training steps of the consistency arm")
+    unlabeled_ratio: int = option(7, "pool images per labeled image in a consistency step "
+                                  "(FixMatch's mu)")
+    threshold: float = option(0.95, "confidence that turns a weak view's prediction into a "
+                              "pseudo-label (FixMatch's tau)")
+    steps: int | None = option(None, "override every arm's training steps (classifier, GAN, "
+                               "consistency), for a quick look")
 
     def __post_init__(self) -> None:
+        if self.steps is not None:
+            if self.steps < 1:
+                raise AugkitError(f"steps: {self.steps} is not allowed; expected an integer "
+                                  ">= 1")
+            for name in ("classifier_steps", "gan_steps", "consistency_steps"):
+                object.__setattr__(self, name, self.steps)
+        self._check_pool()
         unknown = [arm for arm in self.arms if arm not in ARMS]
         if unknown or not self.arms:
             raise AugkitError(f"arms: {', '.join(unknown) or 'none given'} not allowed; "
@@ -102,6 +123,21 @@ class StudyConfig:
         if self.test is None and self.data.split(":")[0] != "mnist":
             raise AugkitError(f"test: {self.data} needs a test set (--test PATH); only the "
                               "bundled mnist has one built in")
+
+    def _check_pool(self) -> None:
+        pool_arms = [arm for arm in self.arms if arm in POOL_ARMS]
+        if pool_arms and self.unlabeled is None:
+            raise AugkitError(f"arms: {', '.join(pool_arms)} learn from an unlabeled pool; "
+                              "give one with unlabeled=rest, a number or a path")
+        if self.unlabeled is not None and self.unlabeled.isdigit() and int(self.unlabeled) < 1:
+            raise AugkitError(f"unlabeled: {self.unlabeled} is not allowed; expected rest, a "
+                              "number >= 1 or a dataset path")
+        if not 0 < self.threshold < 1:
+            raise AugkitError(f"threshold: {self.threshold} is not allowed; expected (0, 1)")
+        for name in ("consistency_steps", "unlabeled_ratio"):
+            if getattr(self, name) < 1:
+                raise AugkitError(f"{name}: {getattr(self, name)} is not allowed; expected an "
+                                  "integer >= 1")
 
     @property
     def test_spec(self) -> str:
@@ -141,13 +177,6 @@ def load_pipeline(path: str) -> Any:
     return load(path) if path else digits()
 
 
-def batch_transform(pipeline: Any) -> Callable[[torch.Tensor, torch.Generator], torch.Tensor]:
-    """``pipeline`` as a per-batch augmentation with per-sample parameters."""
-    def transform(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return pipeline(batch, params=pipeline.draw(batch.shape[0], generator))
-    return transform
-
-
 def mix(real: tuple[torch.Tensor, torch.Tensor], synthetic: tuple[torch.Tensor, torch.Tensor],
         real_share: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Real and synthetic images in one training set, the real ones repeated so that a batch
@@ -181,7 +210,32 @@ class Study:
         if max(config.labels_per_class) > smallest:
             raise AugkitError(f"labels_per_class: {max(config.labels_per_class)} asked, but the "
                               f"smallest class of {config.data} has {smallest} images")
+        self.pool_source = self._check_unlabeled()
         self._check_folder()
+
+    def _check_unlabeled(self) -> torch.Tensor | None:
+        """The pool dataset of a PATH ``unlabeled`` (labels dropped); checks N against what is
+        left outside the largest labeled subset. Nothing is written before this passes."""
+        spec = self.config.unlabeled
+        if spec is None or spec == "rest":
+            left = len(self.train_images) - max(self.config.labels_per_class) * self.num_classes
+            if spec == "rest" and left < 1:
+                raise AugkitError("unlabeled: rest is empty; the labeled subset takes every "
+                                  "training image")
+            return None
+        if spec.isdigit():
+            left = len(self.train_images) - max(self.config.labels_per_class) * self.num_classes
+            if int(spec) > left:
+                raise AugkitError(f"unlabeled: {spec} asked, but only {left} training images "
+                                  "are left outside the largest labeled subset")
+            return None
+        pool = load_dataset(spec, labels="drop", what="the unlabeled pool").images
+        if pool.shape[1:] != self.train_images.shape[1:]:
+            c, h, w = pool.shape[1:]
+            tc, th, tw = self.train_images.shape[1:]
+            raise AugkitError(f"{spec}: the pool's images are {h}x{w} with {c} channel(s); the "
+                              f"labeled images are {th}x{tw} with {tc}")
+        return pool
 
     def _check_folder(self) -> None:
         meta = self.out / "study.json"
@@ -222,6 +276,25 @@ class Study:
         index = labeled_subset(self.train_labels, per_class, seed)
         return self.train_images[index], self.train_labels[index]
 
+    def pool(self, per_class: int, seed: int) -> torch.Tensor:
+        """The unlabeled pool of a subset, written once to its own file without labels and
+        always read back from it, so that no label of the pool can reach a model."""
+        path = self.out / "pools" / f"k{per_class}-s{seed}.npz"
+        if not path.exists():
+            if self.pool_source is not None:
+                images = self.pool_source
+            else:
+                outside = torch.ones(len(self.train_images), dtype=torch.bool)
+                outside[labeled_subset(self.train_labels, per_class, seed)] = False
+                index = outside.nonzero().squeeze(1)
+                if self.config.unlabeled != "rest":
+                    generator = torch.Generator().manual_seed(derive_seed(seed, per_class, 1))
+                    chosen = torch.randperm(len(index), generator=generator)
+                    index = index[chosen[:int(self.config.unlabeled)]].sort().values
+                images = self.train_images[index]
+            write_npz(path, to_nhwc(images), None, overwrite=True)
+        return load_dataset(path, labels="drop", what="the unlabeled pool").images
+
     def classifier_schedule(self, seed: int) -> TrainSchedule:
         cfg = self.config
         return TrainSchedule(steps=cfg.classifier_steps, batch_size=cfg.classifier_batch,
@@ -231,21 +304,59 @@ class Study:
                        augment: bool) -> tuple[float, FeatureNet]:
         model = small_classifier(images.shape[1], self.num_classes, seed)
         train_classifier(model, images, labels, self.classifier_schedule(seed),
-                         transform=batch_transform(self.pipeline) if augment else None)
+                         transform=pipeline_transform(self.pipeline) if augment else None)
         return accuracy(model, self.test_images, self.test_labels), model
 
     def run_cell(self, per_class: int, seed: int, arm: str) -> dict[str, Any]:
         started = time.perf_counter()
         real = self.subset(per_class, seed)
-        synthetic = (self.synthetic(per_class, seed, real) if arm in GAN_ARMS
-                     else (real[0][:0], real[1][:0]))
-        images, labels = mix(real, synthetic, self.config.real_share)
-        score, _ = self.train_and_test(images, labels, seed, augment=arm in ("classical", "both"))
+        if arm == "consistency":
+            score, steps, images_seen, extra = self.consistency(per_class, seed, real)
+            synthetic_count = 0
+        else:
+            synthetic = (self.synthetic(per_class, seed, real) if arm in GAN_ARMS
+                         else (real[0][:0], real[1][:0]))
+            images, labels = mix(real, synthetic, self.config.real_share)
+            score, _ = self.train_and_test(images, labels, seed,
+                                           augment=arm in ("classical", "both"))
+            steps, images_seen = self.supervised_work(arm)
+            synthetic_count, extra = len(synthetic[0]), {}
         cell = {"labels_per_class": per_class, "seed": seed, "arm": arm, "accuracy": score,
-                "real": len(real[0]), "synthetic": len(synthetic[0]),
-                "seconds": round(time.perf_counter() - started, 1)}
+                "real": len(real[0]), "synthetic": synthetic_count, "steps": steps,
+                "images_processed": images_seen,
+                "seconds": round(time.perf_counter() - started, 1), **extra}
         write_text_atomically(self.cell_path(per_class, seed, arm), json.dumps(cell) + "\n")
         return cell
+
+    def supervised_work(self, arm: str) -> tuple[int, int]:
+        """Training steps and images processed by a cell of the supervised arms (a GAN arm
+        counts its GAN and the classifier that filters its samples)."""
+        cfg = self.config
+        steps, images = cfg.classifier_steps, cfg.classifier_steps * cfg.classifier_batch
+        if arm in GAN_ARMS:
+            steps += cfg.gan_steps
+            images += cfg.gan_steps * cfg.gan_batch
+            if cfg.min_confidence > 0:
+                steps += cfg.classifier_steps
+                images += cfg.classifier_steps * cfg.classifier_batch
+        return steps, images
+
+    # ---- the pool arms ----
+    def consistency(self, per_class: int, seed: int, real: tuple[torch.Tensor, torch.Tensor]
+                    ) -> tuple[float, int, int, dict[str, Any]]:
+        """FixMatch on the subset and its pool: test accuracy, steps, images processed."""
+        cfg = self.config
+        schedule = ConsistencySchedule(steps=cfg.consistency_steps,
+                                       batch_size=cfg.classifier_batch,
+                                       unlabeled_ratio=cfg.unlabeled_ratio,
+                                       threshold=cfg.threshold, lr=cfg.classifier_lr, seed=seed)
+        model = small_classifier(real[0].shape[1], self.num_classes, seed)
+        classifier, stats = train_consistency(
+            model, *real, self.pool(per_class, seed), pipeline_transform(small_jitter()),
+            pipeline_transform(strong()), schedule, progress=self.progress)
+        per_step = cfg.classifier_batch * (1 + 2 * cfg.unlabeled_ratio)
+        return (accuracy(classifier, self.test_images, self.test_labels),
+                schedule.steps, schedule.steps * per_step, stats)
 
     # ---- the GAN of one subset ----
     def gan_dir(self, per_class: int, seed: int) -> Path:
@@ -337,7 +448,11 @@ def summarize(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
                      "mean": float(scores.mean()),
                      "std": float(scores.std(ddof=1)) if len(scores) > 1 else 0.0,
                      "real": members[0]["real"],
-                     "synthetic": float(np.mean([m["synthetic"] for m in members]))})
+                     "synthetic": float(np.mean([m["synthetic"] for m in members])),
+                     "minutes": float(np.mean([m["seconds"] for m in members])) / 60,
+                     "steps": int(np.mean([m.get("steps", 0) for m in members])),
+                     "images_processed": int(np.mean([m.get("images_processed", 0)
+                                                      for m in members]))})
     return rows
 
 
@@ -363,6 +478,12 @@ def results_table(results: dict[str, Any]
         f"Classifier: FeatureNet width 16, {cfg['classifier_steps']} steps of "
         f"{cfg['classifier_batch']}, the same in every cell.",
     ]
+    if any(arm in POOL_ARMS for arm in arms):
+        notes.append(
+            f"Pool arms learn from an unlabeled pool ({cfg.get('unlabeled')}; no label of it "
+            f"reaches a model). consistency: FixMatch, {cfg.get('consistency_steps')} steps, "
+            f"{cfg.get('unlabeled_ratio')} pool images per labeled one, pseudo-labels at "
+            f"confidence >= {cfg.get('threshold')}, the EMA classifier tested.")
     if any(arm in GAN_ARMS for arm in arms):
         notes.append(
             f"GAN arms: a cdcgan trained on the labeled subset alone ({cfg['gan_steps']} "
@@ -374,14 +495,35 @@ def results_table(results: dict[str, Any]
     return ["labels per class", *arms], rows, notes
 
 
+def work_table(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """What each cell cost: mean minutes, training steps and images processed per cell."""
+    cfg = results["config"]
+    summary = {(r["labels_per_class"], r["arm"]): r for r in results["summary"]}
+    rows = []
+    for per_class in cfg["labels_per_class"]:
+        row = [str(per_class)]
+        for arm in cfg["arms"]:
+            cell = summary[(per_class, arm)]
+            row.append(f"{cell.get('minutes', 0):.1f} min, {cell.get('steps', 0):,} steps, "
+                       f"{cell.get('images_processed', 0):,} images")
+        rows.append(row)
+    return ["labels per class", *cfg["arms"]], rows
+
+
 def results_markdown(results: dict[str, Any]) -> str:
-    """The study table in Markdown, the best arm of each row in bold."""
+    """The study table in Markdown, the best arm of each row in bold, then what each cell
+    cost."""
     header, rows, notes = results_table(results)
     lines = ["| " + " | ".join(header) + " |", "| --- |" + " --- |" * (len(header) - 1)]
     for row in rows:
         lines.append("| " + " | ".join(f"**{text}**" if best else text for text, best in row)
                      + " |")
-    return "\n".join([*lines, "", *notes]) + "\n"
+    work_header, work_rows = work_table(results)
+    work = ["Per cell (mean over seeds): minutes, training steps and images processed.", "",
+            "| " + " | ".join(work_header) + " |",
+            "| --- |" + " --- |" * (len(work_header) - 1)]
+    work += ["| " + " | ".join(row) + " |" for row in work_rows]
+    return "\n".join([*lines, "", *notes, "", *work]) + "\n"
 
 
 def plot(results: dict[str, Any], path: Path) -> None:

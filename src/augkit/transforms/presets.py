@@ -9,13 +9,17 @@ the same one, and a user can tell which one a run used.
   translation on each axis, 0.9 to 1.1 scale.
 - ``digits()``: ``study_log()`` then ``small_jitter()``; the default of ``augkit augment``,
   of the study's classical arms and of the feature net's training.
+- ``strong()``: the strongly augmented view of consistency training (FixMatch's "strong"
+  view, for digits): the study log's four ops, a large affine move (30 degrees, 15%
+  translation, 0.8 to 1.2 scale, 15 degrees of shear) and a cutout of up to a quarter of
+  the image.
 """
 
 from __future__ import annotations
 
 from augkit.transforms.color import RandomEnhance
 from augkit.transforms.container import Compose
-from augkit.transforms.geometry import RandomAffine
+from augkit.transforms.geometry import RandomAffine, RandomErasing
 
 
 def study_log() -> RandomEnhance:
@@ -33,6 +37,15 @@ def digits() -> Compose:
     return Compose([study_log(), small_jitter()])
 
 
-PRESETS = {"study-log": study_log, "small-jitter": small_jitter, "digits": digits}
+def strong() -> Compose:
+    """The log's four ops, a large affine move and a cutout (consistency training)."""
+    return Compose([study_log(),
+                    RandomAffine(degrees=30, translate=(0.15, 0.15), scale=(0.8, 1.2),
+                                 shear=15),
+                    RandomErasing(p=1.0, scale=(0.05, 0.25), ratio=(0.5, 2.0))])
 
-__all__ = ["PRESETS", "digits", "small_jitter", "study_log"]
+
+PRESETS = {"study-log": study_log, "small-jitter": small_jitter, "digits": digits,
+           "strong": strong}
+
+__all__ = ["PRESETS", "digits", "small_jitter", "strong", "study_log"]

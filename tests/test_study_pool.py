@@ -1,0 +1,151 @@
+"""The study with an unlabeled pool: a miniature pool study, no pool label reaching a model,
+and the pool's bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import augkit.study as study_module
+from augkit.cli import main
+from augkit.data import load_dataset, write_npz
+from augkit.semi import ConsistencySchedule, pipeline_transform, train_consistency
+from augkit.study import Study, StudyConfig, labeled_subset
+from augkit.transforms.presets import small_jitter, strong
+
+PER_CLASS = 2
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """Labeled images whose pixel (0, 0) is their index and pixel (0, 1) their label."""
+    folder = tmp_path_factory.mktemp("pool")
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 6)
+    images = rng.integers(0, 256, (len(labels), 28, 28), dtype=np.uint8)
+    images[:, 0, 0] = np.arange(len(labels))
+    images[:, 0, 1] = labels
+    write_npz(folder / "train.npz", images, labels)
+    write_npz(folder / "test.npz", images[:20], labels[:20])
+    return folder, images, labels
+
+
+def tiny_pool_config(folder, **overrides) -> StudyConfig:
+    values = dict(data=str(folder / "train.npz"), test=str(folder / "test.npz"),
+                  labels_per_class=(PER_CLASS,), seeds=1, classifier_batch=8,
+                  unlabeled="rest", unlabeled_ratio=2, arms=("none", "consistency"), steps=2)
+    values.update(overrides)
+    return StudyConfig(**values)
+
+
+def test_miniature_pool_study_runs_end_to_end(dataset, tmp_path, capsys):
+    folder, _, _ = dataset
+    out = tmp_path / "study"
+    argv = ["study", "--data", str(folder / "train.npz"), "--test", str(folder / "test.npz"),
+            "--labels-per-class", str(PER_CLASS), "--seeds", "1", "--classifier-batch", "8",
+            "--unlabeled", "rest", "--unlabeled-ratio", "2", "--arms", "none,consistency",
+            "--steps", "2", "--quiet", "--out", str(out)]
+    assert main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert {c["arm"] for c in results["cells"]} == {"none", "consistency"}
+    consistency = next(c for c in results["cells"] if c["arm"] == "consistency")
+    assert consistency["steps"] == 2 and consistency["images_processed"] == 2 * 8 * 5
+    assert "pseudo_labeled_share" in consistency
+    assert "steps" in (out / "results.md").read_text()
+    assert main(argv) == 0  # a rerun trains nothing more
+    assert json.loads((out / "results.json").read_text())["cells"] == results["cells"]
+
+
+def test_no_label_of_the_pool_reaches_a_model(dataset, tmp_path, monkeypatch):
+    folder, _, labels = dataset
+    seen = []
+
+    def recording(model, images_l, labels_l, pool, weak, strong_view, schedule, progress):
+        seen.append((images_l.clone(), labels_l.clone(), pool.clone()))
+        return train_consistency(model, images_l, labels_l, pool, weak, strong_view,
+                                 schedule, progress)
+
+    monkeypatch.setattr(study_module, "train_consistency", recording)
+    study = Study(tiny_pool_config(folder), tmp_path / "s", progress=False)
+    study.run()
+    (labeled, given_labels, pool), = seen
+    subset = labeled_subset(torch.from_numpy(labels), PER_CLASS, 0)
+    assert torch.equal(labeled[:, 0, 0, 0].long(), subset)  # the subset and only it is labeled
+    assert torch.equal(given_labels, torch.from_numpy(labels)[subset])
+    pool_index = set(pool[:, 0, 0, 0].tolist())
+    assert pool_index == set(range(len(labels))) - set(subset.tolist())  # "rest": the others
+    with np.load(tmp_path / "s" / "pools" / f"k{PER_CLASS}-s0.npz") as saved:
+        assert saved.files == ["images"]  # the pool's file holds no labels
+
+
+def test_a_number_draws_a_seeded_part_of_the_rest(dataset, tmp_path):
+    folder, _, _ = dataset
+    study = Study(tiny_pool_config(folder, unlabeled="7"), tmp_path / "s", progress=False)
+    pool = study.pool(PER_CLASS, 0)
+    assert len(pool) == 7
+    again = Study(tiny_pool_config(folder, unlabeled="7"), tmp_path / "t", progress=False)
+    assert torch.equal(again.pool(PER_CLASS, 0), pool)
+
+
+def test_a_pool_path_drops_its_labels(dataset, tmp_path):
+    folder, images, labels = dataset
+    write_npz(tmp_path / "extra.npz", images[:9], labels[:9])
+    study = Study(tiny_pool_config(folder, unlabeled=str(tmp_path / "extra.npz")),
+                  tmp_path / "s", progress=False)
+    assert len(study.pool(PER_CLASS, 0)) == 9
+    assert load_dataset(tmp_path / "s" / "pools" / f"k{PER_CLASS}-s0.npz").labels is None
+
+
+@pytest.mark.parametrize("pool, message", [
+    ("small", "the pool's images are 14x14 with 1 channel(s); the labeled images are 28x28"),
+    ("rgb", "28x28 with 3 channel(s)"),
+    ("empty", "no images (N is 0)"),
+    ("999", "unlabeled: 999 asked, but only 40 training images are left"),
+])
+def test_bad_pools_are_one_line_and_write_nothing(pool, message, dataset, tmp_path, capsys):
+    folder, _, _ = dataset
+    rng = np.random.default_rng(1)
+    arrays = {"small": rng.integers(0, 256, (5, 14, 14), dtype=np.uint8),
+              "rgb": rng.integers(0, 256, (5, 28, 28, 3), dtype=np.uint8),
+              "empty": np.zeros((0, 28, 28), np.uint8)}
+    spec = pool
+    if pool in arrays:
+        spec = str(tmp_path / f"{pool}.npz")
+        np.savez(spec, images=arrays[pool])
+    out = tmp_path / "study"
+    code = main(["study", "--data", str(folder / "train.npz"), "--test",
+                 str(folder / "test.npz"), "--labels-per-class", str(PER_CLASS),
+                 "--unlabeled", spec, "--arms", "consistency", "--steps", "1", "--quiet",
+                 "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and message in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_pool_arms_need_a_pool():
+    with pytest.raises(ValueError, match="arms: consistency learn from an unlabeled pool"):
+        StudyConfig(arms=("consistency",))
+
+
+def test_consistency_training_learns_from_confident_pool_images():
+    """Two classes that differ in brightness: ten labels, a pool of 200; the pool gets
+    pseudo-labels and the classifier separates the classes."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 105)
+    images = np.where(labels[:, None, None] == 1, 200, 40) + rng.integers(0, 30, (210, 8, 8))
+    batch = torch.from_numpy(images.astype(np.uint8))[:, None]
+    from augkit.eval.cas import small_classifier
+    from augkit.eval.features import accuracy
+
+    model = small_classifier(1, 2, seed=0)
+    labeled = torch.tensor([0, 1, 2, 3, 4, 105, 106, 107, 108, 109])
+    classifier, stats = train_consistency(
+        model, batch[labeled], torch.from_numpy(labels)[labeled], batch[10:200],
+        pipeline_transform(small_jitter()), pipeline_transform(strong()),
+        ConsistencySchedule(steps=30, batch_size=8, unlabeled_ratio=2, threshold=0.6),
+        progress=False)
+    assert stats["pseudo_labeled_share"] > 0.2
+    assert accuracy(classifier, batch, torch.from_numpy(labels)) > 0.9
