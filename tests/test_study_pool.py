@@ -12,7 +12,12 @@ import torch
 import augkit.study as study_module
 from augkit.cli import main
 from augkit.data import load_dataset, write_npz
-from augkit.semi import ConsistencySchedule, pipeline_transform, train_consistency
+from augkit.semi import (
+    ConsistencySchedule,
+    pipeline_transform,
+    train_consistency,
+    train_ssl_gan,
+)
 from augkit.study import Study, StudyConfig, labeled_subset
 from augkit.transforms.presets import small_jitter, strong
 
@@ -36,7 +41,8 @@ def dataset(tmp_path_factory):
 def tiny_pool_config(folder, **overrides) -> StudyConfig:
     values = dict(data=str(folder / "train.npz"), test=str(folder / "test.npz"),
                   labels_per_class=(PER_CLASS,), seeds=1, classifier_batch=8,
-                  unlabeled="rest", unlabeled_ratio=2, arms=("none", "consistency"), steps=2)
+                  unlabeled="rest", unlabeled_ratio=2, arms=("none", "consistency", "gan-ssl"),
+                  steps=2)
     values.update(overrides)
     return StudyConfig(**values)
 
@@ -46,15 +52,17 @@ def test_miniature_pool_study_runs_end_to_end(dataset, tmp_path, capsys):
     out = tmp_path / "study"
     argv = ["study", "--data", str(folder / "train.npz"), "--test", str(folder / "test.npz"),
             "--labels-per-class", str(PER_CLASS), "--seeds", "1", "--classifier-batch", "8",
-            "--unlabeled", "rest", "--unlabeled-ratio", "2", "--arms", "none,consistency",
+            "--unlabeled", "rest", "--unlabeled-ratio", "2", "--arms",
+            "none,consistency,gan-ssl",
             "--steps", "2", "--quiet", "--out", str(out)]
     assert main(argv) == 0
     results = json.loads((out / "results.json").read_text())
-    assert {c["arm"] for c in results["cells"]} == {"none", "consistency"}
+    assert {c["arm"] for c in results["cells"]} == {"none", "consistency", "gan-ssl"}
     consistency = next(c for c in results["cells"] if c["arm"] == "consistency")
     assert consistency["steps"] == 2 and consistency["images_processed"] == 2 * 8 * 5
     assert "pseudo_labeled_share" in consistency
     assert "steps" in (out / "results.md").read_text()
+    assert (out / "gan-ssl" / f"k{PER_CLASS}-s0.png").is_file()  # the generator's grid
     assert main(argv) == 0  # a rerun trains nothing more
     assert json.loads((out / "results.json").read_text())["cells"] == results["cells"]
 
@@ -63,20 +71,24 @@ def test_no_label_of_the_pool_reaches_a_model(dataset, tmp_path, monkeypatch):
     folder, _, labels = dataset
     seen = []
 
-    def recording(model, images_l, labels_l, pool, weak, strong_view, schedule, progress):
-        seen.append((images_l.clone(), labels_l.clone(), pool.clone()))
-        return train_consistency(model, images_l, labels_l, pool, weak, strong_view,
-                                 schedule, progress)
+    def recording(train):
+        def record(model, images_l, labels_l, pool, *rest, **options):
+            seen.append((images_l.clone(), labels_l.clone(), pool.clone()))
+            return train(model, images_l, labels_l, pool, *rest, **options)
+        return record
 
-    monkeypatch.setattr(study_module, "train_consistency", recording)
+    monkeypatch.setattr(study_module, "train_consistency", recording(train_consistency))
+    monkeypatch.setattr(study_module, "train_ssl_gan", recording(train_ssl_gan))
     study = Study(tiny_pool_config(folder), tmp_path / "s", progress=False)
     study.run()
-    (labeled, given_labels, pool), = seen
+    assert len(seen) == 2  # both pool arms
     subset = labeled_subset(torch.from_numpy(labels), PER_CLASS, 0)
-    assert torch.equal(labeled[:, 0, 0, 0].long(), subset)  # the subset and only it is labeled
-    assert torch.equal(given_labels, torch.from_numpy(labels)[subset])
-    pool_index = set(pool[:, 0, 0, 0].tolist())
-    assert pool_index == set(range(len(labels))) - set(subset.tolist())  # "rest": the others
+    for labeled, given_labels, pool in seen:
+        # the subset alone comes with labels, and they are its own
+        assert torch.equal(labeled[:, 0, 0, 0].long(), subset)
+        assert torch.equal(given_labels, torch.from_numpy(labels)[subset])
+        pool_index = set(pool[:, 0, 0, 0].tolist())
+        assert pool_index == set(range(len(labels))) - set(subset.tolist())  # "rest"
     with np.load(tmp_path / "s" / "pools" / f"k{PER_CLASS}-s0.npz") as saved:
         assert saved.files == ["images"]  # the pool's file holds no labels
 

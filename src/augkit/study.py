@@ -41,13 +41,19 @@ from augkit.eval.features import (
 from augkit.files import atomic_path, write_text_atomically
 from augkit.progress import progress_bar
 from augkit.seeding import derive_seed
-from augkit.semi import ConsistencySchedule, pipeline_transform, train_consistency
+from augkit.semi import (
+    ConsistencySchedule,
+    SSLGANSchedule,
+    pipeline_transform,
+    train_consistency,
+    train_ssl_gan,
+)
 from augkit.transforms.presets import small_jitter, strong
 
-ARMS = ("none", "classical", "gan", "both", "consistency")
+ARMS = ("none", "classical", "gan", "both", "consistency", "gan-ssl")
 DEFAULT_ARMS = ("none", "classical", "gan", "both")
 GAN_ARMS = ("gan", "both")
-POOL_ARMS = ("consistency",)  # the arms that learn from the unlabeled pool
+POOL_ARMS = ("consistency", "gan-ssl")  # the arms that learn from the unlabeled pool
 STUDY_VERSION = 1
 
 
@@ -61,7 +67,8 @@ class StudyConfig:
     labels_per_class: tuple[int, ...] = option((10, 100, 1000), "labeled images per class, "
                                                "one study row each")
     arms: tuple[str, ...] = option(DEFAULT_ARMS, "the arms to compare, from "
-                                   + ", ".join(ARMS) + " (consistency needs --unlabeled)")
+                                   + ", ".join(ARMS)
+                                   + " (consistency and gan-ssl need --unlabeled)")
     seeds: int = option(3, "seeds per cell; each seed draws its own labeled subset")
     pipeline: str | None = option(None, "pipeline file (YAML/JSON) for the classical arms "
                                   "(default: the 'digits' preset: the study log's four "
@@ -89,15 +96,17 @@ class StudyConfig:
                                   "(FixMatch's mu)")
     threshold: float = option(0.95, "confidence that turns a weak view's prediction into a "
                               "pseudo-label (FixMatch's tau)")
+    gan_ssl_steps: int = option(3000, "training steps of the gan-ssl arm (the classifier is "
+                                "the discriminator of a GAN on the pool)")
     steps: int | None = option(None, "override every arm's training steps (classifier, GAN, "
-                               "consistency), for a quick look")
+                               "consistency, gan-ssl), for a quick look")
 
     def __post_init__(self) -> None:
         if self.steps is not None:
             if self.steps < 1:
                 raise AugkitError(f"steps: {self.steps} is not allowed; expected an integer "
                                   ">= 1")
-            for name in ("classifier_steps", "gan_steps", "consistency_steps"):
+            for name in ("classifier_steps", "gan_steps", "consistency_steps", "gan_ssl_steps"):
                 object.__setattr__(self, name, self.steps)
         self._check_pool()
         unknown = [arm for arm in self.arms if arm not in ARMS]
@@ -134,7 +143,7 @@ class StudyConfig:
                               "number >= 1 or a dataset path")
         if not 0 < self.threshold < 1:
             raise AugkitError(f"threshold: {self.threshold} is not allowed; expected (0, 1)")
-        for name in ("consistency_steps", "unlabeled_ratio"):
+        for name in ("consistency_steps", "unlabeled_ratio", "gan_ssl_steps"):
             if getattr(self, name) < 1:
                 raise AugkitError(f"{name}: {getattr(self, name)} is not allowed; expected an "
                                   "integer >= 1")
@@ -310,8 +319,9 @@ class Study:
     def run_cell(self, per_class: int, seed: int, arm: str) -> dict[str, Any]:
         started = time.perf_counter()
         real = self.subset(per_class, seed)
-        if arm == "consistency":
-            score, steps, images_seen, extra = self.consistency(per_class, seed, real)
+        if arm in POOL_ARMS:
+            runner = self.consistency if arm == "consistency" else self.gan_ssl
+            score, steps, images_seen, extra = runner(per_class, seed, real)
             synthetic_count = 0
         else:
             synthetic = (self.synthetic(per_class, seed, real) if arm in GAN_ARMS
@@ -357,6 +367,37 @@ class Study:
         per_step = cfg.classifier_batch * (1 + 2 * cfg.unlabeled_ratio)
         return (accuracy(classifier, self.test_images, self.test_labels),
                 schedule.steps, schedule.steps * per_step, stats)
+
+    def gan_ssl(self, per_class: int, seed: int, real: tuple[torch.Tensor, torch.Tensor]
+                ) -> tuple[float, int, int, dict[str, Any]]:
+        """The classifier as the discriminator of a GAN on the pool (Salimans et al.);
+        writes a grid of its generator's images beside the cell."""
+        cfg = self.config
+        schedule = SSLGANSchedule(steps=cfg.gan_ssl_steps, batch_size=cfg.classifier_batch,
+                                  seed=seed)
+        model = small_classifier(real[0].shape[1], self.num_classes, seed)
+        classifier, generator, losses = train_ssl_gan(
+            model, *real, self.pool(per_class, seed), pipeline_transform(small_jitter()),
+            schedule, progress=self.progress)
+        self.save_grid(generator, self.out / "gan-ssl" / f"k{per_class}-s{seed}.png", seed)
+        return (accuracy(classifier, self.test_images, self.test_labels), schedule.steps,
+                schedule.steps * 3 * cfg.classifier_batch, losses)
+
+    @torch.no_grad()
+    def save_grid(self, generator: torch.nn.Module, path: Path, seed: int) -> None:
+        """An 8x8 grid of ``generator``'s images from a fixed noise batch."""
+        from PIL import Image
+
+        from augkit.visualize import grid
+
+        noise = torch.randn(64, generator.z_dim,
+                            generator=torch.Generator().manual_seed(derive_seed(seed, 2)))
+        images = to_nhwc(((generator(noise).clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8))
+        tiles = [Image.fromarray(image) for image in images]
+        picture = grid([tiles[i:i + 8] for i in range(0, 64, 8)], gap=2, scale=2,
+                       background=40)
+        with atomic_path(path) as tmp:
+            picture.save(tmp, format="PNG")
 
     # ---- the GAN of one subset ----
     def gan_dir(self, per_class: int, seed: int) -> Path:
@@ -483,7 +524,9 @@ def results_table(results: dict[str, Any]
             f"Pool arms learn from an unlabeled pool ({cfg.get('unlabeled')}; no label of it "
             f"reaches a model). consistency: FixMatch, {cfg.get('consistency_steps')} steps, "
             f"{cfg.get('unlabeled_ratio')} pool images per labeled one, pseudo-labels at "
-            f"confidence >= {cfg.get('threshold')}, the EMA classifier tested.")
+            f"confidence >= {cfg.get('threshold')}, the EMA classifier tested. gan-ssl: the "
+            f"classifier is the discriminator of a GAN on the pool (K-logit form, feature "
+            f"matching), {cfg.get('gan_ssl_steps')} steps.")
     if any(arm in GAN_ARMS for arm in arms):
         notes.append(
             f"GAN arms: a cdcgan trained on the labeled subset alone ({cfg['gan_steps']} "
