@@ -63,6 +63,12 @@ def test_miniature_pool_study_runs_end_to_end(dataset, tmp_path, capsys):
     assert "pseudo_labeled_share" in consistency
     assert "steps" in (out / "results.md").read_text()
     assert (out / "gan-ssl" / f"k{PER_CLASS}-s0.png").is_file()  # the generator's grid
+    classifier = out / "classifiers" / f"k{PER_CLASS}-s0-consistency.safetensors"
+    predictions = tmp_path / "p.csv"
+    assert main(["classify", str(classifier), str(folder / "test.npz"), "--out",
+                 str(predictions), "--quiet"]) == 0
+    lines = predictions.read_text().splitlines()
+    assert lines[0] == "index,name,label,confidence" and len(lines) == 21
     assert main(argv) == 0  # a rerun trains nothing more
     assert json.loads((out / "results.json").read_text())["cells"] == results["cells"]
 

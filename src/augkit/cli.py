@@ -211,6 +211,28 @@ def _label_with(args: argparse.Namespace, images: Any, labels: Any) -> tuple[Any
     return images, labels
 
 
+def _classify(args: argparse.Namespace) -> int:
+    from augkit.data import load_dataset, open_source
+    from augkit.eval.features import load_net, probabilities
+    from augkit.files import atomic_write
+
+    model, _ = load_net(Path(args.classifier))
+    source = open_source(args.data)
+    data = load_dataset(source, labels="drop", what="the data to classify")
+    if data.images.shape[1] != model.config["in_channels"]:
+        raise AugkitError(f"{args.data}: images with {data.images.shape[1]} channel(s); the "
+                          f"classifier takes {model.config['in_channels']}")
+    confidence, predicted = probabilities(model, data.images).max(dim=1)
+    with atomic_write(args.out, "w", overwrite=args.overwrite) as f:
+        f.write("index,name,label,confidence\n")
+        for i, (label, sure) in enumerate(zip(predicted.tolist(), confidence.tolist(),
+                                             strict=True)):
+            f.write(f"{i},{source.names[i]},{label},{sure:.6f}\n")
+    if not args.quiet:
+        print(f"wrote {len(predicted)} predictions to {args.out}")
+    return 0
+
+
 # ---- the parser ------------------------------------------------------------------------------
 
 
@@ -368,12 +390,23 @@ def _add_generate(commands: Any) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace existing output")
 
 
+def _add_classify(commands: Any) -> None:
+    p = _command(commands, "classify", "label a dataset with a classifier that augkit saved "
+                 "(e.g. a study's STUDY/classifiers/*.safetensors)", _classify)
+    p.add_argument("classifier", help="the .safetensors file of the classifier (its .json "
+                   "beside it)")
+    p.add_argument("data", help="any dataset augkit reads; its labels, if any, are ignored")
+    p.add_argument("--out", default="predictions.csv",
+                   help="CSV of index, name, predicted label and confidence")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="augkit", description=augkit.__doc__)
     parser.add_argument("--version", action="version", version=f"augkit {augkit.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in (_add_preview, _add_augment, _add_replay, _add_evaluate, _add_train,
-                _add_study, _add_report, _add_generate):
+                _add_study, _add_report, _add_generate, _add_classify):
         add(commands)
     return parser
 

@@ -36,6 +36,7 @@ from augkit.eval.features import (
     TrainSchedule,
     accuracy,
     probabilities,
+    save_net,
     train_classifier,
 )
 from augkit.files import atomic_path, write_text_atomically
@@ -321,7 +322,11 @@ class Study:
         real = self.subset(per_class, seed)
         if arm in POOL_ARMS:
             runner = self.consistency if arm == "consistency" else self.gan_ssl
-            score, steps, images_seen, extra = runner(per_class, seed, real)
+            classifier, steps, images_seen, extra = runner(per_class, seed, real)
+            score = accuracy(classifier, self.test_images, self.test_labels)
+            save_net(classifier, self.out / "classifiers" / f"k{per_class}-s{seed}-{arm}"
+                     ".safetensors", {"arm": arm, "labels_per_class": per_class,
+                                      "seed": seed, "test_accuracy": score})
             synthetic_count = 0
         else:
             synthetic = (self.synthetic(per_class, seed, real) if arm in GAN_ARMS
@@ -353,8 +358,8 @@ class Study:
 
     # ---- the pool arms ----
     def consistency(self, per_class: int, seed: int, real: tuple[torch.Tensor, torch.Tensor]
-                    ) -> tuple[float, int, int, dict[str, Any]]:
-        """FixMatch on the subset and its pool: test accuracy, steps, images processed."""
+                    ) -> tuple[FeatureNet, int, int, dict[str, Any]]:
+        """FixMatch on the subset and its pool: the classifier, steps, images processed."""
         cfg = self.config
         schedule = ConsistencySchedule(steps=cfg.consistency_steps,
                                        batch_size=cfg.classifier_batch,
@@ -365,11 +370,10 @@ class Study:
             model, *real, self.pool(per_class, seed), pipeline_transform(small_jitter()),
             pipeline_transform(strong()), schedule, progress=self.progress)
         per_step = cfg.classifier_batch * (1 + 2 * cfg.unlabeled_ratio)
-        return (accuracy(classifier, self.test_images, self.test_labels),
-                schedule.steps, schedule.steps * per_step, stats)
+        return classifier, schedule.steps, schedule.steps * per_step, stats
 
     def gan_ssl(self, per_class: int, seed: int, real: tuple[torch.Tensor, torch.Tensor]
-                ) -> tuple[float, int, int, dict[str, Any]]:
+                ) -> tuple[FeatureNet, int, int, dict[str, Any]]:
         """The classifier as the discriminator of a GAN on the pool (Salimans et al.);
         writes a grid of its generator's images beside the cell."""
         cfg = self.config
@@ -380,8 +384,7 @@ class Study:
             model, *real, self.pool(per_class, seed), pipeline_transform(small_jitter()),
             schedule, progress=self.progress)
         self.save_grid(generator, self.out / "gan-ssl" / f"k{per_class}-s{seed}.png", seed)
-        return (accuracy(classifier, self.test_images, self.test_labels), schedule.steps,
-                schedule.steps * 3 * cfg.classifier_batch, losses)
+        return classifier, schedule.steps, schedule.steps * 3 * cfg.classifier_batch, losses
 
     @torch.no_grad()
     def save_grid(self, generator: torch.nn.Module, path: Path, seed: int) -> None:

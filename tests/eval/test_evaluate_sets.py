@@ -115,7 +115,8 @@ def test_the_shipped_mnist_floor_is_what_the_code_computes(mnist):
     assert key == floor_key("mnist", 10000, cas=False) and key in shipped
     assert set(fresh) == set(shipped[key])
     for name, value in fresh.items():
-        expected = pytest.approx(value, rel=1e-6, abs=1e-12) if value is not None else None
+        # FID turns float32 rounding in the features into ~1e-6 relative (one thread vs two)
+        expected = pytest.approx(value, rel=1e-5, abs=1e-12) if value is not None else None
         assert shipped[key][name] == expected, name
     with_cas = shipped[floor_key("mnist", 10000, cas=True)]
     assert {**with_cas, "cas": None} == shipped[key] and with_cas["cas"] > 0.95
