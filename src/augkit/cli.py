@@ -110,22 +110,12 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"generated {len(images)} samples from the run's generator (EMA weights when "
               "the run kept them)")
     result = evaluate(samples, args.reference, cas=args.cas, progress=not args.quiet,
-                      **_evaluate_options(args))
+                      features=args.features, device=args.device)
     print(format_table(result))
     if json_out:
         write_text_atomically(Path(json_out), json.dumps(result, indent=1) + "\n")
         print(f"wrote {json_out}")
     return 0
-
-
-def _evaluate_options(args: argparse.Namespace) -> dict[str, Any]:
-    import inspect
-
-    from augkit.eval import evaluate
-
-    accepted = inspect.signature(evaluate).parameters
-    options = {"features": args.features, "device": args.device}
-    return {k: v for k, v in options.items() if k in accepted}
 
 
 def _tensor(labels: Any) -> Any:

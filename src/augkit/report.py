@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from augkit.errors import AugkitError
-from augkit.eval.evaluate import ROWS
+from augkit.eval.evaluate import evaluation_rows
 from augkit.files import write_text_atomically
 
 MAX_GRIDS = 8  # sample grids shown per run, evenly spread over its epochs
@@ -98,16 +98,12 @@ def loss_curve(metrics_csv: Path) -> bytes | None:
 
 
 def evaluation_section(result: dict[str, Any]) -> str:
-    floor = result.get("real_floor", {})
-    rows = []
-    for key, label, fmt in ROWS:
-        mine, real = result["samples_figures"].get(key), floor.get(key)
-        rows.append([label, "-" if mine is None else fmt.format(mine),
-                     "-" if real is None else fmt.format(real)])
+    rows = [list(row) for row in evaluation_rows(result)]
     note = (f"{result['samples_figures']['n']:,} samples against {result['reference']}'s test "
             "split; the real floor is the same figures for as many real training images.")
+    notes = [note, *result.get("notes", [])]
     return (_table(["", "samples", "real floor"], rows)
-            + f'<p class="note">{html.escape(note)}</p>')
+            + "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes))
 
 
 def run_section(run: Path) -> str:

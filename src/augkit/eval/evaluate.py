@@ -103,9 +103,11 @@ def evaluate(samples: str | Path | tuple[torch.Tensor, torch.Tensor | None],
              cas_schedule: TrainSchedule = CAS_SCHEDULE, floor: bool = True,
              progress: bool = True, features: str | Path = "auto",
              device: str = "cpu") -> dict[str, Any]:
-    """FID, KID, precision/recall, class coverage, label accuracy and (``cas=True``) CAS of
-    ``samples`` against the reference's test split, with the real-data floor beside them;
-    ``features`` picks the feature extractor (see ``extractors``), ``device`` where it runs."""
+    """Every figure of ``samples`` against the reference's test split, beside the real floor.
+
+    FID, KID, precision/recall, class coverage, label accuracy and (``cas=True``) CAS;
+    ``features`` picks the feature extractor (see ``extractors``), ``device`` where the
+    feature net and CAS run. ``notes`` says what was left out and why."""
     start = time.perf_counter()
     check_device(device)
     ref = reference if isinstance(reference, Reference) else load_reference(reference)

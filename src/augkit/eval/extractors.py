@@ -151,8 +151,7 @@ def _cleanfid(shape: tuple[int, int, int], device: str, progress: bool) -> Extra
 
 def inception_extractor(shape: tuple[int, int, int], device: str = "cpu",
                         progress: bool = True) -> Extractor:
-    """Inception-v3 pool features from torch-fidelity, else clean-fid, with weights that are
-    already on disk; one line saying what is missing otherwise."""
+    """Inception-v3 pool features from torch-fidelity, else clean-fid, with weights on disk."""
     if shape[0] not in (1, 3):
         raise AugkitError(f"features: inception takes 1- or 3-channel images; the reference has "
                           f"{shape[0]} channels")

@@ -50,8 +50,7 @@ def real_features(reference: Reference, plan: Plan) -> torch.Tensor:
 
 def figures(images: torch.Tensor, labels: torch.Tensor | None, reference: Reference,
             real: torch.Tensor, plan: Plan) -> dict[str, Any]:
-    """Every figure of ``images`` against the real test features ``real``; None where left
-    out (label figures without the reference's own classifier, CAS without labels)."""
+    """Every figure of ``images`` against the real test features ``real``, None if left out."""
     features, predicted = plan.extractor(images)
     own = (reference.labeled and predicted is not None
            and plan.extractor.classes_of == reference.key)
@@ -83,8 +82,7 @@ def figures(images: torch.Tensor, labels: torch.Tensor | None, reference: Refere
 def floor_key(reference_key: str, n: int, cas: bool, kid_subsets: int = 100,
               kid_subset_size: int = 1000, cas_steps: int = CAS_SCHEDULE.steps,
               features_key: str | None = None) -> str:
-    """The name a floor is cached (and shipped) under; ``features_key`` when the features are
-    not the reference's own net's."""
+    """The name a floor is cached and shipped under (``features_key``: not the own net's)."""
     key = (f"{reference_key}-n{n}-cas{int(cas)}-k{kid_subsets}x{kid_subset_size}"
            f"-s{cas_steps}-net{NET_VERSION}-m{METRICS_VERSION}")
     return key if features_key in (None, reference_key) else f"{key}-f{features_key}"
@@ -130,8 +128,7 @@ def compute_floor(reference: str | Path | Reference = "mnist", n: int = 10000,
                   cas: bool = False, features: str | Path = "auto", kid_subsets: int = 100,
                   kid_subset_size: int = 1000, cas_schedule: TrainSchedule = CAS_SCHEDULE,
                   device: str = "cpu", progress: bool = True) -> tuple[str, dict[str, Any]]:
-    """The real floor for ``n`` training images computed afresh (no shipped file, no cache):
-    its key and its figures."""
+    """The key and figures of the real floor for ``n`` images, computed afresh (no cache)."""
     check_device(device)
     ref = reference if isinstance(reference, Reference) else load_reference(reference)
     n = min(n, len(ref.train_images))
