@@ -31,8 +31,8 @@ from PIL import Image, ImageEnhance
 
 import augkit
 from augkit.augment import augment_dataset
-from augkit.transforms.presets import digits
 from augkit.data import load_mnist, load_photos, open_source, write_npz
+from augkit.transforms.presets import digits
 
 LOG_STEPS = {"color": (0, 99), "brightness": (4, 19), "contrast": (10, 20), "sharpness": (0, 99)}
 ENHANCERS = {"color": ImageEnhance.Color, "brightness": ImageEnhance.Brightness,
