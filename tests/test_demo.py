@@ -29,7 +29,7 @@ def speed(demo, factor: float = 1.0):
 def test_budget_shares_the_time_left(demo):
     budget = demo.Budget(8)
     total = sum(demo.SHARES.values()) + demo.MARGIN
-    assert budget.share("train") == pytest.approx(480 * 30 / total, rel=1e-3)
+    assert budget.share("train") == pytest.approx(480 * demo.SHARES["train"] / total, rel=1e-3)
     assert demo.Budget(None).share("train") is None
 
 

@@ -18,16 +18,6 @@ N = 2000
 QUICK_CAS = TrainSchedule(steps=150, batch_size=128, seed=0, augment=False)
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("AUGKIT_CACHE", str(tmp_path / "cache"))
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    return load_reference("mnist")
-
-
 def _real(mnist, n=N, offset=0):
     return mnist.train_images[offset:offset + n], mnist.train_labels[offset:offset + n]
 

@@ -20,23 +20,12 @@ from augkit.eval import (
     evaluation_rows,
     floor_key,
     format_table,
-    load_reference,
     shipped_floors,
 )
 from augkit.eval import reference as reference_module
 
 QUICK = {"kid_subsets": 10, "kid_subset_size": 200, "progress": False}
 TINY_CAS = TrainSchedule(steps=5, batch_size=32, seed=0, augment=False)
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("AUGKIT_CACHE", str(tmp_path / "cache"))
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    return load_reference("mnist")
 
 
 def _noise(n, shape=(28, 28), seed=0):
