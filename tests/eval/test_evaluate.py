@@ -137,6 +137,7 @@ def _shapes_dataset(root, per_class=60):
 
 
 def test_a_new_reference_trains_its_feature_net_once_and_caches_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUGKIT_CACHE", str(tmp_path / "cache"))
     dataset = _shapes_dataset(tmp_path)
     calls = []
     real_train = reference_module.train_feature_net
