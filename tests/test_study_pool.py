@@ -167,3 +167,25 @@ def test_consistency_training_learns_from_confident_pool_images():
         progress=False)
     assert stats["pseudo_labeled_share"] > 0.2
     assert accuracy(classifier, batch, torch.from_numpy(labels)) > 0.9
+
+
+def test_the_semi_supervised_gan_learns_classes_from_the_pool():
+    """Two classes of 28x28 images that differ in brightness: ten labels and a pool; the
+    classifier-discriminator separates them, its generator is returned, losses are finite."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 60)
+    images = np.where(labels[:, None, None] == 1, 200, 40) + rng.integers(0, 30, (120, 28, 28))
+    batch = torch.from_numpy(images.astype(np.uint8))[:, None]
+    from augkit.eval.cas import small_classifier
+    from augkit.eval.features import accuracy
+    from augkit.semi import SSLGANSchedule
+
+    labeled = torch.tensor([0, 1, 2, 3, 4, 60, 61, 62, 63, 64])
+    classifier, generator, losses = train_ssl_gan(
+        small_classifier(1, 2, seed=0), batch[labeled], torch.from_numpy(labels)[labeled],
+        batch[torch.cat([torch.arange(5, 60), torch.arange(65, 120)])], None,
+        SSLGANSchedule(steps=25, batch_size=8, generator_width=8),
+        progress=False)
+    assert accuracy(classifier, batch, torch.from_numpy(labels)) > 0.9
+    assert generator(torch.zeros(2, 100)).shape == (2, 1, 28, 28)
+    assert all(np.isfinite(v) for v in losses.values())

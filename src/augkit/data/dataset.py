@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from augkit.data.arrays import to_nchw
 from augkit.data.sources import ImageSource, open_source
 
 
@@ -29,8 +30,7 @@ class ImageDataset(torch.utils.data.Dataset):
         return len(self.source)
 
     def __getitem__(self, index: int) -> tuple[Any, int]:
-        image = torch.from_numpy(self.source.read(index))
-        image = image[None] if image.ndim == 2 else image.permute(2, 0, 1).contiguous()
+        image = to_nchw(self.source.read(index)[None])[0]
         if self.transform is not None:
             image = self.transform(image)
         return image, int(self.source.labels[index])

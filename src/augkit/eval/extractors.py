@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from augkit.data import to_nhwc
+from augkit.data import to_nchw, to_nhwc
 from augkit.errors import AugkitError
 from augkit.eval.features import MNIST_NET, load_net, predict
 from augkit.eval.reference import Reference, load_reference
@@ -143,7 +143,7 @@ def _cleanfid(shape: tuple[int, int, int], device: str, progress: bool) -> Extra
     def run(batch: torch.Tensor) -> torch.Tensor:
         arrays = to_nhwc(_three_channels(batch, shape))
         resized = np.stack([resize(image) for image in arrays])
-        return model(torch.from_numpy(resized).permute(0, 3, 1, 2).to(device))
+        return model(to_nchw(resized).to(device))
 
     return Extractor("Inception-v3 pool features (clean-fid)", "inception-clean", None,
                      lambda images: _batched(images, run, progress))

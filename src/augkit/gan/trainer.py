@@ -22,9 +22,9 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, DistributedSampler, TensorDataset
 
 from augkit import checkpoint, dist
-from augkit.data import load_dataset
+from augkit.data import load_dataset, to_nhwc
 from augkit.errors import AugkitError
-from augkit.files import write_text_atomically
+from augkit.files import atomic_path, write_text_atomically
 from augkit.functional import resize
 from augkit.gan.config import TrainConfig
 from augkit.gan.diffaug import diff_augment
@@ -379,11 +379,13 @@ class Trainer:
         images = images_from_model(model(self.fixed_noise.to(self.device),
                                          self.fixed_labels.to(self.device))).cpu()
         model.train(was_training)
-        tiles = [Image.fromarray(img.permute(1, 2, 0).squeeze(-1).numpy()) for img in images]
+        tiles = [Image.fromarray(image) for image in to_nhwc(images)]
         rows = [tiles[i:i + 10] if self.g.conditional else tiles[i:i + 8]
                 for i in range(0, len(tiles), 10 if self.g.conditional else 8)]
         path = self.run / "samples" / f"{name}.png"
-        grid(rows, gap=2, scale=2 if images.shape[-1] < 48 else 1, background=40).save(path)
+        picture = grid(rows, gap=2, scale=2 if images.shape[-1] < 48 else 1, background=40)
+        with atomic_path(path) as tmp:
+            picture.save(tmp, format="PNG")
         return path
 
     def _limit_reached(self) -> bool:
