@@ -12,8 +12,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "augkit"
 # Lowest first. A module may import its own subpackage and any lower layer; modules of one
 # layer never import each other's subpackages (gan and eval stay independent).
 LAYERS: list[set[str]] = [
-    {"augkit", "augkit.errors"},
-    {"augkit.files", "augkit.seeding", "augkit.progress", "augkit.devices", "augkit.configs",
+    {"augkit.errors"},
+    {"augkit", "augkit.files", "augkit.seeding", "augkit.progress", "augkit.devices", "augkit.configs",
      "augkit.dist"},
     {"augkit.checkpoint"},
     {"augkit.functional"},
