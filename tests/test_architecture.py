@@ -13,8 +13,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "augkit"
 # layer never import each other's subpackages (gan and eval stay independent).
 LAYERS: list[set[str]] = [
     {"augkit.errors"},
-    {"augkit", "augkit.files", "augkit.seeding", "augkit.progress", "augkit.devices", "augkit.configs",
-     "augkit.dist"},
+    {"augkit", "augkit.files", "augkit.seeding", "augkit.progress", "augkit.devices",
+     "augkit.configs", "augkit.dist"},
     {"augkit.checkpoint"},
     {"augkit.functional"},
     {"augkit.transforms"},
