@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from augkit.cli import main
+from augkit.data import load_mnist, write_npz
 from augkit.gan.config import TrainConfig
 from augkit.gan.trainer import Trainer
 from augkit.study import Study, StudyConfig
@@ -40,11 +41,14 @@ def render(page) -> tuple[int, int]:
 def run_and_study(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     run = root / "run"
-    config = TrainConfig(model="dcgan", data="mnist:test", epochs=2, max_steps=None,
-                         batch_size=1250, width=8, log_every=2)
+    images, labels = load_mnist("test")
+    write_npz(root / "digits.npz", images[:500], labels[:500])
+    config = TrainConfig(model="dcgan", data=str(root / "digits.npz"), epochs=2,
+                         batch_size=125, width=8, log_every=2)
     Trainer(config, run, progress=False).fit()
     study = root / "study"
-    Study(StudyConfig(labels_per_class=(2,), seeds=2, arms=("none", "classical"),
+    Study(StudyConfig(data=str(root / "digits.npz"), test=str(root / "digits.npz"),
+                      labels_per_class=(2,), seeds=2, arms=("none", "classical"),
                       classifier_steps=3, classifier_batch=8), study, progress=False).run()
     evaluation = {"samples": "x.npz", "reference": "mnist", "seconds": 1.0,
                   "samples_figures": {"n": 300, "fid": 12.5, "precision": 0.7, "recall": 0.6,

@@ -15,7 +15,7 @@ from augkit.eval import reference as reference_module
 from augkit.eval.features import WEIGHTS_DIR, accuracy, load_net
 
 N = 2000
-QUICK_CAS = TrainSchedule(steps=150, batch_size=128, seed=0, augment=False)
+QUICK_CAS = TrainSchedule(steps=60, batch_size=128, seed=0, augment=False)
 
 
 def _real(mnist, n=N, offset=0):
