@@ -21,7 +21,14 @@ from augkit.devices import check_device
 from augkit.eval.cas import CAS_SCHEDULE, classification_accuracy_score
 from augkit.eval.extractors import Extractor, choose_features
 from augkit.eval.features import MNIST_NET, NET_VERSION, WEIGHTS_DIR, TrainSchedule
-from augkit.eval.metrics import class_coverage, fid, kid, label_accuracy, precision_recall
+from augkit.eval.metrics import (
+    class_coverage,
+    fid,
+    kid,
+    kth_neighbour_radii,
+    label_accuracy,
+    precision_recall,
+)
 from augkit.eval.reference import Reference, load_reference
 from augkit.files import cache_dir, sha256, write_text_atomically
 
@@ -58,7 +65,11 @@ def figures(images: torch.Tensor, labels: torch.Tensor | None, reference: Refere
     if min(len(real), len(features)) > PR_K:
         # k-NN manifolds compare sets of equal size: draw as many samples as real images
         subset = torch.randperm(len(features), generator=torch.Generator().manual_seed(0))
-        precision, recall = precision_recall(real, features[subset[:len(real)]], k=PR_K)
+        radii = reference.cached_features(
+            f"{plan.extractor.key}-radii-k{PR_K}",
+            lambda _: kth_neighbour_radii(real.to(torch.float32), PR_K))
+        precision, recall = precision_recall(real, features[subset[:len(real)]], k=PR_K,
+                                             real_radii=radii)
     kid_mean, kid_std = kid(real, features, plan.kid_subsets, plan.kid_subset_size)
     out: dict[str, Any] = {
         "n": len(images),

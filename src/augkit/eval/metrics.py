@@ -70,7 +70,7 @@ def kid(real: torch.Tensor, fake: torch.Tensor, subsets: int = 100, subset_size:
     return float(values.mean()), float(values.std(unbiased=False))
 
 
-def _kth_neighbour_radii(features: torch.Tensor, k: int, block: int) -> torch.Tensor:
+def kth_neighbour_radii(features: torch.Tensor, k: int, block: int = 2048) -> torch.Tensor:
     radii = []
     for start in range(0, len(features), block):
         distances = torch.cdist(features[start:start + block], features)
@@ -87,16 +87,18 @@ def _inside_any_ball(points: torch.Tensor, centres: torch.Tensor, radii: torch.T
     return torch.cat(inside)
 
 
-def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3, block: int = 2048
-                     ) -> tuple[float, float]:
+def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3, block: int = 2048,
+                     real_radii: torch.Tensor | None = None) -> tuple[float, float]:
     """Improved precision and recall (Kynkäänniemi et al. 2019): the share of fake samples
-    inside the real data's k-NN manifold, and of real samples inside the fake one's."""
+    inside the real data's k-NN manifold, and of real samples inside the fake one's.
+    ``real_radii`` (from ``kth_neighbour_radii(real, k)``) saves recomputing the real side."""
     real, fake = real.to(torch.float32), fake.to(torch.float32)
     if len(real) <= k or len(fake) <= k:
         raise AugkitError(f"precision_recall: needs more than k={k} samples in each set, got "
                           f"{len(real)} and {len(fake)}")
-    real_radii = _kth_neighbour_radii(real, k, block)
-    fake_radii = _kth_neighbour_radii(fake, k, block)
+    if real_radii is None:
+        real_radii = kth_neighbour_radii(real, k, block)
+    fake_radii = kth_neighbour_radii(fake, k, block)
     precision = _inside_any_ball(fake, real, real_radii, block).to(torch.float64).mean()
     recall = _inside_any_ball(real, fake, fake_radii, block).to(torch.float64).mean()
     return float(precision), float(recall)
