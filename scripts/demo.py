@@ -42,6 +42,7 @@ from augkit.files import cache_dir
 from augkit.gan.config import TrainConfig
 from augkit.gan.sample import generate
 from augkit.gan.trainer import Trainer
+from augkit.semi import pipeline_transform
 from augkit.study import StudyConfig
 from augkit.transforms import Compose, RandomEnhance, save
 from augkit.transforms.presets import digits
@@ -93,18 +94,13 @@ class Speed:
 # ---- measuring the machine ----------------------------------------------------------------
 
 
-def _per_batch(pipeline):
-    """``pipeline`` drawn afresh for every batch, as the study's classical arm uses it."""
-    return lambda batch, generator: pipeline(batch, params=pipeline.draw(len(batch), generator))
-
-
 def _classifier_seconds(images: torch.Tensor, labels: torch.Tensor, steps: int,
                         augment: bool = False) -> float:
     model = small_classifier(1, 10, 0)
     schedule = TrainSchedule(steps=steps, batch_size=64, augment=False)
     started = time.perf_counter()
     train_classifier(model, images, labels, schedule,
-                     transform=_per_batch(digits()) if augment else None)
+                     transform=pipeline_transform(digits()) if augment else None)
     return (time.perf_counter() - started) / steps
 
 

@@ -102,11 +102,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     samples: Any = args.samples
     json_out = args.json
     if is_run(samples):
+        import torch
+
         from augkit.data import to_nchw
 
         json_out = json_out or str(Path(samples) / "evaluation.json")
         images, labels = generate(samples, n=args.n, seed=0, device=args.device)
-        samples = (to_nchw(images), None if (labels < 0).any() else _tensor(labels))
+        samples = (to_nchw(images), None if (labels < 0).any() else torch.from_numpy(labels))
         print(f"generated {len(images)} samples from the run's generator (EMA weights when "
               "the run kept them)")
     result = evaluate(samples, args.reference, cas=args.cas, progress=not args.quiet,
@@ -116,12 +118,6 @@ def _evaluate(args: argparse.Namespace) -> int:
         write_text_atomically(Path(json_out), json.dumps(result, indent=1) + "\n")
         print(f"wrote {json_out}")
     return 0
-
-
-def _tensor(labels: Any) -> Any:
-    import torch
-
-    return torch.from_numpy(labels)
 
 
 def _train(args: argparse.Namespace) -> int:

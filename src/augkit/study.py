@@ -227,14 +227,13 @@ class Study:
         """The pool dataset of a PATH ``unlabeled`` (labels dropped); checks N against what is
         left outside the largest labeled subset. Nothing is written before this passes."""
         spec = self.config.unlabeled
+        left = len(self.train_images) - max(self.config.labels_per_class) * self.num_classes
         if spec is None or spec == "rest":
-            left = len(self.train_images) - max(self.config.labels_per_class) * self.num_classes
             if spec == "rest" and left < 1:
                 raise AugkitError("unlabeled: rest is empty; the labeled subset takes every "
                                   "training image")
             return None
         if spec.isdigit():
-            left = len(self.train_images) - max(self.config.labels_per_class) * self.num_classes
             if int(spec) > left:
                 raise AugkitError(f"unlabeled: {spec} asked, but only {left} training images "
                                   "are left outside the largest labeled subset")
@@ -391,11 +390,12 @@ class Study:
         """An 8x8 grid of ``generator``'s images from a fixed noise batch."""
         from PIL import Image
 
+        from augkit.gan.trainer import images_from_model
         from augkit.visualize import grid
 
         noise = torch.randn(64, generator.z_dim,
                             generator=torch.Generator().manual_seed(derive_seed(seed, 2)))
-        images = to_nhwc(((generator(noise).clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8))
+        images = to_nhwc(images_from_model(generator(noise)))
         tiles = [Image.fromarray(image) for image in images]
         picture = grid([tiles[i:i + 8] for i in range(0, 64, 8)], gap=2, scale=2,
                        background=40)

@@ -60,7 +60,7 @@ def pipeline_transform(pipeline: object) -> BatchTransform:
     return transform
 
 
-class _Cycler:
+class Cycler:
     """Indices into ``n`` items, a fresh permutation each pass."""
 
     def __init__(self, n: int, generator: torch.Generator):
@@ -104,7 +104,7 @@ def _fit(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, pool: tor
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, schedule.lr,
                                                     total_steps=schedule.steps)
     ema = EMA(model, schedule.ema_decay)
-    labeled, unlabeled = _Cycler(len(images), generator), _Cycler(len(pool), generator)
+    labeled, unlabeled = Cycler(len(images), generator), Cycler(len(pool), generator)
     n_unlabeled = schedule.batch_size * schedule.unlabeled_ratio
     masked = 0.0
     model.train()

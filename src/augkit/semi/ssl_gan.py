@@ -23,7 +23,7 @@ from augkit.gan.ema import EMA
 from augkit.gan.models import DCGenerator
 from augkit.progress import progress_bar
 from augkit.seeding import derive_seed, seeded
-from augkit.semi.consistency import BatchTransform, _Cycler
+from augkit.semi.consistency import BatchTransform, Cycler
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def _fit(model: nn.Module, generator: nn.Module, images: torch.Tensor, labels: t
     decay = [torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / schedule.steps)
              for opt in (opt_d, opt_g)]
     ema = EMA(model, schedule.ema_decay)
-    labeled, unlabeled = _Cycler(len(images), draws), _Cycler(len(pool), draws)
+    labeled, unlabeled = Cycler(len(images), draws), Cycler(len(pool), draws)
     n = schedule.batch_size
     model.train()
     generator.train()
