@@ -4,6 +4,7 @@ bugs keep their traceback, library calls leave the caller's random state alone."
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -11,13 +12,15 @@ import torch
 from PIL import Image
 
 from augkit.cli import build_parser, main
-from augkit.data import load_mnist, read_image, write_npz
+from augkit.data import load_mnist, output_format, read_image, write_npz
+from augkit.devices import check_device
 from augkit.errors import AugkitError
 from augkit.eval.cas import small_classifier
 from augkit.eval.features import TrainSchedule, train_classifier
 from augkit.gan.config import TrainConfig
 from augkit.gan.trainer import Trainer
 from augkit.progress import progress_bar
+from augkit.study import StudyConfig
 from augkit.transforms import RandomApply, RandomResizedCrop
 
 no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
@@ -170,3 +173,45 @@ def test_progress_off_a_terminal_writes_few_lines():
         bar.update(1)
     bar.close()
     assert 1 <= log.getvalue().count("\r") + log.getvalue().count("\n") <= 4
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: StudyConfig(steps=0), "steps: 0 is not allowed"),
+    (lambda: StudyConfig(unlabeled="0"),
+     "unlabeled: 0 is not allowed"),
+    (lambda: StudyConfig(unlabeled="rest", threshold=1.0),
+     "threshold: 1.0 is not allowed"),
+    (lambda: output_format("x.npz", "png"),
+     "a .npz name for --format png"),
+    (lambda: output_format("out", "npz"),
+     "give it a name ending in .npz"),
+    (lambda: output_format("out", "tiff"),
+     "format: 'tiff' is not allowed"),
+    (lambda: check_device("gpu"),
+     "device: 'gpu' is not allowed"),
+])
+def test_bad_settings_name_the_argument(make, message):
+    with pytest.raises(AugkitError, match=re.escape(message)):
+        make()
+
+
+def test_writing_a_png_dataset_over_a_file_is_refused(tmp_path):
+    from augkit.data import write_dataset
+
+    target = tmp_path / "out"
+    target.write_text("mine")
+    with pytest.raises(AugkitError, match="out: is an existing file"):
+        write_dataset(target, np.zeros((2, 4, 4), np.uint8), None)
+    assert target.read_text() == "mine"
+
+
+def test_classify_refuses_images_of_another_channel_count(tmp_path, capsys):
+    from augkit.eval.features import save_net
+
+    net = small_classifier(1, 10, seed=0)
+    save_net(net, tmp_path / "net.safetensors", {})
+    write_npz(tmp_path / "rgb.npz", np.zeros((3, 28, 28, 3), np.uint8), None)
+    code, err = _run(["classify", str(tmp_path / "net.safetensors"), str(tmp_path / "rgb.npz"),
+                      "--out", str(tmp_path / "p.csv")], capsys)
+    assert code == 2 and "3 channel(s); the classifier takes 1" in err
+    assert not (tmp_path / "p.csv").exists()
