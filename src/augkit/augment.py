@@ -44,7 +44,7 @@ from augkit.progress import progress_bar
 from augkit.seeding import derive_seed
 from augkit.transforms import Transform, from_dict
 from augkit.transforms.base import params_from_json, params_to_json, select
-from augkit.transforms.presets import digits
+from augkit.transforms.presets import for_channels
 
 CHUNK = 256
 _CHUNK_VALUES = 4_000_000  # pixel values per chunk: big images get smaller chunks
@@ -314,6 +314,17 @@ def _final_arrays(dst: Path, chunks: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(images), np.concatenate(labels)
 
 
+def _channels(source: ImageSource) -> int:
+    """Channels of the first readable image (1 when there is none)."""
+    for index in range(len(source)):
+        try:
+            image = source.read(index)
+        except UnreadableImage:
+            continue
+        return 1 if image.ndim == 2 else image.shape[2]
+    return 1
+
+
 def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
                     pipeline: Transform | None = None, copies: int = 1, seed: int = 0,
                     workers: int = 1, format: str = "png", include_original: bool = False,
@@ -330,7 +341,7 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
     source = open_source(src)
     dst = Path(dst)
     _check_paths(source, dst)
-    pipeline = digits() if pipeline is None else pipeline
+    pipeline = for_channels(_channels(source)) if pipeline is None else pipeline
     config = RunConfig(str(source.path.resolve()), pipeline.to_dict(), copies, seed,
                        "png" if format == "folder" else format, include_original,
                        chunk_size(source))

@@ -18,26 +18,31 @@ from augkit.configs import add_flags, values_from
 from augkit.devices import check_device
 from augkit.errors import AugkitError
 
-DIGITS_PRESET = ("the 'digits' preset: the study log's four photometric ops (colour, "
-                 "brightness, contrast, sharpness as in Pillow's ImageEnhance, one random "
-                 "factor each, at the log's strong ranges), then a small random affine move")
-STUDY_LOG_PRESET = ("the 'study-log' preset: the study log's four photometric ops (colour, "
-                    "brightness, contrast, sharpness as in Pillow's ImageEnhance, one random "
-                    "factor each, at the log's strong ranges)")
+STUDY_LOG_WORDS = ("the study log's four photometric ops (colour, brightness, contrast, "
+                   "sharpness as in Pillow's ImageEnhance, one random factor each, at the "
+                   "log's strong ranges: colour and sharpness 0-9.9, brightness 0.4-1.9, "
+                   "contrast 1-2)")
+PHOTO_WORDS = ("on colour images the 'photo' preset: mild colour, brightness, contrast and "
+               "sharpness jitter (factors 0.5-1.5 at most) and a horizontal flip half the time")
+DIGITS_PRESET = (f"on grayscale images the 'digits' preset: {STUDY_LOG_WORDS}, then a small "
+                 f"random affine move; {PHOTO_WORDS}")
+STUDY_LOG_PRESET = f"on grayscale images the 'study-log' preset: {STUDY_LOG_WORDS}; {PHOTO_WORDS}"
 
 
 def _preview(args: argparse.Namespace) -> int:
     from augkit.data import read_image
     from augkit.files import refuse_existing
     from augkit.transforms import load
-    from augkit.transforms.presets import study_log
+    from augkit.transforms.presets import photo, study_log
     from augkit.visualize import before_after
 
     for flag, value in (("--copies", args.copies), ("--scale", args.scale)):
         if value < 1:
             raise AugkitError(f"{flag}: {value} is not allowed; expected an integer >= 1")
-    pipeline = (load(args.pipeline) if args.pipeline else study_log()).reseed(args.seed)
     images = [read_image(Path(path)) for path in args.images]
+    grayscale = all(image.ndim == 2 for image in images)
+    default = study_log() if grayscale else photo()
+    pipeline = (load(args.pipeline) if args.pipeline else default).reseed(args.seed)
     shapes = {image.shape[:2] for image in images}
     if len(shapes) > 1:
         raise AugkitError(f"images: sizes differ ({', '.join(f'{w}x{h}' for h, w in shapes)}); "

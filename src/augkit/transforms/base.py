@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import math
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -19,6 +20,8 @@ import torch
 from augkit.errors import AugkitError
 from augkit.functional import dispatch
 from augkit.transforms._random import RandomSource
+from augkit.transforms.calls import OPTION_KEYS, call_with_keywords, call_with_target, run_call
+from augkit.transforms.targets import TargetOptions, Targets
 
 Params = dict[str, Any]
 
@@ -135,13 +138,45 @@ class Transform(ABC):
         params.update(self.make_params(n, generator))
         return params
 
-    def __call__(self, img: Any, params: Params | None = None) -> Any:
-        return self.forward(img, params)
+    def __call__(self, *inputs: Any, params: Params | None = None, **named: Any) -> Any:
+        """``t(img)`` returns the image; ``t(img, target)`` (torchvision's form, ``target``
+        a dict with ``boxes``, ``labels``, ``masks``, ``keypoints``) returns ``(img,
+        target)``; ``t(image=img, mask=m, boxes=b, labels=l, keypoints=k)``
+        (albumentations' form) returns a dict with the same keys. ``params=`` replays a
+        draw; ``box_format=``, ``min_area=``, ``min_visibility=`` and
+        ``outside_keypoints=`` override the pipeline's ``TargetOptions`` for this call."""
+        options = self.target_options(named)
+        if named:
+            if inputs:
+                raise AugkitError(f"{type(self).__name__}: give the image and its targets all "
+                                  "by keyword (image=..., mask=...) or as (img, target)")
+            return call_with_keywords(self, named, params, options)
+        if len(inputs) == 1:
+            return self.forward(inputs[0], params)
+        if len(inputs) == 2:
+            return call_with_target(self, inputs[0], inputs[1], params, options)
+        raise AugkitError(f"{type(self).__name__}: expected t(img), t(img, target) or "
+                          f"t(image=..., mask=..., boxes=...); got {len(inputs)} positional "
+                          "arguments")
+
+    def target_options(self, named: dict[str, Any] | None = None) -> TargetOptions:
+        """This transform's ``TargetOptions`` (a ``Compose`` sets its own), with the call's
+        overrides popped from ``named``."""
+        base = getattr(self, "_target_options", TargetOptions())
+        overrides = {key: named.pop(key) for key in OPTION_KEYS if named and key in named}
+        return replace(base, **overrides) if overrides else base
 
     def forward(self, img: Any, params: Params | None = None,
                 parent: torch.Generator | None = None) -> Any:
-        batch = dispatch.batch_size(img)
-        if batch is not None and batch > 1 and self.p < 1 and not self.keeps_size:
+        return run_call(self, img, None, params, parent)[0]
+
+    def prepare(self, batch: int | None, params: Params | None,
+                parent: torch.Generator | None = None, mixed_sizes: bool = False) -> Params:
+        """Drawn parameters for ``batch`` samples (``None``: one image), or ``params``
+        checked against them; kept in ``last_params``. ``mixed_sizes``: the samples are a
+        list, which may hold images of several sizes."""
+        if (batch is not None and batch > 1 and self.p < 1 and not self.keeps_size
+                and not mixed_sizes):
             raise AugkitError(f"{type(self).__name__}: p={self.p} on a batch applies it to some "
                               "samples only, and it changes the image size, so the batch "
                               "would hold two sizes; use p=1, or call it on single images")
@@ -150,7 +185,7 @@ class Transform(ABC):
         else:
             self.check_params(params, batch)
         self.last_params = params
-        return self.apply_where_applied(img, params)
+        return params
 
     def check_params(self, params: Params, batch: int | None) -> None:
         """Raise a ValueError unless ``params`` fits this transform and ``batch``."""
@@ -163,21 +198,44 @@ class Transform(ABC):
                 raise AugkitError(f"params: {key!r} holds {value.shape[0]} samples; the input "
                                   f"has {n}")
 
+    def apply_targets(self, targets: Targets, params: Params, size: tuple[int, int]
+                      ) -> Targets:
+        """Move the targets of an image of ``size``; photometric and noise ops leave them."""
+        return targets
+
+    def apply_pair(self, img: Any, targets: Targets | None, params: Params
+                   ) -> tuple[Any, Targets | None]:
+        """Apply drawn parameters to the image and, when there are any, its targets."""
+        moved = (None if targets is None
+                 else self.apply_targets(targets, params, dispatch.image_size(img)))
+        return self.apply(img, params), moved
+
     def apply_where_applied(self, img: Any, params: Params) -> Any:
+        return self.apply_with_targets(img, None, params)[0]
+
+    def apply_with_targets(self, img: Any, targets: Targets | None, params: Params
+                           ) -> tuple[Any, Targets | None]:
+        """``apply_pair`` on the samples whose ``applied`` flag is set; the others pass."""
         applied = params["applied"]
         if bool(applied.all()):
-            return self.apply(img, params)
+            return self.apply_pair(img, targets, params)
         if not bool(applied.any()):
-            return img
+            return img, targets
         if not self.keeps_size:
             raise AugkitError(f"{type(self).__name__}: p={self.p} on a batch applies it to some "
                               "samples only, and it changes the image size, so the batch "
                               "would hold two sizes; use p=1, or call it on single images")
         index = applied.nonzero().squeeze(1)
         subset = {k: select(v, index) for k, v in params.items()}
+        part, part_targets = self.apply_pair(img[index.to(img.device)],
+                                             None if targets is None else targets.select(index),
+                                             subset)
         out = img.clone()
-        out[index.to(img.device)] = self.apply(img[index.to(img.device)], subset)
-        return out
+        out[index.to(img.device)] = part
+        if targets is not None:
+            targets = targets.copy()
+            targets.put(index, part_targets)
+        return out, targets
 
     # ---- serialization ----
     def config(self) -> dict[str, Any]:

@@ -1,7 +1,10 @@
 """Random photometric transforms: Pillow's four ImageEnhance ops with per-sample factors.
 
-The default ranges are the study log's, each a multiple of 0.1:
-color 0.0-9.9, brightness 0.4-1.9, contrast 1.0-2.0, sharpness 0.0-9.9.
+Factors follow torchvision's ``ColorJitter``: a number ``s`` draws from ``[max(0, 1 - s),
+1 + s]`` around the identity factor 1, a pair ``(lo, hi)`` from that range. The defaults are
+mild enough for photos (colour 0.6-1.4, brightness and contrast 0.7-1.3, sharpness 0.5-1.5);
+the study log's strong ranges (colour and sharpness 0-9.9, brightness 0.4-1.9, contrast 1-2,
+in steps of 0.1) are the ``study-log`` preset, ``augkit.transforms.presets.study_log()``.
 
 >>> import torch
 >>> from augkit.transforms import RandomBrightness
@@ -36,8 +39,19 @@ LOG_RANGES = {
     "contrast": (1.0, 2.0),
     "sharpness": (0.0, 9.9),
 }
+DEFAULT_JITTER = {"color": 0.4, "brightness": 0.3, "contrast": 0.3, "sharpness": 0.5}
 DEFAULT_ORDER = ("color", "brightness", "contrast", "sharpness")
 _MAX_FACTOR = 1e6
+
+
+def jitter_range(value: Any, name: str) -> tuple[float, float]:
+    """torchvision's jitter: ``s`` means ``[max(0, 1 - s), 1 + s]``; a pair is the range."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0:
+            raise AugkitError(f"{name}: {value!r} is not allowed; a single number is the "
+                              "jitter around 1 and must be >= 0")
+        value = (max(0.0, 1.0 - value), 1.0 + value)
+    return check_range(value, name, 0.0, _MAX_FACTOR)
 
 
 def _check_step(step: Any) -> float | None:
@@ -52,11 +66,11 @@ def _check_step(step: Any) -> float | None:
 class _RandomEnhanceOp(Transform):
     op: str
 
-    def __init__(self, factor: Any = None, step: float | None = 0.1, *, p: float = 1.0,
+    def __init__(self, factor: Any = None, step: float | None = None, *, p: float = 1.0,
                  seed: int | None = None, generator: torch.Generator | None = None):
         super().__init__(p=p, seed=seed, generator=generator)
-        self.factor = check_range(LOG_RANGES[self.op] if factor is None else factor,
-                                  "factor", 0.0, _MAX_FACTOR)
+        self.factor = jitter_range(DEFAULT_JITTER[self.op] if factor is None else factor,
+                                   "factor")
         self.step = _check_step(step)
 
     def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
@@ -67,33 +81,38 @@ class _RandomEnhanceOp(Transform):
 
 
 class RandomColor(_RandomEnhanceOp):
-    """Colour saturation with a random factor (0 grayscale, 1 unchanged); default 0.0-9.9."""
+    """Pillow's colour (saturation) with a random factor: 0 grayscale, 1 unchanged; ``factor``
+    as in ``ColorJitter(saturation=...)``, default 0.4 (0.6-1.4)."""
 
     op = "color"
 
 
 class RandomBrightness(_RandomEnhanceOp):
-    """Brightness with a random factor (0 black, 1 unchanged); default 0.4-1.9."""
+    """Pillow's brightness with a random factor: 0 black, 1 unchanged; ``factor`` as in
+    ``ColorJitter(brightness=...)``, default 0.3 (0.7-1.3)."""
 
     op = "brightness"
 
 
 class RandomContrast(_RandomEnhanceOp):
-    """Contrast with a random factor (0 uniform gray, 1 unchanged); default 1.0-2.0."""
+    """Pillow's contrast with a random factor: 0 uniform gray, 1 unchanged; ``factor`` as in
+    ``ColorJitter(contrast=...)``, default 0.3 (0.7-1.3)."""
 
     op = "contrast"
 
 
 class RandomSharpness(_RandomEnhanceOp):
-    """Sharpness with a random factor (0 smoothed, 1 unchanged); default 0.0-9.9."""
+    """Pillow's sharpness with a random factor: 0 smoothed, 1 unchanged; ``factor`` a jitter
+    around 1 as in ``ColorJitter``, default 0.5 (0.5-1.5)."""
 
     op = "sharpness"
 
 
 class RandomEnhance(Transform):
-    """The study log's chain: color, brightness, contrast and sharpness, each with its own
-    random factor per sample, in that order or (``random_order=True``) in a random order per
-    sample. Pass ``None`` for an op to leave it out.
+    """Pillow's colour, brightness, contrast and sharpness (the study log's chain), each with
+    its own random factor per sample, in that order or (``random_order=True``) in a random
+    order per sample. Factors as in ``ColorJitter`` (a number ``s`` means 1 +- s); pass
+    ``None`` for an op to leave it out. ``presets.study_log()`` is this with the log's ranges.
 
     >>> from augkit.transforms import RandomEnhance
     >>> t = RandomEnhance(random_order=True, seed=1)
@@ -101,20 +120,16 @@ class RandomEnhance(Transform):
     ['brightness', 'color', 'contrast']
     """
 
-    def __init__(self, color: Any = LOG_RANGES["color"],
-                 brightness: Any = LOG_RANGES["brightness"],
-                 contrast: Any = LOG_RANGES["contrast"],
-                 sharpness: Any = LOG_RANGES["sharpness"],
-                 step: float | None = 0.1, random_order: bool = False, *, p: float = 1.0,
+    def __init__(self, color: Any = DEFAULT_JITTER["color"],
+                 brightness: Any = DEFAULT_JITTER["brightness"],
+                 contrast: Any = DEFAULT_JITTER["contrast"],
+                 sharpness: Any = DEFAULT_JITTER["sharpness"],
+                 step: float | None = None, random_order: bool = False, *, p: float = 1.0,
                  seed: int | None = None, generator: torch.Generator | None = None):
         super().__init__(p=p, seed=seed, generator=generator)
-        self.color = None if color is None else check_range(color, "color", 0.0, _MAX_FACTOR)
-        self.brightness = (None if brightness is None
-                           else check_range(brightness, "brightness", 0.0, _MAX_FACTOR))
-        self.contrast = (None if contrast is None
-                         else check_range(contrast, "contrast", 0.0, _MAX_FACTOR))
-        self.sharpness = (None if sharpness is None
-                          else check_range(sharpness, "sharpness", 0.0, _MAX_FACTOR))
+        for op, value in zip(DEFAULT_ORDER, (color, brightness, contrast, sharpness),
+                             strict=True):
+            setattr(self, op, None if value is None else jitter_range(value, op))
         self.ops = tuple(op for op in DEFAULT_ORDER if getattr(self, op) is not None)
         if not self.ops:
             raise AugkitError("RandomEnhance: every op is None; give at least one factor range")

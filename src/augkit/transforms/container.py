@@ -9,21 +9,28 @@ import torch
 
 from augkit.errors import AugkitError, AugkitTypeError
 from augkit.transforms.base import Params, Transform, select
+from augkit.transforms.targets import TargetOptions, Targets
 
 
-def _check_transforms(transforms: Any, name: str = "transforms") -> list[Transform]:
+def _check_transforms(transforms: Any, name: str = "transforms",
+                      callables: bool = False) -> list[Any]:
     if not isinstance(transforms, Sequence) or isinstance(transforms, str):
         raise AugkitTypeError(f"{name}: expected a list of transforms, got "
                               f"{type(transforms).__name__}")
     for i, t in enumerate(transforms):
-        if not isinstance(t, Transform):
-            raise AugkitTypeError(f"{name}[{i}]: expected an augkit transform, got "
-                                  f"{type(t).__name__}")
+        if not isinstance(t, Transform) and not (callables and callable(t)):
+            kind = "an augkit transform or a callable" if callables else "an augkit transform"
+            raise AugkitTypeError(f"{name}[{i}]: expected {kind}, got {type(t).__name__}")
     return list(transforms)
 
 
 class Compose(Transform):
     """Apply transforms one after another; a seed here drives every child without its own.
+
+    A step may be any callable (a function, a torchvision transform): it gets the image alone,
+    its targets pass unchanged, its randomness is its own (not replayed), and a pipeline with
+    such a step cannot be saved. ``box_format``, ``min_area``, ``min_visibility`` and
+    ``outside_keypoints`` say how boxes and keypoints are read and kept (``TargetOptions``).
 
     >>> from augkit.transforms import Compose, RandomBrightness, RandomContrast
     >>> pipeline = Compose([RandomBrightness(), RandomContrast()], seed=0)
@@ -31,13 +38,31 @@ class Compose(Transform):
     ['RandomBrightness', 'RandomContrast']
     """
 
-    def __init__(self, transforms: Sequence[Transform], *, p: float = 1.0,
-                 seed: int | None = None, generator: torch.Generator | None = None):
+    def __init__(self, transforms: Sequence[Any], *, box_format: str = "xyxy",
+                 min_area: float = 0.0, min_visibility: float = 0.0,
+                 outside_keypoints: str = "flag", p: float = 1.0, seed: int | None = None,
+                 generator: torch.Generator | None = None):
         super().__init__(p=p, seed=seed, generator=generator)
-        self.transforms = _check_transforms(transforms)
+        self.transforms = _check_transforms(transforms, callables=True)
+        self._target_options = TargetOptions(box_format, min_area, min_visibility,
+                                             outside_keypoints)
+        self.box_format, self.min_area = box_format, min_area
+        self.min_visibility, self.outside_keypoints = min_visibility, outside_keypoints
 
     def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
-        return {"transforms": [t.draw(batch, generator) for t in self.transforms]}
+        return {"transforms": [t.draw(batch, generator) if isinstance(t, Transform) else {}
+                               for t in self.transforms]}
+
+    def config(self) -> dict[str, Any]:
+        for i, t in enumerate(self.transforms):
+            if not isinstance(t, Transform):
+                name = getattr(t, "__name__", type(t).__name__)
+                raise AugkitError(f"transforms[{i}]: {name} is a plain callable and cannot be "
+                                  "saved; only augkit transforms serialise")
+        config = super().config()
+        defaults = {"box_format": "xyxy", "min_area": 0.0, "min_visibility": 0.0,
+                    "outside_keypoints": "flag"}
+        return {k: v for k, v in config.items() if k not in defaults or v != defaults[k]}
 
     def check_params(self, params: Params, batch: int | None) -> None:
         super().check_params(params, batch)
@@ -46,17 +71,25 @@ class Compose(Transform):
             raise AugkitError(f"params: expected 'transforms' with {len(self.transforms)} "
                               "entries, one per transform")
         for t, child in zip(self.transforms, children, strict=True):
-            t.check_params(child, batch)
+            if isinstance(t, Transform):
+                t.check_params(child, batch)
 
     def apply(self, img: Any, params: Params) -> Any:
+        return self.apply_pair(img, None, params)[0]
+
+    def apply_pair(self, img: Any, targets: Targets | None, params: Params
+                   ) -> tuple[Any, Targets | None]:
         for t, child in zip(self.transforms, params["transforms"], strict=True):
+            if not isinstance(t, Transform):
+                img = t(img)
+                continue
             t.last_params = child
-            img = t.apply_where_applied(img, child)
-        return img
+            img, targets = t.apply_with_targets(img, targets, child)
+        return img, targets
 
     @property
     def keeps_size(self) -> bool:  # type: ignore[override]
-        return all(t.keeps_size for t in self.transforms)
+        return all(getattr(t, "keeps_size", True) for t in self.transforms)
 
     def __len__(self) -> int:
         return len(self.transforms)
@@ -68,28 +101,31 @@ class Compose(Transform):
 class RandomApply(Compose):
     """Apply the whole list, in order, with probability ``p`` (per sample on a batch)."""
 
-    def __init__(self, transforms: Sequence[Transform], p: float = 0.5, *,
+    def __init__(self, transforms: Sequence[Any], p: float = 0.5, *,
                  seed: int | None = None, generator: torch.Generator | None = None):
         super().__init__(transforms, p=p, seed=seed, generator=generator)
 
 
-def _apply_grouped(img: Any, keys: torch.Tensor, run: Any) -> Any:
-    """Apply ``run(subset, index, key)`` to the samples sharing each distinct row of ``keys``."""
+def _apply_grouped(img: Any, targets: Targets | None, keys: torch.Tensor, run: Any
+                   ) -> tuple[Any, Targets | None]:
+    """Apply ``run(images, targets, index, key)`` to the samples sharing each distinct row of
+    ``keys``."""
     if keys.shape[0] == 1 or bool((keys == keys[0]).all()):
-        return run(img, torch.arange(keys.shape[0]), keys[0])
-    out = None
+        return run(img, targets, torch.arange(keys.shape[0]), keys[0])
+    out, merged = img.clone(), None if targets is None else targets.copy()
     for key in keys.unique(dim=0):
         match = (keys == key).view(keys.shape[0], -1).all(dim=1)
         index = match.nonzero().squeeze(1)
         device_index = index.to(img.device)
-        result = run(img[device_index], index, key)
+        result, moved = run(img[device_index], None if targets is None
+                            else targets.select(index), index, key)
         if result.shape[1:] != img.shape[1:]:
             raise AugkitError("transforms: per-sample choices on a batch must keep the image "
                               "size")
-        if out is None:
-            out = img.clone()
         out[device_index] = result
-    return out
+        if merged is not None:
+            merged.put(index, moved)
+    return out, merged
 
 
 class RandomChoice(Transform):
@@ -119,13 +155,18 @@ class RandomChoice(Transform):
                 "transforms": [t.draw(batch, generator) for t in self.transforms]}
 
     def apply(self, img: Any, params: Params) -> Any:
-        def run(subset: Any, index: torch.Tensor, key: torch.Tensor) -> Any:
+        return self.apply_pair(img, None, params)[0]
+
+    def apply_pair(self, img: Any, targets: Targets | None, params: Params
+                   ) -> tuple[Any, Targets | None]:
+        def run(subset: Any, part: Targets | None, index: torch.Tensor, key: torch.Tensor
+                ) -> tuple[Any, Targets | None]:
             chosen = self.transforms[int(key)]
             child = select(params["transforms"][int(key)], index)
             chosen.last_params = child
-            return chosen.apply_where_applied(subset, child)
+            return chosen.apply_with_targets(subset, part, child)
 
-        return _apply_grouped(img, params["choice"], run)
+        return _apply_grouped(img, targets, params["choice"], run)
 
 
 class RandomOrder(Transform):
@@ -142,12 +183,17 @@ class RandomOrder(Transform):
                 "transforms": [t.draw(batch, generator) for t in self.transforms]}
 
     def apply(self, img: Any, params: Params) -> Any:
-        def run(subset: Any, index: torch.Tensor, key: torch.Tensor) -> Any:
+        return self.apply_pair(img, None, params)[0]
+
+    def apply_pair(self, img: Any, targets: Targets | None, params: Params
+                   ) -> tuple[Any, Targets | None]:
+        def run(subset: Any, part: Targets | None, index: torch.Tensor, key: torch.Tensor
+                ) -> tuple[Any, Targets | None]:
             for position in key.tolist():
                 t = self.transforms[position]
                 child = select(params["transforms"][position], index)
                 t.last_params = child
-                subset = t.apply_where_applied(subset, child)
-            return subset
+                subset, part = t.apply_with_targets(subset, part, child)
+            return subset, part
 
-        return _apply_grouped(img, params["order"], run)
+        return _apply_grouped(img, targets, params["order"], run)

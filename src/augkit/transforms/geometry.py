@@ -13,6 +13,7 @@ torch.Size([8, 1, 28, 28])
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from typing import Any
 
 import numpy as np
@@ -20,8 +21,15 @@ import torch
 
 from augkit.errors import AugkitError
 from augkit.functional import affine, dispatch, erase, hflip, resized_crop, vflip
-from augkit.functional.geometry import INTERPOLATIONS, _check_size
+from augkit.functional.geometry import (
+    INTERPOLATIONS,
+    _check_size,
+    affine_matrices,
+    flip_matrices,
+    resized_crop_matrices,
+)
 from augkit.transforms.base import Params, Transform, check_range, scale_uniform
+from augkit.transforms.targets import Targets
 
 
 def _symmetric_range(value: Any, name: str, high: float = math.inf) -> tuple[float, float]:
@@ -49,25 +57,61 @@ def _check_fill(value: Any) -> Any:
     return value if isinstance(value, (int, float)) else list(value)
 
 
-class RandomAffine(Transform):
-    """Rotation (degrees, counter-clockwise), translation (fractions of the size), scale and
-    shear (degrees) about the centre, each drawn uniformly per sample.
+def _check_translate(value: Any) -> tuple[float, float] | None:
+    """torchvision's ``translate``: per-axis maxima ``(fx, fy)``, each in [0, 1]."""
+    if value is None:
+        return None
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
+                       for v in value)):
+        raise AugkitError(f"translate: {value!r} is not allowed; expected (fx, fy), the largest "
+                          "shifts as fractions of the width and height, each in [0, 1]")
+    return float(value[0]), float(value[1])
+
+
+def _check_mask_fill(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise AugkitError(f"mask_fill: {value!r} is not allowed; expected an integer label "
+                          "(e.g. 0, or 255 for 'ignore')")
+    return value
+
+
+class _Geometric(Transform):
+    """A transform that moves pixels; masks, boxes and keypoints move with them."""
+
+    #: how masks are sampled beyond the input: ``fill`` with ``mask_fill``, or ``edge``
+    mask_border = "fill"
+    mask_fill = 0
+
+    @abstractmethod
+    def forward_matrices(self, params: Params, size: tuple[int, int]
+                         ) -> tuple[np.ndarray, tuple[int, int]]:
+        """Forward matrices ``(N, 3, 3)`` on pixel centres and the output size."""
+
+    def apply_targets(self, targets: Targets, params: Params, size: tuple[int, int]
+                      ) -> Targets:
+        forward, out_size = self.forward_matrices(params, size)
+        return targets.warped(forward, out_size, self.mask_fill, self.mask_border)
+
+
+class RandomAffine(_Geometric):
+    """torchvision's ``RandomAffine``: rotation, translation, scale and shear about the centre,
+    each drawn uniformly per sample (targets move along; masks take ``mask_fill``).
 
     ``degrees=d`` means (-d, d); ``translate=(fx, fy)`` shifts by up to ``fx * width`` and
     ``fy * height``; ``scale=(lo, hi)``; ``shear=s`` means an x-shear in (-s, s), a pair an
-    x-shear range and four numbers x and y ranges.
+    x-shear range and four numbers x and y ranges. Angles follow torchvision's ``affine``
+    (positive is clockwise).
     """
 
     def __init__(self, degrees: Any = 0.0, translate: Any = None, scale: Any = None,
-                 shear: Any = None, interpolation: str = "nearest", fill: Any = 0, *,
-                 p: float = 1.0, seed: int | None = None,
+                 shear: Any = None, interpolation: str = "nearest", fill: Any = 0,
+                 mask_fill: int = 0, *, p: float = 1.0, seed: int | None = None,
                  generator: torch.Generator | None = None):
         super().__init__(p=p, seed=seed, generator=generator)
         self.degrees = _symmetric_range(degrees, "degrees", 360.0)
-        if translate is not None:
-            fx, fy = check_range(translate, "translate", 0.0, 1.0)
-            translate = (fx, fy)
-        self.translate = translate
+        self.translate = _check_translate(translate)
+        self.mask_fill = _check_mask_fill(mask_fill)
         self.scale = None if scale is None else check_range(scale, "scale", 1e-3, 1e3)
         if shear is None:
             self.shear = None
@@ -99,6 +143,13 @@ class RandomAffine(Transform):
         return affine(img, params["angle"], pixels, params["scale"], params["shear"],
                       self.interpolation, self.fill)
 
+    def forward_matrices(self, params: Params, size: tuple[int, int]
+                         ) -> tuple[np.ndarray, tuple[int, int]]:
+        height, width = size
+        pixels = np.asarray(params["translate"]) * np.array([width, height])
+        return affine_matrices(size, np.asarray(params["angle"]), pixels,
+                               np.asarray(params["scale"]), np.asarray(params["shear"])), size
+
 
 def _box_fractions(params: Params, height: int, width: int, whole_pixels: bool
                    ) -> tuple[np.ndarray, ...]:
@@ -129,11 +180,12 @@ def _draw_boxes(batch: int, generator: torch.Generator | None, scale: tuple[floa
     }
 
 
-class RandomResizedCrop(Transform):
+class RandomResizedCrop(_Geometric):
     """Crop a random box (area a fraction in ``scale`` of the image, aspect ratio in
     ``ratio``, clipped to the image) and resize it to ``size``."""
 
     keeps_size = False
+    mask_border = "edge"
 
     def __init__(self, size: Any, scale: Any = (0.08, 1.0), ratio: Any = (3 / 4, 4 / 3),
                  interpolation: str = "bilinear", *, seed: int | None = None,
@@ -152,8 +204,14 @@ class RandomResizedCrop(Transform):
         top, left, box_h, box_w = _box_fractions(params, height, width, whole_pixels=False)
         return resized_crop(img, top, left, box_h, box_w, tuple(self.size), self.interpolation)
 
+    def forward_matrices(self, params: Params, size: tuple[int, int]
+                         ) -> tuple[np.ndarray, tuple[int, int]]:
+        boxes = _box_fractions(params, *size, whole_pixels=False)
+        out_size = (self.size[0], self.size[1])
+        return resized_crop_matrices(*boxes, out_size), out_size
 
-class RandomHorizontalFlip(Transform):
+
+class RandomHorizontalFlip(_Geometric):
     """Mirror left to right with probability ``p``."""
 
     def __init__(self, p: float = 0.5, *, seed: int | None = None,
@@ -166,6 +224,10 @@ class RandomHorizontalFlip(Transform):
     def apply(self, img: Any, params: Params) -> Any:
         return hflip(img)
 
+    def forward_matrices(self, params: Params, size: tuple[int, int]
+                         ) -> tuple[np.ndarray, tuple[int, int]]:
+        return flip_matrices(len(params["applied"]), size, horizontal=True), size
+
 
 class RandomVerticalFlip(RandomHorizontalFlip):
     """Mirror top to bottom with probability ``p``."""
@@ -173,10 +235,14 @@ class RandomVerticalFlip(RandomHorizontalFlip):
     def apply(self, img: Any, params: Params) -> Any:
         return vflip(img)
 
+    def forward_matrices(self, params: Params, size: tuple[int, int]
+                         ) -> tuple[np.ndarray, tuple[int, int]]:
+        return flip_matrices(len(params["applied"]), size, horizontal=False), size
+
 
 class RandomErasing(Transform):
     """Cutout: with probability ``p`` set a random rectangle (area a fraction in ``scale``,
-    aspect ratio in ``ratio``) to ``value``."""
+    aspect ratio in ``ratio``) to ``value``; masks, boxes and keypoints are left as they are."""
 
     def __init__(self, p: float = 0.5, scale: Any = (0.02, 0.33), ratio: Any = (0.3, 3.3),
                  value: Any = 0, *, seed: int | None = None,

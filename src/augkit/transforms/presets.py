@@ -7,8 +7,11 @@ the same one, and a user can tell which one a run used.
   photos; made for grayscale digits.
 - ``small_jitter()``: a small random affine move: up to 8 degrees of rotation, 8% of
   translation on each axis, 0.9 to 1.1 scale.
-- ``digits()``: ``study_log()`` then ``small_jitter()``; the default of ``augkit augment``,
-  of the study's classical arms and of the feature net's training.
+- ``digits()``: ``study_log()`` then ``small_jitter()``; the default of ``augkit augment`` on
+  grayscale images, of the study's classical arms and of the feature net's training.
+- ``photo()``: mild photometric jitter for photos (Pillow's colour 0.6-1.4, brightness and
+  contrast 0.7-1.3, sharpness 0.5-1.5) and a horizontal flip half the time; the default of
+  ``augkit augment`` and ``augkit preview`` on colour images.
 - ``strong()``: the strongly augmented view of consistency training (FixMatch's "strong"
   view, for digits): the study log's four ops, a large affine move (30 degrees, 15%
   translation, 0.8 to 1.2 scale, 15 degrees of shear) and a cutout of up to a quarter of
@@ -17,14 +20,14 @@ the same one, and a user can tell which one a run used.
 
 from __future__ import annotations
 
-from augkit.transforms.color import RandomEnhance
+from augkit.transforms.color import LOG_RANGES, RandomEnhance
 from augkit.transforms.container import Compose
-from augkit.transforms.geometry import RandomAffine, RandomErasing
+from augkit.transforms.geometry import RandomAffine, RandomErasing, RandomHorizontalFlip
 
 
 def study_log() -> RandomEnhance:
     """The study log's four photometric ops at the log's ranges."""
-    return RandomEnhance()
+    return RandomEnhance(**LOG_RANGES, step=0.1)
 
 
 def small_jitter() -> RandomAffine:
@@ -37,6 +40,17 @@ def digits() -> Compose:
     return Compose([study_log(), small_jitter()])
 
 
+def photo() -> Compose:
+    """Mild colour, brightness, contrast and sharpness jitter, then a horizontal flip."""
+    return Compose([RandomEnhance(), RandomHorizontalFlip()])
+
+
+def for_channels(channels: int) -> Compose:
+    """The default pipeline for images with ``channels``: ``digits()`` on grayscale,
+    ``photo()`` on colour."""
+    return digits() if channels == 1 else photo()
+
+
 def strong() -> Compose:
     """The log's four ops, a large affine move and a cutout (consistency training)."""
     return Compose([study_log(),
@@ -46,6 +60,6 @@ def strong() -> Compose:
 
 
 PRESETS = {"study-log": study_log, "small-jitter": small_jitter, "digits": digits,
-           "strong": strong}
+           "photo": photo, "strong": strong}
 
-__all__ = ["PRESETS", "digits", "small_jitter", "strong", "study_log"]
+__all__ = ["PRESETS", "digits", "for_channels", "photo", "small_jitter", "strong", "study_log"]

@@ -21,9 +21,13 @@ from augkit.transforms.base import REGISTRY, Transform
 
 
 def from_dict(spec: Any, where: str = "pipeline") -> Transform:
-    """Build a transform from ``{"type": Name, **arguments}`` (nested for containers)."""
+    """Build a transform from ``{"type": Name, **arguments}`` (nested for containers), or a
+    named preset from ``{"preset": name}`` (e.g. ``preset: study-log`` in YAML)."""
+    if isinstance(spec, dict) and "preset" in spec and "type" not in spec:
+        return _preset(spec, where)
     if not isinstance(spec, dict) or "type" not in spec:
-        raise AugkitError(f"{where}: expected a mapping with a 'type' key, got {spec!r:.80}")
+        raise AugkitError(f"{where}: expected a mapping with a 'type' key (or 'preset'), got "
+                          f"{spec!r:.80}")
     name = spec["type"]
     cls = REGISTRY.get(name)
     if cls is None or inspect.isabstract(cls):
@@ -45,6 +49,18 @@ def from_dict(spec: Any, where: str = "pipeline") -> Transform:
         return cls(**kwargs)
     except (TypeError, ValueError) as error:
         raise AugkitError(f"{where} ({name}): {error}") from None
+
+
+def _preset(spec: dict[str, Any], where: str) -> Transform:
+    from augkit.transforms.presets import PRESETS
+
+    name = spec["preset"]
+    extra = sorted(set(spec) - {"preset", "seed"})
+    if extra:
+        raise AugkitError(f"{where}: a preset takes only 'seed' beside its name; got {extra[0]!r}")
+    if name not in PRESETS:
+        raise AugkitError(f"{where}: unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    return PRESETS[name]().reseed(spec.get("seed"))
 
 
 def to_yaml(transform: Transform) -> str:

@@ -1,0 +1,155 @@
+"""The call forms of a transform: an image, ``(img, target)``, or images and targets by keyword.
+
+Every form ends in ``run_call``: a single image, a batch tensor ``(N, C, H, W)``, a
+channels-last numpy batch ``(N, H, W, C)`` or a list of images, with or without targets.
+On a batch each sample keeps its own parameters, for its targets too; a list is drawn like a
+batch of its length and each image is then transformed on its own, so its images may differ
+in size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from augkit.errors import AugkitError, AugkitTypeError
+from augkit.functional import dispatch
+from augkit.transforms.targets import (
+    BOX_ALIGNED,
+    TARGET_KEYS,
+    TargetOptions,
+    read_targets,
+    write_targets,
+)
+
+OPTION_KEYS = ("box_format", "min_area", "min_visibility", "outside_keypoints")
+KEYWORDS = ("image", *TARGET_KEYS, "keypoints_visible",
+            *(k for k in BOX_ALIGNED if k not in TARGET_KEYS))
+
+
+def run_call(transform: Any, img: Any, given: dict[str, Any] | None, params: Any,
+             parent: torch.Generator | None = None, options: TargetOptions | None = None
+             ) -> tuple[Any, dict[str, Any] | None]:
+    """Transform ``img`` and, when ``given`` holds targets, those targets."""
+    if isinstance(img, (list, tuple)):
+        return _run_list(transform, list(img), given, params, parent, options)
+    channels_last = isinstance(img, np.ndarray) and img.ndim == 4
+    work = _nchw(img) if channels_last else img
+    batch = dispatch.batch_size(work)
+    params = transform.prepare(batch, params, parent)
+    if given is None:
+        out, written = transform.apply_with_targets(work, None, params)[0], None
+    else:
+        read = read_targets(given, dispatch.image_size(work), batch,
+                            options or transform.target_options())
+        out, moved = transform.apply_with_targets(work, read.targets, params)
+        written = write_targets(read, moved, batch)
+    if channels_last:
+        out = np.ascontiguousarray(out.permute(0, 2, 3, 1).numpy())
+    elif isinstance(img, torch.Tensor) and type(img) is not torch.Tensor and \
+            type(out) is torch.Tensor:
+        out = out.as_subclass(type(img))  # a torchvision tv_tensors.Image stays one
+    return out, written
+
+
+def _nchw(batch: np.ndarray) -> torch.Tensor:
+    if batch.shape[0] == 0:
+        raise AugkitError(f"img: an empty batch of shape {batch.shape}")
+    dispatch.check_image(batch[0], "img[0]")
+    if batch.dtype != np.uint8 and not np.issubdtype(batch.dtype, np.floating):
+        raise AugkitTypeError(f"img: numpy dtype {batch.dtype} is not supported; expected uint8 "
+                              "or a float dtype")
+    source = batch if batch.flags.writeable else batch.copy()
+    return torch.from_numpy(source).permute(0, 3, 1, 2)
+
+
+def _run_list(transform: Any, images: list[Any], given: dict[str, Any] | None, params: Any,
+              parent: torch.Generator | None, options: TargetOptions | None
+              ) -> tuple[list[Any], dict[str, Any] | None]:
+    if not images:
+        raise AugkitError("img: an empty list; expected at least one image")
+    for i, image in enumerate(images):
+        if isinstance(image, (list, tuple)) or (isinstance(image, torch.Tensor)
+                                                 and image.ndim == 4):
+            raise AugkitError(f"img[{i}]: a list holds single images, not batches or lists")
+    params = transform.prepare(len(images), params, parent, mixed_sizes=True)
+    per_image = None if given is None else _split(given, len(images))
+    outs, written = [], []
+    for i, image in enumerate(images):
+        one = {k: _select_one(v, i) for k, v in params.items()}
+        out, targets = run_call(transform, image, None if per_image is None else per_image[i],
+                                one, parent, options)
+        outs.append(out)
+        written.append(targets)
+    transform.last_params = params
+    if given is None:
+        return outs, None
+    return outs, {k: [w[k] for w in written] for k in written[0]}
+
+
+def _select_one(value: Any, i: int) -> Any:
+    if isinstance(value, torch.Tensor) and value.ndim:
+        return value[i:i + 1]
+    if isinstance(value, dict):
+        return {k: _select_one(v, i) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_select_one(v, i) for v in value]
+    return value
+
+
+def _split(given: dict[str, Any], n: int) -> list[dict[str, Any]]:
+    """Per-image targets from lists of ``n`` entries, one per image."""
+    for key, value in given.items():
+        if not isinstance(value, (list, tuple)) or len(value) != n:
+            raise AugkitError(f"{key}: the images are a list of {n}; expected a list of {n} "
+                              "entries, one per image")
+    return [{k: v[i] for k, v in given.items()} for i in range(n)]
+
+
+def call_with_keywords(transform: Any, named: dict[str, Any], params: Any,
+                       options: TargetOptions) -> dict[str, Any]:
+    """``t(image=..., mask=..., boxes=..., labels=..., keypoints=...)`` -> a dict."""
+    unknown = [key for key in named if key not in KEYWORDS]
+    if unknown:
+        raise AugkitError(f"{unknown[0]}: not a target augkit knows; expected "
+                          f"{', '.join(KEYWORDS)} (or the options {', '.join(OPTION_KEYS)})")
+    if "image" not in named:
+        raise AugkitError("image: missing; call t(image=img, mask=..., boxes=...)")
+    given = {k: v for k, v in named.items() if k != "image"}
+    out, written = run_call(transform, named["image"], given, params, options=options)
+    return {"image": out, **(written or {})}
+
+
+def call_with_target(transform: Any, img: Any, target: Any, params: Any,
+                     options: TargetOptions) -> tuple[Any, Any]:
+    """torchvision's ``t(img, target)`` -> ``(img, target)``; a batch or a list of images
+    takes a list of target dicts, one per image."""
+    if isinstance(target, dict) and "applied" in target:
+        raise AugkitError("target: this looks like replay parameters; pass them by keyword, "
+                          "t(img, params=t.last_params)")
+    if isinstance(target, dict):
+        if dispatch.is_image(img) and _is_batch(img):
+            raise AugkitError("target: a batch takes a list of target dicts, one per image")
+        return run_call(transform, img, target, params, options=options)
+    if not isinstance(target, (list, tuple)) or not all(isinstance(t, dict) for t in target):
+        raise AugkitTypeError("target: expected a dict (boxes, labels, masks, keypoints) or, "
+                              f"for a batch, a list of them; got {type(target).__name__}")
+    stacked = dispatch.is_image(img) and _is_batch(img)
+    images = list(img) if stacked else img
+    if not isinstance(images, list) or len(images) != len(target):
+        raise AugkitError(f"target: {len(target)} target dicts for "
+                          f"{len(images) if isinstance(images, list) else 'one'} images")
+    keys = sorted({k for t in target for k in t})
+    given = {k: [t.get(k) for t in target] for k in keys}
+    outs, written = _run_list(transform, images, given, params, None, options)
+    per_image = [{k: v[i] for k, v in written.items() if target[i].get(k) is not None
+                  or k == "keypoints_visible"} for i in range(len(target))]
+    if stacked:
+        outs = np.stack(outs) if isinstance(img, np.ndarray) else torch.stack(outs)
+    return outs, per_image
+
+
+def _is_batch(img: Any) -> bool:
+    return img.ndim == 4 if isinstance(img, (np.ndarray, torch.Tensor)) else False
