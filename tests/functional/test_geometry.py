@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import enum
+import math
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 import augkit.functional as F
+from augkit.errors import AugkitError
+from augkit.functional._warp_cpu import warp_uint8
+from augkit.functional.geometry import check_interpolation, warp
 from tests.helpers import KINDS, as_kind, random_hwc, to_hwc
 
-INTERPOLATIONS = ("nearest", "bilinear")
+INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
 
 
 def _batch(n=3, channels=3, size=15, dtype=torch.uint8, seed=0):
@@ -35,7 +41,7 @@ def test_quarter_turns_equal_rot90(interpolation, turns):
     for dtype in (torch.uint8, torch.float64):
         x = _batch(dtype=dtype, size=16)
         out = F.affine(x, angle=90 * turns, interpolation=interpolation)
-        assert torch.equal(out, torch.rot90(x, turns, dims=(2, 3)))
+        assert torch.equal(out, torch.rot90(x, -turns, dims=(2, 3)))  # affine turns clockwise
 
 
 @pytest.mark.parametrize("interpolation", INTERPOLATIONS)
@@ -94,11 +100,19 @@ def test_resized_crop_output_size_and_content():
     assert F.resize(np.zeros((20, 30), np.uint8), 8).shape == (8, 8)
 
 
-def test_rotation_direction_is_counter_clockwise():
+def test_rotation_is_clockwise_as_in_torchvision_affine():
     x = torch.zeros(1, 1, 5, 5, dtype=torch.uint8)
     x[0, 0, 2, 4] = 255  # right of the centre
     out = F.affine(x, angle=90)
-    assert out[0, 0, 0, 2] == 255  # now above it
+    assert out[0, 0, 4, 2] == 255  # now below it
+
+
+def test_shear_follows_torchvision_matrix():
+    # torchvision: x' = x - tan(sx) * y about the centre for an x-shear alone
+    x = torch.zeros(1, 1, 9, 9, dtype=torch.uint8)
+    x[0, 0, 0, 4] = 255  # 4 rows above the centre
+    out = F.affine(x, shear=(45, 0))
+    assert out[0, 0, 0, 8] == 255  # moved right by tan(45) * 4
 
 
 def test_float_path_is_differentiable():
@@ -153,3 +167,194 @@ def test_compiled_cpu_sampler_equals_the_torch_sampler(interpolation):
     inverse[:, 1, 2] = top + 0.5 * height / 17 - 0.5
     expected = warp(x, torch.from_numpy(inverse), (17, 13), interpolation, border="edge")
     assert torch.equal(crops, expected)
+
+
+# ---- bicubic ------------------------------------------------------------------------------
+
+
+def _keys(d: float, a: float = -0.75) -> float:
+    """The cubic convolution kernel (Keys 1981), textbook form."""
+    d = abs(d)
+    if d <= 1:
+        return (a + 2) * d**3 - (a + 3) * d**2 + 1
+    if d < 2:
+        return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a
+    return 0.0
+
+
+def _bicubic_reference(img: np.ndarray, sx: float, sy: float, border: str,
+                       fill: float) -> np.ndarray:
+    """One output pixel of a (C, H, W) float64 image, summed over the 4x4 neighbours."""
+    _, h, w = img.shape
+    total = np.zeros(img.shape[0])
+    for iy in range(math.floor(sy) - 1, math.floor(sy) + 3):
+        for ix in range(math.floor(sx) - 1, math.floor(sx) + 3):
+            if border == "edge":
+                value = img[:, min(max(iy, 0), h - 1), min(max(ix, 0), w - 1)]
+            elif 0 <= iy < h and 0 <= ix < w:
+                value = img[:, iy, ix]
+            else:
+                value = np.full(img.shape[0], fill)
+            total += _keys(sx - ix) * _keys(sy - iy) * value
+    return total
+
+
+def _smooth(height: int = 20, width: int = 24) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    return np.stack([0.5 + 0.4 * np.sin(0.35 * x + 0.2 * y + phase) * np.cos(0.25 * y)
+                     for phase in (0.0, 1.0, 2.0)])
+
+
+def _rotation_inverse(degrees: float, size: tuple[int, int], scale: float,
+                      shift: tuple[float, float]) -> np.ndarray:
+    """Output to input coordinates of a rotation and scale about the centre, then a shift."""
+    h, w = size
+    c, s = math.cos(math.radians(degrees)) / scale, math.sin(math.radians(degrees)) / scale
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    dx, dy = cx + shift[0], cy + shift[1]
+    return np.array([[c, -s, cx - c * dx + s * dy], [s, c, cy - s * dx - c * dy]])
+
+
+def test_bicubic_matches_an_independent_float64_reference():
+    img = _smooth()
+    inverse = _rotation_inverse(23.0, (20, 24), 0.85, (1.3, -0.7))
+    out = warp(torch.from_numpy(img)[None], torch.from_numpy(inverse)[None], (18, 26),
+               "bicubic", fill=0.25).numpy()[0]
+    for y, x in [(0, 0), (3, 5), (9, 12), (17, 25), (11, 2), (5, 20)]:
+        sx, sy = inverse @ (x, y, 1.0)
+        expected = _bicubic_reference(img, sx, sy, "fill", 0.25)
+        assert np.allclose(out[:, y, x], expected, atol=1e-12, rtol=0), (y, x)
+
+    top, left, box_h, box_w = 2.3, -1.6, 11.5, 17.25
+    crop = F.resized_crop(torch.from_numpy(img), top, left, box_h, box_w, (9, 14),
+                          "bicubic").numpy()
+    for y in range(9):
+        for x in range(14):
+            sx = left + (x + 0.5) * box_w / 14 - 0.5
+            sy = top + (y + 0.5) * box_h / 9 - 0.5
+            expected = _bicubic_reference(img, sx, sy, "edge", 0.0)
+            assert np.allclose(crop[:, y, x], expected, atol=1e-12, rtol=0), (y, x)
+
+
+@pytest.mark.parametrize("border, padding_mode", [("fill", "zeros"), ("edge", "border")])
+def test_bicubic_equals_torch_grid_sample(border, padding_mode):
+    """The same kernel (a = -0.75) and border rules as grid_sample's bicubic mode."""
+    img = torch.from_numpy(_smooth())[None].repeat(2, 1, 1, 1)
+    inverse = np.stack([_rotation_inverse(a, (20, 24), s, (0.4, 2.2))
+                        for a, s in ((31.0, 1.3), (-12.0, 0.6))])
+    out = warp(img, torch.from_numpy(inverse), (20, 24), "bicubic", fill=0, border=border)
+    ys, xs = np.mgrid[0:20, 0:24].astype(np.float64)
+    points = np.stack([xs, ys, np.ones_like(xs)], -1)
+    source = np.einsum("nij,hwj->nhwi", inverse, points)
+    grid = source * (2 / np.array([23.0, 19.0])) - 1  # align_corners=True
+    expected = torch.nn.functional.grid_sample(img, torch.from_numpy(grid), mode="bicubic",
+                                               padding_mode=padding_mode, align_corners=True)
+    assert torch.allclose(out, expected, atol=1e-10, rtol=0)
+
+
+def _rot90_inverse(turns: int, size: int) -> torch.Tensor:
+    """Output to input coordinates of ``torch.rot90(x, turns, dims=(2, 3))`` on a square."""
+    last = size - 1
+    matrices = {1: [[0, -1, last], [1, 0, 0]], 2: [[-1, 0, last], [0, -1, last]],
+                3: [[0, 1, 0], [-1, 0, last]]}
+    return torch.tensor([matrices[turns % 4]], dtype=torch.float64)
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_bicubic_quarter_turns_and_shifts_are_exact(turns):
+    x = _batch(n=1, size=16)
+    expected = torch.rot90(x, turns, dims=(2, 3))
+    inverse = _rot90_inverse(turns, 16)
+    assert torch.equal(warp(x, inverse, (16, 16), "bicubic"), expected)
+    cpu = warp_uint8(x.numpy(), True, inverse.numpy(), (16, 16), "bicubic",
+                     np.zeros(3, np.float32), "fill")
+    assert np.array_equal(cpu, expected.numpy())
+    floats = x.double() / 255
+    assert torch.equal(warp(floats, inverse, (16, 16), "bicubic"),
+                       torch.rot90(floats, turns, dims=(2, 3)))
+    # whatever direction affine's angle takes, a quarter turn is a rot90 with bicubic too
+    out = F.affine(x, angle=90 * turns, interpolation="bicubic")
+    assert torch.equal(out, F.affine(x, angle=90 * turns, interpolation="nearest"))
+    assert torch.equal(out, expected) or torch.equal(out, torch.rot90(x, -turns, dims=(2, 3)))
+
+
+def test_bicubic_uint8_rounds_and_clamps_and_floats_overshoot():
+    step = torch.zeros(1, 1, 8, 8, dtype=torch.float64)
+    step[..., 4:] = 1.0
+    shift = torch.tensor([[[1.0, 0.0, 0.5], [0.0, 1.0, 0.0]]], dtype=torch.float64)
+    floats = warp(step, shift, (8, 8), "bicubic", border="edge")
+    assert floats.min() < 0 and floats.max() > 1  # ringing is kept on floats
+    as_uint8 = warp((step * 255).to(torch.uint8), shift, (8, 8), "bicubic", border="edge")
+    expected = (floats * 255).round().clamp(0, 255).to(torch.uint8)
+    assert torch.equal(as_uint8, expected)
+    assert as_uint8.min() == 0 and as_uint8.max() == 255
+
+
+@pytest.mark.parametrize("border", ["fill", "edge"])
+def test_compiled_bicubic_equals_torch_on_random_warps(border):
+    rng = np.random.default_rng(11)
+    n = 8
+    x = torch.from_numpy(rng.integers(0, 256, (n, 4, 19, 27), dtype=np.uint8))
+    x[:2] = x[:2] // 128 * 255  # hard edges: overshoot beyond 0 and 255
+    inverse = np.zeros((n, 2, 3))
+    inverse[:, :, :2] = rng.uniform(-1.5, 1.5, (n, 2, 2))
+    inverse[:, 0, 0] += rng.uniform(0.2, 2.5, n)
+    inverse[:, 1, 1] += rng.uniform(0.2, 2.5, n)
+    inverse[:, :, 2] = rng.uniform(-6, 20, (n, 2))
+    fill = np.array([0.0, 17.5, 255.0, 99.25], np.float32)
+    expected = warp(x, torch.from_numpy(inverse), (23, 21), "bicubic", fill, border)
+    for planar in (True, False):
+        images = x.numpy() if planar else np.ascontiguousarray(x.numpy().transpose(0, 2, 3, 1))
+        out = warp_uint8(images, planar, inverse, (23, 21), "bicubic", fill, border)
+        out = out if planar else out.transpose(0, 3, 1, 2)
+        assert np.array_equal(out, expected.numpy()), planar
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.parametrize("interpolation", INTERPOLATIONS)
+def test_cuda_warp_equals_the_cpu_paths(interpolation):
+    x = _batch(n=4, size=21)
+    inverse = torch.from_numpy(np.stack([_rotation_inverse(a, (21, 21), s, (1.5, -0.5))
+                                         for a, s in ((10, 1.0), (37, 0.7), (-80, 1.4),
+                                                      (5, 2.0))]))
+    cpu = warp(x, inverse, (21, 21), interpolation, fill=(1, 2, 3))
+    compiled = warp_uint8(x.numpy(), True, inverse.numpy(), (21, 21), interpolation,
+                          np.array([1, 2, 3], np.float32), "fill")
+    assert np.array_equal(cpu.numpy(), compiled)
+    cuda = warp(x.cuda(), inverse, (21, 21), interpolation, fill=(1, 2, 3))
+    assert torch.equal(cuda.cpu(), cpu)
+    floats = x.float() / 255
+    assert torch.allclose(warp(floats.cuda(), inverse, (21, 21), interpolation).cpu(),
+                          warp(floats, inverse, (21, 21), interpolation), atol=1e-6)
+
+
+class _Mode(enum.Enum):
+    """Like torchvision's InterpolationMode, without importing it."""
+
+    NEAREST = "nearest"
+    BILINEAR = "bilinear"
+    BICUBIC = "bicubic"
+    LANCZOS = "lanczos"
+
+
+def test_interpolation_accepts_enums_and_any_case():
+    assert check_interpolation(_Mode.BICUBIC) == "bicubic"
+    assert check_interpolation("BiCubic") == "bicubic"
+    assert check_interpolation("NEAREST") == "nearest"
+    assert F.geometry._check_interpolation is check_interpolation
+    x = _batch(n=2)
+    expected = F.affine(x, angle=17, scale=0.9, interpolation="bicubic")
+    assert torch.equal(F.affine(x, angle=17, scale=0.9, interpolation=_Mode.BICUBIC), expected)
+    assert torch.equal(F.affine(x, angle=17, scale=0.9, interpolation="Bicubic"), expected)
+    crop = F.resized_crop(x, 1, 2, 9, 8, 12, _Mode.BILINEAR)
+    assert torch.equal(crop, F.resized_crop(x, 1, 2, 9, 8, 12, "bilinear"))
+    assert torch.equal(F.resize(x.float(), 7, "BICUBIC"), F.resize(x.float(), 7, "bicubic"))
+
+
+@pytest.mark.parametrize("value", [_Mode.LANCZOS, "lanczos", 2, None, enum.Enum("M", "A").A])
+def test_bad_interpolations_are_refused_in_one_line(value):
+    with pytest.raises(AugkitError) as info:
+        F.affine(_batch(n=1), angle=3, interpolation=value)
+    message = str(info.value)
+    assert message.startswith("interpolation:") and "bicubic" in message
+    assert "\n" not in message

@@ -1,8 +1,9 @@
 """A compiled uint8 sampler for affine warps and resized crops on the CPU.
 
 It computes exactly what ``geometry.warp`` computes with torch (float64 positions snapped to
-integers within 1e-9, float32 interpolation, rounding half to even), one output pixel at a
-time instead of through full-size temporaries, so the two agree bit for bit.
+integers within 1e-9, float64 cubic weights, float32 interpolation in the same order,
+rounding half to even), one output pixel at a time instead of through full-size
+temporaries, so the two agree bit for bit.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import numpy as np
 from numba import njit
 
 f32 = np.float32
+CUBIC_A = -0.75  # the cubic convolution kernel of torch's grid_sample and bicubic upsampling
+MODES = {"nearest": 0, "bilinear": 1, "bicubic": 2}
 
 
 @njit(inline="always")
@@ -35,17 +38,84 @@ def _px(src, n, c, y, x, height, width, fill):
 
 @njit(inline="always")
 def _to_uint8(v):
-    r = math.floor(v + f32(0.5))
-    if r - v == f32(0.5) and r % 2 != 0:  # round half to even, as torch.round does
-        r -= 1
+    r = math.floor(v)
+    d = v - r  # exact in float64
+    if d > 0.5 or (d == 0.5 and r % 2 != 0):  # round half to even, as torch.round does
+        r += 1
     return np.uint8(min(max(r, 0), 255))
 
 
-@njit(cache=True, nogil=True)
-def _warp(src, out, inverse, fill, bilinear, edge):
+@njit(inline="always")
+def _cubic_near(d):
+    return ((CUBIC_A + 2.0) * d - (CUBIC_A + 3.0)) * d * d + 1.0
+
+
+@njit(inline="always")
+def _cubic_far(d):
+    return ((CUBIC_A * d - 5.0 * CUBIC_A) * d + 8.0 * CUBIC_A) * d - 4.0 * CUBIC_A
+
+
+@njit(inline="always")
+def _cubic_taps(s, size, edge, index, weight):
+    """The four neighbours of position ``s`` and their weights (float64, then float32)."""
+    f = math.floor(s)
+    t = s - f
+    weight[0] = f32(_cubic_far(t + 1.0))
+    weight[1] = f32(_cubic_near(t))
+    weight[2] = f32(_cubic_near(1.0 - t))
+    weight[3] = f32(_cubic_far(2.0 - t))
+    for i in range(4):
+        index[i] = _clamp(f - 1 + i, size) if edge else f - 1 + i
+
+
+@njit(inline="always")
+def _bicubic(src, out, n, y, x, sx, sy, fill, edge, xs, ys, wx, wy):
     channels, height, width = src.shape[1], src.shape[2], src.shape[3]
-    out_h, out_w = out.shape[2], out.shape[3]
+    _cubic_taps(sx, width, edge, xs, wx)
+    _cubic_taps(sy, height, edge, ys, wy)
+    for c in range(channels):
+        total = f32(0.0)
+        for j in range(4):
+            row = _px(src, n, c, ys[j], xs[0], height, width, fill) * wx[0]
+            for i in range(1, 4):
+                row = row + _px(src, n, c, ys[j], xs[i], height, width, fill) * wx[i]
+            total = row * wy[0] if j == 0 else total + row * wy[j]
+        out[n, c, y, x] = _to_uint8(total)
+
+
+@njit(inline="always")
+def _bilinear(src, out, n, y, x, sx, sy, fill, edge):
+    channels, height, width = src.shape[1], src.shape[2], src.shape[3]
     one = f32(1.0)
+    fx, fy = math.floor(sx), math.floor(sy)
+    wx, wy = f32(sx - fx), f32(sy - fy)
+    x0, y0, x1, y1 = fx, fy, fx + 1, fy + 1
+    if edge:
+        x0, x1 = _clamp(x0, width), _clamp(x1, width)
+        y0, y1 = _clamp(y0, height), _clamp(y1, height)
+    for c in range(channels):
+        top = (_px(src, n, c, y0, x0, height, width, fill) * (one - wx)
+               + _px(src, n, c, y0, x1, height, width, fill) * wx)
+        bottom = (_px(src, n, c, y1, x0, height, width, fill) * (one - wx)
+                  + _px(src, n, c, y1, x1, height, width, fill) * wx)
+        out[n, c, y, x] = _to_uint8(top * (one - wy) + bottom * wy)
+
+
+@njit(inline="always")
+def _nearest(src, out, n, y, x, sx, sy, fill, edge):
+    channels, height, width = src.shape[1], src.shape[2], src.shape[3]
+    ix, iy = math.floor(sx + 0.5), math.floor(sy + 0.5)
+    if edge:
+        ix, iy = _clamp(ix, width), _clamp(iy, height)
+    for c in range(channels):
+        out[n, c, y, x] = _to_uint8(_px(src, n, c, iy, ix, height, width, fill))
+
+
+@njit(cache=True, nogil=True)
+def _warp(src, out, inverse, fill, mode, edge):
+    out_h, out_w = out.shape[2], out.shape[3]
+    xs, ys = np.empty(4, np.int64), np.empty(4, np.int64)
+    wx, wy = np.empty(4, np.float32), np.empty(4, np.float32)
     for n in range(src.shape[0]):
         m0, m1, m2 = inverse[n, 0], inverse[n, 1], inverse[n, 2]
         m3, m4, m5 = inverse[n, 3], inverse[n, 4], inverse[n, 5]
@@ -53,35 +123,23 @@ def _warp(src, out, inverse, fill, bilinear, edge):
             for x in range(out_w):
                 sx = _snap(m0 * x + m1 * y + m2)
                 sy = _snap(m3 * x + m4 * y + m5)
-                if bilinear:
-                    fx, fy = math.floor(sx), math.floor(sy)
-                    wx, wy = f32(sx - fx), f32(sy - fy)
-                    x0, y0, x1, y1 = fx, fy, fx + 1, fy + 1
-                    if edge:
-                        x0, x1 = _clamp(x0, width), _clamp(x1, width)
-                        y0, y1 = _clamp(y0, height), _clamp(y1, height)
-                    for c in range(channels):
-                        top = (_px(src, n, c, y0, x0, height, width, fill) * (one - wx)
-                               + _px(src, n, c, y0, x1, height, width, fill) * wx)
-                        bottom = (_px(src, n, c, y1, x0, height, width, fill) * (one - wx)
-                                  + _px(src, n, c, y1, x1, height, width, fill) * wx)
-                        out[n, c, y, x] = _to_uint8(top * (one - wy) + bottom * wy)
+                if mode == 2:
+                    _bicubic(src, out, n, y, x, sx, sy, fill, edge, xs, ys, wx, wy)
+                elif mode == 1:
+                    _bilinear(src, out, n, y, x, sx, sy, fill, edge)
                 else:
-                    ix, iy = math.floor(sx + 0.5), math.floor(sy + 0.5)
-                    if edge:
-                        ix, iy = _clamp(ix, width), _clamp(iy, height)
-                    for c in range(channels):
-                        out[n, c, y, x] = _to_uint8(_px(src, n, c, iy, ix, height, width, fill))
+                    _nearest(src, out, n, y, x, sx, sy, fill, edge)
 
 
 def warp_uint8(images: np.ndarray, planar: bool, inverse: np.ndarray, size: tuple[int, int],
                interpolation: str, fill: np.ndarray, border: str) -> np.ndarray:
-    """Warp a uint8 batch: ``(N, C, H, W)`` when ``planar``, else ``(N, H, W, C)``."""
+    """Warp a uint8 batch: ``(N, C, H, W)`` when ``planar``, else ``(N, H, W, C)``;
+    ``interpolation`` is a lower-case name from ``MODES``."""
     src = images if planar else np.ascontiguousarray(images.transpose(0, 3, 1, 2))
     n, channels = src.shape[:2]
     src = src.view()
     src.flags.writeable = False  # one compiled signature whether or not the input is writable
     out = np.empty((n, channels, *size), np.uint8)
     _warp(src, out, np.ascontiguousarray(inverse, np.float64).reshape(n, 6),
-          np.ascontiguousarray(fill, np.float32), interpolation == "bilinear", border == "edge")
+          np.ascontiguousarray(fill, np.float32), MODES[interpolation], border == "edge")
     return out if planar else np.ascontiguousarray(out.transpose(0, 2, 3, 1))

@@ -4,19 +4,21 @@ Coordinates put pixel centres on integers (0 .. W-1); the centre of an image is
 ``((W - 1) / 2, (H - 1) / 2)``. Sampling positions are computed in float64 and snapped to
 integers within 1e-9, so an identity warp returns the input unchanged, a 90-degree rotation
 of a square image equals ``rot90`` and an integer translation equals a shifted copy, with
-either interpolation. uint8 results are rounded to the nearest level.
+every interpolation (bicubic included: its weights are then exactly 0, 1, 0, 0). uint8 results
+are rounded to the nearest level.
 
 >>> import torch
 >>> from augkit.functional import affine
 >>> img = torch.arange(9, dtype=torch.uint8).view(1, 3, 3)
 >>> affine(img, angle=90).tolist()
-[[[2, 5, 8], [1, 4, 7], [0, 3, 6]]]
+[[[6, 3, 0], [7, 4, 1], [8, 5, 2]]]
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from enum import Enum
 from functools import partial
 from typing import Any, TypeVar
 
@@ -25,10 +27,13 @@ import torch
 
 from augkit.errors import AugkitError, AugkitTypeError
 from augkit.functional import dispatch
-from augkit.functional._warp_cpu import warp_uint8
+from augkit.functional._warp_cpu import CUBIC_A, warp_uint8
 
 Image = TypeVar("Image")
-INTERPOLATIONS = ("nearest", "bilinear")
+INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
+#: a name from INTERPOLATIONS in any case, or an object whose ``.value`` is one
+#: (torchvision's ``InterpolationMode``, say)
+Interpolation = str | Enum
 Values = float | Sequence[float] | np.ndarray | torch.Tensor
 
 
@@ -57,11 +62,17 @@ def per_sample(value: Any, batch: int | None, name: str, width: int = 1,
     return arr[:, 0] if width == 1 else arr
 
 
-def _check_interpolation(interpolation: str) -> str:
-    if interpolation not in INTERPOLATIONS:
-        raise AugkitError(f"interpolation: {interpolation!r} is not allowed; expected one of "
-                          f"{', '.join(INTERPOLATIONS)}")
-    return interpolation
+def check_interpolation(value: Any) -> str:
+    """``value`` as a lower-case name from ``INTERPOLATIONS``: the name in any case, or an
+    object whose ``.value`` is one, e.g. torchvision's ``InterpolationMode.BICUBIC``."""
+    name = getattr(value, "value", value)
+    if isinstance(name, str) and name.lower() in INTERPOLATIONS:
+        return name.lower()
+    raise AugkitError(f"interpolation: {value!r} is not allowed; expected one of "
+                      f"{', '.join(INTERPOLATIONS)} (any case), or an enum with one as its value")
+
+
+_check_interpolation = check_interpolation
 
 
 def _fill_values(fill: Any, channels: int, dtype: torch.dtype) -> torch.Tensor:
@@ -82,13 +93,72 @@ def _snap(coords: torch.Tensor) -> torch.Tensor:
     return torch.where((coords - nearest).abs() < 1e-9, nearest, coords)
 
 
+Gather = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _nearest(gather: Gather, src_x: torch.Tensor, src_y: torch.Tensor,
+             work_dtype: torch.dtype) -> torch.Tensor:
+    return gather(torch.floor(src_x + 0.5).long(), torch.floor(src_y + 0.5).long())
+
+
+def _bilinear(gather: Gather, src_x: torch.Tensor, src_y: torch.Tensor,
+              work_dtype: torch.dtype) -> torch.Tensor:
+    n = src_x.shape[0]
+    x0, y0 = torch.floor(src_x), torch.floor(src_y)
+    wx = (src_x - x0).view(n, 1, -1).to(work_dtype)
+    wy = (src_y - y0).view(n, 1, -1).to(work_dtype)
+    x0, y0 = x0.long(), y0.long()
+    top = gather(x0, y0) * (1 - wx) + gather(x0 + 1, y0) * wx
+    bottom = gather(x0, y0 + 1) * (1 - wx) + gather(x0 + 1, y0 + 1) * wx
+    return top * (1 - wy) + bottom * wy
+
+
+def _cubic_taps(coords: torch.Tensor, work_dtype: torch.dtype
+                ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """The neighbours ``floor - 1 .. floor + 2`` of each position and their weights (cubic
+    convolution, computed in float64 in the order ``_warp_cpu`` uses)."""
+    a = CUBIC_A
+    first = torch.floor(coords)
+    t = coords - first
+
+    def near(d: torch.Tensor) -> torch.Tensor:  # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d: torch.Tensor) -> torch.Tensor:  # 1 <= |d| <= 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    weights = [w.view(coords.shape[0], 1, -1).to(work_dtype)
+               for w in (far(t + 1), near(t), near(1 - t), far(2 - t))]
+    index = first.long()
+    return [index + k for k in (-1, 0, 1, 2)], weights
+
+
+def _bicubic(gather: Gather, src_x: torch.Tensor, src_y: torch.Tensor,
+             work_dtype: torch.dtype) -> torch.Tensor:
+    xs, wx = _cubic_taps(src_x, work_dtype)
+    ys, wy = _cubic_taps(src_y, work_dtype)
+    out = None
+    for iy, w_row in zip(ys, wy, strict=True):
+        row = gather(xs[0], iy) * wx[0]
+        for ix, w in zip(xs[1:], wx[1:], strict=True):
+            row = row + gather(ix, iy) * w
+        out = row * w_row if out is None else out + row * w_row
+    return out
+
+
+_SAMPLERS = {"nearest": _nearest, "bilinear": _bilinear, "bicubic": _bicubic}
+
+
 def warp(batch: torch.Tensor, inverse: torch.Tensor, size: tuple[int, int],
-         interpolation: str = "bilinear", fill: Any = 0, border: str = "fill") -> torch.Tensor:
+         interpolation: Interpolation = "bilinear", fill: Any = 0, border: str = "fill"
+         ) -> torch.Tensor:
     """Sample ``batch`` (N, C, H, W) at ``inverse @ (x, y, 1)`` for each output pixel.
 
-    ``inverse`` is (N, 2, 3) float64, mapping output to input coordinates. Positions outside
+    ``inverse`` is (N, 2, 3) float64, mapping output to input coordinates. Neighbours outside
     the input take ``fill`` (``border="fill"``) or the nearest edge pixel (``"edge"``).
+    Bicubic is cubic convolution with a = -0.75, as in ``torch.nn.functional.grid_sample``.
     """
+    sample = _SAMPLERS[check_interpolation(interpolation)]
     n, channels, height, width = batch.shape
     out_h, out_w = size
     device = batch.device
@@ -109,17 +179,7 @@ def warp(batch: torch.Tensor, inverse: torch.Tensor, size: tuple[int, int],
         values = flat.gather(2, index.expand(n, channels, -1)).to(work_dtype)
         return torch.where(inside.view(n, 1, -1), values, fill_values)
 
-    if interpolation == "nearest":
-        out = gather(torch.floor(src_x + 0.5).long(), torch.floor(src_y + 0.5).long())
-    else:
-        x0, y0 = torch.floor(src_x), torch.floor(src_y)
-        wx = (src_x - x0).view(n, 1, -1).to(work_dtype)
-        wy = (src_y - y0).view(n, 1, -1).to(work_dtype)
-        x0, y0 = x0.long(), y0.long()
-        top = gather(x0, y0) * (1 - wx) + gather(x0 + 1, y0) * wx
-        bottom = gather(x0, y0 + 1) * (1 - wx) + gather(x0 + 1, y0 + 1) * wx
-        out = top * (1 - wy) + bottom * wy
-    out = out.view(n, channels, out_h, out_w)
+    out = sample(gather, src_x, src_y, work_dtype).view(n, channels, out_h, out_w)
     if batch.dtype == torch.uint8:
         return out.round_().clamp_(0, 255).to(torch.uint8)
     return out
@@ -135,34 +195,57 @@ def _exact_cos_sin(degrees: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def affine_matrices(size: tuple[int, int], angle: np.ndarray, translate: np.ndarray,
                     scale: np.ndarray, shear: np.ndarray) -> np.ndarray:
-    """Forward 3x3 matrices (N, 3, 3): about the centre, scale, shear, rotate
-    counter-clockwise by ``angle`` degrees, then translate by ``(tx, ty)`` pixels."""
+    """Forward 3x3 matrices (N, 3, 3) on pixel centres, torchvision's ``affine`` geometry:
+    about the centre, rotate clockwise by ``angle`` degrees with ``scale`` and the x / y
+    ``shear`` angles (torchvision's rotation-scale-shear matrix), then translate by
+    ``(tx, ty)`` pixels."""
     height, width = size
     cx, cy = (width - 1) / 2, (height - 1) / 2
     n = angle.shape[0]
     cos, sin = _exact_cos_sin(angle)
-    rotation = np.zeros((n, 3, 3))
-    rotation[:, 0, 0], rotation[:, 0, 1] = cos, sin
-    rotation[:, 1, 0], rotation[:, 1, 1] = -sin, cos
-    rotation[:, 2, 2] = 1
-    shear_m = np.tile(np.eye(3), (n, 1, 1))
-    shear_m[:, 0, 1] = np.tan(np.deg2rad(shear[:, 0]))
-    shear_m[:, 1, 0] = np.tan(np.deg2rad(shear[:, 1]))
-    scale_m = np.tile(np.eye(3), (n, 1, 1))
-    scale_m[:, 0, 0] = scale_m[:, 1, 1] = scale
-    to_origin = np.eye(3)
-    to_origin[:2, 2] = (-cx, -cy)
-    back = np.tile(np.eye(3), (n, 1, 1))
-    back[:, 0, 2] = cx + translate[:, 0]
-    back[:, 1, 2] = cy + translate[:, 1]
-    return back @ rotation @ shear_m @ scale_m @ to_origin
+    cos_r, sin_r = _exact_cos_sin(angle - shear[:, 1])
+    sy = np.deg2rad(shear[:, 1])
+    tan_x = np.where(shear[:, 0] == 0, 0.0, np.tan(np.deg2rad(shear[:, 0])))
+    cos_y = np.where(shear[:, 1] == 0, 1.0, np.cos(sy))
+    forward = np.zeros((n, 3, 3))
+    forward[:, 0, 0] = scale * cos_r / cos_y
+    forward[:, 0, 1] = scale * (-cos_r * tan_x / cos_y - sin)
+    forward[:, 1, 0] = scale * sin_r / cos_y
+    forward[:, 1, 1] = scale * (-sin_r * tan_x / cos_y + cos)
+    forward[:, 2, 2] = 1
+    centre = np.array([cx, cy])
+    forward[:, :2, 2] = centre + translate - np.einsum("nij,j->ni", forward[:, :2, :2], centre)
+    return forward
+
+
+def resized_crop_matrices(top: np.ndarray, left: np.ndarray, height: np.ndarray,
+                          width: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Forward 3x3 matrices (N, 3, 3) on pixel centres of ``resized_crop``."""
+    out_h, out_w = size
+    forward = np.zeros((len(top), 3, 3))
+    forward[:, 0, 0] = out_w / width
+    forward[:, 0, 2] = (0.5 - left) * out_w / width - 0.5
+    forward[:, 1, 1] = out_h / height
+    forward[:, 1, 2] = (0.5 - top) * out_h / height - 0.5
+    forward[:, 2, 2] = 1
+    return forward
+
+
+def flip_matrices(n: int, size: tuple[int, int], horizontal: bool) -> np.ndarray:
+    """Forward 3x3 matrices (N, 3, 3) on pixel centres of ``hflip`` / ``vflip``."""
+    forward = np.tile(np.eye(3), (n, 1, 1))
+    axis = 0 if horizontal else 1
+    forward[:, axis, axis] = -1
+    forward[:, axis, 2] = (size[1] if horizontal else size[0]) - 1
+    return forward
 
 
 def affine(img: Image, angle: Values = 0.0, translate: Values = (0.0, 0.0),
-           scale: Values = 1.0, shear: Values = (0.0, 0.0), interpolation: str = "nearest",
-           fill: float | Sequence[float] = 0) -> Image:
-    """Rotate (degrees, counter-clockwise), translate (pixels), scale and shear (degrees)
-    about the image centre; uncovered pixels take ``fill``. Parameters may be per sample."""
+           scale: Values = 1.0, shear: Values = (0.0, 0.0),
+           interpolation: Interpolation = "nearest", fill: float | Sequence[float] = 0) -> Image:
+    """torchvision's ``affine``: rotate (degrees, clockwise), translate (pixels), scale and
+    shear (degrees) about the image centre; uncovered pixels take ``fill``. Parameters may be
+    per sample."""
     batch = dispatch.batch_size(img)
     size = dispatch.image_size(img)
     params = {
@@ -172,7 +255,7 @@ def affine(img: Image, angle: Values = 0.0, translate: Values = (0.0, 0.0),
         "shear": per_sample(shear, batch, "shear", width=2, low=-89.0, high=89.0),
     }
     inverse = np.linalg.inv(affine_matrices(size, **params))[:, :2, :]
-    _check_interpolation(interpolation)
+    interpolation = check_interpolation(interpolation)
 
     def kernel(images: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
         return warp(images, inverse, size, interpolation, fill)
@@ -183,7 +266,8 @@ def affine(img: Image, angle: Values = 0.0, translate: Values = (0.0, 0.0),
 
 
 def resized_crop(img: Image, top: Values, left: Values, height: Values, width: Values,
-                 size: int | Sequence[int], interpolation: str = "bilinear") -> Image:
+                 size: int | Sequence[int], interpolation: Interpolation = "bilinear"
+                 ) -> Image:
     """Crop the box ``(top, left, height, width)`` (per sample, in pixels, may be fractional)
     and resize it to ``size`` (``(h, w)`` or one int for both), edges replicated."""
     batch = dispatch.batch_size(img)
@@ -191,7 +275,7 @@ def resized_crop(img: Image, top: Values, left: Values, height: Values, width: V
     top_, left_ = per_sample(top, batch, "top"), per_sample(left, batch, "left")
     box_h = per_sample(height, batch, "height", low=1e-6)
     box_w = per_sample(width, batch, "width", low=1e-6)
-    _check_interpolation(interpolation)
+    interpolation = check_interpolation(interpolation)
     n = top_.shape[0]
     inverse = np.zeros((n, 2, 3))
     inverse[:, 0, 0] = box_w / out_w
@@ -215,7 +299,8 @@ def _dtype(img: Any) -> torch.dtype:
     return torch.uint8
 
 
-def resize(img: Image, size: int | Sequence[int], interpolation: str = "bilinear") -> Image:
+def resize(img: Image, size: int | Sequence[int], interpolation: Interpolation = "bilinear"
+           ) -> Image:
     """Resize the whole image to ``size``."""
     height, width = dispatch.image_size(img)
     return resized_crop(img, 0, 0, height, width, size, interpolation)
