@@ -1,4 +1,4 @@
-"""Noise statistics and Pillow-exact Gaussian blur."""
+"""Noise statistics, Pillow-exact Gaussian blur and torchvision's kernel-size blur."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from PIL import Image, ImageFilter
 
 import augkit.functional as F
 from augkit.data import load_photos
+from augkit.errors import AugkitError
 from tests.helpers import KINDS, MODES, as_kind, random_hwc, to_hwc
 
 
@@ -84,3 +85,105 @@ def test_bad_arguments_are_named(call, words):
     with pytest.raises(ValueError) as info:
         call(torch.zeros((3, 3, 4, 4), dtype=torch.uint8))
     assert all(word in str(info.value) for word in words), str(info.value)
+
+
+# ---- kernel_size: torchvision's truncated Gaussian ---------------------------------------
+
+
+def _reference_blur(chw: np.ndarray, sigma: float, kx: int, ky: int) -> np.ndarray:
+    """A direct float64 2-D correlation with the outer product of the 1-D kernels, reflect
+    padding by numpy."""
+    def kernel(k: int) -> np.ndarray:
+        x = np.linspace(-(k - 1) / 2, (k - 1) / 2, k)
+        w = np.exp(-0.5 * (x / sigma) ** 2)
+        return w / w.sum()
+
+    k2 = np.outer(kernel(ky), kernel(kx))
+    h, w = chw.shape[1:]
+    padded = np.pad(chw.astype(np.float64), ((0, 0), (ky // 2,) * 2, (kx // 2,) * 2),
+                    mode="reflect")
+    out = np.zeros(chw.shape)
+    for i in range(ky):
+        for j in range(kx):
+            out += k2[i, j] * padded[:, i:i + h, j:j + w]
+    return out
+
+
+def _assert_rounds_like(out: np.ndarray, reference: np.ndarray) -> None:
+    """uint8 ``out`` equals ``np.rint(reference)`` except within float32 error of a tie."""
+    near_tie = np.abs(reference - np.floor(reference) - 0.5) < 2e-4
+    assert np.array_equal(out[~near_tie], np.rint(reference[~near_tie]))
+    assert np.all(np.abs(out[near_tie] - reference[near_tie]) <= 0.5 + 2e-4)
+    assert near_tie.mean() < 0.01  # ties are rare: flat areas of coarse levels
+
+
+SIZES = [1, 3, 5, 9, (7, 3), (3, 11)]
+
+
+@pytest.mark.parametrize("kernel_size", SIZES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_kernel_size_blur_matches_a_numpy_reference_on_floats(kernel_size, dtype):
+    rng = np.random.default_rng(3)
+    batch = torch.from_numpy(rng.random((3, 3, 21, 26))).to(dtype)
+    sigmas = [0.4, 1.3, 3.0]
+    out = F.gaussian_blur(batch, sigmas, kernel_size)
+    assert out.dtype == dtype and out.shape == batch.shape
+    kx, ky = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    for i, sigma in enumerate(sigmas):
+        expected = _reference_blur(batch[i].double().numpy(), sigma, kx, ky)
+        assert np.allclose(out[i].double().numpy(), expected, atol=1e-5, rtol=0), (i, sigma)
+
+
+@pytest.mark.parametrize("kernel_size", SIZES)
+def test_kernel_size_blur_on_uint8_rounds_the_reference(kernel_size):
+    rng = np.random.default_rng(4)
+    kx, ky = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    for mode in MODES:
+        hwc = random_hwc(rng, 17, 23, mode)
+        sigma = float(rng.uniform(0.2, 3.0))
+        expected = _reference_blur(hwc.transpose(2, 0, 1), sigma, kx, ky).transpose(1, 2, 0)
+        for kind in KINDS:
+            img = as_kind(hwc, mode, kind)
+            out = F.gaussian_blur(img, sigma, kernel_size)
+            assert type(out) is type(img)
+            _assert_rounds_like(to_hwc(out), expected)
+
+
+def test_kernel_size_blur_per_sample_sigma_equals_single_calls():
+    rng = np.random.default_rng(5)
+    batch = torch.from_numpy(rng.integers(0, 256, (4, 3, 15, 18), dtype=np.uint8))
+    sigmas = [0.0, 0.7, 1.9, 4.0]
+    out = F.gaussian_blur(batch, sigmas, (5, 7))
+    assert torch.equal(out[0], batch[0])  # sigma 0: unchanged
+    for i, sigma in enumerate(sigmas):
+        assert torch.equal(out[i], F.gaussian_blur(batch[i], sigma, (5, 7)))
+    floats = batch.double() / 255
+    out = F.gaussian_blur(floats, sigmas, 5)
+    for i, sigma in enumerate(sigmas):
+        assert torch.equal(out[i], F.gaussian_blur(floats[i], sigma, 5))
+    assert torch.equal(F.gaussian_blur(batch, 2.0, 1), batch)  # a 1x1 kernel changes nothing
+
+
+def test_kernel_size_none_is_still_pillows_blur_and_floats_are_differentiable():
+    batch = torch.from_numpy(np.random.default_rng(6).integers(0, 256, (2, 3, 12, 12),
+                                                               dtype=np.uint8))
+    assert torch.equal(F.gaussian_blur(batch, 1.2, kernel_size=None), F.gaussian_blur(batch, 1.2))
+    assert not torch.equal(F.gaussian_blur(batch, 1.2, 5), F.gaussian_blur(batch, 1.2))
+    x = (batch[:1, :1, :6, :6].double() / 255).requires_grad_()
+    assert torch.autograd.gradcheck(lambda v: F.gaussian_blur(v, 0.9, (3, 5)), (x,))
+
+
+@pytest.mark.parametrize("kernel_size", [2, 0, -3, 3.0, (3, 4), (3,), (3, 3, 3), "5", True,
+                                         (5, 1.0)])
+def test_bad_kernel_sizes_are_named(kernel_size):
+    with pytest.raises(AugkitError) as info:
+        F.gaussian_blur(torch.zeros((1, 3, 8, 8), dtype=torch.uint8), 1.0, kernel_size)
+    message = str(info.value)
+    assert message.startswith("kernel_size:") and "odd" in message and "\n" not in message
+
+
+def test_kernel_too_large_for_reflect_padding_is_named():
+    with pytest.raises(AugkitError, match=r"kernel_size: \(9, 3\) is too large for a 5x4"):
+        F.gaussian_blur(np.zeros((5, 4), np.uint8), 1.0, (9, 3))
+    assert F.gaussian_blur(np.zeros((1, 1), np.uint8), 1.0, 1).shape == (1, 1)
+    assert F.gaussian_blur(np.zeros((2, 2), np.uint8), 1.0, 3).shape == (2, 2)

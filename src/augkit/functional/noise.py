@@ -2,11 +2,16 @@
 
 Noise is drawn from a per-sample integer seed, on the CPU, so a kernel call is deterministic
 and gives the same result on every device; a transform records the seeds it drew.
+
+Gaussian blur comes in two forms: without a kernel size, Pillow's ``GaussianBlur`` (extended
+box passes, bit-identical on uint8); with ``kernel_size``, torchvision's truncated Gaussian.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -103,32 +108,107 @@ def _box_pass(rows: torch.Tensor, radius: int, ww: int, fw: int) -> torch.Tensor
     return (window * ww + far * fw) / _ONE
 
 
-def gaussian_blur(img: Image, sigma: Values) -> Image:
-    """Pillow's ``GaussianBlur(radius=sigma)`` (three extended box passes across, then three
-    down, edges replicated), bit-identical on uint8; per-sample ``sigma``, 0 leaves a sample
-    unchanged. Float input gets the same filter without rounding, differentiably."""
+def _pillow_blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    is_uint8 = images.dtype == torch.uint8
+    out = images.clone()
+    for value in sigma.unique().tolist():
+        if value == 0:
+            continue
+        index = (sigma == value).nonzero().squeeze(1).to(images.device)
+        x = images[index].to(torch.int64 if is_uint8 else images.dtype)
+        weights = box_blur_weights(value)
+        for _ in range(_BLUR_PASSES):
+            x = _box_pass(x, *weights)
+        x = x.transpose(-1, -2)
+        for _ in range(_BLUR_PASSES):
+            x = _box_pass(x, *weights)
+        x = x.transpose(-1, -2)
+        out[index] = x.to(images.dtype) if is_uint8 else x
+    return out
+
+
+KernelSize = int | Sequence[int] | None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_kernel_size(kernel_size: Any) -> tuple[int, int] | None:
+    """torchvision's ``kernel_size`` (an odd int >= 1, or a pair ``(kx, ky)`` of them) as
+    ``(kx, ky)``; ``None`` (Pillow's blur, which has no kernel size) stays ``None``."""
+    if kernel_size is None:
+        return None
+    pair = (kernel_size, kernel_size) if _is_int(kernel_size) else kernel_size
+    if (isinstance(pair, (tuple, list)) and len(pair) == 2
+            and all(_is_int(k) and k >= 1 and k % 2 == 1 for k in pair)):
+        return int(pair[0]), int(pair[1])
+    raise AugkitError(f"kernel_size: {kernel_size!r} is not allowed; expected None (Pillow's "
+                      "blur), an odd int >= 1 or a pair (kx, ky) of odd ints >= 1")
+
+
+def gaussian_kernels(sigma: torch.Tensor, size: int) -> torch.Tensor:
+    """torchvision's 1-D Gaussian kernels, one row per sigma, in float32: at
+    ``x = linspace(-(size - 1) / 2, (size - 1) / 2, size)``, ``exp(-0.5 * (x / sigma)**2)``
+    normalised to sum 1; sigma 0 gives the identity kernel."""
+    half = (size - 1) / 2
+    x = torch.linspace(-half, half, size, dtype=torch.float32, device=sigma.device)
+    s = sigma.to(torch.float32).view(-1, 1)
+    pdf = torch.exp(-0.5 * (x / s).pow(2))
+    kernels = pdf / pdf.sum(dim=1, keepdim=True)
+    return torch.where(s == 0, (x == 0).to(torch.float32), kernels)
+
+
+def _convolve_rows(padded: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
+    """Correlate the last dim of ``padded`` (N, C, H, W + k - 1) with one (k,) kernel per
+    sample: a fixed order of multiply-adds, so a sample's result is the same in any batch."""
+    size = kernels.shape[1]
+    width = padded.shape[-1] - size + 1
+    weights = kernels.view(kernels.shape[0], 1, 1, size)
+    out = padded[..., :width] * weights[..., :1]
+    for i in range(1, size):
+        out = out + padded[..., i:i + width] * weights[..., i:i + 1]
+    return out
+
+
+def _truncated_blur(images: torch.Tensor, sigma: torch.Tensor,
+                    kernel_size: tuple[int, int]) -> torch.Tensor:
+    kx, ky = kernel_size
+    work = images.dtype if images.dtype in (torch.float32, torch.float64) else torch.float32
+    x = torch.nn.functional.pad(images.to(work), (kx // 2, kx // 2, ky // 2, ky // 2),
+                                mode="reflect")
+    x = _convolve_rows(x, gaussian_kernels(sigma, kx).to(work))
+    x = _convolve_rows(x.transpose(-1, -2), gaussian_kernels(sigma, ky).to(work))
+    x = x.transpose(-1, -2)
+    if images.dtype == torch.uint8:
+        return x.round_().clamp_(0, 255).to(torch.uint8)
+    return x.to(images.dtype)
+
+
+def _check_fits(kernel_size: tuple[int, int], size: tuple[int, int]) -> None:
+    (kx, ky), (height, width) = kernel_size, size
+    if kx // 2 >= width or ky // 2 >= height:
+        raise AugkitError(f"kernel_size: ({kx}, {ky}) is too large for a {height}x{width} image; "
+                          "reflect padding needs kx // 2 < width and ky // 2 < height")
+
+
+def gaussian_blur(img: Image, sigma: Values, kernel_size: KernelSize = None) -> Image:
+    """Gaussian blur with per-sample ``sigma``; 0 leaves a sample unchanged.
+
+    ``kernel_size=None``: Pillow's ``GaussianBlur(radius=sigma)`` (three extended box passes
+    across, then three down, edges replicated), bit-identical on uint8; float input gets the
+    same filter without rounding, differentiably. An odd int or ``(kx, ky)``: torchvision's
+    ``gaussian_blur``, a separable Gaussian truncated to that size (``gaussian_kernels``),
+    reflect padding, float32 arithmetic (float64 for float64 input), uint8 rounded half to
+    even. The kernel size is the same for the whole call.
+    """
     batch = dispatch.batch_size(img)
     sigmas = per_sample(sigma, batch, "sigma", low=0.0, high=1000.0)
-
-    def kernel(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        is_uint8 = images.dtype == torch.uint8
-        out = images.clone()
-        for value in sigma.unique().tolist():
-            if value == 0:
-                continue
-            index = (sigma == value).nonzero().squeeze(1).to(images.device)
-            x = images[index].to(torch.int64 if is_uint8 else images.dtype)
-            weights = box_blur_weights(value)
-            for _ in range(_BLUR_PASSES):
-                x = _box_pass(x, *weights)
-            x = x.transpose(-1, -2)
-            for _ in range(_BLUR_PASSES):
-                x = _box_pass(x, *weights)
-            x = x.transpose(-1, -2)
-            out[index] = x.to(images.dtype) if is_uint8 else x
-        return out
-
-    return dispatch.apply(img, {"sigma": sigmas}, kernel)
+    size = check_kernel_size(kernel_size)
+    if size is None:
+        return dispatch.apply(img, {"sigma": sigmas}, _pillow_blur)
+    _check_fits(size, dispatch.image_size(img))
+    return dispatch.apply(img, {"sigma": sigmas}, partial(_truncated_blur, kernel_size=size))
 
 
 def noise_seeds(n: int, generator: torch.Generator | None) -> torch.Tensor:
@@ -136,4 +216,5 @@ def noise_seeds(n: int, generator: torch.Generator | None) -> torch.Tensor:
     return torch.randint(0, 2**62, (n,), generator=generator, dtype=torch.int64)
 
 
-__all__ = ["box_blur_weights", "gaussian_blur", "gaussian_noise", "noise_seeds"]
+__all__ = ["box_blur_weights", "check_kernel_size", "gaussian_blur", "gaussian_kernels",
+           "gaussian_noise", "noise_seeds"]

@@ -22,8 +22,8 @@ import torch
 from augkit.errors import AugkitError
 from augkit.functional import affine, dispatch, erase, hflip, resized_crop, vflip
 from augkit.functional.geometry import (
-    INTERPOLATIONS,
     _check_size,
+    check_interpolation,
     affine_matrices,
     flip_matrices,
     resized_crop_matrices,
@@ -39,13 +39,6 @@ def _symmetric_range(value: Any, name: str, high: float = math.inf) -> tuple[flo
             raise AugkitError(f"{name}: {value!r} is not allowed; a single number must be >= 0")
         value = (-value, value)
     return check_range(value, name, -high, high)
-
-
-def _check_interpolation(value: Any) -> str:
-    if value not in INTERPOLATIONS:
-        raise AugkitError(f"interpolation: {value!r} is not allowed; expected one of "
-                          f"{', '.join(INTERPOLATIONS)}")
-    return value
 
 
 def _check_fill(value: Any) -> Any:
@@ -120,7 +113,7 @@ class RandomAffine(_Geometric):
                           *_symmetric_range(tuple(shear[2:]), "shear", 89.0))
         else:
             self.shear = _symmetric_range(shear, "shear", 89.0)
-        self.interpolation = _check_interpolation(interpolation)
+        self.interpolation = check_interpolation(interpolation)
         self.fill = _check_fill(fill)
 
     def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
@@ -194,7 +187,7 @@ class RandomResizedCrop(_Geometric):
         self.size = list(_check_size(size))
         self.scale = check_range(scale, "scale", 1e-6, 1.0)
         self.ratio = check_range(ratio, "ratio", 1e-3, 1e3)
-        self.interpolation = _check_interpolation(interpolation)
+        self.interpolation = check_interpolation(interpolation)
 
     def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
         return _draw_boxes(batch, generator, self.scale, self.ratio)

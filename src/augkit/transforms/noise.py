@@ -7,12 +7,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
 from augkit.functional import gaussian_blur, gaussian_noise
-from augkit.functional.noise import noise_seeds
+from augkit.functional.noise import check_kernel_size, noise_seeds
 from augkit.transforms.base import Params, Transform, check_range, uniform
 
 
@@ -36,15 +37,26 @@ class GaussianNoise(Transform):
 
 
 class GaussianBlur(Transform):
-    """Pillow's ``GaussianBlur`` with a standard deviation drawn per sample from ``sigma``."""
+    """kernel_size=None: Pillow's exact blur (it has no kernel size); an int: torchvision's formula.
 
-    def __init__(self, sigma: Any = (0.1, 2.0), *, p: float = 1.0, seed: int | None = None,
+    ``kernel_size=None`` is ``ImageFilter.GaussianBlur(radius=sigma)``, bit for bit on uint8.
+    An odd int, or an ``(kx, ky)`` pair of odd ints, is torchvision's ``GaussianBlur``: a
+    Gaussian truncated to that kernel size, reflect padding, float32. ``sigma`` is a number
+    (fixed) or a ``(min, max)`` range drawn uniformly per sample, as in torchvision; a drawn
+    0 leaves the sample unchanged.
+    """
+
+    def __init__(self, kernel_size: int | Sequence[int] | None = None, sigma: Any = (0.1, 2.0),
+                 *, p: float = 1.0, seed: int | None = None,
                  generator: torch.Generator | None = None):
         super().__init__(p=p, seed=seed, generator=generator)
+        pair = check_kernel_size(kernel_size)
+        self.kernel_size = pair if isinstance(kernel_size, (tuple, list)) else (
+            None if pair is None else pair[0])
         self.sigma = check_range(sigma, "sigma", 0.0, 100.0)
 
     def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
         return {"sigma": uniform(self.sigma, batch, generator)}
 
     def apply(self, img: Any, params: Params) -> Any:
-        return gaussian_blur(img, params["sigma"])
+        return gaussian_blur(img, params["sigma"], self.kernel_size)
