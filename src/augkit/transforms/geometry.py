@@ -23,8 +23,8 @@ from augkit.errors import AugkitError
 from augkit.functional import affine, dispatch, erase, hflip, resized_crop, vflip
 from augkit.functional.geometry import (
     _check_size,
-    check_interpolation,
     affine_matrices,
+    check_interpolation,
     flip_matrices,
     resized_crop_matrices,
 )
