@@ -235,7 +235,7 @@ def test_cuda_equals_cpu_bit_for_bit(op):
 @pytest.mark.parametrize("img, error, words", [
     (np.zeros((4, 4), np.int32), TypeError, ["img", "int32", "uint8"]),
     (np.zeros((4,), np.uint8), ValueError, ["img", "(4,)", "HxW"]),
-    (np.zeros((4, 4, 2), np.uint8), ValueError, ["img", "2 channels", "1, 3 or 4"]),
+    (np.zeros((4, 4, 2), np.uint8), ValueError, ["img", "2 channels", "1, 3, 4"]),
     (np.zeros((0, 4), np.uint8), ValueError, ["img", "empty"]),
     (torch.zeros((3, 4, 4), dtype=torch.bool), TypeError, ["img", "torch.bool"]),
     (torch.zeros((4, 4), dtype=torch.uint8), ValueError, ["img", "(4, 4)", "(C, H, W)"]),

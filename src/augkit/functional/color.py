@@ -107,6 +107,7 @@ def enhance(img: Image, ops: Sequence[str], factors: Sequence[Factor] | np.ndarr
         img, params,
         tensor_kernel=partial(_enhance_torch.chain, tuple(ops)),
         uint8_kernel=partial(_enhance_cpu.enhance_uint8, tuple(ops)),
+        channels=dispatch.SUPPORTED_CHANNELS, op="enhance", unit_range=True,
     )
 
 
@@ -117,6 +118,7 @@ def _enhance(op: str, img: Image, factor: Factor) -> Image:
         {"factors": factors.astype(np.float32)[:, None]},
         tensor_kernel=partial(_enhance_torch.chain, (op,)),
         uint8_kernel=partial(_enhance_cpu.enhance_uint8, (op,)),
+        channels=dispatch.SUPPORTED_CHANNELS, op=op, unit_range=True,
     )
 
 

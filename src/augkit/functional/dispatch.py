@@ -19,6 +19,7 @@ from PIL import Image
 from augkit.errors import AugkitError, AugkitTypeError
 
 SUPPORTED_PIL_MODES = ("L", "RGB", "RGBA")
+#: the channel counts of Pillow's modes L, RGB and RGBA: what the photometric ops define
 SUPPORTED_CHANNELS = (1, 3, 4)
 
 TensorKernel = Callable[..., torch.Tensor]
@@ -74,9 +75,8 @@ def check_image(img: Any, name: str = "img") -> None:
         if img.ndim not in (2, 3):
             raise AugkitError(f"{name}: numpy array of shape {img.shape} is not an image; "
                               "expected HxW or HxWxC")
-        if img.ndim == 3 and img.shape[2] not in SUPPORTED_CHANNELS:
-            raise AugkitError(f"{name}: {img.shape[2]} channels in shape {img.shape}; expected "
-                              "HxWxC with C in 1, 3 or 4")
+        if img.ndim == 3 and img.shape[2] == 0:
+            raise AugkitError(f"{name}: no channels in shape {img.shape}")
         if img.shape[0] == 0 or img.shape[1] == 0:
             raise AugkitError(f"{name}: empty image of shape {img.shape}")
         return
@@ -87,14 +87,37 @@ def check_image(img: Any, name: str = "img") -> None:
         if img.ndim not in (3, 4):
             raise AugkitError(f"{name}: tensor of shape {tuple(img.shape)} is not an image; "
                               "expected (C, H, W) or a batch (N, C, H, W)")
-        if img.shape[-3] not in SUPPORTED_CHANNELS:
-            raise AugkitError(f"{name}: {img.shape[-3]} channels in shape {tuple(img.shape)}; "
-                              "expected C in 1, 3 or 4 at dim -3")
+        if img.shape[-3] == 0:
+            raise AugkitError(f"{name}: no channels in shape {tuple(img.shape)}")
         if img.shape[-1] == 0 or img.shape[-2] == 0:
             raise AugkitError(f"{name}: empty image of shape {tuple(img.shape)}")
         return
     raise AugkitTypeError(f"{name}: expected a PIL image, a numpy array or a torch tensor, "
                           f"got {type(img).__name__}")
+
+
+def check_channels(img: Any, channels: tuple[int, ...], op: str, name: str = "img") -> None:
+    """Raise a one-line error unless ``img`` has one of ``channels`` (an op's defined counts)."""
+    count = num_channels(img, name)
+    if count not in channels:
+        raise AugkitError(f"{name}: {count} channels; {op} is defined on "
+                          f"{', '.join(map(str, channels))} channels (grayscale, RGB, RGBA, as "
+                          "Pillow's modes L, RGB, RGBA); geometric ops take any count")
+
+
+def check_unit_range(img: Any, name: str = "img") -> None:
+    """Raise a one-line error when a float image has values outside [0, 1]: the ops that
+    clamp would change them silently."""
+    if isinstance(img, Image.Image) or img.dtype in (np.uint8, torch.uint8):
+        return
+    values = img.detach() if isinstance(img, torch.Tensor) else torch.from_numpy(
+        np.asarray(img))
+    if values.numel() == 0:
+        return
+    low, high = float(values.min()), float(values.max())
+    if low < 0.0 or high > 1.0 or low != low or high != high:
+        raise AugkitError(f"{name}: float values span [{low:.4g}, {high:.4g}]; expected [0, 1] "
+                          "(scale it, e.g. x / 255, undo a normalisation first, or give uint8)")
 
 
 def _numpy_to_batch(arr: np.ndarray) -> torch.Tensor:
@@ -115,24 +138,43 @@ def apply(
     params: dict[str, np.ndarray | torch.Tensor],
     tensor_kernel: TensorKernel,
     uint8_kernel: Uint8Kernel | None = None,
+    *,
+    channels: tuple[int, ...] | None = None,
+    op: str = "this op",
+    unit_range: bool = False,
 ) -> Any:
     """Run a kernel over ``img`` with per-sample ``params`` (arrays or tensors of length N).
 
     The uint8 CPU kernel, when given, gets them as numpy arrays; the tensor kernel as tensors
-    on the image's device.
+    on the image's device. ``channels``: the channel counts the op defines (``None``: any);
+    ``unit_range``: float input must lie in [0, 1] (for ops that clamp).
     """
     check_image(img)
+    if channels is not None:
+        check_channels(img, channels, op)
+    if unit_range:
+        check_unit_range(img)
+    if isinstance(img, (Image.Image, np.ndarray)):
+        return _apply_host(img, params, tensor_kernel, uint8_kernel)
+    return _apply_tensor(img, params, tensor_kernel, uint8_kernel)
+
+
+def _apply_host(img: Any, params: dict[str, Any], tensor_kernel: TensorKernel,
+                uint8_kernel: Uint8Kernel | None) -> Any:
     if isinstance(img, Image.Image):
-        out = apply(np.asarray(img), params, tensor_kernel, uint8_kernel)
+        out = _apply_host(np.asarray(img), params, tensor_kernel, uint8_kernel)
         return Image.fromarray(out, mode=img.mode)
-    if isinstance(img, np.ndarray):
-        if img.dtype == np.uint8 and uint8_kernel is not None:
-            hwc = img if img.ndim == 3 else img[:, :, None]
-            batch = np.ascontiguousarray(hwc)[None]
-            out = uint8_kernel(batch, planar=False, **_numpy_params(params))
-            return out[0, :, :, 0] if img.ndim == 2 else out[0]
-        out = tensor_kernel(_numpy_to_batch(img), **_tensor_params(params, "cpu"))
-        return _batch_to_numpy(out, img)
+    if img.dtype == np.uint8 and uint8_kernel is not None:
+        hwc = img if img.ndim == 3 else img[:, :, None]
+        batch = np.ascontiguousarray(hwc)[None]
+        out = uint8_kernel(batch, planar=False, **_numpy_params(params))
+        return out[0, :, :, 0] if img.ndim == 2 else out[0]
+    out = tensor_kernel(_numpy_to_batch(img), **_tensor_params(params, "cpu"))
+    return _batch_to_numpy(out, img)
+
+
+def _apply_tensor(img: torch.Tensor, params: dict[str, Any], tensor_kernel: TensorKernel,
+                  uint8_kernel: Uint8Kernel | None) -> torch.Tensor:
     batch = img if img.ndim == 4 else img.unsqueeze(0)
     if (img.dtype == torch.uint8 and img.device.type == "cpu" and uint8_kernel is not None
             and batch.shape[0] > 0):

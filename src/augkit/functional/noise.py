@@ -53,7 +53,8 @@ def gaussian_noise(img: Image, std: Values, seed: Values, mean: Values = 0.0) ->
         shift = (mean.view(-1, 1, 1, 1) + std.view(-1, 1, 1, 1) * noise) * scale
         return _to_input_dtype(images.to(work) + shift.to(work), images.dtype)
 
-    return dispatch.apply(img, {"std": stds, "mean": means, "seed": seeds}, kernel)
+    return dispatch.apply(img, {"std": stds, "mean": means, "seed": seeds}, kernel,
+                          unit_range=True)
 
 
 def _seeds(seed: Any, batch: int | None) -> np.ndarray:
@@ -206,9 +207,10 @@ def gaussian_blur(img: Image, sigma: Values, kernel_size: KernelSize = None) -> 
     sigmas = per_sample(sigma, batch, "sigma", low=0.0, high=1000.0)
     size = check_kernel_size(kernel_size)
     if size is None:
-        return dispatch.apply(img, {"sigma": sigmas}, _pillow_blur)
+        return dispatch.apply(img, {"sigma": sigmas}, _pillow_blur, unit_range=True)
     _check_fits(size, dispatch.image_size(img))
-    return dispatch.apply(img, {"sigma": sigmas}, partial(_truncated_blur, kernel_size=size))
+    return dispatch.apply(img, {"sigma": sigmas}, partial(_truncated_blur, kernel_size=size),
+                          unit_range=True)
 
 
 def noise_seeds(n: int, generator: torch.Generator | None) -> torch.Tensor:

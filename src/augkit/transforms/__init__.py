@@ -8,6 +8,7 @@ from augkit.transforms.color import (
     RandomEnhance,
     RandomSharpness,
 )
+from augkit.transforms.columns import column_transform
 from augkit.transforms.container import Compose, RandomApply, RandomChoice, RandomOrder
 from augkit.transforms.geometry import (
     RandomAffine,
@@ -18,6 +19,7 @@ from augkit.transforms.geometry import (
 )
 from augkit.transforms.noise import GaussianBlur, GaussianNoise
 from augkit.transforms.serialization import from_dict, load, save, to_json, to_yaml
+from augkit.transforms.targets import TargetOptions
 
 __all__ = [
     "REGISTRY",
@@ -37,7 +39,9 @@ __all__ = [
     "RandomResizedCrop",
     "RandomSharpness",
     "RandomVerticalFlip",
+    "TargetOptions",
     "Transform",
+    "column_transform",
     "from_dict",
     "load",
     "save",

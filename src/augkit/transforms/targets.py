@@ -194,17 +194,21 @@ def _read_mask(value: Any, name: str, size: tuple[int, int], batch: int | None
         if tensor is None:
             raise AugkitError(f"{name}: an empty list; expected at least one mask")
         return tensor, layout
-    tensor = (value.detach().as_subclass(torch.Tensor) if isinstance(value, torch.Tensor)
-              else torch.from_numpy(np.ascontiguousarray(_as_numpy(value, name))))
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach().as_subclass(torch.Tensor)
+    else:
+        arr = np.ascontiguousarray(_as_numpy(value, name))
+        tensor = torch.from_numpy(arr if arr.flags.writeable else arr.copy())
     if tensor.dtype.is_floating_point or tensor.dtype.is_complex:
         raise AugkitTypeError(f"{name}: dtype {tensor.dtype} is not a mask's; expected integer "
                               "or bool values (class ids or instance ids)")
     expected = _mask_shapes(name, batch)
+    given_shape = tuple(tensor.shape)
     if tensor.ndim == expected[0] - 1 and (name == "mask" or batch is None):
         layout.squeeze = True
         tensor = tensor.unsqueeze(0 if batch is None else 1)
     if tensor.ndim != expected[0] or tuple(tensor.shape[-2:]) != size:
-        raise AugkitError(f"{name}: shape {tuple(tensor.shape)} does not fit the image; "
+        raise AugkitError(f"{name}: shape {given_shape} does not fit the image; "
                           f"expected {expected[1]} with H x W = {size[0]} x {size[1]}")
     if batch is not None and tensor.shape[0] != batch:
         raise AugkitError(f"{name}: {tensor.shape[0]} masks for a batch of {batch}")
