@@ -9,6 +9,16 @@ copy, the seed and the parameters applied), ``skipped.jsonl`` (unreadable inputs
 ``augkit-run.json`` (the run's settings and how many chunks are done). Every file is written
 under a temporary name and renamed; a rerun of the same command continues after the last
 finished chunk.
+
+Segmentation masks travel along: when SRC has them (a folder with ``images/`` and ``masks/``,
+or an npz with a ``masks`` array; see ``augkit.data.sources``), every output's mask is moved
+with the same drawn parameters as its image (geometric ops with nearest sampling, values kept
+exactly, uncovered pixels ``mask_fill``; photometric and noise ops leave it). The png format
+writes ``DST/images/<name>`` and ``DST/masks/<name>`` (mode L PNGs when the values fit in
+0..255, else I;16; a P-mode input's palette is dropped, its indices kept), both in the same
+chunk, with the mask's path in the manifest line's ``mask``; npz writes a ``masks`` array
+beside ``images`` (the smallest of uint8, uint16, int32, int64 that holds the values); IDX
+has no place for masks and refuses them.
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -31,13 +41,16 @@ from tqdm import tqdm
 from augkit.data import (
     ImageSource,
     UnreadableImage,
+    encode_mask_png,
     encode_png,
+    mask_dtype,
     open_source,
     to_nchw,
     to_nhwc,
     write_idx_pair,
     write_npz,
 )
+from augkit.data.sources import IMAGES_FOLDER, MASKS_FOLDER
 from augkit.errors import AugkitError
 from augkit.files import write_many_small, write_text_atomically
 from augkit.progress import progress_bar
@@ -79,6 +92,7 @@ class RunConfig:
     format: str
     include_original: bool
     chunk: int = CHUNK
+    masks: bool = False
 
 
 @dataclass
@@ -97,6 +111,8 @@ class Summary:
     resumed_chunks: int = 0
     total_outputs: int = 0
     already_complete: bool = False
+    #: whether the outputs carry masks (SRC had them)
+    masks: bool = False
     #: seconds spent reading (decoding), augmenting and writing (encoding), over all workers
     seconds: dict[str, float] = field(
         default_factory=lambda: {"read": 0.0, "augment": 0.0, "write": 0.0})
@@ -166,7 +182,10 @@ def _prepare(dst: Path, config: RunConfig, overwrite: bool) -> RunState:
                           "or choose an empty folder")
     if state is not None:  # overwrite: remove the old run's outputs and bookkeeping
         for line in _records_before(dst / MANIFEST, state.chunks_done + 1, state.config.chunk):
-            (dst / json.loads(line)["output"]).unlink(missing_ok=True)
+            record = json.loads(line)
+            for name in (record["output"], record.get("mask")):
+                if name:
+                    (dst / name).unlink(missing_ok=True)
         for name in ("augmented.npz", "augmented-images-idx3-ubyte.gz",
                      "augmented-images-idx4-ubyte.gz", "augmented-labels-idx1-ubyte.gz"):
             (dst / name).unlink(missing_ok=True)
@@ -183,7 +202,8 @@ def _prepare(dst: Path, config: RunConfig, overwrite: bool) -> RunState:
 
 
 def output_name(source: ImageSource, index: int, copy: int | str) -> str:
-    """Relative path of an output PNG: class folder, source stem, copy."""
+    """Relative path of an output PNG: class folder, source stem, copy; under ``images/``
+    when the source has masks (``mask_name`` gives the mask's, under ``masks/``)."""
     name = source.names[index]
     if source.kind == "folder":
         stem = name.rsplit(".", 1)[0]
@@ -191,14 +211,34 @@ def output_name(source: ImageSource, index: int, copy: int | str) -> str:
         label = int(source.labels[index])
         stem = f"{label}/{index:06d}" if label >= 0 else f"{index:06d}"
     suffix = "orig" if copy == ORIGINAL else f"aug{copy}"
-    return f"{stem}_{suffix}.png"
+    prefix = f"{IMAGES_FOLDER}/" if source.has_masks else ""
+    return f"{prefix}{stem}_{suffix}.png"
 
 
-def _batches(images: list[tuple[int, np.ndarray]]) -> Iterator[list[tuple[int, np.ndarray]]]:
+def mask_name(source: ImageSource, index: int, copy: int | str) -> str:
+    """Relative path of the mask PNG of an output: ``masks/`` and the image output's name."""
+    return MASKS_FOLDER + output_name(source, index, copy).removeprefix(IMAGES_FOLDER)
+
+
+class _Sample(NamedTuple):
+    index: int
+    image: np.ndarray
+    mask: np.ndarray | None  # int64 HxW, or None when the source has no masks
+
+
+class _Output(NamedTuple):
+    image: np.ndarray
+    mask: np.ndarray | None
+    seed: int
+    position: int
+    params: dict
+
+
+def _batches(samples: list[_Sample]) -> Iterator[list[_Sample]]:
     """Same-shape images together, groups in order of first appearance."""
-    groups: dict[tuple[int, ...], list[tuple[int, np.ndarray]]] = {}
-    for index, image in images:
-        groups.setdefault(image.shape, []).append((index, image))
+    groups: dict[tuple[int, ...], list[_Sample]] = {}
+    for sample in samples:
+        groups.setdefault(sample.image.shape, []).append(sample)
     yield from groups.values()
 
 
@@ -215,61 +255,131 @@ class ChunkResult:
     images: list[np.ndarray]
     labels: list[int]
     seconds: dict[str, float]
+    #: the masks of ``images`` (npz format, sources with masks); empty otherwise
+    masks: list[np.ndarray] = field(default_factory=list)
 
 
-def process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, dst: Path,
-                  chunk: int) -> ChunkResult:
-    """Read, augment and (for the folder format) write one chunk; deterministic."""
-    start, stop = chunk * config.chunk, min((chunk + 1) * config.chunk, len(source))
-    clock = time.perf_counter()
-    seconds = {}
+def _read_chunk(source: ImageSource, start: int, stop: int
+                ) -> tuple[list[_Sample], list[dict]]:
+    """The readable images (and masks) of ``start..stop``, and skip lines for the others."""
     readable, skipped = [], []
     for index in range(start, stop):
         try:
-            readable.append((index, source.read(index)))
+            image = source.read(index)
+            mask = _read_mask(source, index, image) if source.has_masks else None
         except UnreadableImage as error:
             skipped.append({"index": index, "source": source.names[index],
                             "reason": error.reason, "path": error.path})
-    seconds["read"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    outputs: dict[tuple[int, int | str], tuple[np.ndarray, dict]] = {}
+            continue
+        readable.append(_Sample(index, image, mask))
+    return readable, skipped
+
+
+def _read_mask(source: ImageSource, index: int, image: np.ndarray) -> np.ndarray:
+    mask = source.read_mask(index)
+    if mask.shape != image.shape[:2]:
+        where = source.mask_path(index) if source.kind == "folder" else source.path
+        raise UnreadableImage(where, f"mask of {mask.shape[1]}x{mask.shape[0]} pixels for an "
+                                     f"image of {image.shape[1]}x{image.shape[0]}")
+    return mask
+
+
+def _augment_batch(pipeline: Transform, group: list[_Sample], params: dict
+                   ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    """One same-size group through the pipeline with drawn ``params``; masks move along."""
+    batch = to_nchw(np.stack([sample.image for sample in group]))
+    if group[0].mask is None:
+        return _unbatched(pipeline(batch, params=params), group[0].image), [None] * len(group)
+    masks = torch.from_numpy(np.stack([sample.mask for sample in group]))
+    result = pipeline(image=batch, mask=masks, params=params)
+    return (_unbatched(result["image"], group[0].image),
+            list(result["mask"].to(torch.int64).numpy()))
+
+
+def _augment_chunk(pipeline: Transform, config: RunConfig, chunk: int,
+                   readable: list[_Sample]) -> dict[tuple[int, int], _Output]:
+    """Every copy of every readable sample, drawn from the (seed, chunk, copy) generators."""
+    outputs = {}
     for copy in range(config.copies):
         copy_seed = derive_seed(config.seed, chunk, copy)
         generator = torch.Generator().manual_seed(copy_seed)
         for group in _batches(readable):
-            batch = to_nchw(np.stack([image for _, image in group]))
             params = pipeline.draw(len(group), generator)
-            result = pipeline(batch, params=params)
-            for position, ((index, _), out) in enumerate(
-                    zip(group, _unbatched(result, group[0][1]), strict=True)):
-                outputs[(index, copy)] = (out, (copy_seed, position, params))
+            images, masks = _augment_batch(pipeline, group, params)
+            for position, (sample, image, mask) in enumerate(zip(group, images, masks,
+                                                                 strict=True)):
+                outputs[(sample.index, copy)] = _Output(image, mask, copy_seed, position, params)
+    return outputs
+
+
+def _output_of(sample: _Sample, copy: int | str, outputs: dict[tuple[int, int], _Output]
+               ) -> tuple[np.ndarray, np.ndarray | None, dict]:
+    """The image, mask and manifest fields (seed, position, params) of one output."""
+    if copy == ORIGINAL:
+        return sample.image, sample.mask, {"seed": None, "params": None}
+    out = outputs[(sample.index, copy)]
+    return out.image, out.mask, {"seed": out.seed, "position": out.position,
+                                 "params": params_to_json(select(out.params,
+                                                                 torch.tensor([out.position])))}
+
+
+def _make_folders(source: ImageSource, dst: Path, readable: list[_Sample]) -> None:
+    (dst / STAGING).mkdir(exist_ok=True)
+    names = [output_name(source, s.index, 0) for s in readable]
+    if source.has_masks:
+        names += [mask_name(source, s.index, 0) for s in readable]
+    for folder in {(dst / name).parent for name in names}:
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+def _write_chunk(source: ImageSource, config: RunConfig, dst: Path, readable: list[_Sample],
+                 outputs: dict[tuple[int, int], _Output], result: ChunkResult) -> None:
+    """Write the PNGs (image, then its mask) of a chunk, or keep the arrays in ``result``;
+    fill in the manifest records."""
+    png = config.format == "png"
+    if png:
+        _make_folders(source, dst, readable)
+    copies: list[int | str] = [ORIGINAL] if config.include_original else []
+    copies += list(range(config.copies))
+    for sample in readable:
+        label = int(source.labels[sample.index])
+        for copy in copies:
+            image, mask, extra = _output_of(sample, copy, outputs)
+            name = output_name(source, sample.index, copy)
+            masked = ({"mask": mask_name(source, sample.index, copy)}
+                      if png and mask is not None else {})
+            if png:
+                write_many_small(dst / name, encode_png(image), dst / STAGING)
+            if masked:
+                write_many_small(dst / masked["mask"],
+                                 encode_mask_png(mask, dst / masked["mask"]), dst / STAGING)
+            if not png:
+                result.images.append(image)
+                result.labels.append(label)
+                if mask is not None:
+                    result.masks.append(mask)
+            result.records.append({"output": name, **masked, "index": sample.index,
+                                   "source": source.names[sample.index], "label": label,
+                                   "copy": copy, **extra})
+
+
+def process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, dst: Path,
+                  chunk: int) -> ChunkResult:
+    """Read, augment and (for the folder format) write one chunk; deterministic. Masks, when
+    the source has them, take the same parameters as their images."""
+    start, stop = chunk * config.chunk, min((chunk + 1) * config.chunk, len(source))
+    seconds = {}
+    clock = time.perf_counter()
+    readable, skipped = _read_chunk(source, start, stop)
+    seconds["read"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    outputs = _augment_chunk(pipeline, config, chunk, readable)
     seconds["augment"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    records, images, labels = [], [], []
-    if config.format == "png":
-        (dst / STAGING).mkdir(exist_ok=True)
-        for folder in {(dst / output_name(source, i, 0)).parent for i, _ in readable}:
-            folder.mkdir(parents=True, exist_ok=True)
-    for index, image in readable:
-        copies: list[int | str] = [ORIGINAL] if config.include_original else []
-        copies += list(range(config.copies))
-        for copy in copies:
-            if copy == ORIGINAL:
-                out, extra = image, {"seed": None, "params": None}
-            else:
-                out, (copy_seed, position, params) = outputs[(index, copy)]
-                extra = {"seed": copy_seed, "position": position,
-                         "params": params_to_json(select(params, torch.tensor([position])))}
-            name = output_name(source, index, copy)
-            if config.format == "png":
-                write_many_small(dst / name, encode_png(out), dst / STAGING)
-            else:
-                images.append(out)
-                labels.append(int(source.labels[index]))
-            records.append({"output": name, "index": index, "source": source.names[index],
-                            "label": int(source.labels[index]), "copy": copy, **extra})
+    result = ChunkResult(chunk, [], skipped, [], [], seconds)
+    _write_chunk(source, config, dst, readable, outputs, result)
     seconds["write"] = time.perf_counter() - clock
-    return ChunkResult(chunk, records, skipped, images, labels, seconds)
+    return result
 
 
 _WORKER: dict[str, Any] = {}
@@ -296,8 +406,10 @@ def _run_chunk(chunk: int) -> ChunkResult:
 # ---- the driver ----------------------------------------------------------------------------
 
 
-def _final_arrays(dst: Path, chunks: int) -> tuple[np.ndarray, np.ndarray]:
-    images, labels = [], []
+def _final_arrays(dst: Path, chunks: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The images, labels and masks (None without) of all chunk parts, in order."""
+    images, labels, masks = [], [], []
     for chunk in range(chunks):
         part = dst / PARTS / f"{chunk:06d}.npz"
         if not part.exists():
@@ -305,13 +417,24 @@ def _final_arrays(dst: Path, chunks: int) -> tuple[np.ndarray, np.ndarray]:
         with np.load(part) as data:
             images.append(data["images"])
             labels.append(data["labels"])
+            if "masks" in data.files:
+                masks.append(data["masks"])
     if not images:
-        return np.zeros((0, 1, 1), np.uint8), np.zeros(0, np.int64)
+        return np.zeros((0, 1, 1), np.uint8), np.zeros(0, np.int64), None
     shapes = {a.shape[1:] for a in images}
     if len(shapes) > 1:
         raise AugkitError(f"{dst}: outputs of different sizes {sorted(shapes)} cannot share one "
                           "npz/IDX file; use --format folder")
-    return np.concatenate(images), np.concatenate(labels)
+    return np.concatenate(images), np.concatenate(labels), _joined_masks(masks)
+
+
+def _joined_masks(masks: list[np.ndarray]) -> np.ndarray | None:
+    """The chunks' masks as one array of the smallest dtype that holds their values."""
+    if not masks:
+        return None
+    joined = np.concatenate(masks)
+    low, high = (int(joined.min()), int(joined.max())) if joined.size else (0, 0)
+    return joined.astype(mask_dtype(low, high))
 
 
 def _channels(source: ImageSource) -> int:
@@ -329,7 +452,8 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
                     pipeline: Transform | None = None, copies: int = 1, seed: int = 0,
                     workers: int = 1, format: str = "png", include_original: bool = False,
                     overwrite: bool = False, progress: bool = True) -> Summary:
-    """Write ``copies`` augmented versions of every image in ``src`` to ``dst``."""
+    """Write ``copies`` augmented versions of every image in ``src`` to ``dst``; the masks
+    of a source with masks go along (see the module's docstring)."""
     for name, value in (("copies", copies), ("workers", workers)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise AugkitError(f"{name}: {value!r} is not allowed; expected an integer >= 1")
@@ -341,10 +465,11 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
     source = open_source(src)
     dst = Path(dst)
     _check_paths(source, dst)
+    format = "png" if format == "folder" else format
+    _check_masks(source, format)
     pipeline = for_channels(_channels(source)) if pipeline is None else pipeline
-    config = RunConfig(str(source.path.resolve()), pipeline.to_dict(), copies, seed,
-                       "png" if format == "folder" else format, include_original,
-                       chunk_size(source))
+    config = RunConfig(str(source.path.resolve()), pipeline.to_dict(), copies, seed, format,
+                       include_original, chunk_size(source), source.has_masks)
     fresh = not dst.exists() or not any(dst.iterdir())
     state = _prepare(dst, config, overwrite)
     try:
@@ -356,11 +481,27 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
         raise
 
 
+def _check_masks(source: ImageSource, format: str) -> None:
+    """Refuse masks that the output format cannot hold."""
+    if not source.has_masks:
+        return
+    if format == "idx":
+        raise AugkitError(f"format: 'idx' has no place for the masks of {source.path}; use "
+                          "--format png or npz")
+    if format == "png" and source.kind == "npz":
+        masks = source._masks()
+        low, high = (int(masks.min()), int(masks.max())) if masks.size else (0, 0)
+        if low < 0 or high > 65535:
+            raise AugkitError(f"{source.path}: masks hold values {low}..{high}; a PNG mask "
+                              "holds 0..65535, use --format npz")
+
+
 def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, workers: int,
          progress: bool) -> Summary:
     config = state.config
     per_source = config.copies + int(config.include_original)
-    summary = Summary(resumed_chunks=state.chunks_done, total_outputs=len(source) * per_source)
+    summary = Summary(resumed_chunks=state.chunks_done, total_outputs=len(source) * per_source,
+                      masks=config.masks)
     if state.complete:
         summary.already_complete = True
         return summary
@@ -403,12 +544,11 @@ def _record(result: ChunkResult, source: ImageSource, state: RunState, dst: Path
             summary: Summary, files: tuple[Any, Any, dict[str, Any]]) -> None:
     """Keep one finished chunk: its array part, its manifest and skip lines, the state."""
     manifest_file, skip_file, first_output = files
-    if state.config.format != "png":
+    if state.config.format != "png" and result.images:  # a chunk of unreadable inputs: none
         _check_one_size(result, source, first_output)
-        part = dst / PARTS / f"{result.chunk:06d}.npz"
-        write_npz(part, np.stack(result.images) if result.images
-                  else np.zeros((0, 1, 1), np.uint8),
-                  np.asarray(result.labels, dtype=np.int64), overwrite=True)
+        write_npz(dst / PARTS / f"{result.chunk:06d}.npz", np.stack(result.images),
+                  np.asarray(result.labels, dtype=np.int64), overwrite=True,
+                  masks=np.stack(result.masks) if result.masks else None)
     for line in result.skipped:
         tqdm.write(f"skipped {line['path']}: {line['reason']}", file=sys.stderr)
         summary.skipped.append(line["path"])
@@ -441,9 +581,9 @@ def _check_one_size(result: ChunkResult, source: ImageSource, first: dict[str, A
 
 def _finish(dst: Path, state: RunState, chunks: int) -> None:
     if state.config.format != "png":
-        images, labels = _final_arrays(dst, chunks)
+        images, labels, masks = _final_arrays(dst, chunks)
         if state.config.format == "npz":
-            write_npz(dst / "augmented.npz", images, labels, overwrite=True)
+            write_npz(dst / "augmented.npz", images, labels, overwrite=True, masks=masks)
         elif len(images):
             write_idx_pair(dst, "augmented", images, labels, overwrite=True)
         shutil.rmtree(dst / PARTS, ignore_errors=True)
@@ -452,22 +592,35 @@ def _finish(dst: Path, state: RunState, chunks: int) -> None:
     _save_state(dst, state)
 
 
-def replay(run: str | os.PathLike, output: str) -> np.ndarray:
-    """Regenerate one output of a finished or partial run from its manifest line."""
+def replay(run: str | os.PathLike, output: str) -> np.ndarray | dict[str, np.ndarray]:
+    """Regenerate one output of a finished or partial run from its manifest line.
+
+    ``output`` is the output's name in ``manifest.jsonl`` (for a run with masks in the png
+    format, its mask's name ``masks/...`` works too). Returns the image as a numpy array; for
+    a run whose source had masks, ``{"image": image, "mask": mask}`` (the mask int64 HxW)."""
     run = Path(run)
     state = _load_state(run)
     if state is None:
         raise AugkitError(f"{run}: not an augkit run (no {RUN_FILE})")
-    for line in (run / MANIFEST).read_text().splitlines():
-        record = json.loads(line)
-        if record["output"] == output:
-            break
-    else:
-        raise AugkitError(f"{run / MANIFEST}: no output named {output!r}")
+    record = manifest_record(run, output)
     source = open_source(state.config.source)
     image = source.read(record["index"])
-    if record["copy"] == ORIGINAL:
-        return image
-    pipeline = from_dict(state.config.pipeline)
-    params = params_from_json(record["params"])
-    return pipeline(image, params=params)
+    mask = source.read_mask(record["index"]) if state.config.masks else None
+    if record["copy"] != ORIGINAL:
+        pipeline = from_dict(state.config.pipeline)
+        params = params_from_json(record["params"])
+        if mask is None:
+            image = pipeline(image, params=params)
+        else:
+            result = pipeline(image=image, mask=mask, params=params)
+            image, mask = result["image"], np.asarray(result["mask"], np.int64)
+    return image if mask is None else {"image": image, "mask": mask}
+
+
+def manifest_record(run: Path, output: str) -> dict:
+    """The manifest line of ``output`` (an image's or a mask's name) in the run ``run``."""
+    for line in (run / MANIFEST).read_text().splitlines():
+        record = json.loads(line)
+        if output in (record["output"], record.get("mask")):
+            return record
+    raise AugkitError(f"{run / MANIFEST}: no output named {output!r}")

@@ -69,7 +69,8 @@ def _augment(args: argparse.Namespace) -> int:
         return 0
     resumed = (f", continued after {summary.resumed_chunks} finished chunks"
                if summary.resumed_chunks else "")
-    print(f"wrote {summary.written} images to {args.dst}{resumed}; "
+    what = "images, each with its mask," if summary.masks else "images"
+    print(f"wrote {summary.written} {what} to {args.dst}{resumed}; "
           f"{len(summary.skipped)} unreadable inputs skipped")
     if summary.written == 0 and summary.skipped:
         print(f"augkit augment: error: none of the inputs in {args.src} could be read",
@@ -79,21 +80,47 @@ def _augment(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    import numpy as np
+    from augkit.augment import manifest_record, replay
+    from augkit.data import save_png
 
-    from augkit.augment import replay
-    from augkit.data import read_image, save_png
-
-    image = replay(args.run, args.output)
+    result = replay(args.run, args.output)
+    image, mask = (result["image"], result["mask"]) if isinstance(result, dict) else (result, None)
     if args.out:
         save_png(Path(args.out), image, overwrite=args.overwrite)
         print(f"wrote {args.out}")
-    written = Path(args.run) / args.output
-    if written.exists():
-        same = np.array_equal(read_image(written), image)
-        print(f"{written}: {'identical to' if same else 'DIFFERS from'} the replayed image")
-        return 0 if same else 1
-    return 0
+    if args.mask_out:
+        _save_mask(args, mask)
+    run = Path(args.run)
+    record = manifest_record(run, args.output)
+    same = _same_as_written(run / record["output"], image, "image")
+    if mask is not None and record.get("mask"):
+        same = _same_as_written(run / record["mask"], mask, "mask") and same
+    return 0 if same else 1
+
+
+def _save_mask(args: argparse.Namespace, mask: Any) -> None:
+    from augkit.data import encode_mask_png
+    from augkit.files import write_bytes_atomically
+
+    if mask is None:
+        raise AugkitError(f"mask_out: {args.run} is a run without masks; leave --mask-out out")
+    write_bytes_atomically(Path(args.mask_out), encode_mask_png(mask, args.mask_out),
+                           overwrite=args.overwrite)
+    print(f"wrote {args.mask_out}")
+
+
+def _same_as_written(written: Path, replayed: Any, what: str) -> bool:
+    """Compare a replayed image or mask with the run's file, if the run wrote one."""
+    import numpy as np
+
+    from augkit.data import read_image, read_mask
+
+    if not written.exists():
+        return True
+    stored = read_image(written) if what == "image" else read_mask(written)
+    same = np.array_equal(stored, replayed)
+    print(f"{written}: {'identical to' if same else 'DIFFERS from'} the replayed {what}")
+    return same
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -271,10 +298,16 @@ def _add_augment(commands: Any) -> None:
     p = _command(commands, "augment", "write augmented copies of a whole dataset, with a "
                  "manifest", _augment,
                  "Write N augmented copies of every image in SRC to DST (class layout kept), "
-                 "with manifest.jsonl recording each output's source, parameters and seed. An "
-                 "interrupted run continues when rerun with the same arguments.")
-    p.add_argument("src", help="image folder (class sub-folders become labels), IDX images "
-                   "file or folder, .npz, or 'mnist' / 'mnist:test'")
+                 "with manifest.jsonl recording each output's source, parameters and seed. "
+                 "Segmentation masks travel along: from a SRC folder holding images/ and "
+                 "masks/ (masks/<same relative path>.png, mode L, P or I;16, the image's size) "
+                 "or an .npz with a 'masks' array, each mask gets its image's parameters and "
+                 "is written to DST/masks/ beside DST/images/ (png), or as 'masks' in "
+                 "augmented.npz (npz); IDX refuses masks. An interrupted run continues when "
+                 "rerun with the same arguments.")
+    p.add_argument("src", help="image folder (class sub-folders become labels), a folder "
+                   "with images/ and masks/, IDX images file or folder, .npz (optionally "
+                   "with 'masks'), or 'mnist' / 'mnist:test'")
     p.add_argument("dst", help="output folder (created; never inside SRC)")
     p.add_argument("--pipeline", help=f"pipeline YAML/JSON file (default: {DIGITS_PRESET})")
     p.add_argument("--copies", type=int, default=1, help="augmented copies per image")
@@ -295,7 +328,10 @@ def _add_replay(commands: Any) -> None:
     p.add_argument("run", help="the DST folder of an augment run")
     p.add_argument("output", help="the output's name in manifest.jsonl, e.g. 3/x_aug0.png")
     p.add_argument("--out", help="also write the regenerated image to this PNG")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--mask-out", help="for a run with masks: also write the regenerated mask "
+                   "to this PNG")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --out or --mask-out")
 
 
 def _add_evaluate(commands: Any) -> None:

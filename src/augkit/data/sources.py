@@ -2,6 +2,13 @@
 
 ``open_source`` turns what a user names into an ``ImageSource`` that reads one image at a
 time and never writes; ``read_image`` decodes one file to uint8 pixels.
+
+Segmentation masks come along in two layouts: a folder pair (``images/`` and ``masks/``
+sub-folders, each ``images/<rel>.<ext>`` with its mask ``masks/<rel>.png``, a PNG of mode L,
+P, I;16 or I and the image's size) and an npz with a ``masks`` array (N, H, W) of integers
+beside ``images``. ``ImageSource.has_masks`` says which sources carry them and
+``ImageSource.read_mask`` reads one, as int64 HxW label values (a P-mode mask gives its
+palette indices).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import struct
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -23,6 +31,8 @@ from augkit.errors import AugkitError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 _IDX_IMAGES = re.compile(r"images[-.]idx[34]-ubyte(\.gz)?$")
+IMAGES_FOLDER, MASKS_FOLDER = "images", "masks"
+MASK_MODES = "L, P, I;16 or I"
 _EXPECTED = ("expected a folder of PNG, JPEG, BMP or WebP images (optionally in class "
              "sub-folders), a folder holding an IDX images/labels pair, an IDX images file, "
              "a .npz file with 'images', 'mnist' or 'mnist:test'")
@@ -56,21 +66,55 @@ class ImageSource:
     class_names: list[str]
     _files: tuple[Path, ...] = field(default=(), repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
+    #: whether every image has a segmentation mask (a folder pair, an npz with ``masks``)
+    has_masks: bool = False
 
     def __len__(self) -> int:
         return len(self.labels)
 
+    @property
+    def image_root(self) -> Path:
+        """The folder that ``names`` are relative to (``path/images`` for a folder pair)."""
+        return self.path / IMAGES_FOLDER if self.has_masks and self.kind == "folder" else self.path
+
     def read(self, index: int) -> np.ndarray:
         """Image ``index`` as uint8 HxW, HxWx3 or HxWx4; raises UnreadableImage."""
         if self.kind == "folder":
-            return read_image(self.path / self.names[index])
+            return read_image(self.image_root / self.names[index])
         return self._images()[index].copy()
 
-    def input_files(self) -> list[Path]:
-        """The files this source reads."""
+    def mask_path(self, index: int) -> Path:
+        """The mask file of image ``index`` of a folder pair: ``masks/<rel>.png``."""
+        return self.path / MASKS_FOLDER / (self.names[index].rsplit(".", 1)[0] + ".png")
+
+    def read_mask(self, index: int) -> np.ndarray:
+        """Mask ``index`` as int64 HxW label values; raises UnreadableImage."""
+        if not self.has_masks:
+            raise AugkitError(f"{self.path}: has no masks")
         if self.kind == "folder":
-            return [self.path / name for name in self.names]
+            return read_mask(self.mask_path(index))
+        return self._masks()[index].astype(np.int64)
+
+    def input_files(self) -> list[Path]:
+        """The files this source reads (images, then masks)."""
+        if self.kind == "folder":
+            masks = [self.mask_path(i) for i in range(len(self))] if self.has_masks else []
+            return [self.image_root / name for name in self.names] + masks
         return list(self._files)
+
+    def _masks(self) -> np.ndarray:
+        if "masks" not in self._cache:
+            file = self._files[0]
+            try:
+                with np.load(file, allow_pickle=False) as archive:
+                    masks = archive["masks"]
+            except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
+                raise UnreadableImage(file, f"cannot read masks ({error})") from None
+            if masks.shape[0] != len(self):
+                raise UnreadableImage(file, f"now holds {masks.shape[0]} masks, "
+                                            f"{len(self)} when opened")
+            self._cache["masks"] = masks
+        return self._cache["masks"]
 
     def _images(self) -> np.ndarray:
         if "images" not in self._cache:
@@ -111,10 +155,33 @@ def _indexed_names(file_name: str, count: int) -> list[str]:
 
 def read_image(path: Path) -> np.ndarray:
     """One image file as uint8 HxW (gray), HxWx3 (RGB) or HxWx4 (RGBA); raises UnreadableImage."""
+    return _decode(path, _pixels)
+
+
+def read_mask(path: Path) -> np.ndarray:
+    """One mask PNG (mode L, P, I;16 or I) as int64 HxW label values, exactly as stored (a
+    P-mode mask gives its palette indices); raises UnreadableImage."""
+    return _decode(path, lambda img: _mask_values(img, path))
+
+
+def _mask_values(img: Image.Image, path: Path) -> np.ndarray:
+    if not is_mask_mode(img.mode):
+        raise UnreadableImage(path, f"a mask of mode {img.mode}; expected {MASK_MODES}")
+    return np.asarray(img).astype(np.int64)
+
+
+def is_mask_mode(mode: str) -> bool:
+    """Whether a PIL mode holds integer labels (L, P, I;16, I)."""
+    return mode in ("L", "P") or mode == "I" or mode.startswith("I;16")
+
+
+def _decode(path: Path, convert: Any) -> np.ndarray:
     try:
         with Image.open(path) as img:
             img.load()
-            return _pixels(img)
+            return convert(img)
+    except UnreadableImage:
+        raise
     except (PermissionError, FileNotFoundError, IsADirectoryError) as error:
         raise UnreadableImage(path, error.strerror.lower()) from None
     except Image.DecompressionBombError as error:
@@ -150,6 +217,8 @@ def open_source(path: str | os.PathLike) -> ImageSource:
         images_file = _idx_in_folder(path)
         if images_file is not None:
             return _open_idx(images_file, shown=path)
+        if (path / IMAGES_FOLDER).is_dir() and (path / MASKS_FOLDER).is_dir():
+            return _open_pair(path)
         return _open_folder(path)
     if not path.exists():
         raise AugkitError(f"{path}: no such file or folder; {_EXPECTED}")
@@ -203,6 +272,45 @@ def _open_folder(root: Path) -> ImageSource:
     else:
         labels = np.full(len(names), -1, np.int64)
     return ImageSource("folder", root, names, labels, class_names)
+
+
+def _open_pair(root: Path) -> ImageSource:
+    """``root/images`` (plain or in class sub-folders) with a mask for each image in
+    ``root/masks``; every mask is checked (present, a label PNG, the image's size) here."""
+    images = _open_folder(root / IMAGES_FOLDER)
+    source = ImageSource("folder", root, images.names, images.labels, images.class_names,
+                         has_masks=True)
+    for index, name in enumerate(source.names):
+        _check_mask_file(source.mask_path(index), source.image_root / name)
+    return source
+
+
+def _check_mask_file(mask: Path, image: Path) -> None:
+    expected = f"expected the mask of {image}: a PNG of mode {MASK_MODES}, of the image's size"
+    if not mask.is_file():
+        raise AugkitError(f"{mask}: missing; {expected}")
+    try:
+        with Image.open(mask) as img:
+            kind, mode, size = img.format, img.mode, img.size
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise AugkitError(f"{mask}: unreadable ({detail}); {expected}") from None
+    if kind != "PNG" or not is_mask_mode(mode):
+        raise AugkitError(f"{mask}: a {kind} image of mode {mode}; {expected}")
+    image_size = _image_size(image)
+    if image_size is not None and size != image_size:
+        raise AugkitError(f"{mask}: {size[0]}x{size[1]} pixels; expected {image_size[0]}x"
+                          f"{image_size[1]}, the size of {image}")
+
+
+def _image_size(path: Path) -> tuple[int, int] | None:
+    """An image file's (width, height) from its header; None when unreadable (it is then
+    skipped when read)."""
+    try:
+        with Image.open(path) as img:
+            return img.size
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
 
 
 def _images_under(folder: Path, root: Path) -> list[str]:
@@ -279,19 +387,36 @@ def _open_npz(path: Path) -> ImageSource:
         with archive:
             if "images" not in archive.files:
                 raise AugkitError(f"no 'images' array; found {', '.join(archive.files) or 'none'}")
-            with archive.zip.open("images.npy") as f:
-                version = np.lib.format.read_magic(f)
-                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                               else np.lib.format.read_array_header_2_0)
-                shape, _, dtype = read_header(f)
+            shape, dtype = _member_header(archive, "images")
+            masks = _member_header(archive, "masks") if "masks" in archive.files else None
             labels = archive["labels"] if "labels" in archive.files else None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise AugkitError(f"{path}: cannot read npz ({error})") from None
     check_images_shape(path, str(dtype), shape)
+    if masks is not None:
+        _check_masks_shape(path, masks, shape)
     labels = (np.full(shape[0], -1, np.int64) if labels is None
               else checked_labels(labels, shape[0], path))
     return ImageSource("npz", path, _indexed_names(path.name, shape[0]), labels,
-                       _class_names(labels), (path,))
+                       _class_names(labels), (path,), has_masks=masks is not None)
+
+
+def _member_header(archive: Any, name: str) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype of one array of an npz, read without loading it."""
+    with archive.zip.open(f"{name}.npy") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(f)
+    return shape, dtype
+
+
+def _check_masks_shape(file: Path, masks: tuple[tuple[int, ...], np.dtype],
+                       images: tuple[int, ...]) -> None:
+    shape, dtype = masks
+    if dtype.kind not in "iu" or tuple(shape) != tuple(images[:3]):
+        raise AugkitError(f"{file}: 'masks' is {dtype} {tuple(shape)}; expected integer masks "
+                          f"of shape {tuple(images[:3])} (N, H, W of 'images')")
 
 
 def check_images_shape(file: Path, dtype: str, shape: tuple[int, ...], batch: bool = True) -> None:
@@ -334,8 +459,9 @@ def load_arrays(source: ImageSource) -> tuple[np.ndarray, np.ndarray]:
     for i in range(1, len(source)):
         image = source.read(i)
         if image.shape != first.shape:
-            raise AugkitError(f"{source.path / source.names[i]}: shape {image.shape} differs from "
-                              f"{first.shape} of the first image ({source.names[0]}); all images "
-                              "must share one size and channel count")
+            raise AugkitError(f"{source.image_root / source.names[i]}: shape {image.shape} "
+                              f"differs from {first.shape} of the first image "
+                              f"({source.names[0]}); all images must share one size and "
+                              "channel count")
         images[i] = image
     return images, source.labels.copy()

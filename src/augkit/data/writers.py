@@ -1,5 +1,6 @@
 """Writing images (and labels) to disk: PNG files, npz archives, IDX pairs; atomically, and
-with the same bytes every time for the same pixels."""
+with the same bytes every time for the same pixels. Segmentation masks are written as label
+PNGs (``encode_mask_png``) or as a ``masks`` array in an npz (``write_npz(masks=...)``)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,34 @@ def encode_png(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def mask_dtype(low: int, high: int) -> np.dtype:
+    """The smallest of uint8, uint16, int32 and int64 that holds the values ``low..high``."""
+    for dtype in (np.uint8, np.uint16, np.int32):
+        info = np.iinfo(dtype)
+        if info.min <= low and high <= info.max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
+
+
+def encode_mask_png(mask: np.ndarray, name: str | os.PathLike = "mask") -> bytes:
+    """PNG bytes of an integer HxW mask, its values kept exactly: mode L when they fit in
+    0..255, I;16 up to 65535; the same bytes every time. Other values (negative, or above
+    65535) raise AugkitError naming ``name``: a PNG cannot hold them."""
+    mask = np.asarray(mask)
+    if mask.dtype.kind not in "iu" or mask.ndim != 2:
+        raise AugkitError(f"{name}: expected an integer HxW mask, found {mask.dtype} "
+                          f"{mask.shape}")
+    low, high = (int(mask.min()), int(mask.max())) if mask.size else (0, 0)
+    dtype = mask_dtype(low, high)
+    if dtype not in (np.uint8, np.uint16):
+        raise AugkitError(f"{name}: mask values {low}..{high}; a PNG mask holds 0..65535, "
+                          "use --format npz")
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(mask.astype(dtype))).save(
+        buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+
 def save_png(path: str | os.PathLike, image: np.ndarray, overwrite: bool = False) -> None:
     """Write a uint8 HxW or HxWxC image as PNG, with the same bytes every time."""
     image = np.asarray(image)
@@ -41,13 +70,20 @@ def save_png(path: str | os.PathLike, image: np.ndarray, overwrite: bool = False
 
 
 def write_npz(path: str | os.PathLike, images: np.ndarray, labels: np.ndarray | None,
-              overwrite: bool = False) -> None:
-    """Write ``images`` (and ``labels`` when given) as a compressed npz archive."""
+              overwrite: bool = False, masks: np.ndarray | None = None) -> None:
+    """Write ``images`` (and ``labels``, and integer ``masks`` (N, H, W), when given) as a
+    compressed npz archive."""
     images = np.asarray(images)
     check_images_shape(Path(path), str(images.dtype), images.shape)
     arrays = {"images": images}
     if labels is not None:
         arrays["labels"] = checked_labels(np.asarray(labels), len(images), Path(path))
+    if masks is not None:
+        masks = np.asarray(masks)
+        if masks.dtype.kind not in "iu" or masks.shape != images.shape[:3]:
+            raise AugkitError(f"{path}: masks of {masks.dtype} {masks.shape}; expected "
+                              f"integers of shape {images.shape[:3]}")
+        arrays["masks"] = masks
     with atomic_write(path, overwrite=overwrite) as f:
         _savez_deterministic(f, arrays)
 
@@ -139,5 +175,5 @@ def check_folder_output(out: Path, overwrite: bool, empty: bool = True) -> None:
         raise AugkitError(f"{out}: is not empty; pass --overwrite or choose another folder")
 
 
-__all__ = ["WRITE_FORMATS", "check_folder_output", "encode_png", "output_format", "save_png",
-           "write_dataset", "write_idx_pair", "write_npz"]
+__all__ = ["WRITE_FORMATS", "check_folder_output", "encode_mask_png", "encode_png", "mask_dtype",
+           "output_format", "save_png", "write_dataset", "write_idx_pair", "write_npz"]

@@ -131,6 +131,31 @@ def _warp(src, out, inverse, fill, mode, edge):
                     _nearest(src, out, n, y, x, sx, sy, fill, edge)
 
 
+@njit(cache=True, nogil=True)
+def _warp_nearest(src, out, inverse, fill, edge):
+    """The nearest mode alone: one position and one bounds test per pixel, bytes copied."""
+    channels, height, width = src.shape[1], src.shape[2], src.shape[3]
+    out_h, out_w = out.shape[2], out.shape[3]
+    fill_bytes = np.empty(channels, np.uint8)
+    for c in range(channels):
+        fill_bytes[c] = _to_uint8(fill[c])
+    for n in range(src.shape[0]):
+        m0, m1, m2 = inverse[n, 0], inverse[n, 1], inverse[n, 2]
+        m3, m4, m5 = inverse[n, 3], inverse[n, 4], inverse[n, 5]
+        for y in range(out_h):
+            for x in range(out_w):
+                ix = math.floor(_snap(m0 * x + m1 * y + m2) + 0.5)
+                iy = math.floor(_snap(m3 * x + m4 * y + m5) + 0.5)
+                if edge:
+                    ix, iy = _clamp(ix, width), _clamp(iy, height)
+                if ix < 0 or ix >= width or iy < 0 or iy >= height:
+                    for c in range(channels):
+                        out[n, c, y, x] = fill_bytes[c]
+                else:
+                    for c in range(channels):
+                        out[n, c, y, x] = src[n, c, iy, ix]
+
+
 def warp_uint8(images: np.ndarray, planar: bool, inverse: np.ndarray, size: tuple[int, int],
                interpolation: str, fill: np.ndarray, border: str) -> np.ndarray:
     """Warp a uint8 batch: ``(N, C, H, W)`` when ``planar``, else ``(N, H, W, C)``;
@@ -140,6 +165,10 @@ def warp_uint8(images: np.ndarray, planar: bool, inverse: np.ndarray, size: tupl
     src = src.view()
     src.flags.writeable = False  # one compiled signature whether or not the input is writable
     out = np.empty((n, channels, *size), np.uint8)
-    _warp(src, out, np.ascontiguousarray(inverse, np.float64).reshape(n, 6),
-          np.ascontiguousarray(fill, np.float32), MODES[interpolation], border == "edge")
+    matrices = np.ascontiguousarray(inverse, np.float64).reshape(n, 6)
+    fills = np.ascontiguousarray(fill, np.float32)
+    if interpolation == "nearest":
+        _warp_nearest(src, out, matrices, fills, border == "edge")
+    else:
+        _warp(src, out, matrices, fills, MODES[interpolation], border == "edge")
     return out if planar else np.ascontiguousarray(out.transpose(0, 2, 3, 1))

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from augkit.errors import AugkitError
+from augkit.functional._warp_cpu import warp_uint8
 
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh", "xyxyn", "xywhn", "cxcywhn")
 
@@ -113,6 +114,9 @@ def warp_masks(masks: torch.Tensor, inverse: np.ndarray, size: tuple[int, int],
     ``geometry.warp``; positions outside the input take ``fill`` (``border="fill"``) or the
     nearest edge pixel (``"edge"``).
     """
+    if masks.device.type == "cpu" and masks.dtype in (torch.uint8, torch.bool) \
+            and 0 <= fill <= (1 if masks.dtype == torch.bool else 255):
+        return _warp_small_masks(masks, inverse, size, fill, border)
     n, count, height, width = masks.shape
     out_h, out_w = size
     m = torch.as_tensor(np.ascontiguousarray(np.asarray(inverse)[:, :2, :]),
@@ -129,6 +133,18 @@ def warp_masks(masks: torch.Tensor, inverse: np.ndarray, size: tuple[int, int],
     values = masks.reshape(n, count, -1).gather(2, index.expand(n, count, -1))
     filler = torch.tensor(fill, dtype=masks.dtype, device=masks.device)
     return torch.where(inside, values, filler).view(n, count, out_h, out_w)
+
+
+def _warp_small_masks(masks: torch.Tensor, inverse: np.ndarray, size: tuple[int, int],
+                      fill: int, border: str) -> torch.Tensor:
+    """uint8 and bool masks through the compiled nearest sampler of the images (the same
+    positions and rounding; exact, since every uint8 value is a float32)."""
+    as_bytes = masks.view(torch.uint8) if masks.dtype == torch.bool else masks
+    fills = np.full(masks.shape[1], fill, np.float32)
+    out = warp_uint8(as_bytes.contiguous().numpy(), True, np.asarray(inverse)[:, :2, :],
+                     size, "nearest", fills, border)
+    result = torch.from_numpy(out)
+    return result.view(torch.bool) if masks.dtype == torch.bool else result
 
 
 def _snap(coords: torch.Tensor) -> torch.Tensor:

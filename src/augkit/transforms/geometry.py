@@ -75,6 +75,8 @@ class _Geometric(Transform):
     #: how masks are sampled beyond the input: ``fill`` with ``mask_fill``, or ``edge``
     mask_border = "fill"
     mask_fill = 0
+    #: a flip moves masks by flipping this dim instead of sampling them
+    flip_dim: int | None = None
 
     @abstractmethod
     def forward_matrices(self, params: Params, size: tuple[int, int]
@@ -84,7 +86,8 @@ class _Geometric(Transform):
     def apply_targets(self, targets: Targets, params: Params, size: tuple[int, int]
                       ) -> Targets:
         forward, out_size = self.forward_matrices(params, size)
-        return targets.warped(forward, out_size, self.mask_fill, self.mask_border)
+        return targets.warped(forward, out_size, self.mask_fill, self.mask_border,
+                              self.flip_dim)
 
 
 class RandomAffine(_Geometric):
@@ -207,6 +210,8 @@ class RandomResizedCrop(_Geometric):
 class RandomHorizontalFlip(_Geometric):
     """Mirror left to right with probability ``p``."""
 
+    flip_dim = -1
+
     def __init__(self, p: float = 0.5, *, seed: int | None = None,
                  generator: torch.Generator | None = None):
         super().__init__(p=p, seed=seed, generator=generator)
@@ -224,6 +229,8 @@ class RandomHorizontalFlip(_Geometric):
 
 class RandomVerticalFlip(RandomHorizontalFlip):
     """Mirror top to bottom with probability ``p``."""
+
+    flip_dim = -2
 
     def apply(self, img: Any, params: Params) -> Any:
         return vflip(img)

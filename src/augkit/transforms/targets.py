@@ -103,14 +103,18 @@ class Targets:
                     mine[i] = value
 
     def warped(self, forward: np.ndarray, size: tuple[int, int], fill: int = 0,
-               border: str = "fill") -> Targets:
+               border: str = "fill", flip: int | None = None) -> Targets:
         """Moved by per-sample forward matrices ``(N, 3, 3)`` on pixel centres onto a canvas
-        of ``size``: masks by nearest sampling, boxes and keypoints exactly."""
+        of ``size``: masks by nearest sampling (or, for a flip, flipped along dim ``flip``),
+        boxes and keypoints exactly."""
         forward = np.asarray(forward, dtype=np.float64)
-        masks = {}
-        if self.masks:
+        if flip is not None:
+            masks = {k: v.flip(flip) for k, v in self.masks.items()}
+        elif self.masks:
             inverse = np.linalg.inv(forward)
             masks = {k: warp_masks(v, inverse, size, fill, border) for k, v in self.masks.items()}
+        else:
+            masks = {}
         moved = replace(self, size=size, masks=masks)
         continuous = continuous_matrices(forward)
         if self.boxes is not None:
