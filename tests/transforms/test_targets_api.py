@@ -277,3 +277,40 @@ def test_bad_calls_are_one_line_naming_the_argument(call, words):
         call(RandomHorizontalFlip(p=1.0), image, mask)
     message = str(info.value)
     assert "\n" not in message and all(word in message for word in words), message
+
+
+def _recognisable(original: np.ndarray, out: np.ndarray) -> bool:
+    """Correlation of at least 0.95 with the photo or its mirror (brightness and contrast
+    changes keep it near 1; the study log's colour and sharpness ranges do not)."""
+    a = original.astype(np.float64).ravel()
+    scores = [np.corrcoef(a, candidate.astype(np.float64).ravel())[0, 1]
+              for candidate in (out, out[:, ::-1])]
+    return max(scores) >= 0.95
+
+
+def test_the_photo_preset_leaves_the_bundled_photos_recognisable_and_the_log_does_not():
+    from augkit.data import load_photos
+    from augkit.transforms.presets import photo, study_log
+
+    photos = [np.asarray(p) for p in load_photos()]
+    mild, strong = photo().reseed(0), study_log().reseed(0)
+    for original in photos:
+        assert all(_recognisable(original, mild(original)) for _ in range(8))
+    assert sum(not _recognisable(p, strong(p)) for p in photos for _ in range(4)) >= 6
+
+
+def test_the_command_line_picks_the_preset_by_channel_count(tmp_path):
+    import json
+
+    from augkit.cli import main
+
+    for name, image, preset in (("gray", np.zeros((8, 8), np.uint8), "RandomEnhance"),
+                                ("rgb", np.zeros((8, 8, 3), np.uint8), "RandomHorizontalFlip")):
+        src = tmp_path / name / "a"
+        src.mkdir(parents=True)
+        Image.fromarray(image).save(src / "x.png")
+        dst = tmp_path / f"{name}-out"
+        assert main(["augment", str(src.parent), str(dst), "--quiet"]) == 0
+        config = json.loads((dst / "augkit-run.json").read_text())["config"]["pipeline"]
+        kinds = [step["type"] for step in config["transforms"]]
+        assert preset in kinds and (name == "gray") == ("RandomAffine" in kinds)

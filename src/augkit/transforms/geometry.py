@@ -177,8 +177,9 @@ def _draw_boxes(batch: int, generator: torch.Generator | None, scale: tuple[floa
 
 
 class RandomResizedCrop(_Geometric):
-    """Crop a random box (area a fraction in ``scale`` of the image, aspect ratio in
-    ``ratio``, clipped to the image) and resize it to ``size``."""
+    """torchvision's ``RandomResizedCrop`` except that the box is not rounded to whole pixels
+    and the resize does not antialias: crop a random box (area a fraction in ``scale`` of the
+    image, aspect ratio in ``ratio``, clipped to the image) and resize it to ``size``."""
 
     keeps_size = False
     mask_border = "edge"
@@ -241,8 +242,10 @@ class RandomVerticalFlip(RandomHorizontalFlip):
 
 
 class RandomErasing(Transform):
-    """Cutout: with probability ``p`` set a random rectangle (area a fraction in ``scale``,
-    aspect ratio in ``ratio``) to ``value``; masks, boxes and keypoints are left as they are."""
+    """torchvision's ``RandomErasing`` on images of any dtype; masks, boxes and keypoints stay.
+
+    Cutout: with probability ``p`` set a random rectangle (area a fraction in ``scale``,
+    aspect ratio in ``ratio``) to ``value``."""
 
     def __init__(self, p: float = 0.5, scale: Any = (0.02, 0.33), ratio: Any = (0.3, 3.3),
                  value: Any = 0, *, seed: int | None = None,

@@ -18,7 +18,10 @@ from augkit.transforms.base import Params, Transform, check_range, uniform
 
 
 class GaussianNoise(Transform):
-    """Add normal noise whose standard deviation (a fraction of the full intensity range,
+    """Unlike torchvision's ``GaussianNoise(mean, sigma)``, ``std`` is a range drawn per sample
+    and uint8 images are accepted (the result is rounded and clipped).
+
+    Add normal noise whose standard deviation (a fraction of the full intensity range,
     1.0 = 255 levels) is drawn per sample from ``std``; the noise itself is fixed by a drawn
     per-sample seed, so replaying reproduces it exactly."""
 
