@@ -56,3 +56,20 @@ def to_hwc(img) -> np.ndarray:
 
 
 KINDS = ("pil", "numpy", "tensor")
+
+
+def interrupt_at_chunk(monkeypatch, chunk: int = 1):
+    """Make ``augkit augment`` raise KeyboardInterrupt when it reaches ``chunk``, as a
+    Ctrl-C there would; returns the real ``process_chunk``, to put back with
+    ``monkeypatch.setattr``."""
+    from augkit import augment as augment_module
+
+    real = augment_module.process_chunk
+
+    def stop(source, pipeline, config, out, index):
+        if index == chunk:
+            raise KeyboardInterrupt
+        return real(source, pipeline, config, out, index)
+
+    monkeypatch.setattr(augment_module, "process_chunk", stop)
+    return real

@@ -21,6 +21,7 @@ from augkit.cli import main
 from augkit.data import load_mnist, open_source, read_image, write_npz
 from augkit.transforms import Compose, RandomBrightness, RandomEnhance, save
 from augkit.transforms.presets import digits
+from tests.helpers import interrupt_at_chunk
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -141,14 +142,7 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(digits_npz, tmp_pat
     augment_dataset(digits_npz, reference, copies=1, seed=2, progress=False)
 
     dst = tmp_path / "interrupted"
-    real = augment_module.process_chunk
-
-    def stop_at_second_chunk(source, pipeline, config, out, chunk):
-        if chunk == 1:
-            raise KeyboardInterrupt
-        return real(source, pipeline, config, out, chunk)
-
-    monkeypatch.setattr(augment_module, "process_chunk", stop_at_second_chunk)
+    real = interrupt_at_chunk(monkeypatch, 1)
     with pytest.raises(KeyboardInterrupt):
         augment_dataset(digits_npz, dst, copies=1, seed=2, progress=False)
     monkeypatch.setattr(augment_module, "process_chunk", real)

@@ -18,6 +18,7 @@ from augkit.cli import main
 from augkit.data import encode_mask_png, open_source, read_image, read_mask, write_npz
 from augkit.transforms import Compose, RandomAffine, RandomBrightness, RandomContrast, save
 from augkit.transforms.base import params_from_json
+from tests.helpers import interrupt_at_chunk
 
 COUNT, HEIGHT, WIDTH = 6, 20, 24
 LABELS = (0, 1, 2, 255)
@@ -197,14 +198,7 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(pair, masks_npz, tm
     src = pair if fmt == "png" else masks_npz
     reference, dst = tmp_path / "reference", tmp_path / "interrupted"
     augment_dataset(src, reference, geometric(), copies=2, seed=2, format=fmt, progress=False)
-    real = augment_module.process_chunk
-
-    def stop_at_second_chunk(source, pipeline, config, out, chunk):
-        if chunk == 1:
-            raise KeyboardInterrupt
-        return real(source, pipeline, config, out, chunk)
-
-    monkeypatch.setattr(augment_module, "process_chunk", stop_at_second_chunk)
+    real = interrupt_at_chunk(monkeypatch, 1)
     with pytest.raises(KeyboardInterrupt):
         augment_dataset(src, dst, geometric(), copies=2, seed=2, format=fmt, progress=False)
     monkeypatch.setattr(augment_module, "process_chunk", real)

@@ -237,20 +237,29 @@ def _per_sample(value: Any, name: str, batch: int | None) -> tuple[list[Any], _L
     return list(value), _Layout("list", rebuild=_layout_of(value[0]) if value else None)
 
 
-def _read_boxes(value: Any, size: tuple[int, int], batch: int | None,
-                box_format: str) -> tuple[list[np.ndarray], _Layout]:
-    samples, layout = _per_sample(value, "boxes", batch)
-    boxes = []
+def _read_rows(value: Any, name: str, batch: int | None, columns: int, exact: bool,
+               expected: str) -> tuple[list[tuple[str, np.ndarray]], _Layout]:
+    """Per-sample float64 ``(K, D)`` arrays, each with the name to give in an error."""
+    samples, layout = _per_sample(value, name, batch)
+    rows = []
     for i, sample in enumerate(samples):
-        where = "boxes" if batch is None else f"boxes[{i}]"
+        where = name if batch is None else f"{name}[{i}]"
         arr = _as_numpy(sample, where).astype(np.float64)
         if arr.size == 0:
-            arr = arr.reshape(0, 4)
-        if arr.ndim != 2 or arr.shape[1] != 4:
-            raise AugkitError(f"{where}: shape {arr.shape} is not allowed; expected (K, 4) "
-                              f"boxes in {box_format}")
-        if not np.isfinite(arr).all():
-            raise AugkitError(f"{where}: holds a value that is not finite")
+            arr = arr.reshape(0, columns)
+        if arr.ndim != 2 or arr.shape[1] < columns or (exact and arr.shape[1] != columns):
+            raise AugkitError(f"{where}: shape {arr.shape} is not allowed; expected {expected}")
+        if not np.isfinite(arr[:, :columns]).all():
+            raise AugkitError(f"{where}: holds a coordinate that is not finite")
+        rows.append((where, arr))
+    return rows, layout
+
+
+def _read_boxes(value: Any, size: tuple[int, int], batch: int | None,
+                box_format: str) -> tuple[list[np.ndarray], _Layout]:
+    rows, layout = _read_rows(value, "boxes", batch, 4, True, f"(K, 4) boxes in {box_format}")
+    boxes = []
+    for where, arr in rows:
         xyxy = boxes_to_xyxy(arr, box_format, size)
         _check_inside(xyxy, where, size, box_format)
         boxes.append(xyxy)
@@ -271,20 +280,10 @@ def _check_inside(xyxy: np.ndarray, where: str, size: tuple[int, int], box_forma
 
 
 def _read_keypoints(value: Any, batch: int | None) -> tuple[list[np.ndarray], _Layout]:
-    samples, layout = _per_sample(value, "keypoints", batch)
-    points = []
-    for i, sample in enumerate(samples):
-        where = "keypoints" if batch is None else f"keypoints[{i}]"
-        arr = _as_numpy(sample, where).astype(np.float64)
-        if arr.size == 0:
-            arr = arr.reshape(0, 2)
-        if arr.ndim != 2 or arr.shape[1] < 2:
-            raise AugkitError(f"{where}: shape {arr.shape} is not allowed; expected (K, 2) "
-                              "x, y points, or (K, D) with extra columns such as visibility")
-        if not np.isfinite(arr[:, :2]).all():
-            raise AugkitError(f"{where}: holds a coordinate that is not finite")
-        points.append(arr)
-    return points, layout
+    rows, layout = _read_rows(value, "keypoints", batch, 2, False,
+                              "(K, 2) x, y points, or (K, D) with extra columns such as "
+                              "visibility")
+    return [arr for _, arr in rows], layout
 
 
 @dataclass
