@@ -105,6 +105,32 @@ def agreement_with_torchvision(n: int) -> None:
           f"mask pixels differing {differing / total:.4%}")
 
 
+def flips_against_torchvision(n: int) -> None:
+    peer = _peer("torchvision")
+    if peer is None:
+        return
+    functional, tv_tensors = peer
+    ours = RandomHorizontalFlip(p=1.0)
+    box_error = point_error = 0.0
+    differing = 0
+    for boxes, points, mask in _cases(n):
+        out = ours(image=np.zeros((HEIGHT, WIDTH), np.uint8), boxes=boxes, keypoints=points,
+                   mask=mask)
+        size = (HEIGHT, WIDTH)
+        theirs = functional.horizontal_flip(tv_tensors.BoundingBoxes(
+            torch.from_numpy(boxes), format="XYXY", canvas_size=size))
+        box_error = max(box_error, float(np.abs(theirs.numpy() - out["boxes"]).max()))
+        if hasattr(tv_tensors, "KeyPoints"):
+            moved = functional.horizontal_flip(tv_tensors.KeyPoints(torch.from_numpy(points),
+                                                                    canvas_size=size))
+            point_error = max(point_error, float(np.abs(moved.numpy() - out["keypoints"]).max()))
+        flipped = functional.horizontal_flip(tv_tensors.Mask(torch.from_numpy(mask)))
+        differing += int((flipped.numpy() != out["mask"]).sum())
+    print(f"torchvision horizontal_flip, {n} cases: boxes max |diff| {box_error:.2e} px, "
+          f"keypoints {point_error:.2e} px (torchvision flips keypoints to W - 1 - x, its boxes "
+          f"and its affine keypoints use W - x), mask pixels differing {differing}")
+
+
 def agreement_with_albumentations(n: int) -> None:
     albumentations = _peer("albumentations")
     if albumentations is None:
@@ -210,6 +236,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     agreement_with_torchvision(args.cases)
+    flips_against_torchvision(args.cases)
     agreement_with_albumentations(args.cases)
     speed(args.repeats)
 
