@@ -152,10 +152,44 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# the flags of ``train`` that a semi-supervised run (``--unlabeled``) also reads
+SEMI_SHARED = {"data": "data", "max_steps": "steps", "batch_size": "batch_size", "seed": "seed",
+               "max_minutes": None}
+
+
+def _train_semi(args: argparse.Namespace) -> int:
+    from augkit.gan.config import TrainConfig
+    from augkit.semi.runs import SemiConfig, SemiRun
+
+    given = values_from(args, TrainConfig)
+    unused = sorted(set(given) - set(SEMI_SHARED))
+    if unused:
+        flag = "--" + unused[0].replace("_", "-")
+        raise AugkitError(f"{flag}: a GAN setting, not used with --unlabeled (a semi-supervised "
+                          "run takes --semi, --data, --max-steps, --batch-size, --seed, --lr, "
+                          "--unlabeled-ratio, --threshold, --checkpoint-every)")
+    values = {SEMI_SHARED[k]: v for k, v in given.items() if SEMI_SHARED[k]}
+    for name in ("semi", "unlabeled", "unlabeled_ratio", "threshold", "lr",
+                 "checkpoint_every"):
+        if getattr(args, name, None) is not None:
+            values[name] = getattr(args, name)
+    run = SemiRun(SemiConfig(**values), args.out, resume=args.resume, progress=not args.quiet)
+    step = run.fit(max_minutes=args.max_minutes)
+    print(f"trained {run.config.semi} to step {step} of {run.config.total_steps}; classifier "
+          f"in {Path(args.out) / 'classifier.safetensors'}")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from augkit.gan.config import TrainConfig
     from augkit.gan.trainer import Trainer
 
+    if args.unlabeled is not None:
+        return _train_semi(args)
+    for flag in ("semi", "unlabeled_ratio", "threshold", "checkpoint_every"):
+        if getattr(args, flag) is not None:
+            raise AugkitError(f"--{flag.replace('_', '-')}: only for a semi-supervised run; "
+                              "give --unlabeled POOL")
     overrides = values_from(args, TrainConfig)
     if args.lr is not None:
         overrides.setdefault("lr_g", args.lr)
@@ -359,14 +393,29 @@ def _add_evaluate(commands: Any) -> None:
 def _add_train(commands: Any) -> None:
     from augkit.gan.config import TrainConfig
 
-    p = _command(commands, "train", "train a GAN (reference, dcgan, cdcgan); works under "
-                 "torchrun", _train,
+    p = _command(commands, "train", "train a GAN (reference, dcgan, cdcgan), or with "
+                 "--unlabeled a semi-supervised classifier; works under torchrun", _train,
                  "Train a GAN on the bundled MNIST or any dataset augkit reads. Writes "
                  "RUN/config.json, RUN/metrics.csv, RUN/samples/epoch_NNN.png and checkpoints; "
-                 "--resume continues exactly.")
+                 "--resume continues exactly. With --unlabeled POOL it trains a classifier on "
+                 "the labeled --data and the unlabeled pool instead (--semi consistency or "
+                 "gan-ssl), checkpointed and resumed the same way, and writes "
+                 "RUN/classifier.safetensors for augkit classify.")
     add_flags(p, TrainConfig)
     p.add_argument("--lr", type=float, help="learning rate of both G and D (--lr-g and "
-                   "--lr-d win over it)")
+                   "--lr-d win over it); with --unlabeled, the classifier's peak rate "
+                   "(default: 2e-3 for consistency, 1e-3 for gan-ssl)")
+    p.add_argument("--unlabeled", help="an unlabeled pool (any dataset augkit reads; labels "
+                   "are dropped): train a semi-supervised classifier instead of a GAN")
+    p.add_argument("--semi", choices=("consistency", "gan-ssl"), help="with --unlabeled: "
+                   "consistency training (FixMatch) or the classifier as a GAN's discriminator "
+                   "(default: consistency)")
+    p.add_argument("--unlabeled-ratio", type=int, help="with --unlabeled: pool images per "
+                   "labeled image in a consistency step (default: 3)")
+    p.add_argument("--threshold", type=float, help="with --unlabeled: confidence that makes a "
+                   "pseudo-label (default: 0.95)")
+    p.add_argument("--checkpoint-every", type=int, help="with --unlabeled: steps between "
+                   "checkpoints (default: 250)")
     p.add_argument("--out", required=True, help="the run folder")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
 

@@ -46,6 +46,7 @@ from augkit.semi import (
     ConsistencySchedule,
     SSLGANSchedule,
     pipeline_transform,
+    save_generator_grid,
     train_consistency,
     train_ssl_gan,
 )
@@ -382,25 +383,8 @@ class Study:
         classifier, generator, losses = train_ssl_gan(
             model, *real, self.pool(per_class, seed), pipeline_transform(small_jitter()),
             schedule, progress=self.progress)
-        self.save_grid(generator, self.out / "gan-ssl" / f"k{per_class}-s{seed}.png", seed)
+        save_generator_grid(generator, self.out / "gan-ssl" / f"k{per_class}-s{seed}.png", seed)
         return classifier, schedule.steps, schedule.steps * 3 * cfg.classifier_batch, losses
-
-    @torch.no_grad()
-    def save_grid(self, generator: torch.nn.Module, path: Path, seed: int) -> None:
-        """An 8x8 grid of ``generator``'s images from a fixed noise batch."""
-        from PIL import Image
-
-        from augkit.gan.trainer import images_from_model
-        from augkit.visualize import grid
-
-        noise = torch.randn(64, generator.z_dim,
-                            generator=torch.Generator().manual_seed(derive_seed(seed, 2)))
-        images = to_nhwc(images_from_model(generator(noise)))
-        tiles = [Image.fromarray(image) for image in images]
-        picture = grid([tiles[i:i + 8] for i in range(0, 64, 8)], gap=2, scale=2,
-                       background=40)
-        with atomic_path(path) as tmp:
-            picture.save(tmp, format="PNG")
 
     # ---- the GAN of one subset ----
     def gan_dir(self, per_class: int, seed: int) -> Path:

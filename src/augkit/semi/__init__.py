@@ -1,8 +1,18 @@
 """Semi-supervised learning from a few labels and an unlabeled pool: consistency training
 (FixMatch) and semi-supervised GANs."""
 
-from augkit.semi.consistency import ConsistencySchedule, pipeline_transform, train_consistency
-from augkit.semi.ssl_gan import SSLGANSchedule, train_ssl_gan
+from augkit.semi.consistency import (
+    ConsistencySchedule,
+    ConsistencyTraining,
+    pipeline_transform,
+    train_consistency,
+)
+from augkit.semi.ssl_gan import (
+    SSLGANSchedule,
+    SSLGANTraining,
+    save_generator_grid,
+    train_ssl_gan,
+)
 
-__all__ = ["ConsistencySchedule", "SSLGANSchedule", "pipeline_transform", "train_consistency",
-           "train_ssl_gan"]
+__all__ = ["ConsistencySchedule", "ConsistencyTraining", "SSLGANSchedule", "SSLGANTraining",
+           "pipeline_transform", "save_generator_grid", "train_consistency", "train_ssl_gan"]

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 
 from augkit.errors import AugkitError
 from augkit.gan.ema import EMA
-from augkit.progress import progress_bar
-from augkit.seeding import seeded
+from augkit.semi.training import Cycler, Training
 
 BatchTransform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -60,23 +60,71 @@ def pipeline_transform(pipeline: object) -> BatchTransform:
     return transform
 
 
-class Cycler:
-    """Indices into ``n`` items, a fresh permutation each pass."""
+class ConsistencyTraining(Training):
+    """FixMatch on labeled uint8 ``images`` (N, C, H, W) and an unlabeled ``pool``, one step
+    at a time; ``result()`` gives the EMA classifier and the share of pool images that got a
+    pseudo-label."""
 
-    def __init__(self, n: int, generator: torch.Generator):
-        self.n, self.generator = n, generator
-        self.order, self.position = torch.randperm(n, generator=generator), 0
+    name = "consistency"
 
-    def take(self, count: int) -> torch.Tensor:
-        parts = []
-        while count > 0:
-            if self.position == self.n:
-                self.order, self.position = torch.randperm(self.n, generator=self.generator), 0
-            part = self.order[self.position:self.position + count]
-            self.position += len(part)
-            count -= len(part)
-            parts.append(part)
-        return torch.cat(parts)
+    def __init__(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                 pool: torch.Tensor, weak: BatchTransform, strong: BatchTransform,
+                 schedule: ConsistencySchedule = ConsistencySchedule()):
+        check_pool(images, pool, "consistency training")
+        super().__init__(schedule.steps, schedule.seed)
+        self.model, self.images, self.labels, self.pool = model, images, labels, pool
+        self.weak, self.strong, self.schedule = weak, strong, schedule
+        self.optimizer = torch.optim.AdamW(model.parameters(), lr=schedule.lr,
+                                           weight_decay=schedule.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, schedule.lr,
+                                                             total_steps=schedule.steps)
+        self.ema = EMA(model, schedule.ema_decay)
+        self.labeled = Cycler(len(images), self.draws)
+        self.unlabeled = Cycler(len(pool), self.draws)
+        self.stats = {"masked": 0.0}
+
+    def parts(self) -> dict[str, Any]:
+        return {"model": self.model, "optimizer": self.optimizer, "scheduler": self.scheduler,
+                "ema": self.ema, "labeled": self.labeled, "unlabeled": self.unlabeled}
+
+    def train_step(self) -> dict[str, float]:
+        schedule, draws = self.schedule, self.draws
+        self.model.train()
+        index = self.labeled.take(schedule.batch_size)
+        batch = self.pool[self.unlabeled.take(schedule.batch_size * schedule.unlabeled_ratio)]
+        views = torch.cat([self.weak(self.images[index], draws), self.weak(batch, draws),
+                           self.strong(batch, draws)])
+        logits_l, logits_weak, logits_strong = self.model(views).split(
+            [len(index), len(batch), len(batch)])
+        with torch.no_grad():
+            confidence, pseudo = torch.softmax(logits_weak.float(), dim=1).max(dim=1)
+            mask = (confidence >= schedule.threshold).float()
+        loss_u = (nn.functional.cross_entropy(logits_strong, pseudo, reduction="none")
+                  * mask).mean()
+        loss = nn.functional.cross_entropy(logits_l, self.labels[index]) \
+            + schedule.unlabeled_weight * loss_u
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.scheduler.step()
+        self.ema.update(self.model)
+        self.stats["masked"] += float(mask.mean())
+        return {"loss": float(loss.detach()), "pseudo_labeled": float(mask.mean())}
+
+    def result(self) -> tuple[nn.Module, dict[str, float]]:
+        self.model.eval()
+        share = self.stats["masked"] / max(self.step, 1)
+        return self.ema.model.eval(), {"pseudo_labeled_share": share}
+
+
+def check_pool(images: torch.Tensor, pool: torch.Tensor, what: str) -> None:
+    """One-line errors for an empty set or a pool of another image shape."""
+    if len(images) == 0 or len(pool) == 0:
+        raise AugkitError(f"images / pool: {what} needs labeled images and a non-empty "
+                          "unlabeled pool")
+    if pool.shape[1:] != images.shape[1:]:
+        raise AugkitError(f"pool: images of shape {tuple(pool.shape[1:])}; the labeled images "
+                          f"are {tuple(images.shape[1:])}")
 
 
 def train_consistency(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
@@ -85,53 +133,10 @@ def train_consistency(model: nn.Module, images: torch.Tensor, labels: torch.Tens
                       progress: bool = False) -> tuple[nn.Module, dict[str, float]]:
     """Train ``model`` on labeled uint8 ``images`` (N, C, H, W) and the unlabeled ``pool``;
     returns the EMA classifier and the share of pool images that got a pseudo-label."""
-    if len(images) == 0 or len(pool) == 0:
-        raise AugkitError("images / pool: consistency training needs labeled images and a "
-                          "non-empty unlabeled pool")
-    if pool.shape[1:] != images.shape[1:]:
-        raise AugkitError(f"pool: images of shape {tuple(pool.shape[1:])}; the labeled images "
-                          f"are {tuple(images.shape[1:])}")
-    generator = torch.Generator().manual_seed(schedule.seed)
-    with seeded(schedule.seed):  # dropout draws from the global generator
-        return _fit(model, images, labels, pool, weak, strong, schedule, generator, progress)
+    training = ConsistencyTraining(model, images, labels, pool, weak, strong, schedule)
+    training.run(progress=progress)
+    return training.result()
 
 
-def _fit(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, pool: torch.Tensor,
-         weak: BatchTransform, strong: BatchTransform, schedule: ConsistencySchedule,
-         generator: torch.Generator, progress: bool) -> tuple[nn.Module, dict[str, float]]:
-    optimizer = torch.optim.AdamW(model.parameters(), lr=schedule.lr,
-                                  weight_decay=schedule.weight_decay)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, schedule.lr,
-                                                    total_steps=schedule.steps)
-    ema = EMA(model, schedule.ema_decay)
-    labeled, unlabeled = Cycler(len(images), generator), Cycler(len(pool), generator)
-    n_unlabeled = schedule.batch_size * schedule.unlabeled_ratio
-    masked = 0.0
-    model.train()
-    for _ in progress_bar(range(schedule.steps), desc="consistency", unit="step",
-                          disable=not progress):
-        index = labeled.take(schedule.batch_size)
-        batch = pool[unlabeled.take(n_unlabeled)]
-        views = torch.cat([weak(images[index], generator), weak(batch, generator),
-                           strong(batch, generator)])
-        logits = model(views)
-        logits_l, logits_weak, logits_strong = logits.split(
-            [len(index), len(batch), len(batch)])
-        with torch.no_grad():
-            confidence, pseudo = torch.softmax(logits_weak.float(), dim=1).max(dim=1)
-            mask = (confidence >= schedule.threshold).float()
-        loss_u = (nn.functional.cross_entropy(logits_strong, pseudo, reduction="none")
-                  * mask).mean()
-        loss = nn.functional.cross_entropy(logits_l, labels[index]) \
-            + schedule.unlabeled_weight * loss_u
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        ema.update(model)
-        masked += float(mask.mean())
-    model.eval()
-    return ema.model.eval(), {"pseudo_labeled_share": masked / schedule.steps}
-
-
-__all__ = ["ConsistencySchedule", "pipeline_transform", "train_consistency"]
+__all__ = ["ConsistencySchedule", "ConsistencyTraining", "check_pool", "pipeline_transform",
+           "train_consistency"]

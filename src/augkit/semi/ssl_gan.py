@@ -13,17 +13,20 @@ The classifier returned is the EMA of its weights.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn.functional import cross_entropy, softplus
 
 from augkit.errors import AugkitError
+from augkit.files import atomic_path
 from augkit.gan.ema import EMA
 from augkit.gan.models import DCGenerator
-from augkit.progress import progress_bar
 from augkit.seeding import derive_seed, seeded
-from augkit.semi.consistency import BatchTransform, Cycler
+from augkit.semi.consistency import BatchTransform, check_pool
+from augkit.semi.training import Cycler, Training
 
 
 @dataclass(frozen=True)
@@ -52,48 +55,53 @@ def _to_unit(fake: torch.Tensor) -> torch.Tensor:
     return (fake + 1.0) / 2.0
 
 
-def train_ssl_gan(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                  pool: torch.Tensor, weak: BatchTransform | None = None,
-                  schedule: SSLGANSchedule = SSLGANSchedule(), progress: bool = False
-                  ) -> tuple[nn.Module, nn.Module, dict[str, float]]:
-    """Train classifier ``model`` (logits; ``model.features`` its embedding) as the
-    discriminator of a GAN on uint8 labeled ``images`` and the unlabeled ``pool``; ``weak``
-    augments the labeled batch. Returns the EMA classifier, the generator and the last
-    losses."""
-    if len(images) == 0 or len(pool) == 0:
-        raise AugkitError("images / pool: the semi-supervised GAN needs labeled images and "
-                          "a non-empty unlabeled pool")
-    channels, height, width = images.shape[1:]
-    if height != width or height not in (28, 32, 64):
-        raise AugkitError(f"images: {height}x{width}; the semi-supervised GAN makes square "
-                          "28, 32 or 64 pixel images")
-    with seeded(derive_seed(schedule.seed, 1)):
-        generator = DCGenerator(height, channels, schedule.z_dim, schedule.generator_width)
-    draws = torch.Generator().manual_seed(schedule.seed)
-    with seeded(schedule.seed):
-        return _fit(model, generator, images, labels, pool, weak, schedule, draws, progress)
+class SSLGANTraining(Training):
+    """The classifier ``model`` (logits; ``model.features`` its embedding) as the
+    discriminator of a GAN on uint8 labeled ``images`` and the unlabeled ``pool``, one step
+    at a time; ``weak`` augments the labeled batch. ``result()`` gives the EMA classifier,
+    the generator and the last losses."""
 
+    name = "gan-ssl"
 
-def _fit(model: nn.Module, generator: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-         pool: torch.Tensor, weak: BatchTransform | None, schedule: SSLGANSchedule,
-         draws: torch.Generator, progress: bool) -> tuple[nn.Module, nn.Module, dict]:
-    betas = (schedule.beta1, 0.999)
-    opt_d = torch.optim.Adam(model.parameters(), schedule.lr, betas=betas)
-    opt_g = torch.optim.Adam(generator.parameters(), schedule.lr, betas=betas)
-    decay = [torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / schedule.steps)
-             for opt in (opt_d, opt_g)]
-    ema = EMA(model, schedule.ema_decay)
-    labeled, unlabeled = Cycler(len(images), draws), Cycler(len(pool), draws)
-    n = schedule.batch_size
-    model.train()
-    generator.train()
-    losses: dict[str, float] = {}
-    for _ in progress_bar(range(schedule.steps), desc="gan-ssl", unit="step",
-                          disable=not progress):
-        index = labeled.take(n)
-        batch_l = images[index] if weak is None else weak(images[index], draws)
-        batch_u = pool[unlabeled.take(n)]
-        z = torch.randn(2 * n, schedule.z_dim, generator=draws)
+    def __init__(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                 pool: torch.Tensor, weak: BatchTransform | None = None,
+                 schedule: SSLGANSchedule = SSLGANSchedule()):
+        check_pool(images, pool, "the semi-supervised GAN")
+        channels, height, width = images.shape[1:]
+        if height != width or height not in (28, 32, 64):
+            raise AugkitError(f"images: {height}x{width}; the semi-supervised GAN makes square "
+                              "28, 32 or 64 pixel images")
+        super().__init__(schedule.steps, schedule.seed)
+        with seeded(derive_seed(schedule.seed, 1)):
+            self.generator = DCGenerator(height, channels, schedule.z_dim,
+                                         schedule.generator_width)
+        self.model, self.images, self.labels, self.pool = model, images, labels, pool
+        self.weak, self.schedule = weak, schedule
+        betas = (schedule.beta1, 0.999)
+        self.opt_d = torch.optim.Adam(model.parameters(), schedule.lr, betas=betas)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), schedule.lr, betas=betas)
+        self.decay_d, self.decay_g = (
+            torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / schedule.steps)
+            for opt in (self.opt_d, self.opt_g))
+        self.ema = EMA(model, schedule.ema_decay)
+        self.labeled = Cycler(len(images), self.draws)
+        self.unlabeled = Cycler(len(pool), self.draws)
+
+    def parts(self) -> dict[str, Any]:
+        return {"model": self.model, "generator": self.generator, "opt_d": self.opt_d,
+                "opt_g": self.opt_g, "decay_d": self.decay_d, "decay_g": self.decay_g,
+                "ema": self.ema, "labeled": self.labeled, "unlabeled": self.unlabeled}
+
+    def train_step(self) -> dict[str, float]:
+        schedule, model, generator, n = self.schedule, self.model, self.generator, \
+            self.schedule.batch_size
+        model.train()
+        generator.train()
+        index = self.labeled.take(n)
+        batch_l = self.images[index] if self.weak is None else self.weak(self.images[index],
+                                                                         self.draws)
+        batch_u = self.pool[self.unlabeled.take(n)]
+        z = torch.randn(2 * n, schedule.z_dim, generator=self.draws)
         # D step: labeled cross-entropy, pool "real", generated "fake"
         with torch.no_grad():
             fake = _to_unit(generator(z[:n]))
@@ -102,28 +110,61 @@ def _fit(model: nn.Module, generator: nn.Module, images: torch.Tensor, labels: t
         real_logit, fake_logit = logits_u.logsumexp(1), logits_f.logsumexp(1)
         loss_unsupervised = (softplus(real_logit) - real_logit).mean() \
             + softplus(fake_logit).mean()
-        loss_d = cross_entropy(logits_l, labels[index]) \
+        loss_d = cross_entropy(logits_l, self.labels[index]) \
             + schedule.unlabeled_weight * loss_unsupervised
-        opt_d.zero_grad(set_to_none=True)
+        self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
-        opt_d.step()
+        self.opt_d.step()
         # G step: feature matching against the pool
         features = model.features(torch.cat([_float(batch_u), _to_unit(generator(z[n:]))]))
         real_features, fake_features = features.split(n)
         loss_g = (real_features.detach().mean(0) - fake_features.mean(0)).pow(2).mean()
-        opt_g.zero_grad(set_to_none=True)
+        self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
-        opt_g.step()
-        for scheduler in decay:
-            scheduler.step()
-        ema.update(model)
-        losses = {"d_loss": float(loss_d.detach()), "g_loss": float(loss_g.detach())}
-    model.eval()
-    return ema.model.eval(), generator.eval(), losses
+        self.opt_g.step()
+        self.decay_d.step()
+        self.decay_g.step()
+        self.ema.update(model)
+        self.stats = {"d_loss": float(loss_d.detach()), "g_loss": float(loss_g.detach())}
+        return dict(self.stats)
+
+    def result(self) -> tuple[nn.Module, nn.Module, dict[str, float]]:
+        self.model.eval()
+        return self.ema.model.eval(), self.generator.eval(), dict(self.stats)
+
+
+def train_ssl_gan(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                  pool: torch.Tensor, weak: BatchTransform | None = None,
+                  schedule: SSLGANSchedule = SSLGANSchedule(), progress: bool = False
+                  ) -> tuple[nn.Module, nn.Module, dict[str, float]]:
+    """Train classifier ``model`` as the discriminator of a GAN on labeled ``images`` and the
+    unlabeled ``pool`` (see ``SSLGANTraining``). Returns the EMA classifier, the generator
+    and the last losses."""
+    training = SSLGANTraining(model, images, labels, pool, weak, schedule)
+    training.run(progress=progress)
+    return training.result()
+
+
+@torch.no_grad()
+def save_generator_grid(generator: nn.Module, path: Path, seed: int) -> None:
+    """An 8x8 grid of ``generator``'s images from a fixed noise batch, written atomically."""
+    from PIL import Image
+
+    from augkit.data import to_nhwc
+    from augkit.gan.trainer import images_from_model
+    from augkit.visualize import grid
+
+    noise = torch.randn(64, generator.z_dim,
+                        generator=torch.Generator().manual_seed(derive_seed(seed, 2)))
+    tiles = [Image.fromarray(image) for image in to_nhwc(images_from_model(generator(noise)))]
+    picture = grid([tiles[i:i + 8] for i in range(0, 64, 8)], gap=2, scale=2, background=40)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        picture.save(tmp, format="PNG")
 
 
 def _float(batch: torch.Tensor) -> torch.Tensor:
     return batch.to(torch.float32) / 255.0 if batch.dtype == torch.uint8 else batch
 
 
-__all__ = ["SSLGANSchedule", "train_ssl_gan"]
+__all__ = ["SSLGANSchedule", "SSLGANTraining", "save_generator_grid", "train_ssl_gan"]

@@ -1,0 +1,125 @@
+"""Semi-supervised runs outside the study: ``augkit train --data L --unlabeled P``, exact
+resume after a stop or a crash, the exported classifier, and the refusals."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from augkit.cli import main
+from augkit.data import load_mnist, write_npz
+from augkit.errors import AugkitError
+from augkit.semi.runs import SemiConfig, SemiRun
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("semi")
+    images, labels = load_mnist("train")
+    labeled, pool = root / "labeled.npz", root / "pool.npz"
+    pick = np.concatenate([np.flatnonzero(labels == k)[:2] for k in range(10)])
+    write_npz(labeled, images[pick], labels[pick])
+    write_npz(pool, images[1000:1096], labels[1000:1096])  # labels in the file are dropped
+    write_npz(root / "small.npz", images[1000:1010, :20, :20], None)
+    write_npz(root / "rgb.npz", np.repeat(images[1000:1010, :, :, None], 3, axis=3), None)
+    return root
+
+
+def _config(data, semi: str, **changes) -> SemiConfig:
+    values = {"semi": semi, "data": str(data / "labeled.npz"),
+              "unlabeled": str(data / "pool.npz"), "steps": 8, "batch_size": 8,
+              "unlabeled_ratio": 2, "checkpoint_every": 3, **changes}
+    return SemiConfig(**values)
+
+
+def _weights(run) -> dict[str, np.ndarray]:
+    return load_file(str(run / "classifier.safetensors"))
+
+
+@pytest.mark.parametrize("semi", ["consistency", "gan-ssl"])
+def test_a_stopped_run_resumed_equals_an_uninterrupted_one(data, tmp_path, semi):
+    whole = SemiRun(_config(data, semi), tmp_path / "whole", progress=False)
+    assert whole.fit() == 8
+    SemiRun(_config(data, semi), tmp_path / "parts", progress=False).fit(until=5)
+    resumed = SemiRun(_config(data, semi), tmp_path / "parts", resume=True, progress=False)
+    assert resumed.training.step == 5 and resumed.fit() == 8
+    first, second = _weights(tmp_path / "whole"), _weights(tmp_path / "parts")
+    assert all(np.array_equal(first[k], second[k]) for k in first)
+    rows = list(csv.reader((tmp_path / "parts" / "metrics.csv").open()))
+    assert rows == list(csv.reader((tmp_path / "whole" / "metrics.csv").open()))
+    assert [row[0] for row in rows[1:]] == [str(step) for step in range(1, 9)]
+    if semi == "gan-ssl":
+        assert (tmp_path / "parts" / "samples.png").is_file()
+
+
+def test_a_crash_between_checkpoints_resumes_from_the_last_one(data, tmp_path, monkeypatch):
+    SemiRun(_config(data, "consistency"), tmp_path / "whole", progress=False).fit()
+    crashing = SemiRun(_config(data, "consistency"), tmp_path / "crashed", progress=False)
+    real_step = crashing.training.train_step
+
+    def step_then_crash():
+        if crashing.training.step == 7:
+            raise KeyboardInterrupt
+        return real_step()
+
+    monkeypatch.setattr(crashing.training, "train_step", step_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        crashing.fit()
+    resumed = SemiRun(_config(data, "consistency"), tmp_path / "crashed", resume=True,
+                      progress=False)
+    assert resumed.training.step == 6  # the checkpoint of step 6; step 7 is done again
+    resumed.fit()
+    first, second = _weights(tmp_path / "whole"), _weights(tmp_path / "crashed")
+    assert all(np.array_equal(first[k], second[k]) for k in first)
+
+
+def test_the_command_line_trains_resumes_and_the_classifier_classifies(data, tmp_path):
+    run, predictions = tmp_path / "run", tmp_path / "predictions.csv"
+    common = ["train", "--data", str(data / "labeled.npz"), "--unlabeled",
+              str(data / "pool.npz"), "--batch-size", "8", "--unlabeled-ratio", "2",
+              "--out", str(run), "--quiet"]
+    assert main([*common, "--max-steps", "4"]) == 0
+    assert main([*common, "--max-steps", "4"]) == 2  # the run exists: --resume is needed
+    assert main([*common, "--max-steps", "4", "--resume"]) == 0  # already done: no step
+    assert main(["classify", str(run / "classifier.safetensors"), str(data / "pool.npz"),
+                 "--out", str(predictions), "--quiet"]) == 0
+    rows = list(csv.DictReader(predictions.open()))
+    assert len(rows) == 96 and {int(r["label"]) for r in rows} <= set(range(10))
+
+
+@pytest.mark.parametrize("pool, words", [
+    ("small.npz", ["pool", "(1, 20, 20)", "(1, 28, 28)"]),
+    ("rgb.npz", ["pool", "(3, 28, 28)"]),
+    ("missing.npz", ["missing.npz"]),
+])
+def test_a_pool_that_does_not_fit_is_one_line_and_writes_nothing(data, tmp_path, pool, words):
+    run = tmp_path / "run"
+    with pytest.raises(AugkitError) as info:
+        SemiRun(_config(data, "consistency", unlabeled=str(data / pool)), run, progress=False)
+    assert all(word in str(info.value) for word in words), str(info.value)
+    assert not run.exists()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--unlabeled", "POOL", "--model", "dcgan"], ["--model", "not used with --unlabeled"]),
+    (["--semi", "gan-ssl"], ["--semi", "--unlabeled"]),
+    (["--unlabeled", "POOL", "--threshold", "1.5"], ["threshold", "1.5"]),
+])
+def test_flags_that_do_not_fit_are_refused(data, tmp_path, capsys, argv, words):
+    argv = [a.replace("POOL", str(data / "pool.npz")) for a in argv]
+    code = main(["train", "--data", str(data / "labeled.npz"), "--out", str(tmp_path / "r"),
+                 "--quiet", *argv])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and len(error.splitlines()) == 1
+    assert all(word in error for word in words), error
+    assert not (tmp_path / "r").exists()
+
+
+def test_resuming_with_other_settings_is_refused(data, tmp_path):
+    SemiRun(_config(data, "consistency"), tmp_path / "run", progress=False).fit(until=2)
+    with pytest.raises(AugkitError, match="other settings.*threshold"):
+        SemiRun(_config(data, "consistency", threshold=0.8), tmp_path / "run", resume=True,
+                progress=False)
