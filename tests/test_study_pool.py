@@ -189,3 +189,26 @@ def test_the_semi_supervised_gan_learns_classes_from_the_pool():
     assert accuracy(classifier, batch, torch.from_numpy(labels)) > 0.9
     assert generator(torch.zeros(2, 100)).shape == (2, 1, 28, 28)
     assert all(np.isfinite(v) for v in losses.values())
+
+
+def test_the_gan_pool_arms_learn_from_pseudo_labels_only(dataset, tmp_path):
+    folder, _, labels = dataset
+    config = tiny_pool_config(folder, arms=("consistency", "gan-pool", "consistency+gan-pool"),
+                              min_confidence=0.0, threshold=0.01, synthetic_per_real=2,
+                              gan_batch=8)
+    study = Study(config, tmp_path / "s", progress=False)
+    results = study.run()
+    cells = {c["arm"]: c for c in results["cells"]}
+    assert cells["gan-pool"]["synthetic"] == cells["consistency+gan-pool"]["synthetic"] > 0
+    # the labeler is trained once; the pool arms count its steps and the GAN's
+    assert cells["gan-pool"]["steps"] == 2 + 2 + 2
+    from augkit.eval.features import load_net, probabilities
+
+    labeler, _ = load_net(tmp_path / "s" / "labelers" / f"k{PER_CLASS}-s0.safetensors")
+    trained_on = load_dataset(tmp_path / "s" / "gans" / f"k{PER_CLASS}-s0-pool" / "subset.npz")
+    real = PER_CLASS * 10
+    pool_part = trained_on.images[real:]
+    assert torch.equal(trained_on.labels[real:], probabilities(labeler, pool_part).argmax(1))
+    subset = labeled_subset(torch.from_numpy(labels), PER_CLASS, 0)
+    assert torch.equal(trained_on.labels[:real], torch.from_numpy(labels)[subset])
+    assert "gan-pool: a cdcgan trained on the subset" in (tmp_path / "s" / "results.md").read_text()

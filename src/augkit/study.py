@@ -35,6 +35,7 @@ from augkit.eval.features import (
     FeatureNet,
     TrainSchedule,
     accuracy,
+    load_net,
     probabilities,
     save_net,
     train_classifier,
@@ -52,10 +53,13 @@ from augkit.semi import (
 )
 from augkit.transforms.presets import small_jitter, strong
 
-ARMS = ("none", "classical", "gan", "both", "consistency", "gan-ssl")
+ARMS = ("none", "classical", "gan", "both", "consistency", "gan-ssl", "gan-pool",
+        "consistency+gan-pool")
 DEFAULT_ARMS = ("none", "classical", "gan", "both")
 GAN_ARMS = ("gan", "both")
-POOL_ARMS = ("consistency", "gan-ssl")  # the arms that learn from the unlabeled pool
+# the arms that learn from the unlabeled pool
+POOL_ARMS = ("consistency", "gan-ssl", "gan-pool", "consistency+gan-pool")
+GAN_POOL_ARMS = ("gan-pool", "consistency+gan-pool")  # a GAN on the pseudo-labeled pool
 STUDY_VERSION = 1
 
 
@@ -70,7 +74,7 @@ class StudyConfig:
                                                "one study row each")
     arms: tuple[str, ...] = option(DEFAULT_ARMS, "the arms to compare, from "
                                    + ", ".join(ARMS)
-                                   + " (consistency and gan-ssl need --unlabeled)")
+                                   + " (the last four need --unlabeled)")
     seeds: int = option(3, "seeds per cell; each seed draws its own labeled subset")
     pipeline: str | None = option(None, "pipeline file (YAML/JSON) for the classical arms "
                                   "(default: the 'digits' preset: the study log's four "
@@ -321,7 +325,9 @@ class Study:
         started = time.perf_counter()
         real = self.subset(per_class, seed)
         if arm in POOL_ARMS:
-            runner = self.consistency if arm == "consistency" else self.gan_ssl
+            runner = {"consistency": self.consistency, "gan-ssl": self.gan_ssl,
+                      "gan-pool": self.gan_pool,
+                      "consistency+gan-pool": self.consistency_gan_pool}[arm]
             classifier, steps, images_seen, extra = runner(per_class, seed, real)
             score = accuracy(classifier, self.test_images, self.test_labels)
             save_net(classifier, self.out / "classifiers" / f"k{per_class}-s{seed}-{arm}"
@@ -359,7 +365,32 @@ class Study:
     # ---- the pool arms ----
     def consistency(self, per_class: int, seed: int, real: tuple[torch.Tensor, torch.Tensor]
                     ) -> tuple[FeatureNet, int, int, dict[str, Any]]:
-        """FixMatch on the subset and its pool: the classifier, steps, images processed."""
+        """FixMatch on the subset and its pool: the classifier, steps, images processed
+        (trained once per subset; the gan-pool arms label the pool with it)."""
+        path = self.out / "labelers" / f"k{per_class}-s{seed}.safetensors"
+        cfg = self.config
+        per_step = cfg.classifier_batch * (1 + 2 * cfg.unlabeled_ratio)
+        if path.exists():
+            model, meta = load_net(path)
+            return model, cfg.consistency_steps, cfg.consistency_steps * per_step, meta["stats"]
+        classifier, steps, images, stats = self.train_consistency(per_class, seed, real)
+        save_net(classifier, path, {"stats": stats})
+        return classifier, steps, images, stats
+
+    def consistency_gan_pool(self, per_class: int, seed: int,
+                             real: tuple[torch.Tensor, torch.Tensor]
+                             ) -> tuple[FeatureNet, int, int, dict[str, Any]]:
+        """FixMatch whose labeled set is the subset plus the gan-pool arm's samples."""
+        synthetic, steps, images = self.pool_synthetic(per_class, seed, real)
+        labeled = (torch.cat([real[0], synthetic[0]]), torch.cat([real[1], synthetic[1]]))
+        classifier, more_steps, more_images, stats = self.train_consistency(per_class, seed,
+                                                                            labeled)
+        return classifier, steps + more_steps, images + more_images, \
+            {**stats, "synthetic": len(synthetic[0])}
+
+    def train_consistency(self, per_class: int, seed: int,
+                          real: tuple[torch.Tensor, torch.Tensor]
+                          ) -> tuple[FeatureNet, int, int, dict[str, Any]]:
         cfg = self.config
         schedule = ConsistencySchedule(steps=cfg.consistency_steps,
                                        batch_size=cfg.classifier_batch,
@@ -371,6 +402,47 @@ class Study:
             pipeline_transform(strong()), schedule, progress=self.progress)
         per_step = cfg.classifier_batch * (1 + 2 * cfg.unlabeled_ratio)
         return classifier, schedule.steps, schedule.steps * per_step, stats
+
+    def gan_pool(self, per_class: int, seed: int, real: tuple[torch.Tensor, torch.Tensor]
+                 ) -> tuple[FeatureNet, int, int, dict[str, Any]]:
+        """The classical arm's classifier on the subset plus samples of a conditional GAN
+        trained on the subset and the pool labeled by the consistency classifier."""
+        synthetic, steps, images = self.pool_synthetic(per_class, seed, real)
+        mixed = mix(real, synthetic, self.config.real_share)
+        _, classifier = self.train_and_test(*mixed, seed, augment=True)
+        cfg = self.config
+        return classifier, steps + cfg.classifier_steps, \
+            images + cfg.classifier_steps * cfg.classifier_batch, \
+            {"synthetic": len(synthetic[0])}
+
+    def pool_synthetic(self, per_class: int, seed: int, real: tuple[torch.Tensor, torch.Tensor]
+                       ) -> tuple[tuple[torch.Tensor, torch.Tensor], int, int]:
+        """Samples of a cdcgan trained on the subset and the pseudo-labeled pool, kept when
+        the labeler agrees; with the steps and images the labeler and the GAN took."""
+        cfg, folder = self.config, self.out / "gans" / f"k{per_class}-s{seed}-pool"
+        labeler, steps, images_seen, _ = self.consistency(per_class, seed, real)
+        samples = folder / "synthetic.npz"
+        if not samples.exists():
+            pool = self.pool(per_class, seed)
+            confidence, guess = probabilities(labeler, pool).max(dim=1)
+            keep = confidence >= max(cfg.min_confidence, cfg.threshold)
+            train = (torch.cat([real[0], pool[keep]]), torch.cat([real[1], guess[keep]]))
+            run = self.train_gan(folder, train, seed)
+            from augkit.gan.sample import generate
+
+            images, labels = generate(run, per_class=cfg.synthetic_per_real * per_class,
+                                      seed=seed)
+            batch, labels_t = to_nchw(images), torch.from_numpy(labels)
+            sure = probabilities(labeler, batch).gather(1, labels_t[:, None]).squeeze(1)
+            chosen = sure >= cfg.min_confidence
+            if not chosen.any():
+                raise AugkitError(f"min_confidence: none of the {len(batch)} samples of the "
+                                  f"pool GAN for {per_class} labels per class, seed {seed}, "
+                                  f"reach {cfg.min_confidence}; start a study with a lower one")
+            write_npz(samples, to_nhwc(batch[chosen]), labels_t[chosen].numpy(), overwrite=True)
+        data = load_dataset(samples, labels="required")
+        return (data.images, data.labels), steps + cfg.gan_steps, \
+            images_seen + cfg.gan_steps * cfg.gan_batch
 
     def gan_ssl(self, per_class: int, seed: int, real: tuple[torch.Tensor, torch.Tensor]
                 ) -> tuple[FeatureNet, int, int, dict[str, Any]]:
@@ -514,6 +586,15 @@ def results_table(results: dict[str, Any]
             f"confidence >= {cfg.get('threshold')}, the EMA classifier tested. gan-ssl: the "
             f"classifier is the discriminator of a GAN on the pool (K-logit form, feature "
             f"matching), {cfg.get('gan_ssl_steps')} steps.")
+    if any(arm in GAN_POOL_ARMS for arm in arms):
+        notes.append(
+            "gan-pool: a cdcgan trained on the subset and the pool images the consistency "
+            "classifier labels at confidence >= "
+            f"{max(cfg['min_confidence'], cfg.get('threshold', 0)):.2f}, "
+            f"{cfg['synthetic_per_real']} samples per real image kept when it agrees at "
+            f"{cfg['min_confidence']:.2f}, then the classical arm's classifier on the subset "
+            "and the samples. consistency+gan-pool: FixMatch with those samples as extra "
+            "labeled images.")
     if any(arm in GAN_ARMS for arm in arms):
         notes.append(
             f"GAN arms: a cdcgan trained on the labeled subset alone ({cfg['gan_steps']} "
