@@ -14,16 +14,22 @@ from augkit.transforms import (
     GaussianNoise,
     RandomAffine,
     RandomApply,
+    RandomAutocontrast,
     RandomBrightness,
     RandomChoice,
     RandomColor,
     RandomContrast,
     RandomEnhance,
+    RandomEqualize,
     RandomErasing,
+    RandomGrayscale,
     RandomHorizontalFlip,
+    RandomInvert,
     RandomOrder,
+    RandomPosterize,
     RandomResizedCrop,
     RandomSharpness,
+    RandomSolarize,
     RandomVerticalFlip,
     from_dict,
     load,
@@ -43,6 +49,12 @@ FACTORIES = {
     "RandomHorizontalFlip": lambda: RandomHorizontalFlip(),
     "RandomVerticalFlip": lambda: RandomVerticalFlip(),
     "RandomErasing": lambda: RandomErasing(p=0.7, value=200),
+    "RandomInvert": lambda: RandomInvert(),
+    "RandomPosterize": lambda: RandomPosterize(3),
+    "RandomSolarize": lambda: RandomSolarize(100),
+    "RandomAutocontrast": lambda: RandomAutocontrast(cutoff=2),
+    "RandomEqualize": lambda: RandomEqualize(),
+    "RandomGrayscale": lambda: RandomGrayscale(p=0.5),
     "GaussianNoise": lambda: GaussianNoise((0.01, 0.2)),
     "GaussianBlur": lambda: GaussianBlur(sigma=(0.2, 2.0), p=0.8),
     "RandomApply": lambda: RandomApply([RandomColor(), RandomAffine(10)], p=0.6),
@@ -95,6 +107,8 @@ def test_float_batches_are_supported_and_stay_in_range(dtype):
     factories = {**FACTORIES, "RandomAffine": lambda: RandomAffine(15, fill=0.5),
                  "RandomErasing": lambda: RandomErasing(p=0.7, value=[0.1, 0.2, 0.3])}
     for name, make in factories.items():
+        if name in ("RandomPosterize", "RandomEqualize", "RandomSolarize"):
+            continue  # uint8 only, as in torchvision (solarize: its threshold is in 0-255)
         out = make().reseed(0)(batch)
         assert out.dtype == dtype and out.min() >= 0 and out.max() <= 1, name
 

@@ -21,6 +21,7 @@ from augkit.errors import AugkitError, AugkitTypeError
 SUPPORTED_PIL_MODES = ("L", "RGB", "RGBA")
 #: the channel counts of Pillow's modes L, RGB and RGBA: what the photometric ops define
 SUPPORTED_CHANNELS = (1, 3, 4)
+_PIL_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 
 TensorKernel = Callable[..., torch.Tensor]
 Uint8Kernel = Callable[..., np.ndarray]
@@ -163,7 +164,9 @@ def _apply_host(img: Any, params: dict[str, Any], tensor_kernel: TensorKernel,
                 uint8_kernel: Uint8Kernel | None) -> Any:
     if isinstance(img, Image.Image):
         out = _apply_host(np.asarray(img), params, tensor_kernel, uint8_kernel)
-        return Image.fromarray(out, mode=img.mode)
+        if out.ndim == 3 and out.shape[2] == 1:
+            out = out[:, :, 0]
+        return Image.fromarray(out, mode=_PIL_MODES[1 if out.ndim == 2 else out.shape[2]])
     if img.dtype == np.uint8 and uint8_kernel is not None:
         hwc = img if img.ndim == 3 else img[:, :, None]
         batch = np.ascontiguousarray(hwc)[None]

@@ -17,6 +17,15 @@ from augkit.transforms.geometry import (
     RandomResizedCrop,
     RandomVerticalFlip,
 )
+from augkit.transforms.imageops import (
+    Grayscale,
+    RandomAutocontrast,
+    RandomEqualize,
+    RandomGrayscale,
+    RandomInvert,
+    RandomPosterize,
+    RandomSolarize,
+)
 from augkit.transforms.noise import GaussianBlur, GaussianNoise
 from augkit.transforms.serialization import from_dict, load, save, to_json, to_yaml
 from augkit.transforms.targets import TargetOptions
@@ -26,18 +35,25 @@ __all__ = [
     "Compose",
     "GaussianBlur",
     "GaussianNoise",
+    "Grayscale",
     "RandomAffine",
     "RandomApply",
+    "RandomAutocontrast",
     "RandomBrightness",
     "RandomChoice",
     "RandomColor",
     "RandomContrast",
     "RandomEnhance",
+    "RandomEqualize",
     "RandomErasing",
+    "RandomGrayscale",
     "RandomHorizontalFlip",
+    "RandomInvert",
     "RandomOrder",
+    "RandomPosterize",
     "RandomResizedCrop",
     "RandomSharpness",
+    "RandomSolarize",
     "RandomVerticalFlip",
     "TargetOptions",
     "Transform",
