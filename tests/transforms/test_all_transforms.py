@@ -12,6 +12,7 @@ from augkit.transforms import (
     Compose,
     GaussianBlur,
     GaussianNoise,
+    RandAugment,
     RandomAffine,
     RandomApply,
     RandomAutocontrast,
@@ -31,6 +32,7 @@ from augkit.transforms import (
     RandomSharpness,
     RandomSolarize,
     RandomVerticalFlip,
+    TrivialAugmentWide,
     from_dict,
     load,
     save,
@@ -55,6 +57,8 @@ FACTORIES = {
     "RandomAutocontrast": lambda: RandomAutocontrast(cutoff=2),
     "RandomEqualize": lambda: RandomEqualize(),
     "RandomGrayscale": lambda: RandomGrayscale(p=0.5),
+    "RandAugment": lambda: RandAugment(),
+    "TrivialAugmentWide": lambda: TrivialAugmentWide(),
     "GaussianNoise": lambda: GaussianNoise((0.01, 0.2)),
     "GaussianBlur": lambda: GaussianBlur(sigma=(0.2, 2.0), p=0.8),
     "RandomApply": lambda: RandomApply([RandomColor(), RandomAffine(10)], p=0.6),
@@ -107,7 +111,8 @@ def test_float_batches_are_supported_and_stay_in_range(dtype):
     factories = {**FACTORIES, "RandomAffine": lambda: RandomAffine(15, fill=0.5),
                  "RandomErasing": lambda: RandomErasing(p=0.7, value=[0.1, 0.2, 0.3])}
     for name, make in factories.items():
-        if name in ("RandomPosterize", "RandomEqualize", "RandomSolarize"):
+        if name in ("RandomPosterize", "RandomEqualize", "RandomSolarize", "RandAugment",
+                    "TrivialAugmentWide"):
             continue  # uint8 only, as in torchvision (solarize: its threshold is in 0-255)
         out = make().reseed(0)(batch)
         assert out.dtype == dtype and out.min() >= 0 and out.max() <= 1, name

@@ -194,13 +194,16 @@ def _exact_cos_sin(degrees: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def affine_matrices(size: tuple[int, int], angle: np.ndarray, translate: np.ndarray,
-                    scale: np.ndarray, shear: np.ndarray) -> np.ndarray:
+                    scale: np.ndarray, shear: np.ndarray,
+                    center: Sequence[float] | None = None) -> np.ndarray:
     """Forward 3x3 matrices (N, 3, 3) on pixel centres, torchvision's ``affine`` geometry:
-    about the centre, rotate clockwise by ``angle`` degrees with ``scale`` and the x / y
+    about ``center`` (torchvision's: pixels from the top-left corner of the image; default
+    its middle), rotate clockwise by ``angle`` degrees with ``scale`` and the x / y
     ``shear`` angles (torchvision's rotation-scale-shear matrix), then translate by
     ``(tx, ty)`` pixels."""
     height, width = size
-    cx, cy = (width - 1) / 2, (height - 1) / 2
+    cx, cy = ((width - 1) / 2, (height - 1) / 2) if center is None \
+        else (center[0] - 0.5, center[1] - 0.5)
     n = angle.shape[0]
     cos, sin = _exact_cos_sin(angle)
     cos_r, sin_r = _exact_cos_sin(angle - shear[:, 1])
@@ -242,10 +245,11 @@ def flip_matrices(n: int, size: tuple[int, int], horizontal: bool) -> np.ndarray
 
 def affine(img: Image, angle: Values = 0.0, translate: Values = (0.0, 0.0),
            scale: Values = 1.0, shear: Values = (0.0, 0.0),
-           interpolation: Interpolation = "nearest", fill: float | Sequence[float] = 0) -> Image:
+           interpolation: Interpolation = "nearest", fill: float | Sequence[float] = 0,
+           center: Sequence[float] | None = None) -> Image:
     """torchvision's ``affine``: rotate (degrees, clockwise), translate (pixels), scale and
-    shear (degrees) about the image centre; uncovered pixels take ``fill``. Parameters may be
-    per sample."""
+    shear (degrees) about ``center`` (pixels from the top-left corner; default the image's
+    middle); uncovered pixels take ``fill``. Parameters may be per sample."""
     batch = dispatch.batch_size(img)
     size = dispatch.image_size(img)
     params = {
@@ -254,7 +258,11 @@ def affine(img: Image, angle: Values = 0.0, translate: Values = (0.0, 0.0),
         "scale": per_sample(scale, batch, "scale", low=1e-6),
         "shear": per_sample(shear, batch, "shear", width=2, low=-89.0, high=89.0),
     }
-    inverse = np.linalg.inv(affine_matrices(size, **params))[:, :2, :]
+    if center is not None and (len(center) != 2 or not all(
+            isinstance(c, (int, float)) and np.isfinite(c) for c in center)):
+        raise AugkitError(f"center: {center!r} is not allowed; expected (x, y) in pixels from "
+                          "the top-left corner")
+    inverse = np.linalg.inv(affine_matrices(size, **params, center=center))[:, :2, :]
     interpolation = check_interpolation(interpolation)
 
     def kernel(images: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:

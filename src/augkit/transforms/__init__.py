@@ -1,5 +1,6 @@
 """Random transforms: draw per-sample parameters, then call ``augkit.functional`` kernels."""
 
+from augkit.transforms.auto import RandAugment, TrivialAugmentWide
 from augkit.transforms.base import REGISTRY, Transform
 from augkit.transforms.color import (
     RandomBrightness,
@@ -36,6 +37,7 @@ __all__ = [
     "GaussianBlur",
     "GaussianNoise",
     "Grayscale",
+    "RandAugment",
     "RandomAffine",
     "RandomApply",
     "RandomAutocontrast",
@@ -57,6 +59,7 @@ __all__ = [
     "RandomVerticalFlip",
     "TargetOptions",
     "Transform",
+    "TrivialAugmentWide",
     "column_transform",
     "from_dict",
     "load",
