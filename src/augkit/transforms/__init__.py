@@ -27,6 +27,7 @@ from augkit.transforms.imageops import (
     RandomPosterize,
     RandomSolarize,
 )
+from augkit.transforms.mixing import CutMix, MixUp
 from augkit.transforms.noise import GaussianBlur, GaussianNoise
 from augkit.transforms.serialization import from_dict, load, save, to_json, to_yaml
 from augkit.transforms.targets import TargetOptions
@@ -34,9 +35,11 @@ from augkit.transforms.targets import TargetOptions
 __all__ = [
     "REGISTRY",
     "Compose",
+    "CutMix",
     "GaussianBlur",
     "GaussianNoise",
     "Grayscale",
+    "MixUp",
     "RandAugment",
     "RandomAffine",
     "RandomApply",
