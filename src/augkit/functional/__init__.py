@@ -8,6 +8,7 @@ from augkit.functional.color import (
     enhance,
     sharpness,
 )
+from augkit.functional.crop import center_crop, crop, normalize, pad, to_dtype
 from augkit.functional.geometry import affine, erase, hflip, resize, resized_crop, vflip
 from augkit.functional.imageops import (
     autocontrast,
@@ -24,8 +25,10 @@ __all__ = [
     "affine",
     "autocontrast",
     "brightness",
+    "center_crop",
     "color",
     "contrast",
+    "crop",
     "enhance",
     "equalize",
     "erase",
@@ -34,10 +37,13 @@ __all__ = [
     "grayscale",
     "hflip",
     "invert",
+    "normalize",
+    "pad",
     "posterize",
     "resize",
     "resized_crop",
     "sharpness",
     "solarize",
+    "to_dtype",
     "vflip",
 ]

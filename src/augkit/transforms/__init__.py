@@ -11,6 +11,7 @@ from augkit.transforms.color import (
 )
 from augkit.transforms.columns import column_transform
 from augkit.transforms.container import Compose, RandomApply, RandomChoice, RandomOrder
+from augkit.transforms.crop import CenterCrop, Normalize, Pad, RandomCrop, ToDtype
 from augkit.transforms.geometry import (
     RandomAffine,
     RandomErasing,
@@ -34,12 +35,15 @@ from augkit.transforms.targets import TargetOptions
 
 __all__ = [
     "REGISTRY",
+    "CenterCrop",
     "Compose",
     "CutMix",
     "GaussianBlur",
     "GaussianNoise",
     "Grayscale",
     "MixUp",
+    "Normalize",
+    "Pad",
     "RandAugment",
     "RandomAffine",
     "RandomApply",
@@ -48,6 +52,7 @@ __all__ = [
     "RandomChoice",
     "RandomColor",
     "RandomContrast",
+    "RandomCrop",
     "RandomEnhance",
     "RandomEqualize",
     "RandomErasing",
@@ -61,6 +66,7 @@ __all__ = [
     "RandomSolarize",
     "RandomVerticalFlip",
     "TargetOptions",
+    "ToDtype",
     "Transform",
     "TrivialAugmentWide",
     "column_transform",

@@ -69,14 +69,12 @@ def _check_mask_fill(value: Any) -> int:
     return value
 
 
-class _Geometric(Transform):
+class Geometric(Transform):
     """A transform that moves pixels; masks, boxes and keypoints move with them."""
 
     #: how masks are sampled beyond the input: ``fill`` with ``mask_fill``, or ``edge``
     mask_border = "fill"
     mask_fill = 0
-    #: a flip moves masks by flipping this dim instead of sampling them
-    flip_dim: int | None = None
 
     @abstractmethod
     def forward_matrices(self, params: Params, size: tuple[int, int]
@@ -87,10 +85,15 @@ class _Geometric(Transform):
                       ) -> Targets:
         forward, out_size = self.forward_matrices(params, size)
         return targets.warped(forward, out_size, self.mask_fill, self.mask_border,
-                              self.flip_dim)
+                              self.masks_by(params, size))
+
+    def masks_by(self, params: Params, size: tuple[int, int]) -> Any:
+        """A function that moves masks exactly, for ops that move whole pixels; ``None``:
+        masks are sampled through the forward matrices."""
+        return None
 
 
-class RandomAffine(_Geometric):
+class RandomAffine(Geometric):
     """torchvision's ``RandomAffine``: rotation, translation, scale and shear about the centre,
     each drawn uniformly per sample (targets move along; masks take ``mask_fill``).
 
@@ -176,7 +179,7 @@ def _draw_boxes(batch: int, generator: torch.Generator | None, scale: tuple[floa
     }
 
 
-class RandomResizedCrop(_Geometric):
+class RandomResizedCrop(Geometric):
     """torchvision's ``RandomResizedCrop`` except that the box is not rounded to whole pixels
     and the resize does not antialias: crop a random box (area a fraction in ``scale`` of the
     image, aspect ratio in ``ratio``, clipped to the image) and resize it to ``size``."""
@@ -208,10 +211,8 @@ class RandomResizedCrop(_Geometric):
         return resized_crop_matrices(*boxes, out_size), out_size
 
 
-class RandomHorizontalFlip(_Geometric):
+class RandomHorizontalFlip(Geometric):
     """Mirror left to right with probability ``p``."""
-
-    flip_dim = -1
 
     def __init__(self, p: float = 0.5, *, seed: int | None = None,
                  generator: torch.Generator | None = None):
@@ -227,11 +228,12 @@ class RandomHorizontalFlip(_Geometric):
                          ) -> tuple[np.ndarray, tuple[int, int]]:
         return flip_matrices(len(params["applied"]), size, horizontal=True), size
 
+    def masks_by(self, params: Params, size: tuple[int, int]) -> Any:
+        return lambda masks: masks.flip(-1)
+
 
 class RandomVerticalFlip(RandomHorizontalFlip):
     """Mirror top to bottom with probability ``p``."""
-
-    flip_dim = -2
 
     def apply(self, img: Any, params: Params) -> Any:
         return vflip(img)
@@ -239,6 +241,9 @@ class RandomVerticalFlip(RandomHorizontalFlip):
     def forward_matrices(self, params: Params, size: tuple[int, int]
                          ) -> tuple[np.ndarray, tuple[int, int]]:
         return flip_matrices(len(params["applied"]), size, horizontal=False), size
+
+    def masks_by(self, params: Params, size: tuple[int, int]) -> Any:
+        return lambda masks: masks.flip(-2)
 
 
 class RandomErasing(Transform):

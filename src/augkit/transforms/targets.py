@@ -103,13 +103,13 @@ class Targets:
                     mine[i] = value
 
     def warped(self, forward: np.ndarray, size: tuple[int, int], fill: int = 0,
-               border: str = "fill", flip: int | None = None) -> Targets:
+               border: str = "fill", masks_by: Any = None) -> Targets:
         """Moved by per-sample forward matrices ``(N, 3, 3)`` on pixel centres onto a canvas
-        of ``size``: masks by nearest sampling (or, for a flip, flipped along dim ``flip``),
-        boxes and keypoints exactly."""
+        of ``size``: masks by nearest sampling (or by ``masks_by(masks)``, for ops that move
+        whole pixels: flips, crops, padding), boxes and keypoints exactly."""
         forward = np.asarray(forward, dtype=np.float64)
-        if flip is not None:
-            masks = {k: v.flip(flip) for k, v in self.masks.items()}
+        if masks_by is not None:
+            masks = {k: masks_by(v) for k, v in self.masks.items()}
         elif self.masks:
             inverse = np.linalg.inv(forward)
             masks = {k: warp_masks(v, inverse, size, fill, border) for k, v in self.masks.items()}

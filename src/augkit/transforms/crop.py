@@ -1,0 +1,195 @@
+"""torchvision's crops and padding (``CenterCrop``, ``RandomCrop``, ``Pad``), which move whole
+pixels and so their masks exactly, and ``Normalize`` and ``ToDtype``.
+
+>>> import torch
+>>> from augkit.transforms import RandomCrop
+>>> RandomCrop(24, padding=4, seed=0)(torch.zeros(8, 3, 24, 24)).shape
+torch.Size([8, 3, 24, 24])
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+import numpy as np
+import torch
+
+from augkit.errors import AugkitError
+from augkit.functional import dispatch
+from augkit.functional.crop import (
+    center_crop_box,
+    check_padding,
+    check_padding_mode,
+    normalize,
+    remap,
+    remap_image,
+    to_dtype,
+    windows,
+)
+from augkit.functional.geometry import _check_size
+from augkit.transforms.base import Params, Transform
+from augkit.transforms.geometry import Geometric, _check_fill, _check_mask_fill
+
+
+class _Window(Geometric):
+    """Output pixels taken from a per-sample window of the (padded) input."""
+
+    keeps_size = False
+
+    @abstractmethod
+    def window(self, params: Params, size: tuple[int, int]
+               ) -> tuple[np.ndarray, np.ndarray, tuple[int, int], str]:
+        """Per-sample (top, left) in input pixels, the output size and the padding mode."""
+
+    def _indices(self, params: Params, size: tuple[int, int]
+                 ) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+        tops, lefts, out_size, mode = self.window(params, size)
+        rows, cols = windows(tops, lefts, out_size, len(tops), size, mode)
+        return rows, cols, out_size
+
+    def apply(self, img: Any, params: Params) -> Any:
+        rows, cols, _ = self._indices(params, dispatch.image_size(img))
+        return remap_image(img, rows, cols, self.fill)
+
+    def forward_matrices(self, params: Params, size: tuple[int, int]
+                         ) -> tuple[np.ndarray, tuple[int, int]]:
+        tops, lefts, out_size, _ = self.window(params, size)
+        forward = np.tile(np.eye(3), (len(tops), 1, 1))
+        forward[:, 0, 2], forward[:, 1, 2] = -lefts, -tops
+        return forward, out_size
+
+    def masks_by(self, params: Params, size: tuple[int, int]) -> Any:
+        rows, cols, _ = self._indices(params, size)
+        fill = torch.tensor([self.mask_fill])
+
+        def move(masks: torch.Tensor) -> torch.Tensor:
+            values = fill.expand(masks.shape[1])
+            return remap(masks, rows, cols, values)
+        return move
+
+
+class CenterCrop(_Window):
+    """torchvision's ``CenterCrop``: the middle ``size`` window (zeros beyond the image)."""
+
+    fill = 0
+
+    def __init__(self, size: Any, *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+        self.size = list(_check_size(size))
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return {}
+
+    def window(self, params: Params, size: tuple[int, int]
+               ) -> tuple[np.ndarray, np.ndarray, tuple[int, int], str]:
+        top, left, height, width = center_crop_box(size, tuple(self.size))
+        n = len(params["applied"])
+        return np.full(n, top), np.full(n, left), (height, width), "constant"
+
+
+class Pad(_Window):
+    """torchvision's ``Pad``: ``padding`` (one int, (left/right, top/bottom) or (left, top,
+    right, bottom)) in ``padding_mode`` constant (``fill``), edge, reflect or symmetric."""
+
+    def __init__(self, padding: Any, fill: Any = 0, padding_mode: str = "constant",
+                 mask_fill: int = 0, *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+        self.padding = list(check_padding(padding))
+        self.fill, self.padding_mode = _check_fill(fill), check_padding_mode(padding_mode)
+        self.mask_fill = _check_mask_fill(mask_fill)
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return {}
+
+    def window(self, params: Params, size: tuple[int, int]
+               ) -> tuple[np.ndarray, np.ndarray, tuple[int, int], str]:
+        left, top, right, bottom = self.padding
+        n = len(params["applied"])
+        out = (size[0] + top + bottom, size[1] + left + right)
+        return np.full(n, -top), np.full(n, -left), out, self.padding_mode
+
+
+class RandomCrop(_Window):
+    """torchvision's ``RandomCrop``: optional ``padding`` first (and ``pad_if_needed`` up to
+    ``size``), then a window of ``size`` at a position drawn uniformly per sample."""
+
+    def __init__(self, size: Any, padding: Any = None, pad_if_needed: bool = False,
+                 fill: Any = 0, padding_mode: str = "constant", mask_fill: int = 0, *,
+                 seed: int | None = None, generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+        self.size = list(_check_size(size))
+        self.padding = None if padding is None else list(check_padding(padding))
+        if not isinstance(pad_if_needed, bool):
+            raise AugkitError(f"pad_if_needed: {pad_if_needed!r} is not allowed; expected a "
+                              "bool")
+        self.pad_if_needed = pad_if_needed
+        self.fill, self.padding_mode = _check_fill(fill), check_padding_mode(padding_mode)
+        self.mask_fill = _check_mask_fill(mask_fill)
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return {"y": torch.rand(batch, generator=generator, dtype=torch.float64),
+                "x": torch.rand(batch, generator=generator, dtype=torch.float64)}
+
+    def _padding(self, size: tuple[int, int]) -> tuple[int, int, int, int]:
+        left, top, right, bottom = self.padding or (0, 0, 0, 0)
+        height, width = size[0] + top + bottom, size[1] + left + right
+        if self.pad_if_needed:
+            extra_w, extra_h = max(self.size[1] - width, 0), max(self.size[0] - height, 0)
+            left, right, top, bottom = left + extra_w, right + extra_w, top + extra_h, \
+                bottom + extra_h
+        return left, top, right, bottom
+
+    def window(self, params: Params, size: tuple[int, int]
+               ) -> tuple[np.ndarray, np.ndarray, tuple[int, int], str]:
+        left, top, right, bottom = self._padding(size)
+        height, width = size[0] + top + bottom, size[1] + left + right
+        out_h, out_w = self.size
+        if out_h > height or out_w > width:
+            raise AugkitError(f"size: {tuple(self.size)} is larger than the (padded) "
+                              f"{height}x{width} image; pad it (padding=, pad_if_needed=True)")
+        rows = np.floor(np.asarray(params["y"]) * (height - out_h + 1)).astype(np.int64)
+        cols = np.floor(np.asarray(params["x"]) * (width - out_w + 1)).astype(np.int64)
+        return rows - top, cols - left, (out_h, out_w), self.padding_mode
+
+
+class Normalize(Transform):
+    """torchvision's ``Normalize``: ``(x - mean) / std`` per channel on float images; masks,
+    boxes and keypoints stay."""
+
+    def __init__(self, mean: Any, std: Any, *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+        self.mean, self.std = list(np.atleast_1d(mean).tolist()), list(
+            np.atleast_1d(std).tolist())
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return {}
+
+    def apply(self, img: Any, params: Params) -> Any:
+        return normalize(img, self.mean, self.std)
+
+
+class ToDtype(Transform):
+    """torchvision's ``ToDtype`` on tensors: cast to ``dtype`` ("float32", "uint8", ...);
+    ``scale`` maps uint8 0-255 to float 0-1 and back."""
+
+    def __init__(self, dtype: Any = "float32", scale: bool = False, *,
+                 seed: int | None = None, generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+        name = str(dtype).removeprefix("torch.")
+        if not isinstance(getattr(torch, name, None), torch.dtype):
+            raise AugkitError(f"dtype: {dtype!r} is not allowed; expected a torch dtype such as "
+                              "torch.float32 or 'uint8'")
+        self.dtype, self.scale = name, bool(scale)
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return {}
+
+    def apply(self, img: Any, params: Params) -> Any:
+        return to_dtype(img, getattr(torch, self.dtype), self.scale)
+
+
+__all__ = ["CenterCrop", "Normalize", "Pad", "RandomCrop", "ToDtype"]
