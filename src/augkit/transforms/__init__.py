@@ -28,12 +28,21 @@ from augkit.transforms.imageops import (
     RandomPosterize,
     RandomSolarize,
 )
+from augkit.transforms.misc import (
+    JPEG,
+    Identity,
+    Lambda,
+    RandomAdjustSharpness,
+    RandomChannelPermutation,
+    RandomRotation,
+)
 from augkit.transforms.mixing import CutMix, MixUp
 from augkit.transforms.noise import GaussianBlur, GaussianNoise
 from augkit.transforms.serialization import from_dict, load, save, to_json, to_yaml
 from augkit.transforms.targets import TargetOptions
 
 __all__ = [
+    "JPEG",
     "REGISTRY",
     "CenterCrop",
     "Compose",
@@ -41,14 +50,18 @@ __all__ = [
     "GaussianBlur",
     "GaussianNoise",
     "Grayscale",
+    "Identity",
+    "Lambda",
     "MixUp",
     "Normalize",
     "Pad",
     "RandAugment",
+    "RandomAdjustSharpness",
     "RandomAffine",
     "RandomApply",
     "RandomAutocontrast",
     "RandomBrightness",
+    "RandomChannelPermutation",
     "RandomChoice",
     "RandomColor",
     "RandomContrast",
@@ -62,6 +75,7 @@ __all__ = [
     "RandomOrder",
     "RandomPosterize",
     "RandomResizedCrop",
+    "RandomRotation",
     "RandomSharpness",
     "RandomSolarize",
     "RandomVerticalFlip",

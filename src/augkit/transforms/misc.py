@@ -1,0 +1,174 @@
+"""More of torchvision's v2 catalogue: ``Identity``, ``Lambda``, ``RandomChannelPermutation``,
+``RandomAdjustSharpness``, ``RandomRotation`` and ``JPEG``.
+
+>>> import torch
+>>> from augkit.transforms import RandomRotation
+>>> RandomRotation(30, seed=0)(torch.zeros(4, 3, 16, 16, dtype=torch.uint8)).shape
+torch.Size([4, 3, 16, 16])
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from augkit.errors import AugkitError, AugkitTypeError
+from augkit.functional import affine, dispatch, sharpness
+from augkit.functional.geometry import affine_matrices, check_interpolation
+from augkit.transforms.base import Params, Transform, check_range, scale_uniform
+from augkit.transforms.geometry import Geometric, _check_fill, _check_mask_fill, _symmetric_range
+
+
+class Identity(Transform):
+    """torchvision's ``Identity``: returns its input."""
+
+    def __init__(self, *, seed: int | None = None, generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return {}
+
+    def apply(self, img: Any, params: Params) -> Any:
+        return img
+
+
+class Lambda(Identity):
+    """torchvision's ``Lambda``: ``fn(img)`` on the image (targets pass unchanged); a
+    pipeline holding one cannot be saved."""
+
+    def __init__(self, fn: Callable[[Any], Any], *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(seed=seed, generator=generator)
+        if not callable(fn):
+            raise AugkitTypeError(f"fn: expected a callable, got {type(fn).__name__}")
+        self.fn = fn
+
+    def apply(self, img: Any, params: Params) -> Any:
+        return self.fn(img)
+
+    def config(self) -> dict[str, Any]:
+        raise AugkitError(f"Lambda({getattr(self.fn, '__name__', 'fn')}): a function cannot be "
+                          "saved; only augkit transforms serialise")
+
+    def __repr__(self) -> str:
+        return f"Lambda({getattr(self.fn, '__name__', type(self.fn).__name__)})"
+
+
+class RandomChannelPermutation(Transform):
+    """torchvision's ``RandomChannelPermutation``: the channels in a random order per sample."""
+
+    def __init__(self, *, seed: int | None = None, generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return {"keys": torch.rand(batch, 4, generator=generator, dtype=torch.float64)}
+
+    def apply(self, img: Any, params: Params) -> Any:
+        channels = dispatch.num_channels(img)
+        order = params["keys"][:, :channels].argsort(dim=1)
+
+        def kernel(images: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+            index = order.to(images.device).long()[:, :, None, None].expand_as(images)
+            return images.gather(1, index)
+
+        return dispatch.apply(img, {"order": order}, kernel)
+
+
+class RandomAdjustSharpness(Transform):
+    """torchvision's ``RandomAdjustSharpness``: Pillow's sharpness at ``sharpness_factor``
+    with probability ``p`` (bit-identical to Pillow on uint8)."""
+
+    def __init__(self, sharpness_factor: float, p: float = 0.5, *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(p=p, seed=seed, generator=generator)
+        self.sharpness_factor = check_range(sharpness_factor, "sharpness_factor", 0.0, 1e6)[0]
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return {}
+
+    def apply(self, img: Any, params: Params) -> Any:
+        return sharpness(img, self.sharpness_factor)
+
+
+class RandomRotation(Geometric):
+    """torchvision's ``RandomRotation``: an angle drawn per sample from ``degrees`` (``d``
+    means (-d, d); positive turns counter-clockwise) about ``center`` (pixels from the
+    top-left corner; default the middle); ``expand`` is not offered (its output size would
+    differ per sample)."""
+
+    def __init__(self, degrees: Any, interpolation: Any = "nearest", expand: bool = False,
+                 center: Any = None, fill: Any = 0, mask_fill: int = 0, *,
+                 seed: int | None = None, generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+        if expand:
+            raise AugkitError("expand: True is not offered (each sample's canvas would have "
+                              "its own size); pad first, e.g. Pad, then rotate")
+        self.degrees = _symmetric_range(degrees, "degrees", 360.0)
+        self.interpolation = check_interpolation(interpolation)
+        self.expand = False
+        if center is not None and (not isinstance(center, (list, tuple)) or len(center) != 2):
+            raise AugkitError(f"center: {center!r} is not allowed; expected (x, y) in pixels")
+        self.center = None if center is None else [float(c) for c in center]
+        self.fill, self.mask_fill = _check_fill(fill), _check_mask_fill(mask_fill)
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        u = torch.rand(batch, generator=generator, dtype=torch.float64)
+        return {"angle": scale_uniform(u, self.degrees)}
+
+    def apply(self, img: Any, params: Params) -> Any:
+        return affine(img, angle=-np.asarray(params["angle"]), interpolation=self.interpolation,
+                      fill=self.fill, center=self.center)
+
+    def forward_matrices(self, params: Params, size: tuple[int, int]
+                         ) -> tuple[np.ndarray, tuple[int, int]]:
+        n = len(params["angle"])
+        return affine_matrices(size, -np.asarray(params["angle"]), np.zeros((n, 2)),
+                               np.ones(n), np.zeros((n, 2)), self.center), size
+
+
+class JPEG(Transform):
+    """torchvision's ``JPEG``: Pillow's JPEG encoder and decoder at a ``quality`` (1-100)
+    drawn per sample from the range (uint8 images with 1 or 3 channels)."""
+
+    def __init__(self, quality: Any, *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+        low, high = check_range(quality, "quality", 1, 100)
+        if low != int(low) or high != int(high):
+            raise AugkitError(f"quality: {quality!r} is not allowed; expected whole numbers "
+                              "1 to 100")
+        self.quality = [int(low), int(high)]
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        low, high = self.quality
+        return {"quality": torch.randint(low, high + 1, (batch,), generator=generator)}
+
+    def apply(self, img: Any, params: Params) -> Any:
+        def kernel(images: torch.Tensor, quality: torch.Tensor) -> torch.Tensor:
+            if images.dtype != torch.uint8:
+                raise AugkitTypeError(f"img: JPEG takes uint8 images, got {images.dtype}")
+            return torch.stack([_jpeg(image, int(q)) for image, q in
+                                zip(images.cpu(), quality.tolist(), strict=True)]
+                               ).to(images.device)
+
+        return dispatch.apply(img, {"quality": params["quality"]}, kernel, channels=(1, 3),
+                              op="JPEG")
+
+
+def _jpeg(image: torch.Tensor, quality: int) -> torch.Tensor:
+    hwc = image.permute(1, 2, 0).numpy()
+    picture = Image.fromarray(hwc[:, :, 0] if hwc.shape[2] == 1 else hwc)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=quality)
+    decoded = np.array(Image.open(io.BytesIO(buffer.getvalue())))
+    decoded = decoded[:, :, None] if decoded.ndim == 2 else decoded
+    return torch.from_numpy(np.ascontiguousarray(decoded)).permute(2, 0, 1)
+
+
+__all__ = ["JPEG", "Identity", "Lambda", "RandomAdjustSharpness", "RandomChannelPermutation",
+           "RandomRotation"]

@@ -1,0 +1,91 @@
+"""RandomRotation, JPEG, RandomAdjustSharpness, RandomChannelPermutation, Identity, Lambda."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageEnhance
+
+from augkit import functional as F
+from augkit.errors import AugkitError
+from augkit.transforms import (
+    JPEG,
+    Compose,
+    Identity,
+    Lambda,
+    RandomAdjustSharpness,
+    RandomChannelPermutation,
+    RandomRotation,
+    from_dict,
+)
+
+
+def _batch(n=6, channels=3):
+    rng = np.random.default_rng(0)
+    return torch.from_numpy(rng.integers(0, 256, (n, channels, 16, 20), dtype=np.uint8))
+
+
+def test_rotation_turns_each_sample_counter_clockwise_by_its_angle():
+    batch = _batch()
+    rotate = RandomRotation((-40, 40), interpolation="bilinear", seed=1)
+    out = rotate(batch)
+    for i, angle in enumerate(rotate.last_params["angle"].tolist()):
+        assert torch.equal(out[i], F.affine(batch[i], angle=-angle, interpolation="bilinear"))
+    square = _batch()[:, :, :16, :16].contiguous()
+    quarter = RandomRotation((90, 90))(square)
+    assert torch.equal(quarter, square.rot90(1, dims=(2, 3)))  # counter-clockwise
+    assert from_dict(rotate.to_dict()).to_dict() == rotate.to_dict()
+
+
+def test_jpeg_is_pillows_encoder_and_decoder_at_the_drawn_quality():
+    batch = _batch(4)
+    jpeg = JPEG((20, 90), seed=2)
+    out = jpeg(batch)
+    for i, quality in enumerate(jpeg.last_params["quality"].tolist()):
+        buffer = io.BytesIO()
+        Image.fromarray(batch[i].permute(1, 2, 0).numpy()).save(buffer, "JPEG", quality=quality)
+        expected = np.asarray(Image.open(buffer))
+        assert np.array_equal(out[i].permute(1, 2, 0).numpy(), expected)
+
+
+def test_adjust_sharpness_is_pillows_and_channel_permutation_is_per_sample():
+    image = _batch(1)[0]
+    out = RandomAdjustSharpness(3.0, p=1.0)(image)
+    pil = Image.fromarray(image.permute(1, 2, 0).numpy())
+    assert np.array_equal(out.permute(1, 2, 0).numpy(),
+                          np.asarray(ImageEnhance.Sharpness(pil).enhance(3.0)))
+    batch = _batch(8)
+    permute = RandomChannelPermutation(seed=3)
+    shuffled = permute(batch)
+    orders = set()
+    for i in range(8):
+        order = [next(c for c in range(3) if torch.equal(shuffled[i, k], batch[i, c]))
+                 for k in range(3)]
+        orders.add(tuple(order))
+    assert len(orders) > 1
+
+
+def test_identity_and_lambda():
+    batch = _batch()
+    assert Identity()(batch) is batch
+    halve = Lambda(lambda x: x // 2)
+    assert torch.equal(Compose([halve])(batch), batch // 2)
+    with pytest.raises(AugkitError, match="cannot be saved"):
+        Compose([halve]).to_dict()
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: RandomRotation(10, expand=True), ["expand", "Pad"]),
+    (lambda: JPEG(0), ["quality", "0"]),
+    (lambda: JPEG((10.5, 20)), ["quality", "whole numbers"]),
+    (lambda: JPEG(50)(torch.rand(3, 8, 8)), ["JPEG", "uint8"]),
+    (lambda: JPEG(50)(torch.zeros(4, 8, 8, dtype=torch.uint8)), ["4 channels", "JPEG"]),
+    (lambda: Lambda(3), ["fn", "callable"]),
+])
+def test_bad_arguments_are_one_line(call, words):
+    with pytest.raises((ValueError, TypeError)) as info:
+        call()
+    assert all(word in str(info.value) for word in words), str(info.value)
