@@ -1,0 +1,201 @@
+"""The parity table: every torchvision.transforms.v2 transform, its augkit counterpart, the
+Pillow operation behind it, and whether augkit equals Pillow there, measured here on random
+cases each time the table is made.
+
+    python -m augkit.transforms.catalogue [--cases N] [--out docs/transforms.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageEnhance, ImageFilter, ImageOps
+
+from augkit import functional as F
+from augkit.files import write_text_atomically
+from augkit.transforms.base import REGISTRY
+
+# torchvision 0.29's v2 transforms (images, targets and conversions)
+TORCHVISION_V2 = (
+    "AugMix", "AutoAugment", "CenterCrop", "ClampBoundingBoxes", "ClampKeyPoints",
+    "ColorJitter", "Compose", "ConvertBoundingBoxFormat", "ConvertImageDtype", "CutMix",
+    "ElasticTransform", "FiveCrop", "GaussianBlur", "GaussianNoise", "Grayscale", "Identity",
+    "JPEG", "Lambda", "LinearTransformation", "MixUp", "Normalize", "PILToTensor", "Pad", "RGB",
+    "RandAugment", "RandomAdjustSharpness", "RandomAffine", "RandomApply", "RandomAutocontrast",
+    "RandomChannelPermutation", "RandomChoice", "RandomCrop", "RandomEqualize",
+    "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomInvert",
+    "RandomIoUCrop", "RandomOrder", "RandomPerspective", "RandomPhotometricDistort",
+    "RandomPosterize", "RandomResize", "RandomResizedCrop", "RandomRotation",
+    "RandomShortestSize", "RandomSolarize", "RandomVerticalFlip", "RandomZoomOut", "Resize",
+    "SanitizeBoundingBoxes", "SanitizeKeyPoints", "ScaleJitter", "SetClampingMode", "TenCrop",
+    "ToDtype", "ToImage", "ToPILImage", "ToPureTensor", "ToTensor", "TrivialAugmentWide",
+    "UniformTemporalSubsample",
+)
+
+Case = tuple[np.ndarray, np.ndarray]  # augkit's output, Pillow's
+Checker = Callable[[np.random.Generator], Case]
+
+
+def _image(rng: np.random.Generator) -> np.ndarray:
+    height, width = (int(v) for v in rng.integers(1, 24, 2))
+    shape = (height, width) if rng.random() < 0.5 else (height, width, 3)
+    return rng.integers(0, 256, shape, dtype=np.uint8)
+
+
+def _pil(fn: Callable[[Image.Image], Image.Image], image: np.ndarray) -> np.ndarray:
+    return np.asarray(fn(Image.fromarray(image)))
+
+
+def _lut_case(op: str, pillow: Callable, param: Callable | None = None) -> Checker:
+    def case(rng: np.random.Generator) -> Case:
+        image = _image(rng)
+        args = () if param is None else (param(rng),)
+        return getattr(F, op)(image, *args), _pil(lambda p: pillow(p, *args), image)
+    return case
+
+
+def _crop_case(rng: np.random.Generator) -> Case:
+    image = _image(rng)
+    top, left = (int(v) for v in rng.integers(-4, 20, 2))
+    height, width = (int(v) for v in rng.integers(1, 24, 2))
+    return (F.crop(image, top, left, height, width),
+            _pil(lambda p: p.crop((left, top, left + width, top + height)), image))
+
+
+def _pad_case(rng: np.random.Generator) -> Case:
+    image = _image(rng)
+    border = int(rng.integers(0, 6))
+    return F.pad(image, border), _pil(lambda p: ImageOps.expand(p, border, fill=0), image)
+
+
+def _rotate_case(rng: np.random.Generator) -> Case:
+    image = _image(rng)
+    angle = float(rng.uniform(-180, 180))
+    return F.affine(image, angle=-angle), _pil(lambda p: p.rotate(angle), image)
+
+
+def _blur_case(rng: np.random.Generator) -> Case:
+    image = _image(rng)
+    sigma = float(rng.uniform(0.1, 4.0))
+    return F.gaussian_blur(image, sigma), _pil(lambda p: p.filter(
+        ImageFilter.GaussianBlur(sigma)), image)
+
+
+def _sharpness_case(rng: np.random.Generator) -> Case:
+    image = _image(rng)
+    factor = float(rng.uniform(0, 4))
+    return F.sharpness(image, factor), _pil(lambda p: ImageEnhance.Sharpness(p).enhance(
+        factor), image)
+
+
+def _jpeg_case(rng: np.random.Generator) -> Case:
+    from augkit.transforms.misc import JPEG
+
+    image = _image(rng)
+    quality = int(rng.integers(1, 101))
+
+    def pillow(p: Image.Image) -> Image.Image:
+        buffer = io.BytesIO()
+        p.save(buffer, "JPEG", quality=quality)
+        return Image.open(buffer)
+
+    return JPEG(quality)(image), _pil(pillow, image)
+
+
+def _gray_case(rng: np.random.Generator) -> Case:
+    image = rng.integers(0, 256, (*(int(v) for v in rng.integers(1, 24, 2)), 3),
+                         dtype=np.uint8)
+    return F.grayscale(image)[:, :, 0], _pil(lambda p: p.convert("L"), image)
+
+
+CHECKERS: dict[str, tuple[str, Checker]] = {
+    "RandomInvert": ("ImageOps.invert", _lut_case("invert", ImageOps.invert)),
+    "RandomPosterize": ("ImageOps.posterize", _lut_case(
+        "posterize", ImageOps.posterize, lambda rng: int(rng.integers(1, 9)))),
+    "RandomSolarize": ("ImageOps.solarize", _lut_case(
+        "solarize", ImageOps.solarize, lambda rng: int(rng.integers(0, 257)))),
+    "RandomAutocontrast": ("ImageOps.autocontrast", _lut_case("autocontrast",
+                                                              ImageOps.autocontrast)),
+    "RandomEqualize": ("ImageOps.equalize", _lut_case("equalize", ImageOps.equalize)),
+    "Grayscale": ('Image.convert("L")', _gray_case),
+    "RandomGrayscale": ('Image.convert("L")', _gray_case),
+    "GaussianBlur": ("ImageFilter.GaussianBlur (kernel_size=None)", _blur_case),
+    "RandomAdjustSharpness": ("ImageEnhance.Sharpness", _sharpness_case),
+    "CenterCrop": ("Image.crop", _crop_case),
+    "RandomCrop": ("Image.crop", _crop_case),
+    "Pad": ("ImageOps.expand (constant)", _pad_case),
+    "RandomHorizontalFlip": ("Image.transpose", _lut_case(
+        "hflip", lambda p: p.transpose(Image.Transpose.FLIP_LEFT_RIGHT))),
+    "RandomVerticalFlip": ("Image.transpose", _lut_case(
+        "vflip", lambda p: p.transpose(Image.Transpose.FLIP_TOP_BOTTOM))),
+    "RandomRotation": ("Image.rotate (NEAREST)", _rotate_case),
+    "JPEG": ("Image.save / Image.open (JPEG)", _jpeg_case),
+}
+PILLOW_WITHOUT_CHECK = {
+    "ColorJitter": "ImageEnhance (brightness, contrast, colour) + HSV hue",
+    "Resize": "Image.resize", "RandomResize": "Image.resize",
+    "RandomResizedCrop": "Image.resize", "RandomShortestSize": "Image.resize",
+    "ScaleJitter": "Image.resize", "RandomAffine": "Image.transform (AFFINE)",
+    "RandomPerspective": "Image.transform (PERSPECTIVE)",
+    "RandomPhotometricDistort": "ImageEnhance + HSV hue",
+}
+
+
+def measure(name: str, cases: int, seed: int = 0) -> str:
+    """``"exact: 0 of P pixels differ in C cases"`` or the share that differs."""
+    _, check = CHECKERS[name]
+    rng = np.random.default_rng(seed)
+    differing = total = 0
+    for _ in range(cases):
+        ours, pillow = check(rng)
+        differing += int((np.asarray(ours) != pillow).sum())
+        total += pillow.size
+    if differing == 0:
+        return f"exact (0 of {total:,} pixels differ, {cases} cases)"
+    return f"not exact ({differing / total:.3%} of pixels differ, {cases} cases)"
+
+
+def rows(cases: int) -> list[tuple[str, str, str, str]]:
+    """(torchvision name, augkit name, Pillow op, exactness) for every v2 transform."""
+    table = []
+    for name in TORCHVISION_V2:
+        ours = name if name in REGISTRY else "-"
+        pillow = CHECKERS[name][0] if name in CHECKERS else PILLOW_WITHOUT_CHECK.get(name, "")
+        if ours != "-" and name in CHECKERS:
+            exact = measure(name, cases)
+        elif pillow:
+            exact = "not measured" if ours != "-" else "missing"
+        else:
+            exact = "no Pillow op" if ours != "-" else "missing"
+        table.append((name, ours, pillow or "none", exact))
+    return table
+
+
+def markdown(cases: int) -> str:
+    table = rows(cases)
+    lines = ["| torchvision v2 | augkit | Pillow | against Pillow |", "| --- | --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in table]
+    done = sum(1 for row in table if row[1] != "-")
+    return (f"{done} of {len(TORCHVISION_V2)} torchvision v2 transforms have an augkit "
+            f"counterpart of the same name.\n\n" + "\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1000, help="random cases per checked op")
+    parser.add_argument("--out", help="write the table to this file (default: print it)")
+    args = parser.parse_args(argv)
+    text = markdown(args.cases)
+    if args.out:
+        write_text_atomically(Path(args.out), text)
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
