@@ -34,6 +34,11 @@ def test_rotation_turns_each_sample_counter_clockwise_by_its_angle():
     out = rotate(batch)
     for i, angle in enumerate(rotate.last_params["angle"].tolist()):
         assert torch.equal(out[i], F.affine(batch[i], angle=-angle, interpolation="bilinear"))
+    nearest = RandomRotation(180, seed=2)
+    turned = nearest(batch)
+    for i, angle in enumerate(nearest.last_params["angle"].tolist()):
+        pil = Image.fromarray(batch[i].permute(1, 2, 0).numpy()).rotate(angle)
+        assert np.array_equal(turned[i].permute(1, 2, 0).numpy(), np.asarray(pil))
     square = _batch()[:, :, :16, :16].contiguous()
     quarter = RandomRotation((90, 90))(square)
     assert torch.equal(quarter, square.rot90(1, dims=(2, 3)))  # counter-clockwise

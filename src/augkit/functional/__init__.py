@@ -19,6 +19,7 @@ from augkit.functional.imageops import (
     solarize,
 )
 from augkit.functional.noise import gaussian_blur, gaussian_noise
+from augkit.functional.rotate import rotate
 
 __all__ = [
     "ENHANCE_OPS",
@@ -42,6 +43,7 @@ __all__ = [
     "posterize",
     "resize",
     "resized_crop",
+    "rotate",
     "sharpness",
     "solarize",
     "to_dtype",

@@ -75,7 +75,7 @@ def _pad_case(rng: np.random.Generator) -> Case:
 def _rotate_case(rng: np.random.Generator) -> Case:
     image = _image(rng)
     angle = float(rng.uniform(-180, 180))
-    return F.affine(image, angle=-angle), _pil(lambda p: p.rotate(angle), image)
+    return F.rotate(image, angle), _pil(lambda p: p.rotate(angle), image)
 
 
 def _blur_case(rng: np.random.Generator) -> Case:

@@ -18,8 +18,9 @@ import torch
 from PIL import Image
 
 from augkit.errors import AugkitError, AugkitTypeError
-from augkit.functional import affine, dispatch, sharpness
+from augkit.functional import dispatch, rotate, sharpness
 from augkit.functional.geometry import affine_matrices, check_interpolation
+from augkit.functional.rotate import gather, nearest_sources
 from augkit.transforms.base import Params, Transform, check_range, scale_uniform
 from augkit.transforms.geometry import Geometric, _check_fill, _check_mask_fill, _symmetric_range
 
@@ -98,8 +99,8 @@ class RandomAdjustSharpness(Transform):
 class RandomRotation(Geometric):
     """torchvision's ``RandomRotation``: an angle drawn per sample from ``degrees`` (``d``
     means (-d, d); positive turns counter-clockwise) about ``center`` (pixels from the
-    top-left corner; default the middle); ``expand`` is not offered (its output size would
-    differ per sample)."""
+    top-left corner; default the middle); NEAREST equals Pillow's ``Image.rotate``, masks
+    move with the same pixels; ``expand`` is not offered (each sample's size would differ)."""
 
     def __init__(self, degrees: Any, interpolation: Any = "nearest", expand: bool = False,
                  center: Any = None, fill: Any = 0, mask_fill: int = 0, *,
@@ -121,8 +122,17 @@ class RandomRotation(Geometric):
         return {"angle": scale_uniform(u, self.degrees)}
 
     def apply(self, img: Any, params: Params) -> Any:
-        return affine(img, angle=-np.asarray(params["angle"]), interpolation=self.interpolation,
-                      fill=self.fill, center=self.center)
+        return rotate(img, np.asarray(params["angle"]), self.interpolation, self.center,
+                      self.fill)
+
+    def masks_by(self, params: Params, size: tuple[int, int]) -> Any:
+        sources = np.stack([nearest_sources(float(a), size, self.center)
+                            for a in np.asarray(params["angle"])])
+        fill = torch.tensor([self.mask_fill])
+
+        def move(masks: torch.Tensor) -> torch.Tensor:
+            return gather(masks, sources, fill.expand(masks.shape[1]))
+        return move
 
     def forward_matrices(self, params: Params, size: tuple[int, int]
                          ) -> tuple[np.ndarray, tuple[int, int]]:
