@@ -66,10 +66,10 @@ def interrupt_at_chunk(monkeypatch, chunk: int = 1):
 
     real = augment_module.process_chunk
 
-    def stop(source, pipeline, config, out, index):
+    def stop(source, pipeline, config, out, index, *rest):
         if index == chunk:
             raise KeyboardInterrupt
-        return real(source, pipeline, config, out, index)
+        return real(source, pipeline, config, out, index, *rest)
 
     monkeypatch.setattr(augment_module, "process_chunk", stop)
     return real

@@ -27,7 +27,8 @@ import torch
 
 from augkit.errors import AugkitError, AugkitTypeError
 from augkit.functional import dispatch
-from augkit.functional._warp_cpu import CUBIC_A, warp_uint8
+from augkit.functional._warp_cpu import CUBIC_A, pillow_nearest_uint8, warp_uint8
+from augkit.functional.pillow_sampling import affine_sources, gather
 
 Image = TypeVar("Image")
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
@@ -249,7 +250,8 @@ def affine(img: Image, angle: Values = 0.0, translate: Values = (0.0, 0.0),
            center: Sequence[float] | None = None) -> Image:
     """torchvision's ``affine``: rotate (degrees, clockwise), translate (pixels), scale and
     shear (degrees) about ``center`` (pixels from the top-left corner; default the image's
-    middle); uncovered pixels take ``fill``. Parameters may be per sample."""
+    middle); uncovered pixels take ``fill``. Parameters may be per sample. NEAREST equals
+    torchvision's PIL path (Pillow's ``Image.transform``) on every pixel."""
     batch = dispatch.batch_size(img)
     size = dispatch.image_size(img)
     params = {
@@ -262,15 +264,85 @@ def affine(img: Image, angle: Values = 0.0, translate: Values = (0.0, 0.0),
             isinstance(c, (int, float)) and np.isfinite(c) for c in center)):
         raise AugkitError(f"center: {center!r} is not allowed; expected (x, y) in pixels from "
                           "the top-left corner")
-    inverse = np.linalg.inv(affine_matrices(size, **params, center=center))[:, :2, :]
     interpolation = check_interpolation(interpolation)
+    fills = _fill_values(fill, dispatch.num_channels(img), _dtype(img))
+    if interpolation == "nearest":
+        return transform_nearest(img, affine_data(size, params, center), fills)
+    inverse = np.linalg.inv(affine_matrices(size, **params, center=center))[:, :2, :]
 
     def kernel(images: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
         return warp(images, inverse, size, interpolation, fill)
 
-    fills = _fill_values(fill, dispatch.num_channels(img), _dtype(img)).numpy()
     return dispatch.apply(img, {"inverse": inverse}, kernel, partial(
-        warp_uint8, size=size, interpolation=interpolation, fill=fills, border="fill"))
+        warp_uint8, size=size, interpolation=interpolation, fill=fills.numpy(),
+        border="fill"))
+
+
+def transform_nearest(img: Image, data: np.ndarray, fill: torch.Tensor) -> Image:
+    """Pillow's NEAREST ``Image.transform(size, AFFINE, data)`` with per-sample (N, 6)
+    ``data``; ``fill`` one value per channel."""
+    size = dispatch.image_size(img)
+
+    def nearest(images: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
+        sources = np.stack([affine_sources(row, size, size) for row in data.cpu().numpy()])
+        return gather(images, sources, fill)
+
+    bytes_fill = np.clip(np.round(fill.numpy()), 0, 255).astype(np.uint8)
+    return dispatch.apply(img, {"data": data}, nearest,
+                          partial(pillow_nearest_uint8, fill=bytes_fill))
+
+
+def transform_masks(masks: torch.Tensor, data: np.ndarray, fill: int) -> torch.Tensor:
+    """(N, M, H, W) masks of any integer dtype through ``transform_nearest``'s pixels."""
+    if masks.device.type == "cpu" and masks.dtype in (torch.uint8, torch.bool) \
+            and 0 <= fill <= 255:
+        as_bytes = masks.view(torch.uint8) if masks.dtype == torch.bool else masks
+        out = torch.from_numpy(pillow_nearest_uint8(
+            as_bytes.contiguous().numpy(), True, data,
+            np.full(masks.shape[1], fill, np.uint8)))
+        return out.view(torch.bool) if masks.dtype == torch.bool else out
+    size = tuple(masks.shape[-2:])
+    sources = np.stack([affine_sources(row, size, size) for row in data])
+    return gather(masks, sources, torch.tensor([fill]).expand(masks.shape[1]))
+
+
+def torchvision_inverse(center: Sequence[float], angle: float, translate: Sequence[float],
+                        scale: float, shear: Sequence[float]) -> list[float]:
+    """torchvision's inverse affine matrix (output to input, continuous coordinates), the
+    ``data`` its PIL path gives ``Image.transform``; computed in its order."""
+    rot, sx, sy = math.radians(angle), math.radians(shear[0]), math.radians(shear[1])
+    cx, cy = center
+    tx, ty = translate
+    a = math.cos(rot - sy) / math.cos(sy)
+    b = -math.cos(rot - sy) * math.tan(sx) / math.cos(sy) - math.sin(rot)
+    c = math.sin(rot - sy) / math.cos(sy)
+    d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
+    matrix = [x / scale for x in (d, -b, 0.0, -c, a, 0.0)]
+    matrix[2] += matrix[0] * (-cx - tx) + matrix[1] * (-cy - ty)
+    matrix[5] += matrix[3] * (-cx - tx) + matrix[4] * (-cy - ty)
+    matrix[2] += cx
+    matrix[5] += cy
+    return matrix
+
+
+def affine_data(size: tuple[int, int], params: dict[str, np.ndarray],
+                center: Sequence[float] | None = None) -> np.ndarray:
+    """Per-sample (N, 6) ``Image.transform`` data of NEAREST ``affine``: torchvision's
+    inverse matrix about the continuous centre, as its PIL path builds it."""
+    height, width = size
+    pivot = (width * 0.5, height * 0.5) if center is None else center
+    return np.array([torchvision_inverse(pivot, float(angle), translate, float(scale), shear)
+                     for angle, translate, scale, shear in zip(
+                         params["angle"], params["translate"], params["scale"],
+                         params["shear"], strict=True)], dtype=np.float64)
+
+
+def affine_sources_of(size: tuple[int, int], params: dict[str, np.ndarray],
+                      center: Sequence[float] | None = None) -> np.ndarray:
+    """Per-sample flat source indices (N, H, W) of NEAREST ``affine``: Pillow's sampler on
+    torchvision's matrix, so that the result equals torchvision's PIL path."""
+    return np.stack([affine_sources(row, size, size)
+                     for row in affine_data(size, params, center)])
 
 
 def resized_crop(img: Image, top: Values, left: Values, height: Values, width: Values,

@@ -78,6 +78,19 @@ def _rotate_case(rng: np.random.Generator) -> Case:
     return F.rotate(image, angle), _pil(lambda p: p.rotate(angle), image)
 
 
+def _affine_case(rng: np.random.Generator) -> Case:
+    from augkit.functional.geometry import torchvision_inverse
+
+    image = _image(rng)
+    height, width = image.shape[:2]
+    angle, scale = float(rng.uniform(-180, 180)), float(rng.uniform(0.5, 1.5))
+    translate = [float(v) for v in rng.uniform(-4, 4, 2)]
+    shear = [float(v) for v in rng.uniform(-30, 30, 2)]
+    data = torchvision_inverse((width * 0.5, height * 0.5), angle, translate, scale, shear)
+    return (F.affine(image, angle, translate, scale, shear),
+            _pil(lambda p: p.transform(p.size, Image.Transform.AFFINE, data), image))
+
+
 def _blur_case(rng: np.random.Generator) -> Case:
     image = _image(rng)
     sigma = float(rng.uniform(0.1, 4.0))
@@ -133,13 +146,14 @@ CHECKERS: dict[str, tuple[str, Checker]] = {
     "RandomVerticalFlip": ("Image.transpose", _lut_case(
         "vflip", lambda p: p.transpose(Image.Transpose.FLIP_TOP_BOTTOM))),
     "RandomRotation": ("Image.rotate (NEAREST)", _rotate_case),
+    "RandomAffine": ("Image.transform (AFFINE, NEAREST; torchvision's matrix)", _affine_case),
     "JPEG": ("Image.save / Image.open (JPEG)", _jpeg_case),
 }
 PILLOW_WITHOUT_CHECK = {
     "ColorJitter": "ImageEnhance (brightness, contrast, colour) + HSV hue",
     "Resize": "Image.resize", "RandomResize": "Image.resize",
     "RandomResizedCrop": "Image.resize", "RandomShortestSize": "Image.resize",
-    "ScaleJitter": "Image.resize", "RandomAffine": "Image.transform (AFFINE)",
+    "ScaleJitter": "Image.resize",
     "RandomPerspective": "Image.transform (PERSPECTIVE)",
     "RandomPhotometricDistort": "ImageEnhance + HSV hue",
 }

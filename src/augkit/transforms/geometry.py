@@ -23,10 +23,12 @@ from augkit.errors import AugkitError
 from augkit.functional import affine, dispatch, erase, hflip, resized_crop, vflip
 from augkit.functional.geometry import (
     _check_size,
+    affine_data,
     affine_matrices,
     check_interpolation,
     flip_matrices,
     resized_crop_matrices,
+    transform_masks,
 )
 from augkit.transforms.base import Params, Transform, check_range, scale_uniform
 from augkit.transforms.targets import Targets
@@ -148,6 +150,15 @@ class RandomAffine(Geometric):
         pixels = np.asarray(params["translate"]) * np.array([width, height])
         return affine_matrices(size, np.asarray(params["angle"]), pixels,
                                np.asarray(params["scale"]), np.asarray(params["shear"])), size
+
+    def masks_by(self, params: Params, size: tuple[int, int]) -> Any:
+        """Masks take the pixels NEAREST takes for the image, whatever its interpolation."""
+        height, width = size
+        values = {"angle": np.asarray(params["angle"]), "scale": np.asarray(params["scale"]),
+                  "shear": np.asarray(params["shear"]),
+                  "translate": np.asarray(params["translate"]) * np.array([width, height])}
+        data = affine_data(size, values)
+        return lambda masks: transform_masks(masks, data, self.mask_fill)
 
 
 def _box_fractions(params: Params, height: int, width: int, whole_pixels: bool

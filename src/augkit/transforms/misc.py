@@ -19,8 +19,8 @@ from PIL import Image
 
 from augkit.errors import AugkitError, AugkitTypeError
 from augkit.functional import dispatch, rotate, sharpness
-from augkit.functional.geometry import affine_matrices, check_interpolation
-from augkit.functional.rotate import gather, nearest_sources
+from augkit.functional.geometry import affine_matrices, check_interpolation, transform_masks
+from augkit.functional.rotate import rotation_data
 from augkit.transforms.base import Params, Transform, check_range, scale_uniform
 from augkit.transforms.geometry import Geometric, _check_fill, _check_mask_fill, _symmetric_range
 
@@ -126,13 +126,8 @@ class RandomRotation(Geometric):
                       self.fill)
 
     def masks_by(self, params: Params, size: tuple[int, int]) -> Any:
-        sources = np.stack([nearest_sources(float(a), size, self.center)
-                            for a in np.asarray(params["angle"])])
-        fill = torch.tensor([self.mask_fill])
-
-        def move(masks: torch.Tensor) -> torch.Tensor:
-            return gather(masks, sources, fill.expand(masks.shape[1]))
-        return move
+        data = rotation_data(np.asarray(params["angle"]), size, self.center)
+        return lambda masks: transform_masks(masks, data, self.mask_fill)
 
     def forward_matrices(self, params: Params, size: tuple[int, int]
                          ) -> tuple[np.ndarray, tuple[int, int]]:
