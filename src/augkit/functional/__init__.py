@@ -10,6 +10,7 @@ from augkit.functional.color import (
 )
 from augkit.functional.crop import center_crop, crop, normalize, pad, to_dtype
 from augkit.functional.geometry import affine, erase, hflip, resize, resized_crop, vflip
+from augkit.functional.hue import adjust_hue
 from augkit.functional.imageops import (
     autocontrast,
     equalize,
@@ -23,6 +24,7 @@ from augkit.functional.rotate import rotate
 
 __all__ = [
     "ENHANCE_OPS",
+    "adjust_hue",
     "affine",
     "autocontrast",
     "brightness",

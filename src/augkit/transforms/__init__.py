@@ -3,6 +3,7 @@
 from augkit.transforms.auto import RandAugment, TrivialAugmentWide
 from augkit.transforms.base import REGISTRY, Transform
 from augkit.transforms.color import (
+    ColorJitter,
     RandomBrightness,
     RandomColor,
     RandomContrast,
@@ -45,6 +46,7 @@ __all__ = [
     "JPEG",
     "REGISTRY",
     "CenterCrop",
+    "ColorJitter",
     "Compose",
     "CutMix",
     "GaussianBlur",

@@ -91,6 +91,35 @@ def _affine_case(rng: np.random.Generator) -> Case:
             _pil(lambda p: p.transform(p.size, Image.Transform.AFFINE, data), image))
 
 
+def _hue_pillow(image: Image.Image, factor: float) -> Image.Image:
+    """torchvision's PIL path for a hue turn: Pillow's HSV, the hue byte shifted."""
+    h, s, v = image.convert("HSV").split()
+    hue = np.array(h, dtype=np.uint8)
+    hue += np.int32(factor * 255).astype(np.uint8)
+    return Image.merge("HSV", (Image.fromarray(hue, "L"), s, v)).convert("RGB")
+
+
+def _jitter_case(rng: np.random.Generator) -> Case:
+    import torch
+
+    from augkit.transforms.color import ColorJitter
+
+    image = rng.integers(0, 256, (*(int(v) for v in rng.integers(1, 24, 2)), 3),
+                         dtype=np.uint8)
+    factors = np.array([rng.uniform(0.5, 1.5), rng.uniform(0.5, 1.5), rng.uniform(0.5, 1.5),
+                        rng.uniform(-0.5, 0.5)])
+    order = rng.permutation(4)
+    params = {"applied": torch.ones(1, dtype=torch.bool),
+              "factors": torch.from_numpy(factors[None]), "order": torch.from_numpy(order[None])}
+    ours = ColorJitter(0.5, 0.5, 0.5, 0.5)(image, params=params)
+    picture = Image.fromarray(image)
+    enhancers = (ImageEnhance.Brightness, ImageEnhance.Contrast, ImageEnhance.Color)
+    for op in order:
+        picture = _hue_pillow(picture, factors[3]) if op == 3 else \
+            enhancers[op](picture).enhance(factors[op])
+    return ours, np.asarray(picture)
+
+
 def _blur_case(rng: np.random.Generator) -> Case:
     image = _image(rng)
     sigma = float(rng.uniform(0.1, 4.0))
@@ -138,6 +167,7 @@ CHECKERS: dict[str, tuple[str, Checker]] = {
     "RandomGrayscale": ('Image.convert("L")', _gray_case),
     "GaussianBlur": ("ImageFilter.GaussianBlur (kernel_size=None)", _blur_case),
     "RandomAdjustSharpness": ("ImageEnhance.Sharpness", _sharpness_case),
+    "ColorJitter": ("ImageEnhance + HSV hue (torchvision's PIL path)", _jitter_case),
     "CenterCrop": ("Image.crop", _crop_case),
     "RandomCrop": ("Image.crop", _crop_case),
     "Pad": ("ImageOps.expand (constant)", _pad_case),
@@ -150,7 +180,6 @@ CHECKERS: dict[str, tuple[str, Checker]] = {
     "JPEG": ("Image.save / Image.open (JPEG)", _jpeg_case),
 }
 PILLOW_WITHOUT_CHECK = {
-    "ColorJitter": "ImageEnhance (brightness, contrast, colour) + HSV hue",
     "Resize": "Image.resize", "RandomResize": "Image.resize",
     "RandomResizedCrop": "Image.resize", "RandomShortestSize": "Image.resize",
     "ScaleJitter": "Image.resize",

@@ -24,7 +24,15 @@ import numpy as np
 import torch
 
 from augkit.errors import AugkitError
-from augkit.functional import ENHANCE_OPS, enhance
+from augkit.functional import (
+    ENHANCE_OPS,
+    adjust_hue,
+    brightness,
+    color,
+    contrast,
+    dispatch,
+    enhance,
+)
 from augkit.transforms.base import (
     Params,
     Transform,
@@ -152,3 +160,51 @@ class RandomEnhance(Transform):
     def apply(self, img: Any, params: Params) -> Any:
         factors = np.stack([np.asarray(params[op]) for op in self.ops], axis=1)
         return enhance(img, self.ops, factors, order=params.get("order"))
+
+
+class ColorJitter(Transform):
+    """torchvision's ``ColorJitter``: brightness, contrast, saturation (Pillow's colour) and
+    hue, each factor drawn per sample (a number ``s`` means 1 +- s, hue ``h`` means +-h), in a
+    random order per sample; bit-identical to torchvision's PIL path on uint8."""
+
+    def __init__(self, brightness: Any = 0, contrast: Any = 0, saturation: Any = 0,
+                 hue: Any = 0, *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+        self.brightness = jitter_range(brightness, "brightness")
+        self.contrast = jitter_range(contrast, "contrast")
+        self.saturation = jitter_range(saturation, "saturation")
+        if isinstance(hue, (int, float)) and not isinstance(hue, bool):
+            if hue < 0:
+                raise AugkitError(f"hue: {hue!r} is not allowed; a single number must be >= 0")
+            hue = (-hue, hue)
+        self.hue = check_range(hue, "hue", -0.5, 0.5)
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        u = torch.rand(batch, 8, generator=generator, dtype=torch.float64)
+        bounds = np.array([self.brightness, self.contrast, self.saturation, self.hue]).T
+        return {"factors": scale_uniform(u[:, :4], bounds), "order": u[:, 4:].argsort(dim=1)}
+
+    def _ops(self) -> list[Any]:
+        identity = {0: (1.0, 1.0), 1: (1.0, 1.0), 2: (1.0, 1.0), 3: (0.0, 0.0)}
+        ranges = (self.brightness, self.contrast, self.saturation, self.hue)
+        kernels = (brightness, contrast, color, adjust_hue)
+        return [None if tuple(ranges[i]) == identity[i] else kernels[i] for i in range(4)]
+
+    def apply(self, img: Any, params: Params) -> Any:
+        ops, factors = self._ops(), np.asarray(params["factors"])
+        order = params["order"]
+        if dispatch.batch_size(img) is None:
+            for op in order[0].tolist():
+                if ops[op] is not None:
+                    img = ops[op](img, factors[:1, op])
+            return img
+        out = img.clone()
+        for position in range(4):
+            for op in order[:, position].unique().tolist():
+                if ops[op] is None:
+                    continue
+                index = (order[:, position] == op).nonzero().squeeze(1)
+                device_index = index.to(out.device)
+                out[device_index] = ops[op](out[device_index], factors[index.numpy(), op])
+        return out

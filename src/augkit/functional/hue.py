@@ -1,0 +1,116 @@
+"""``adjust_hue``: torchvision's PIL path, bit-identical on uint8 RGB.
+
+torchvision shifts the hue of a PIL image by converting it to Pillow's HSV, adding
+``int8(hue_factor * 255)`` to the hue byte (wrapping around) and converting back. Pillow's
+two conversions are reproduced here with its float32 / float64 steps; both equal Pillow's on
+all 16,777,216 inputs. Grayscale images come back unchanged (as in torchvision); RGBA keeps
+its alpha. Float images follow torchvision's tensor formula (hue turned in [0, 1)).
+
+>>> import numpy as np
+>>> from augkit.functional import adjust_hue
+>>> adjust_hue(np.array([[[255, 0, 0]]], np.uint8), 1 / 3).tolist()
+[[[0, 255, 0]]]
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+
+from augkit.functional import dispatch
+from augkit.functional.geometry import per_sample
+
+Image = TypeVar("Image")
+f32 = np.float32
+
+
+def rgb_to_hsv(rgb: np.ndarray) -> np.ndarray:
+    """Pillow's ``convert("HSV")`` of uint8 (..., 3) RGB."""
+    r, g, b = (rgb[..., i].astype(np.int64) for i in range(3))
+    maxc, minc = np.maximum(r, np.maximum(g, b)), np.minimum(r, np.minimum(g, b))
+    spread = (maxc - minc).astype(f32)
+    safe = np.where(spread == 0, f32(1), spread)
+    s = spread / np.where(maxc == 0, 1, maxc).astype(f32)
+    rc, gc, bc = ((maxc - c).astype(f32) / safe for c in (r, g, b))
+    d = np.float64
+    h = np.where(r == maxc, (bc - gc).astype(d),
+                 np.where(g == maxc, 2.0 + rc.astype(d) - bc.astype(d),
+                          4.0 + gc.astype(d) - rc.astype(d))).astype(f32)
+    h = np.fmod(h.astype(d) / 6.0 + 1.0, 1.0).astype(f32)
+    flat = minc == maxc
+    hue = np.where(flat, 0, np.clip((h.astype(d) * 255.0).astype(np.int64), 0, 255))
+    sat = np.where(flat, 0, np.clip((s.astype(d) * 255.0).astype(np.int64), 0, 255))
+    return np.stack([hue, sat, maxc], axis=-1).astype(np.uint8)
+
+
+def hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
+    """Pillow's ``convert("RGB")`` of uint8 (..., 3) HSV."""
+    h, s, v = (hsv[..., i].astype(np.float64) for i in range(3))
+    sector = np.floor(h.astype(f32) * 6.0 / 255.0)
+    f = (h.astype(f32) * 6.0 / 255.0 - sector).astype(f32)
+    fs = (s / 255.0).astype(f32)
+    one, value = f32(1), v.astype(f32)
+    p, q, t = (np.clip(np.floor(value * x + f32(0.5)), 0, 255).astype(np.int64)
+               for x in (one - fs, one - fs * f, one - fs * (one - f)))
+    k, vv = sector.astype(np.int64) % 6, v.astype(np.int64)
+    red = np.choose(k, [vv, q, p, p, t, vv])
+    green = np.choose(k, [t, vv, vv, q, p, p])
+    blue = np.choose(k, [p, p, t, vv, vv, q])
+    gray = hsv[..., 1] == 0
+    out = np.stack([np.where(gray, vv, red), np.where(gray, vv, green),
+                    np.where(gray, vv, blue)], axis=-1)
+    return out.astype(np.uint8)
+
+
+def _hue_uint8(images: np.ndarray, planar: bool, hue: np.ndarray) -> np.ndarray:
+    batch = images.transpose(0, 2, 3, 1) if planar else images
+    out = np.array(batch)
+    if batch.shape[-1] == 1:
+        return images.copy()
+    hsv = rgb_to_hsv(batch[..., :3])
+    shift = np.trunc(hue * 255).astype(np.int8).astype(np.uint8)  # torchvision's int8
+    hsv[..., 0] = hsv[..., 0] + shift[:, None, None]  # wraps around, as in torchvision
+    out[..., :3] = hsv_to_rgb(hsv)
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2)) if planar else out
+
+
+def _hue_float(images: torch.Tensor, hue: torch.Tensor) -> torch.Tensor:
+    if images.shape[1] == 1:
+        return images.clone()
+    if images.dtype == torch.uint8:  # on a GPU: the same tables through the CPU
+        planes = images.cpu().numpy()
+        return torch.from_numpy(_hue_uint8(planes, True, hue.cpu().numpy())).to(images.device)
+    rgb = images[:, :3]
+    maxc, minc = rgb.amax(dim=1), rgb.amin(dim=1)
+    spread = maxc - minc
+    flat = spread == 0
+    safe = torch.where(flat, torch.ones_like(spread), spread)
+    r, g, b = ((maxc - rgb[:, i]) / safe for i in range(3))
+    red, green = rgb[:, 0] == maxc, (rgb[:, 1] == maxc) & (rgb[:, 0] != maxc)
+    h = torch.where(red, b - g, torch.where(green, 2.0 + r - b, 4.0 + g - r))
+    h = torch.where(flat, torch.zeros_like(h), (h / 6.0 + 1.0) % 1.0)
+    h = (h + hue.to(h).view(-1, 1, 1)) % 1.0
+    s = torch.where(maxc == 0, torch.zeros_like(maxc), spread / torch.where(
+        maxc == 0, torch.ones_like(maxc), maxc))
+    h6 = h * 6
+    sector = torch.floor(h6).long() % 6
+    f = h6 - torch.floor(h6)
+    p, q, t = maxc * (1 - s), maxc * (1 - s * f), maxc * (1 - s * (1 - f))
+    table = torch.stack([torch.stack(c, 1) for c in (
+        (maxc, t, p), (q, maxc, p), (p, maxc, t), (p, q, maxc), (t, p, maxc), (maxc, p, q))], 1)
+    out = table.gather(1, sector[:, None, None].expand(-1, 1, 3, -1, -1)).squeeze(1)
+    return torch.cat([out.clamp(0, 1), images[:, 3:]], dim=1)
+
+
+def adjust_hue(img: Image, hue_factor: Any) -> Image:
+    """torchvision's ``adjust_hue``: turn the hue by ``hue_factor`` (in [-0.5, 0.5], per
+    sample) of a full turn; bit-identical to torchvision's PIL path on uint8."""
+    factors = per_sample(hue_factor, dispatch.batch_size(img), "hue_factor", low=-0.5, high=0.5)
+    return dispatch.apply(img, {"hue": factors}, _hue_float, _hue_uint8,
+                          channels=dispatch.SUPPORTED_CHANNELS, op="adjust_hue",
+                          unit_range=True)
+
+
+__all__ = ["adjust_hue", "hsv_to_rgb", "rgb_to_hsv"]

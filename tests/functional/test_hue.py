@@ -1,0 +1,66 @@
+"""adjust_hue and ColorJitter against torchvision's PIL path, which is Pillow's HSV and
+ImageEnhance (reproduced here with Pillow alone)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image, ImageEnhance
+
+from augkit import functional as F
+from augkit.functional.hue import hsv_to_rgb, rgb_to_hsv
+from augkit.transforms import ColorJitter
+
+
+def _pil_hue(image: np.ndarray, factor: float) -> np.ndarray:
+    """torchvision's ``adjust_hue`` on a PIL image."""
+    h, s, v = Image.fromarray(image).convert("HSV").split()
+    hue = np.array(h, dtype=np.uint8)
+    hue += np.int32(factor * 255).astype(np.uint8)  # wraps around
+    return np.asarray(Image.merge("HSV", (Image.fromarray(hue, "L"), s, v)).convert("RGB"))
+
+
+def test_pillows_hsv_conversions_on_a_million_colours():
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 256, (1000, 1000, 3), dtype=np.uint8)
+    assert np.array_equal(rgb_to_hsv(values), np.asarray(Image.fromarray(values).convert("HSV")))
+    assert np.array_equal(hsv_to_rgb(values),
+                          np.asarray(Image.fromarray(values, "HSV").convert("RGB")))
+
+
+def test_adjust_hue_matches_torchvisions_pil_path_on_1000_random_cases():
+    rng = np.random.default_rng(1)
+    differing = 0
+    for _ in range(1000):
+        height, width = (int(v) for v in rng.integers(1, 20, 2))
+        image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        factor = float(rng.uniform(-0.5, 0.5))
+        differing += int((F.adjust_hue(image, factor) != _pil_hue(image, factor)).sum())
+    assert differing == 0
+
+
+def test_color_jitter_is_the_pil_chain_in_each_samples_order():
+    rng = np.random.default_rng(2)
+    batch = torch.from_numpy(rng.integers(0, 256, (12, 3, 9, 11), dtype=np.uint8))
+    jitter = ColorJitter(0.5, 0.5, 0.5, 0.2, seed=3)
+    out = jitter(batch)
+    factors, orders = jitter.last_params["factors"], jitter.last_params["order"]
+    for i in range(12):
+        image = batch[i].permute(1, 2, 0).numpy()
+        for op in orders[i].tolist():
+            f = float(factors[i, op])
+            if op == 3:
+                image = _pil_hue(image, f)
+            else:
+                enhancer = (ImageEnhance.Brightness, ImageEnhance.Contrast,
+                            ImageEnhance.Color)[op]
+                image = np.asarray(enhancer(Image.fromarray(image)).enhance(f))
+        assert np.array_equal(out[i].permute(1, 2, 0).numpy(), image), i
+    assert len({tuple(o) for o in orders.tolist()}) > 1
+
+
+def test_float_hue_turns_and_grayscale_stays():
+    x = torch.rand(2, 3, 5, 5)
+    assert torch.allclose(F.adjust_hue(F.adjust_hue(x, 0.25), -0.25), x, atol=1e-5)
+    gray = torch.randint(0, 256, (1, 6, 6), dtype=torch.uint8)
+    assert torch.equal(F.adjust_hue(gray, 0.3), gray)
