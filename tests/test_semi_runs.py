@@ -22,7 +22,7 @@ def data(tmp_path_factory):
     labeled, pool = root / "labeled.npz", root / "pool.npz"
     pick = np.concatenate([np.flatnonzero(labels == k)[:2] for k in range(10)])
     write_npz(labeled, images[pick], labels[pick])
-    write_npz(pool, images[1000:1096], labels[1000:1096])  # labels in the file are dropped
+    write_npz(pool, images[1000:1048], labels[1000:1048])  # labels in the file are dropped
     write_npz(root / "small.npz", images[1000:1010, :20, :20], None)
     write_npz(root / "rgb.npz", np.repeat(images[1000:1010, :, :, None], 3, axis=3), None)
     return root
@@ -30,8 +30,8 @@ def data(tmp_path_factory):
 
 def _config(data, semi: str, **changes) -> SemiConfig:
     values = {"semi": semi, "data": str(data / "labeled.npz"),
-              "unlabeled": str(data / "pool.npz"), "steps": 8, "batch_size": 8,
-              "unlabeled_ratio": 2, "checkpoint_every": 3, **changes}
+              "unlabeled": str(data / "pool.npz"), "steps": 6, "batch_size": 4,
+              "unlabeled_ratio": 2, "checkpoint_every": 2, **changes}
     return SemiConfig(**values)
 
 
@@ -42,15 +42,15 @@ def _weights(run) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("semi", ["consistency", "gan-ssl"])
 def test_a_stopped_run_resumed_equals_an_uninterrupted_one(data, tmp_path, semi):
     whole = SemiRun(_config(data, semi), tmp_path / "whole", progress=False)
-    assert whole.fit() == 8
-    SemiRun(_config(data, semi), tmp_path / "parts", progress=False).fit(until=5)
+    assert whole.fit() == 6
+    SemiRun(_config(data, semi), tmp_path / "parts", progress=False).fit(until=3)
     resumed = SemiRun(_config(data, semi), tmp_path / "parts", resume=True, progress=False)
-    assert resumed.training.step == 5 and resumed.fit() == 8
+    assert resumed.training.step == 3 and resumed.fit() == 6
     first, second = _weights(tmp_path / "whole"), _weights(tmp_path / "parts")
     assert all(np.array_equal(first[k], second[k]) for k in first)
     rows = list(csv.reader((tmp_path / "parts" / "metrics.csv").open()))
     assert rows == list(csv.reader((tmp_path / "whole" / "metrics.csv").open()))
-    assert [row[0] for row in rows[1:]] == [str(step) for step in range(1, 9)]
+    assert [row[0] for row in rows[1:]] == [str(step) for step in range(1, 7)]
     if semi == "gan-ssl":
         assert (tmp_path / "parts" / "samples.png").is_file()
 
@@ -61,7 +61,7 @@ def test_a_crash_between_checkpoints_resumes_from_the_last_one(data, tmp_path, m
     real_step = crashing.training.train_step
 
     def step_then_crash():
-        if crashing.training.step == 7:
+        if crashing.training.step == 5:
             raise KeyboardInterrupt
         return real_step()
 
@@ -70,7 +70,7 @@ def test_a_crash_between_checkpoints_resumes_from_the_last_one(data, tmp_path, m
         crashing.fit()
     resumed = SemiRun(_config(data, "consistency"), tmp_path / "crashed", resume=True,
                       progress=False)
-    assert resumed.training.step == 6  # the checkpoint of step 6; step 7 is done again
+    assert resumed.training.step == 4  # the checkpoint of step 4; step 5 is done again
     resumed.fit()
     first, second = _weights(tmp_path / "whole"), _weights(tmp_path / "crashed")
     assert all(np.array_equal(first[k], second[k]) for k in first)
@@ -79,15 +79,15 @@ def test_a_crash_between_checkpoints_resumes_from_the_last_one(data, tmp_path, m
 def test_the_command_line_trains_resumes_and_the_classifier_classifies(data, tmp_path):
     run, predictions = tmp_path / "run", tmp_path / "predictions.csv"
     common = ["train", "--data", str(data / "labeled.npz"), "--unlabeled",
-              str(data / "pool.npz"), "--batch-size", "8", "--unlabeled-ratio", "2",
+              str(data / "pool.npz"), "--batch-size", "4", "--unlabeled-ratio", "2",
               "--out", str(run), "--quiet"]
-    assert main([*common, "--max-steps", "4"]) == 0
-    assert main([*common, "--max-steps", "4"]) == 2  # the run exists: --resume is needed
-    assert main([*common, "--max-steps", "4", "--resume"]) == 0  # already done: no step
+    assert main([*common, "--max-steps", "2"]) == 0
+    assert main([*common, "--max-steps", "2"]) == 2  # the run exists: --resume is needed
+    assert main([*common, "--max-steps", "2", "--resume"]) == 0  # already done: no step
     assert main(["classify", str(run / "classifier.safetensors"), str(data / "pool.npz"),
                  "--out", str(predictions), "--quiet"]) == 0
     rows = list(csv.DictReader(predictions.open()))
-    assert len(rows) == 96 and {int(r["label"]) for r in rows} <= set(range(10))
+    assert len(rows) == 48 and {int(r["label"]) for r in rows} <= set(range(10))
 
 
 @pytest.mark.parametrize("pool, words", [
