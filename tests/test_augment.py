@@ -159,10 +159,13 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(digits_npz, tmp_pat
 
 
 def test_kill_nine_then_rerun_matches_an_uninterrupted_run(tmp_path):
+    images, labels = load_mnist("test")
+    source = tmp_path / "digits.npz"
+    write_npz(source, images[:3072], labels[:3072])  # 12 chunks of 256
     reference = tmp_path / "reference"
-    augment_dataset("mnist:test", reference, copies=1, seed=8, progress=False)
+    augment_dataset(source, reference, copies=1, seed=8, progress=False)
     dst = tmp_path / "killed"
-    command = [sys.executable, "-m", "augkit", "augment", "mnist:test", str(dst), "--seed", "8",
+    command = [sys.executable, "-m", "augkit", "augment", str(source), str(dst), "--seed", "8",
                "--quiet"]
     process = subprocess.Popen(command)
     deadline = time.time() + 60
