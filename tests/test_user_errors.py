@@ -215,3 +215,20 @@ def test_classify_refuses_images_of_another_channel_count(tmp_path, capsys):
                       "--out", str(tmp_path / "p.csv")], capsys)
     assert code == 2 and "3 channel(s); the classifier takes 1" in err
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_augment_device_is_checked_before_anything_is_written(tmp_path, capsys):
+    import numpy as np
+
+    from augkit.cli import main
+    from augkit.data import write_npz
+
+    src = tmp_path / "src.npz"
+    write_npz(src, np.zeros((4, 8, 8), np.uint8), np.zeros(4, np.int64))
+    for extra, words in ((["--device", "cuda:7"], ["--device", "cuda:7"]),
+                         (["--device", "tpu"], ["--device", "'tpu'"])):
+        code = main(["augment", str(src), str(tmp_path / "out"), "--quiet", *extra])
+        error = capsys.readouterr().err
+        assert code == 2 and all(w in error for w in words), error
+        assert not (tmp_path / "out").exists()
+    assert main(["augment", str(src), str(tmp_path / "cpu"), "--quiet", "--device", "cpu"]) == 0

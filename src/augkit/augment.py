@@ -6,9 +6,10 @@ draws from its own generator seeded from ``(seed, chunk, copy)``, with same-size
 augmented together as one batch; so the outputs do not depend on how many worker processes
 run the chunks. DST holds the outputs, ``manifest.jsonl`` (one line per output: its source,
 copy, the seed and the parameters applied), ``skipped.jsonl`` (unreadable inputs) and
-``augkit-run.json`` (the run's settings and how many chunks are done). Every file is written
-under a temporary name and renamed; a rerun of the same command continues after the last
-finished chunk.
+``augkit-run.json`` (the run's settings and how many chunks are done, saved at most every
+``STATE_EVERY`` seconds and at any stop Python sees). Every file is written under a temporary
+name and renamed; a rerun of the same command continues after the last chunk recorded done
+(after a kill -9, that may be a few chunks back: they are written again, the same bytes).
 
 Segmentation masks travel along: when SRC has them (a folder with ``images/`` and ``masks/``,
 or an npz with a ``masks`` array; see ``augkit.data.sources``), every output's mask is moved
@@ -18,11 +19,26 @@ writes ``DST/images/<name>`` and ``DST/masks/<name>`` (mode L PNGs when the valu
 0..255, else I;16; a P-mode input's palette is dropped, its indices kept), both in the same
 chunk, with the mask's path in the manifest line's ``mask``; npz writes a ``masks`` array
 beside ``images`` (the smallest of uint8, uint16, int32, int64 that holds the values); IDX
-has no place for masks and refuses them.
+has no place for masks and refuses them. jpeg and webp write the images in their codec (at
+``quality``) and the masks as PNGs, as png does.
+
+The shard formats write one file per chunk, named by the chunk's index: ``wds`` writes
+``DST/shard-<chunk>.tar`` (each output a WebDataset sample: ``<key>.npy``, ``<key>.cls`` when
+labeled, ``<key>.json`` holding its manifest line, ``<key>.mask.png`` with masks), ``parquet``
+``DST/part-<chunk>.parquet`` (see ``augkit.data.writers``). A rerun after an interruption
+rewrites the unfinished chunks' files only, and the files are the same bytes whatever the
+worker count. A shard's chunk is made of whole blocks of the automatic chunk size
+(``RunConfig.block``), each drawn from the generators that chunk would have in the png
+format, so a shard holds exactly the png run's images; by default ``SHARD_BLOCKS`` blocks'
+worth of outputs. ``shard_size`` asks for another number of outputs per shard: rounded down
+to whole source images (``shard_size // (copies + include_original)``) and to whole blocks;
+below one block a shard is its own block, and its images are other draws.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import multiprocessing
 import os
@@ -30,7 +46,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -39,10 +55,10 @@ import torch
 from tqdm import tqdm
 
 from augkit.data import (
+    WRITE_FORMATS,
     ImageSource,
     UnreadableImage,
     encode_mask_png,
-    encode_png,
     mask_dtype,
     open_source,
     to_nchw,
@@ -51,12 +67,25 @@ from augkit.data import (
     write_npz,
 )
 from augkit.data.sources import IMAGES_FOLDER, MASKS_FOLDER
+from augkit.data.writers import (
+    FOLDER_FORMATS,
+    IMAGE_SUFFIXES_OUT,
+    SHARD_FORMATS,
+    Sample,
+    check_quality,
+    check_shard_size,
+    encode_image,
+    json_line,
+    write_parquet_part,
+    write_shard,
+)
+from augkit.devices import check_device
 from augkit.errors import AugkitError
 from augkit.files import write_many_small, write_text_atomically
 from augkit.progress import progress_bar
 from augkit.seeding import derive_seed
 from augkit.transforms import Transform, from_dict
-from augkit.transforms.base import params_from_json, params_to_json, select
+from augkit.transforms.base import params_from_json
 from augkit.transforms.presets import for_channels
 
 CHUNK = 256
@@ -72,8 +101,12 @@ def chunk_size(source: ImageSource) -> int:
             continue
         return int(min(CHUNK, max(8, 2 ** int(np.log2(max(_CHUNK_VALUES // values, 1))))))
     return CHUNK
-FORMATS = ("png", "folder", "npz", "idx")  # folder: the older name of png
+FORMATS = WRITE_FORMATS  # "folder": the older name of png
+ARRAY_FORMATS = ("npz", "idx")  # the parent joins the chunks' arrays into one file at the end
+SHARD_NAMES = {"wds": "shard-{:05d}.tar", "parquet": "part-{:05d}.parquet"}
 RUN_FILE = "augkit-run.json"
+STATE_EVERY = 0.5  # seconds between saves of the run file while chunks finish
+SHARD_BLOCKS = 8   # automatic chunks' worth of outputs in a default shard or Parquet part
 MANIFEST = "manifest.jsonl"
 SKIPPED = "skipped.jsonl"
 PARTS = ".augkit-parts"
@@ -93,6 +126,8 @@ class RunConfig:
     include_original: bool
     chunk: int = CHUNK
     masks: bool = False
+    quality: int | None = None  # jpeg and webp only
+    block: int = 0  # images per seeded block when a chunk holds several (shards); 0: chunk
 
 
 @dataclass
@@ -100,6 +135,7 @@ class RunState:
     config: RunConfig
     chunks_done: int = 0
     complete: bool = False
+    saved_at: float = 0.0  # time.monotonic() of the last save (not saved)
 
 
 @dataclass
@@ -125,6 +161,7 @@ def _save_state(dst: Path, state: RunState) -> None:
     state_dict = {"config": asdict(state.config), "chunks_done": state.chunks_done,
                   "complete": state.complete}
     write_text_atomically(dst / RUN_FILE, json.dumps(state_dict, indent=1) + "\n")
+    state.saved_at = time.monotonic()
 
 
 def _load_state(dst: Path) -> RunState | None:
@@ -181,29 +218,46 @@ def _prepare(dst: Path, config: RunConfig, overwrite: bool) -> RunState:
         raise AugkitError(f"{dst}: holds {what}; pass --overwrite to start a new run there, "
                           "or choose an empty folder")
     if state is not None:  # overwrite: remove the old run's outputs and bookkeeping
-        for line in _records_before(dst / MANIFEST, state.chunks_done + 1, state.config.chunk):
-            record = json.loads(line)
-            for name in (record["output"], record.get("mask")):
-                if name:
-                    (dst / name).unlink(missing_ok=True)
-        for name in ("augmented.npz", "augmented-images-idx3-ubyte.gz",
-                     "augmented-images-idx4-ubyte.gz", "augmented-labels-idx1-ubyte.gz"):
-            (dst / name).unlink(missing_ok=True)
-        for name in (MANIFEST, SKIPPED, RUN_FILE):
-            (dst / name).unlink(missing_ok=True)
-        shutil.rmtree(dst / PARTS, ignore_errors=True)
+        _remove_run(dst, state)
     dst.mkdir(parents=True, exist_ok=True)
     state = RunState(config)
     _save_state(dst, state)
     return state
 
 
+def _remove_run(dst: Path, state: RunState) -> None:
+    """Remove an earlier run's outputs and bookkeeping (for overwrite)."""
+    shards = SHARD_NAMES.get(state.config.format)
+    if shards is not None:
+        for chunk in range(state.chunks_done + 1):
+            (dst / shards.format(chunk)).unlink(missing_ok=True)
+    else:
+        for line in _records_before(dst / MANIFEST, state.chunks_done + 1, state.config.chunk):
+            record = json.loads(line)
+            for name in (record["output"], record.get("mask")):
+                if name:
+                    (dst / name).unlink(missing_ok=True)
+    for name in ("augmented.npz", "augmented-images-idx3-ubyte.gz",
+                 "augmented-images-idx4-ubyte.gz", "augmented-labels-idx1-ubyte.gz"):
+        (dst / name).unlink(missing_ok=True)
+    for name in (MANIFEST, SKIPPED, RUN_FILE):
+        (dst / name).unlink(missing_ok=True)
+    shutil.rmtree(dst / PARTS, ignore_errors=True)
+
+
 # ---- the work on one chunk (runs in worker processes) --------------------------------------
 
 
-def output_name(source: ImageSource, index: int, copy: int | str) -> str:
-    """Relative path of an output PNG: class folder, source stem, copy; under ``images/``
-    when the source has masks (``mask_name`` gives the mask's, under ``masks/``)."""
+def output_name(source: ImageSource, index: int, copy: int | str, suffix: str = ".png") -> str:
+    """Relative path of an output image: class folder, source stem, copy, ``suffix``; under
+    ``images/`` when the source has masks (``mask_name`` gives the mask's, under ``masks/``)."""
+    prefix = f"{IMAGES_FOLDER}/" if source.has_masks else ""
+    return f"{prefix}{sample_key(source, index, copy)}{suffix}"
+
+
+def sample_key(source: ImageSource, index: int, copy: int | str) -> str:
+    """An output's name without folder prefix or suffix: ``<class>/<stem>_aug<copy>`` (or
+    ``_orig``); the key of its sample in a shard or Parquet part."""
     name = source.names[index]
     if source.kind == "folder":
         stem = name.rsplit(".", 1)[0]
@@ -211,13 +265,18 @@ def output_name(source: ImageSource, index: int, copy: int | str) -> str:
         label = int(source.labels[index])
         stem = f"{label}/{index:06d}" if label >= 0 else f"{index:06d}"
     suffix = "orig" if copy == ORIGINAL else f"aug{copy}"
-    prefix = f"{IMAGES_FOLDER}/" if source.has_masks else ""
-    return f"{prefix}{stem}_{suffix}.png"
+    return f"{stem}_{suffix}"
 
 
 def mask_name(source: ImageSource, index: int, copy: int | str) -> str:
     """Relative path of the mask PNG of an output: ``masks/`` and the image output's name."""
-    return MASKS_FOLDER + output_name(source, index, copy).removeprefix(IMAGES_FOLDER)
+    return f"{MASKS_FOLDER}/{sample_key(source, index, copy)}.png"
+
+
+def _shard_key(key: str) -> str:
+    """A sample key WebDataset splits back whole: no dot in its last part."""
+    folder, _, name = key.rpartition("/")
+    return f"{folder}/{name.replace('.', '_')}" if folder else name.replace(".", "_")
 
 
 class _Sample(NamedTuple):
@@ -231,7 +290,39 @@ class _Output(NamedTuple):
     mask: np.ndarray | None
     seed: int
     position: int
-    params: dict
+    params: Any  # this sample's drawn parameters, as JSON
+
+
+class _Batched(list):
+    """A batched tensor's values as a list, one entry per sample (see ``_batch_json``)."""
+
+
+def _batch_json(params: Any) -> Any:
+    """Drawn parameters with each batched tensor turned into a list once (see
+    ``_per_sample_json``)."""
+    if isinstance(params, torch.Tensor):
+        return _Batched(params.tolist()) if params.ndim else params.tolist()
+    if isinstance(params, dict):
+        return {k: _batch_json(v) for k, v in params.items()}
+    if isinstance(params, list):
+        return [_batch_json(v) for v in params]
+    return params
+
+
+def _per_sample_json(tree: Any, count: int) -> list[Any]:
+    """Each of ``count`` samples' parameters as JSON, cut from a ``_batch_json`` tree node by
+    node: sample i's is what ``params_to_json(select(params, torch.tensor([i])))`` gives,
+    value for value, without a tensor operation per sample."""
+    if isinstance(tree, _Batched):
+        return [[value] for value in tree[:count]]
+    if isinstance(tree, dict):
+        columns = [_per_sample_json(value, count) for value in tree.values()]
+        return [dict(zip(tree, row, strict=True)) for row in zip(*columns, strict=True)]
+    if isinstance(tree, list):
+        columns = [_per_sample_json(value, count) for value in tree]
+        return [list(row) for row in zip(*columns, strict=True)] if columns else [
+            [] for _ in range(count)]
+    return [tree] * count
 
 
 def _batches(samples: list[_Sample]) -> Iterator[list[_Sample]]:
@@ -257,6 +348,8 @@ class ChunkResult:
     seconds: dict[str, float]
     #: the masks of ``images`` (npz format, sources with masks); empty otherwise
     masks: list[np.ndarray] = field(default_factory=list)
+    #: ``records`` as JSON text, made once in the worker (the manifest's lines)
+    lines: list[str] = field(default_factory=list)
 
 
 def _read_chunk(source: ImageSource, start: int, stop: int
@@ -284,32 +377,49 @@ def _read_mask(source: ImageSource, index: int, image: np.ndarray) -> np.ndarray
     return mask
 
 
-def _augment_batch(pipeline: Transform, group: list[_Sample], params: dict
-                   ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
-    """One same-size group through the pipeline with drawn ``params``; masks move along."""
-    batch = to_nchw(np.stack([sample.image for sample in group]))
+def _augment_batch(pipeline: Transform, group: list[_Sample], params: dict,
+                   device: str = "cpu") -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    """One same-size group through the pipeline with drawn ``params`` on ``device``; masks
+    move along."""
+    batch = to_nchw(np.stack([sample.image for sample in group])).to(device)
     if group[0].mask is None:
-        return _unbatched(pipeline(batch, params=params), group[0].image), [None] * len(group)
-    masks = torch.from_numpy(np.stack([sample.mask for sample in group]))
+        out = pipeline(batch, params=params)
+        return _unbatched(out.cpu(), group[0].image), [None] * len(group)
+    masks = torch.from_numpy(np.stack([sample.mask for sample in group])).to(device)
     result = pipeline(image=batch, mask=masks, params=params)
-    return (_unbatched(result["image"], group[0].image),
-            list(result["mask"].to(torch.int64).numpy()))
+    return (_unbatched(result["image"].cpu(), group[0].image),
+            list(result["mask"].to(torch.int64).cpu().numpy()))
 
 
 def _augment_chunk(pipeline: Transform, config: RunConfig, chunk: int,
-                   readable: list[_Sample]) -> dict[tuple[int, int], _Output]:
-    """Every copy of every readable sample, drawn from the (seed, chunk, copy) generators."""
-    outputs = {}
+                   readable: list[_Sample], device: str = "cpu"
+                   ) -> dict[tuple[int, int], _Output]:
+    """Every copy of every readable sample, drawn from the (seed, block, copy) generators: a
+    block is the chunk itself, or a fixed part of it (``RunConfig.block``: a shard of several
+    chunks draws as those chunks would)."""
+    block = config.block or config.chunk
+    outputs: dict[tuple[int, int], _Output] = {}
+    for first in range(chunk * config.chunk, (chunk + 1) * config.chunk, block):
+        part = [sample for sample in readable if first <= sample.index < first + block]
+        if part:
+            _augment_block(pipeline, config, first // block, part, device, outputs)
+    return outputs
+
+
+def _augment_block(pipeline: Transform, config: RunConfig, block: int,
+                   readable: list[_Sample], device: str,
+                   outputs: dict[tuple[int, int], _Output]) -> None:
     for copy in range(config.copies):
-        copy_seed = derive_seed(config.seed, chunk, copy)
+        copy_seed = derive_seed(config.seed, block, copy)
         generator = torch.Generator().manual_seed(copy_seed)
         for group in _batches(readable):
             params = pipeline.draw(len(group), generator)
-            images, masks = _augment_batch(pipeline, group, params)
+            images, masks = _augment_batch(pipeline, group, params, device)
+            drawn = _per_sample_json(_batch_json(params), len(group))
             for position, (sample, image, mask) in enumerate(zip(group, images, masks,
                                                                  strict=True)):
-                outputs[(sample.index, copy)] = _Output(image, mask, copy_seed, position, params)
-    return outputs
+                outputs[(sample.index, copy)] = _Output(image, mask, copy_seed, position,
+                                                        drawn[position])
 
 
 def _output_of(sample: _Sample, copy: int | str, outputs: dict[tuple[int, int], _Output]
@@ -319,8 +429,7 @@ def _output_of(sample: _Sample, copy: int | str, outputs: dict[tuple[int, int], 
         return sample.image, sample.mask, {"seed": None, "params": None}
     out = outputs[(sample.index, copy)]
     return out.image, out.mask, {"seed": out.seed, "position": out.position,
-                                 "params": params_to_json(select(out.params,
-                                                                 torch.tensor([out.position])))}
+                                 "params": out.params}
 
 
 def _make_folders(source: ImageSource, dst: Path, readable: list[_Sample]) -> None:
@@ -334,46 +443,100 @@ def _make_folders(source: ImageSource, dst: Path, readable: list[_Sample]) -> No
 
 def _write_chunk(source: ImageSource, config: RunConfig, dst: Path, readable: list[_Sample],
                  outputs: dict[tuple[int, int], _Output], result: ChunkResult) -> None:
-    """Write the PNGs (image, then its mask) of a chunk, or keep the arrays in ``result``;
-    fill in the manifest records."""
-    png = config.format == "png"
-    if png:
+    """Write the image files (image, then its mask) or the shard of a chunk, or keep the
+    arrays in ``result`` (npz, IDX); fill in the manifest records."""
+    files = config.format in FOLDER_FORMATS
+    if files:
         _make_folders(source, dst, readable)
+    shard = SHARD_NAMES.get(config.format, "").format(result.chunk)
+    samples: list[Sample] = []
     copies: list[int | str] = [ORIGINAL] if config.include_original else []
     copies += list(range(config.copies))
     for sample in readable:
         label = int(source.labels[sample.index])
         for copy in copies:
             image, mask, extra = _output_of(sample, copy, outputs)
-            name = output_name(source, sample.index, copy)
-            masked = ({"mask": mask_name(source, sample.index, copy)}
-                      if png and mask is not None else {})
-            if png:
-                write_many_small(dst / name, encode_png(image), dst / STAGING)
-            if masked:
-                write_many_small(dst / masked["mask"],
-                                 encode_mask_png(mask, dst / masked["mask"]), dst / STAGING)
-            if not png:
-                result.images.append(image)
-                result.labels.append(label)
-                if mask is not None:
-                    result.masks.append(mask)
-            result.records.append({"output": name, **masked, "index": sample.index,
-                                   "source": source.names[sample.index], "label": label,
-                                   "copy": copy, **extra})
+            if shard:
+                key = _shard_key(sample_key(source, sample.index, copy))
+                name, masked = f"{shard}/{key}", {}
+            else:
+                name = output_name(source, sample.index, copy,
+                                   IMAGE_SUFFIXES_OUT.get(config.format, ".png"))
+                masked = ({"mask": mask_name(source, sample.index, copy)}
+                          if files and mask is not None else {})
+            record = {"output": name, **masked, "index": sample.index,
+                      "source": source.names[sample.index], "label": label, "copy": copy,
+                      **extra}
+            result.records.append(record)
+            result.lines.append(json_line(record))
+            if files:
+                _write_files(config, dst, name, image, masked.get("mask"), mask)
+            elif shard:  # the record as the shard's JSON member, or Parquet's columns
+                samples.append(Sample(key, image, label, mask, result.lines[-1]
+                                      if config.format == "wds" else record))
+            else:
+                _keep_arrays(result, image, label, mask)
+    if samples:
+        _write_shard_file(source, config, dst / shard, samples)
+
+
+def _write_files(config: RunConfig, dst: Path, name: str, image: np.ndarray,
+                 mask_file: str | None, mask: np.ndarray | None) -> None:
+    data = encode_image(image, config.format, config.quality, dst / name)
+    write_many_small(dst / name, data, dst / STAGING)
+    if mask_file is not None:
+        write_many_small(dst / mask_file, encode_mask_png(mask, dst / mask_file), dst / STAGING)
+
+
+def _keep_arrays(result: ChunkResult, image: np.ndarray, label: int,
+                 mask: np.ndarray | None) -> None:
+    result.images.append(image)
+    result.labels.append(label)
+    if mask is not None:
+        result.masks.append(mask)
+
+
+def _write_shard_file(source: ImageSource, config: RunConfig, path: Path,
+                      samples: list[Sample]) -> None:
+    """One chunk's shard or Parquet part, written atomically under its final name."""
+    if config.format == "wds":
+        write_shard(path, samples)
+    else:
+        write_parquet_part(path, samples, source.class_names)
 
 
 def process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, dst: Path,
-                  chunk: int) -> ChunkResult:
-    """Read, augment and (for the folder format) write one chunk; deterministic. Masks, when
-    the source has them, take the same parameters as their images."""
+                  chunk: int, device: str = "cpu") -> ChunkResult:
+    """Read, augment (on ``device``) and (for the file and shard formats) write one chunk;
+    deterministic. Masks, when the source has them, take the same parameters as their
+    images."""
+    with _collector_paused():
+        return _process_chunk(source, pipeline, config, dst, chunk, device)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a chunk runs: a chunk makes tens of thousands of
+    small dicts and lists (records, parameters) and no cycles, and the collector's passes
+    over them cost as much as the rest of a shard's work. Any cycle is collected after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, dst: Path,
+                   chunk: int, device: str) -> ChunkResult:
     start, stop = chunk * config.chunk, min((chunk + 1) * config.chunk, len(source))
     seconds = {}
     clock = time.perf_counter()
     readable, skipped = _read_chunk(source, start, stop)
     seconds["read"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    outputs = _augment_chunk(pipeline, config, chunk, readable)
+    outputs = _augment_chunk(pipeline, config, chunk, readable, device)
     seconds["augment"] = time.perf_counter() - clock
     clock = time.perf_counter()
     result = ChunkResult(chunk, [], skipped, [], [], seconds)
@@ -451,12 +614,21 @@ def _channels(source: ImageSource) -> int:
 def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
                     pipeline: Transform | None = None, copies: int = 1, seed: int = 0,
                     workers: int = 1, format: str = "png", include_original: bool = False,
-                    overwrite: bool = False, progress: bool = True) -> Summary:
+                    overwrite: bool = False, progress: bool = True,
+                    device: str = "cpu", quality: int | None = None,
+                    shard_size: int | None = None) -> Summary:
     """Write ``copies`` augmented versions of every image in ``src`` to ``dst``; the masks
-    of a source with masks go along (see the module's docstring)."""
+    of a source with masks go along (see the module's docstring). ``device`` runs the
+    pipeline's kernels on batches there (uint8 outputs of the exact ops are the CPU's).
+    ``quality`` is JPEG's and WebP's (1-100, default 90); ``shard_size`` the outputs per
+    shard or Parquet part (default: one chunk, 256 small images or fewer large ones)."""
     for name, value in (("copies", copies), ("workers", workers)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise AugkitError(f"{name}: {value!r} is not allowed; expected an integer >= 1")
+    check_device(device, "device")
+    if device != "cpu" and workers > 1:
+        raise AugkitError(f"workers: {workers} with device {device}; the device is the "
+                          "parallelism, use one worker")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise AugkitError(f"seed: {seed!r} is not allowed; expected an integer >= 0")
     if format not in FORMATS:
@@ -470,15 +642,48 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
     pipeline = for_channels(_channels(source)) if pipeline is None else pipeline
     config = RunConfig(str(source.path.resolve()), pipeline.to_dict(), copies, seed, format,
                        include_original, chunk_size(source), source.has_masks)
+    config = _with_format_settings(config, source, quality, shard_size)
     fresh = not dst.exists() or not any(dst.iterdir())
     state = _prepare(dst, config, overwrite)
     try:
         return _run(source, _draw_from_parent(from_dict(config.pipeline)), state, dst,
-                    workers, progress)
+                    workers, progress, device)
     except AugkitError:
         if fresh and state.chunks_done == 0:  # nothing of the user's is in DST: leave none
             shutil.rmtree(dst, ignore_errors=True)
         raise
+
+
+def _with_format_settings(config: RunConfig, source: ImageSource, quality: int | None,
+                          shard_size: int | None) -> RunConfig:
+    """``config`` with the format's settings checked and set: JPEG's and WebP's quality, the
+    chunk a shard size asks for."""
+    if quality is not None and config.format not in ("jpeg", "webp"):
+        raise AugkitError(f"quality: only for --format jpeg or webp, not {config.format}")
+    if shard_size is not None and config.format not in SHARD_FORMATS:
+        raise AugkitError(f"shard_size: only for --format wds or parquet, not {config.format}")
+    if config.format == "jpeg" and _channels(source) == 4:
+        raise AugkitError(f"format: 'jpeg' has no alpha channel for the RGBA images of "
+                          f"{source.path}; use --format png or webp")
+    if config.format in ("jpeg", "webp"):
+        config = replace(config, quality=check_quality(quality))
+    if config.format in SHARD_FORMATS:
+        config = _shard_chunks(config, shard_size)
+    return config
+
+
+def _shard_chunks(config: RunConfig, shard_size: int | None) -> RunConfig:
+    """A shard is one chunk of the run made of whole blocks of the automatic chunk size
+    (default: enough for about SHARD_BLOCKS blocks of outputs), each drawn as the png format
+    draws that chunk; a shard smaller than one block is its own block."""
+    per_source = config.copies + int(config.include_original)
+    base = config.chunk
+    if shard_size is None:
+        return replace(config, chunk=base * max(1, SHARD_BLOCKS // per_source), block=base)
+    images = max(1, check_shard_size(shard_size) // per_source)
+    if images < base:
+        return replace(config, chunk=images, block=images)
+    return replace(config, chunk=images // base * base, block=base)
 
 
 def _check_masks(source: ImageSource, format: str) -> None:
@@ -487,8 +692,8 @@ def _check_masks(source: ImageSource, format: str) -> None:
         return
     if format == "idx":
         raise AugkitError(f"format: 'idx' has no place for the masks of {source.path}; use "
-                          "--format png or npz")
-    if format == "png" and source.kind == "npz":
+                          "--format png, npz, wds or parquet")
+    if format != "npz" and source.kind == "npz":
         masks = source._masks()
         low, high = (int(masks.min()), int(masks.max())) if masks.size else (0, 0)
         if low < 0 or high > 65535:
@@ -497,7 +702,7 @@ def _check_masks(source: ImageSource, format: str) -> None:
 
 
 def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, workers: int,
-         progress: bool) -> Summary:
+         progress: bool, device: str = "cpu") -> Summary:
     config = state.config
     per_source = config.copies + int(config.include_original)
     summary = Summary(resumed_chunks=state.chunks_done, total_outputs=len(source) * per_source,
@@ -514,7 +719,7 @@ def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, w
     todo = list(range(state.chunks_done, chunks))
     bar = progress_bar(total=summary.total_outputs, unit="img", disable=not progress,
                        initial=state.chunks_done * config.chunk * per_source, desc="augment")
-    if config.format != "png":
+    if config.format in ARRAY_FORMATS:
         (dst / PARTS).mkdir(exist_ok=True)
     pool, first_output = None, {}
     try:
@@ -524,7 +729,7 @@ def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, w
                                 initargs=(source, pipeline, config, dst))
             results = pool.imap(_run_chunk, todo)
         else:
-            results = (process_chunk(source, pipeline, config, dst, c) for c in todo)
+            results = (process_chunk(source, pipeline, config, dst, c, device) for c in todo)
         with open(dst / MANIFEST, "a") as manifest_file, open(dst / SKIPPED, "a") as skip_file:
             for result in results:
                 _record(result, source, state, dst, summary,
@@ -536,6 +741,7 @@ def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, w
         if pool is not None:
             pool.terminate()
             pool.join()
+        _save_state(dst, state)  # the chunks finished since the last save, at any stop
     _finish(dst, state, chunks)
     return summary
 
@@ -544,7 +750,7 @@ def _record(result: ChunkResult, source: ImageSource, state: RunState, dst: Path
             summary: Summary, files: tuple[Any, Any, dict[str, Any]]) -> None:
     """Keep one finished chunk: its array part, its manifest and skip lines, the state."""
     manifest_file, skip_file, first_output = files
-    if state.config.format != "png" and result.images:  # a chunk of unreadable inputs: none
+    if state.config.format in ARRAY_FORMATS and result.images:  # none: nothing was readable
         _check_one_size(result, source, first_output)
         write_npz(dst / PARTS / f"{result.chunk:06d}.npz", np.stack(result.images),
                   np.asarray(result.labels, dtype=np.int64), overwrite=True,
@@ -553,13 +759,17 @@ def _record(result: ChunkResult, source: ImageSource, state: RunState, dst: Path
         tqdm.write(f"skipped {line['path']}: {line['reason']}", file=sys.stderr)
         summary.skipped.append(line["path"])
     skip_file.write("".join(json.dumps(r) + "\n" for r in result.skipped))
-    manifest_file.write("".join(json.dumps(r) + "\n" for r in result.records))
+    lines = result.lines or [json.dumps(r) for r in result.records]
+    manifest_file.write("".join(line + "\n" for line in lines))
     # flush, not fsync: resuming is for killed processes, whose written data the OS keeps,
     # and an fsync per chunk costs more than the chunk on some disks
     skip_file.flush()
     manifest_file.flush()
     state.chunks_done = result.chunk + 1
-    _save_state(dst, state)
+    # Replacing the run file costs a flush on ext4 (a few ms); a killed run (kill -9) redoes
+    # at most STATE_EVERY seconds of chunks, which give the same bytes again.
+    if time.monotonic() - state.saved_at >= STATE_EVERY:
+        _save_state(dst, state)
     summary.written += len(result.records)
     for phase, value in result.seconds.items():
         summary.seconds[phase] += value
@@ -580,7 +790,7 @@ def _check_one_size(result: ChunkResult, source: ImageSource, first: dict[str, A
 
 
 def _finish(dst: Path, state: RunState, chunks: int) -> None:
-    if state.config.format != "png":
+    if state.config.format in ARRAY_FORMATS:
         images, labels, masks = _final_arrays(dst, chunks)
         if state.config.format == "npz":
             write_npz(dst / "augmented.npz", images, labels, overwrite=True, masks=masks)

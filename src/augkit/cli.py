@@ -27,6 +27,12 @@ PHOTO_WORDS = ("on colour images the 'photo' preset: mild colour, brightness, co
 DIGITS_PRESET = (f"on grayscale images the 'digits' preset: {STUDY_LOG_WORDS}, then a small "
                  f"random affine move; {PHOTO_WORDS}")
 STUDY_LOG_PRESET = f"on grayscale images the 'study-log' preset: {STUDY_LOG_WORDS}; {PHOTO_WORDS}"
+FORMAT_WORDS = ("png: PNG files in class folders ('folder' is another name for it); jpeg, "
+                "webp: JPEG or WebP files in class folders, at --quality; npz: one "
+                "augmented.npz; idx: an IDX pair; wds: WebDataset tar shards "
+                "DST/shard-00000.tar, ... (each sample <key>.npy, <key>.cls, <key>.json with "
+                "its manifest line); parquet: Parquet parts DST/part-00000.parquet, ... in the "
+                "Hugging Face datasets layout (image, label, manifest columns)")
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -63,7 +69,9 @@ def _augment(args: argparse.Namespace) -> int:
     summary = augment_dataset(args.src, args.dst, pipeline, copies=args.copies, seed=args.seed,
                               workers=args.workers, format=args.format,
                               include_original=args.include_original,
-                              overwrite=args.overwrite, progress=not args.quiet)
+                              overwrite=args.overwrite, progress=not args.quiet,
+                              device=args.device, quality=args.quality,
+                              shard_size=args.shard_size)
     if summary.already_complete:
         print(f"{args.dst}: this run is already complete ({summary.total_outputs} outputs)")
         return 0
@@ -225,12 +233,14 @@ def _report(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     from augkit.data import output_format, write_dataset
+    from augkit.data.writers import check_format_options
     from augkit.gan.sample import generate
 
     if args.n and args.per_class:
         raise AugkitError("--n and --per-class: give one or the other, not both")
     check_device(args.device, "--device")
     fmt = output_format(args.out, args.format)
+    check_format_options(fmt, args.quality, args.shard_size)
     own_filter = args.min_confidence is not None and not args.label_with
     images, labels = generate(args.run, n=args.n or 0, per_class=args.per_class or 0,
                               seed=args.seed, device=args.device,
@@ -242,7 +252,8 @@ def _generate(args: argparse.Namespace) -> int:
         images, labels = _label_with(args, images, labels)
     has_labels = bool((labels >= 0).all())
     write_dataset(args.out, images, labels if has_labels else None, fmt,
-                  overwrite=args.overwrite, prefix="generated")
+                  overwrite=args.overwrite, prefix="generated", quality=args.quality,
+                  shard_size=args.shard_size)
     if not args.quiet:
         print(f"wrote {len(images)} images to {args.out}")
     return 0
@@ -336,20 +347,30 @@ def _add_augment(commands: Any) -> None:
                  "Segmentation masks travel along: from a SRC folder holding images/ and "
                  "masks/ (masks/<same relative path>.png, mode L, P or I;16, the image's size) "
                  "or an .npz with a 'masks' array, each mask gets its image's parameters and "
-                 "is written to DST/masks/ beside DST/images/ (png), or as 'masks' in "
-                 "augmented.npz (npz); IDX refuses masks. An interrupted run continues when "
-                 "rerun with the same arguments.")
+                 "is written to DST/masks/ beside DST/images/ (png, jpeg, webp), as 'masks' "
+                 "in augmented.npz (npz), as <key>.mask.png in each shard sample (wds) or as "
+                 "the 'mask' column (parquet); IDX refuses masks. An interrupted run continues "
+                 "when rerun with the same arguments.")
     p.add_argument("src", help="image folder (class sub-folders become labels), a folder "
                    "with images/ and masks/, IDX images file or folder, .npz (optionally "
-                   "with 'masks'), or 'mnist' / 'mnist:test'")
+                   "with 'masks'), a .tar shard or a folder of them, a .parquet file or a "
+                   "folder of them, a datasets save_to_disk folder, or 'mnist' / 'mnist:test'")
     p.add_argument("dst", help="output folder (created; never inside SRC)")
     p.add_argument("--pipeline", help=f"pipeline YAML/JSON file (default: {DIGITS_PRESET})")
     p.add_argument("--copies", type=int, default=1, help="augmented copies per image")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--workers", type=int, default=1, help="worker processes")
-    p.add_argument("--format", choices=FORMATS, default="png",
-                   help="PNGs in class folders (png, also called folder), one augmented.npz, "
-                        "or an IDX pair")
+    p.add_argument("--device", default="cpu", help="where the kernels run on batches: cpu, "
+                   "cuda or cuda:N (uint8 outputs of the exact ops are the same on every "
+                   "device; use one worker)")
+    p.add_argument("--format", choices=FORMATS, default="png", help=FORMAT_WORDS)
+    p.add_argument("--quality", type=int, help="JPEG or WebP quality, 1-100 (default: 90); "
+                   "only with --format jpeg or webp")
+    p.add_argument("--shard-size", type=int, help="outputs per tar shard or Parquet part, "
+                   "rounded down to whole chunks (256 small images, fewer large ones, with "
+                   "their copies), so that the images are the ones --format png writes; "
+                   "below one chunk, other draws (default: 8 chunks' worth); only with "
+                   "--format wds or parquet")
     p.add_argument("--include-original", action="store_true",
                    help="also write each source image unchanged")
     p.add_argument("--overwrite", action="store_true",
@@ -450,10 +471,20 @@ def _add_generate(commands: Any) -> None:
     p.add_argument("--n", type=int, help="how many images")
     p.add_argument("--per-class", type=int, help="or this many of each class (conditional "
                    "models)")
-    p.add_argument("--out", required=True, help="a .npz file, or a folder (PNGs in class "
-                   "sub-folders, or an IDX pair with --format idx)")
+    p.add_argument("--out", required=True, help="a .npz, .tar (one WebDataset shard) or "
+                   ".parquet file, or a folder: PNG files in class sub-folders, or what "
+                   "--format names")
     p.add_argument("--format", choices=WRITE_FORMATS,
-                   help="default: from --out (npz for a .npz name, else png)")
+                   help="default: from --out's suffix (.npz: npz, .tar: wds, .parquet: "
+                        "parquet; no suffix: png; another suffix is refused). png, jpeg, "
+                        "webp: image files in class folders; idx: an IDX pair; wds: tar "
+                        "shards OUT/shard-00000.tar, ... (each sample <key>.npy and "
+                        "<key>.cls); parquet: OUT/part-00000.parquet, ... in the Hugging "
+                        "Face datasets layout")
+    p.add_argument("--quality", type=int, help="JPEG or WebP quality, 1-100 (default: 90); "
+                   "only with --format jpeg or webp")
+    p.add_argument("--shard-size", type=int, help="samples per tar shard or Parquet part in "
+                   "a folder (default: 10,000); only with --format wds or parquet")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--label-with", help="for an unconditional model: label the samples with "
