@@ -19,6 +19,7 @@ import torch
 
 from augkit.errors import AugkitError
 from augkit.functional._warp_cpu import warp_uint8
+from augkit.functional.geometry import _snap
 
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh", "xyxyn", "xywhn", "cxcywhn")
 
@@ -145,8 +146,3 @@ def _warp_small_masks(masks: torch.Tensor, inverse: np.ndarray, size: tuple[int,
                      size, "nearest", fills, border)
     result = torch.from_numpy(out)
     return result.view(torch.bool) if masks.dtype == torch.bool else result
-
-
-def _snap(coords: torch.Tensor) -> torch.Tensor:
-    nearest = coords.round()
-    return torch.where((coords - nearest).abs() < 1e-9, nearest, coords)

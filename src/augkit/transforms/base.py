@@ -20,7 +20,13 @@ import torch
 from augkit.errors import AugkitError
 from augkit.functional import dispatch
 from augkit.transforms._random import RandomSource
-from augkit.transforms.calls import OPTION_KEYS, call_with_keywords, call_with_target, run_call
+from augkit.transforms.calls import (
+    OPTION_KEYS,
+    call_with_keywords,
+    call_with_target,
+    run_call,
+    select,
+)
 from augkit.transforms.targets import TargetOptions, Targets
 
 Params = dict[str, Any]
@@ -251,17 +257,6 @@ class Transform(ABC):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
-
-
-def select(value: Any, index: torch.Tensor) -> Any:
-    """The samples ``index`` of a parameter: tensors are indexed, nested dicts and lists recurse."""
-    if isinstance(value, torch.Tensor) and value.ndim:
-        return value[index]
-    if isinstance(value, dict):
-        return {k: select(v, index) for k, v in value.items()}
-    if isinstance(value, list):
-        return [select(v, index) for v in value]
-    return value
 
 
 def _spec_value(value: Any) -> Any:

@@ -78,7 +78,7 @@ def _run_list(transform: Any, images: list[Any], given: dict[str, Any] | None, p
     per_image = None if given is None else _split(given, len(images))
     outs, written = [], []
     for i, image in enumerate(images):
-        one = {k: _select_one(v, i) for k, v in params.items()}
+        one = select(params, torch.tensor([i]))
         out, targets = run_call(transform, image, None if per_image is None else per_image[i],
                                 one, parent, options)
         outs.append(out)
@@ -89,13 +89,14 @@ def _run_list(transform: Any, images: list[Any], given: dict[str, Any] | None, p
     return outs, {k: [w[k] for w in written] for k in written[0]}
 
 
-def _select_one(value: Any, i: int) -> Any:
+def select(value: Any, index: torch.Tensor) -> Any:
+    """The samples ``index`` of a parameter: tensors are indexed, nested dicts and lists recurse."""
     if isinstance(value, torch.Tensor) and value.ndim:
-        return value[i:i + 1]
+        return value[index]
     if isinstance(value, dict):
-        return {k: _select_one(v, i) for k, v in value.items()}
+        return {k: select(v, index) for k, v in value.items()}
     if isinstance(value, list):
-        return [_select_one(v, i) for v in value]
+        return [select(v, index) for v in value]
     return value
 
 

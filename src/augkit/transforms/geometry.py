@@ -138,26 +138,26 @@ class RandomAffine(Geometric):
                                   scale_uniform(u[:, 5], shear_y)], dim=1),
         }
 
+    @staticmethod
+    def in_pixels(params: Params, size: tuple[int, int]) -> dict[str, np.ndarray]:
+        """The drawn parameters as ``affine`` takes them: translation in pixels of ``size``."""
+        height, width = size
+        return {"angle": np.asarray(params["angle"]), "scale": np.asarray(params["scale"]),
+                "shear": np.asarray(params["shear"]),
+                "translate": np.asarray(params["translate"]) * np.array([width, height])}
+
     def apply(self, img: Any, params: Params) -> Any:
-        height, width = dispatch.image_size(img)
-        pixels = np.asarray(params["translate"]) * np.array([width, height])
-        return affine(img, params["angle"], pixels, params["scale"], params["shear"],
-                      self.interpolation, self.fill)
+        values = self.in_pixels(params, dispatch.image_size(img))
+        return affine(img, values["angle"], values["translate"], values["scale"],
+                      values["shear"], self.interpolation, self.fill)
 
     def forward_matrices(self, params: Params, size: tuple[int, int]
                          ) -> tuple[np.ndarray, tuple[int, int]]:
-        height, width = size
-        pixels = np.asarray(params["translate"]) * np.array([width, height])
-        return affine_matrices(size, np.asarray(params["angle"]), pixels,
-                               np.asarray(params["scale"]), np.asarray(params["shear"])), size
+        return affine_matrices(size, **self.in_pixels(params, size)), size
 
     def masks_by(self, params: Params, size: tuple[int, int]) -> Any:
         """Masks take the pixels NEAREST takes for the image, whatever its interpolation."""
-        height, width = size
-        values = {"angle": np.asarray(params["angle"]), "scale": np.asarray(params["scale"]),
-                  "shear": np.asarray(params["shear"]),
-                  "translate": np.asarray(params["translate"]) * np.array([width, height])}
-        data = affine_data(size, values)
+        data = affine_data(size, self.in_pixels(params, size))
         return lambda masks: transform_masks(masks, data, self.mask_fill)
 
 
