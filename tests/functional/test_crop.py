@@ -90,3 +90,16 @@ def test_bad_arguments_are_one_line(call, words):
     with pytest.raises((ValueError, TypeError)) as info:
         call()
     assert all(word in str(info.value) for word in words), str(info.value)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: RandomCrop(8, pad_if_needed="yes"), ["pad_if_needed", "bool"]),
+    (lambda: F.normalize(torch.rand(3, 4, 4), [0.5, 0.5], [0.2]), ["mean, std", "1 or 3"]),
+    (lambda: F.normalize(torch.rand(3, 4, 4), [0.5], [0.0]), ["std > 0"]),
+    (lambda: F.to_dtype(torch.rand(3, 4, 4), torch.int32, scale=True), ["dtype", "int32"]),
+    (lambda: F.to_dtype(np.zeros((4, 4)), torch.float32), ["to_dtype", "tensors"]),
+])
+def test_more_bad_arguments_are_one_line(call, words):
+    with pytest.raises((ValueError, TypeError)) as info:
+        call()
+    assert all(word in str(info.value) for word in words), str(info.value)

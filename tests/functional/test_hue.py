@@ -64,3 +64,20 @@ def test_float_hue_turns_and_grayscale_stays():
     assert torch.allclose(F.adjust_hue(F.adjust_hue(x, 0.25), -0.25), x, atol=1e-5)
     gray = torch.randint(0, 256, (1, 6, 6), dtype=torch.uint8)
     assert torch.equal(F.adjust_hue(gray, 0.3), gray)
+
+
+def test_bad_jitter_arguments_are_one_line():
+    import pytest
+
+    from augkit.errors import AugkitError
+    from augkit.transforms import RandomPosterize, RandomSolarize
+
+    for call, words in ((lambda: ColorJitter(hue=-0.1), ["hue", ">= 0"]),
+                        (lambda: ColorJitter(hue=0.7), ["hue", "0.5"]),
+                        (lambda: F.adjust_hue(np.zeros((2, 2, 3), np.uint8), 0.9),
+                         ["hue_factor", "0.9"]),
+                        (lambda: RandomPosterize(9), ["bits", "9"]),
+                        (lambda: RandomSolarize(300), ["threshold", "300"])):
+        with pytest.raises(AugkitError) as info:
+            call()
+        assert all(word in str(info.value) for word in words), str(info.value)

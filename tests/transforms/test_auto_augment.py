@@ -73,3 +73,15 @@ def test_targets_are_refused_as_torchvision_does():
     with pytest.raises(AugkitError, match="images only"):
         RandAugment(seed=0)(image=torch.zeros(3, 8, 8, dtype=torch.uint8),
                             mask=torch.zeros(8, 8, dtype=torch.uint8))
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: RandAugment(num_ops=-1), ["num_ops", "-1"]),
+    (lambda: RandAugment(magnitude=31), ["magnitude", "31", "[0, 31)"]),
+    (lambda: TrivialAugmentWide(num_magnitude_bins=1), ["num_magnitude_bins", "1"]),
+    (lambda: RandAugment(interpolation="lanczos"), ["interpolation", "'lanczos'"]),
+])
+def test_bad_policy_arguments_are_one_line(call, words):
+    with pytest.raises(AugkitError) as info:
+        call()
+    assert all(word in str(info.value) for word in words), str(info.value)

@@ -94,3 +94,14 @@ def test_bad_arguments_are_one_line(call, words):
     with pytest.raises((ValueError, TypeError)) as info:
         call()
     assert all(word in str(info.value) for word in words), str(info.value)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: RandomRotation(10, center=(1,)), ["center", "(x, y)"]),
+    (lambda: F.rotate(torch.zeros(1, 4, 4), 10, center=(1.0, float("nan"))), ["center"]),
+    (lambda: F.affine(torch.zeros(1, 4, 4), 10, center=(1.0,)), ["center"]),
+])
+def test_bad_centres_are_one_line(call, words):
+    with pytest.raises((ValueError, TypeError)) as info:
+        call()
+    assert all(word in str(info.value) for word in words), str(info.value)

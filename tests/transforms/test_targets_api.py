@@ -314,3 +314,19 @@ def test_the_command_line_picks_the_preset_by_channel_count(tmp_path):
         config = json.loads((dst / "augkit-run.json").read_text())["config"]["pipeline"]
         kinds = [step["type"] for step in config["transforms"]]
         assert preset in kinds and (name == "gray") == ("RandomAffine" in kinds)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: Compose([], min_area=-1), ["min_area", "-1"]),
+    (lambda: Compose([], min_visibility=2), ["min_visibility", "[0, 1]"]),
+    (lambda: Compose([], outside_keypoints="hide"), ["outside_keypoints", "'hide'"]),
+    (lambda: RandomHorizontalFlip()(image=np.zeros((4, 4), np.uint8), keypoints=[[1, 1]],
+                                    keypoints_visible=[True, False]),
+     ["keypoints_visible", "2 flags", "1 keypoints"]),
+    (lambda: column_transform(RandomHorizontalFlip(), label="x"), ["label", "not a target"]),
+    (lambda: column_transform(RandomHorizontalFlip())({"img": []}), ["image", "no such column"]),
+])
+def test_bad_target_options_are_one_line(call, words):
+    with pytest.raises((ValueError, TypeError)) as info:
+        call()
+    assert "\n" not in str(info.value) and all(w in str(info.value) for w in words), info.value
