@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "augkit"
 LAYERS: list[set[str]] = [
     {"augkit.errors"},
     {"augkit", "augkit.files", "augkit.seeding", "augkit.progress", "augkit.devices",
-     "augkit.configs", "augkit.dist"},
+     "augkit.configs", "augkit.dist", "augkit.engines"},
     {"augkit.checkpoint"},
     {"augkit.functional"},
     {"augkit.transforms"},

@@ -38,6 +38,7 @@ below one block a shard is its own block, and its images are other draws.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import multiprocessing
@@ -45,7 +46,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -80,6 +81,7 @@ from augkit.data.writers import (
     write_shard,
 )
 from augkit.devices import check_device
+from augkit.engines import check_engine, ray_map
 from augkit.errors import AugkitError
 from augkit.files import write_many_small, write_text_atomically
 from augkit.progress import progress_bar
@@ -566,6 +568,15 @@ def _run_chunk(chunk: int) -> ChunkResult:
                          _WORKER["dst"], chunk)
 
 
+def chunk_worker(config: RunConfig, dst: Path) -> Callable[[int], ChunkResult]:
+    """What a Ray actor runs: the run's source and pipeline opened once from ``config``,
+    then ``process_chunk`` for each chunk it is given."""
+    torch.set_num_threads(1)  # the actors are the parallelism
+    source = open_source(config.source)
+    pipeline = _draw_from_parent(from_dict(config.pipeline))
+    return functools.partial(process_chunk, source, pipeline, config, dst)
+
+
 # ---- the driver ----------------------------------------------------------------------------
 
 
@@ -616,16 +627,22 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
                     workers: int = 1, format: str = "png", include_original: bool = False,
                     overwrite: bool = False, progress: bool = True,
                     device: str = "cpu", quality: int | None = None,
-                    shard_size: int | None = None) -> Summary:
+                    shard_size: int | None = None, engine: str = "local") -> Summary:
     """Write ``copies`` augmented versions of every image in ``src`` to ``dst``; the masks
     of a source with masks go along (see the module's docstring). ``device`` runs the
     pipeline's kernels on batches there (uint8 outputs of the exact ops are the CPU's).
     ``quality`` is JPEG's and WebP's (1-100, default 90); ``shard_size`` the outputs per
-    shard or Parquet part (default: one chunk, 256 small images or fewer large ones)."""
+    shard or Parquet part (default: one chunk, 256 small images or fewer large ones).
+    ``engine="ray"`` runs the chunks on ``workers`` Ray Data actors (``augkit.engines``); the
+    outputs are the same bytes as the local engine's."""
     for name, value in (("copies", copies), ("workers", workers)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise AugkitError(f"{name}: {value!r} is not allowed; expected an integer >= 1")
     check_device(device, "device")
+    check_engine(engine)
+    if device != "cpu" and engine == "ray":
+        raise AugkitError(f"device: {device} with engine ray; the Ray engine runs on CPUs, "
+                          "use --engine local for a GPU")
     if device != "cpu" and workers > 1:
         raise AugkitError(f"workers: {workers} with device {device}; the device is the "
                           "parallelism, use one worker")
@@ -647,7 +664,7 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
     state = _prepare(dst, config, overwrite)
     try:
         return _run(source, _draw_from_parent(from_dict(config.pipeline)), state, dst,
-                    workers, progress, device)
+                    workers, progress, device, engine)
     except AugkitError:
         if fresh and state.chunks_done == 0:  # nothing of the user's is in DST: leave none
             shutil.rmtree(dst, ignore_errors=True)
@@ -702,7 +719,7 @@ def _check_masks(source: ImageSource, format: str) -> None:
 
 
 def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, workers: int,
-         progress: bool, device: str = "cpu") -> Summary:
+         progress: bool, device: str = "cpu", engine: str = "local") -> Summary:
     config = state.config
     per_source = config.copies + int(config.include_original)
     summary = Summary(resumed_chunks=state.chunks_done, total_outputs=len(source) * per_source,
@@ -721,9 +738,11 @@ def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, w
                        initial=state.chunks_done * config.chunk * per_source, desc="augment")
     if config.format in ARRAY_FORMATS:
         (dst / PARTS).mkdir(exist_ok=True)
-    pool, first_output = None, {}
+    pool, first_output, results = None, {}, iter(())
     try:
-        if workers > 1 and len(todo) > 1:
+        if engine == "ray":
+            results = ray_map(functools.partial(chunk_worker, config, dst), todo, workers)
+        elif workers > 1 and len(todo) > 1:
             context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
             pool = context.Pool(workers, initializer=_init_worker,
                                 initargs=(source, pipeline, config, dst))
@@ -738,6 +757,8 @@ def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, w
                             - result.chunk * config.chunk) * per_source)
     finally:
         bar.close()
+        if engine == "ray":
+            results.close()  # stops the actors (and a local Ray started for this run)
         if pool is not None:
             pool.terminate()
             pool.join()

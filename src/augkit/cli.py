@@ -71,7 +71,7 @@ def _augment(args: argparse.Namespace) -> int:
                               include_original=args.include_original,
                               overwrite=args.overwrite, progress=not args.quiet,
                               device=args.device, quality=args.quality,
-                              shard_size=args.shard_size)
+                              shard_size=args.shard_size, engine=args.engine)
     if summary.already_complete:
         print(f"{args.dst}: this run is already complete ({summary.total_outputs} outputs)")
         return 0
@@ -339,6 +339,7 @@ def _add_preview(commands: Any) -> None:
 
 def _add_augment(commands: Any) -> None:
     from augkit.augment import FORMATS
+    from augkit.engines import ENGINES
 
     p = _command(commands, "augment", "write augmented copies of a whole dataset, with a "
                  "manifest", _augment,
@@ -359,7 +360,12 @@ def _add_augment(commands: Any) -> None:
     p.add_argument("--pipeline", help=f"pipeline YAML/JSON file (default: {DIGITS_PRESET})")
     p.add_argument("--copies", type=int, default=1, help="augmented copies per image")
     p.add_argument("--seed", type=int, default=0, help="random seed")
-    p.add_argument("--workers", type=int, default=1, help="worker processes")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (with --engine "
+                   "ray: Ray actors, one CPU each)")
+    p.add_argument("--engine", choices=ENGINES, default="local", help="local: this machine's "
+                   "processes; ray: Ray Data actors, on a local Ray or the cluster RAY_ADDRESS "
+                   "names (pip install 'augkit[ray]'; every node must see SRC and DST). The "
+                   "same seed gives the same bytes with either engine and any --workers")
     p.add_argument("--device", default="cpu", help="where the kernels run on batches: cpu, "
                    "cuda or cuda:N (uint8 outputs of the exact ops are the same on every "
                    "device; use one worker)")
