@@ -64,10 +64,12 @@ def test_npz_output_of_mixed_sizes_names_the_file_and_leaves_no_run(tmp_path, ca
 
 
 @no_cuda
-@pytest.mark.parametrize("command", ["train", "generate", "evaluate"])
+@pytest.mark.parametrize("command", ["train", "generate", "evaluate", "study"])
 def test_cuda_on_a_build_without_it_is_one_line(command, tmp_path, capsys):
     argv = {"train": ["train", "--device", "cuda", "--max-steps", "1", "--out",
                       str(tmp_path / "run")],
+            "study": ["study", "--labels-per-class", "1", "--seeds", "1", "--device", "cuda",
+                      "--out", str(tmp_path / "run")],
             "generate": ["generate", str(tmp_path), "--n", "4", "--device", "cuda", "--out",
                          str(tmp_path / "x.npz")],
             "evaluate": ["evaluate", "mnist:test", "--device", "cuda"]}[command]

@@ -215,7 +215,7 @@ def _study(args: argparse.Namespace) -> int:
     from augkit.study import Study, StudyConfig, results_markdown
 
     config = StudyConfig(**values_from(args, StudyConfig))
-    results = Study(config, args.out, progress=not args.quiet).run()
+    results = Study(config, args.out, progress=not args.quiet, device=args.device).run()
     print(results_markdown(results))
     print(f"wrote {Path(args.out) / 'results.json'}, results.md and study.png")
     return 0
@@ -457,6 +457,9 @@ def _add_study(commands: Any) -> None:
                  "continue a stopped study.")
     add_flags(p, StudyConfig)
     p.add_argument("--out", required=True, help="the study folder")
+    p.add_argument("--device", default="cpu", help="where every model trains and is tested: "
+                   "cpu, cuda or cuda:N (not part of the study's settings: a stopped study "
+                   "may continue on another device)")
 
 
 def _add_report(commands: Any) -> None:

@@ -29,6 +29,7 @@ import torch
 
 from augkit.configs import option, to_dict
 from augkit.data import load_dataset, to_nchw, to_nhwc, write_npz
+from augkit.devices import check_device
 from augkit.errors import AugkitError
 from augkit.eval.cas import small_classifier
 from augkit.eval.features import (
@@ -209,9 +210,13 @@ def mix(real: tuple[torch.Tensor, torch.Tensor], synthetic: tuple[torch.Tensor, 
 
 
 class Study:
-    """``Study(config, out).run()`` trains every missing cell and writes the results."""
+    """``Study(config, out).run()`` trains every missing cell and writes the results;
+    ``device`` is where every model trains and is tested (not part of the config: a study
+    may be continued on another device)."""
 
-    def __init__(self, config: StudyConfig, out: str | Path, progress: bool = True):
+    def __init__(self, config: StudyConfig, out: str | Path, progress: bool = True,
+                 device: str = "cpu"):
+        self.device = check_device(device, "device")
         self.config, self.out, self.progress = config, Path(out), progress
         self.pipeline = load_pipeline(config.pipeline)
         self.train_images, self.train_labels = load_labeled(config.data)
@@ -318,7 +323,8 @@ class Study:
                        augment: bool) -> tuple[float, FeatureNet]:
         model = small_classifier(images.shape[1], self.num_classes, seed)
         train_classifier(model, images, labels, self.classifier_schedule(seed),
-                         transform=pipeline_transform(self.pipeline) if augment else None)
+                         transform=pipeline_transform(self.pipeline) if augment else None,
+                         device=self.device)
         return accuracy(model, self.test_images, self.test_labels), model
 
     def run_cell(self, per_class: int, seed: int, arm: str) -> dict[str, Any]:
@@ -330,7 +336,7 @@ class Study:
                       "consistency+gan-pool": self.consistency_gan_pool}[arm]
             classifier, steps, images_seen, extra = runner(per_class, seed, real)
             score = accuracy(classifier, self.test_images, self.test_labels)
-            save_net(classifier, self.out / "classifiers" / f"k{per_class}-s{seed}-{arm}"
+            save_net(classifier.cpu(), self.out / "classifiers" / f"k{per_class}-s{seed}-{arm}"
                      ".safetensors", {"arm": arm, "labels_per_class": per_class,
                                       "seed": seed, "test_accuracy": score})
             synthetic_count = 0
@@ -372,9 +378,11 @@ class Study:
         per_step = cfg.classifier_batch * (1 + 2 * cfg.unlabeled_ratio)
         if path.exists():
             model, meta = load_net(path)
-            return model, cfg.consistency_steps, cfg.consistency_steps * per_step, meta["stats"]
+            return model.to(self.device), cfg.consistency_steps, \
+                cfg.consistency_steps * per_step, meta["stats"]
         classifier, steps, images, stats = self.train_consistency(per_class, seed, real)
-        save_net(classifier, path, {"stats": stats})
+        save_net(classifier.cpu(), path, {"stats": stats})
+        classifier.to(self.device)
         return classifier, steps, images, stats
 
     def consistency_gan_pool(self, per_class: int, seed: int,
@@ -399,7 +407,7 @@ class Study:
         model = small_classifier(real[0].shape[1], self.num_classes, seed)
         classifier, stats = train_consistency(
             model, *real, self.pool(per_class, seed), pipeline_transform(small_jitter()),
-            pipeline_transform(strong()), schedule, progress=self.progress)
+            pipeline_transform(strong()), schedule, progress=self.progress, device=self.device)
         per_step = cfg.classifier_batch * (1 + 2 * cfg.unlabeled_ratio)
         return classifier, schedule.steps, schedule.steps * per_step, stats
 
@@ -431,7 +439,7 @@ class Study:
             from augkit.gan.sample import generate
 
             images, labels = generate(run, per_class=cfg.synthetic_per_real * per_class,
-                                      seed=seed)
+                                      seed=seed, device=self.device)
             batch, labels_t = to_nchw(images), torch.from_numpy(labels)
             sure = probabilities(labeler, batch).gather(1, labels_t[:, None]).squeeze(1)
             chosen = sure >= cfg.min_confidence
@@ -454,7 +462,7 @@ class Study:
         model = small_classifier(real[0].shape[1], self.num_classes, seed)
         classifier, generator, losses = train_ssl_gan(
             model, *real, self.pool(per_class, seed), pipeline_transform(small_jitter()),
-            schedule, progress=self.progress)
+            schedule, progress=self.progress, device=self.device)
         save_generator_grid(generator, self.out / "gan-ssl" / f"k{per_class}-s{seed}.png", seed)
         return classifier, schedule.steps, schedule.steps * 3 * cfg.classifier_batch, losses
 
@@ -472,7 +480,7 @@ class Study:
             from augkit.gan.sample import generate
 
             images, labels = generate(run, per_class=cfg.synthetic_per_real * per_class,
-                                      seed=seed)
+                                      seed=seed, device=self.device)
             batch, labels_t = to_nchw(images), torch.from_numpy(labels)
             if cfg.min_confidence > 0:
                 batch, labels_t = self.filter_synthetic(per_class, seed, real, batch, labels_t)
@@ -497,7 +505,7 @@ class Study:
         train = TrainConfig(model="cdcgan", data=str(subset_file), diffaugment=True,
                             batch_size=batch, repeat=repeat, width=cfg.gan_width,
                             max_steps=cfg.gan_steps, epochs=math.ceil(cfg.gan_steps / per_epoch),
-                            mode_seeking=cfg.gan_mode_seeking, seed=seed)
+                            mode_seeking=cfg.gan_mode_seeking, seed=seed, device=self.device)
         run = folder / "run"
         meta = run / f"{CHECKPOINT}.json"
         if meta.exists() and json.loads(meta.read_text()).get("step", 0) >= cfg.gan_steps:

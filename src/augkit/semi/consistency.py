@@ -62,17 +62,20 @@ def pipeline_transform(pipeline: object) -> BatchTransform:
 
 class ConsistencyTraining(Training):
     """FixMatch on labeled uint8 ``images`` (N, C, H, W) and an unlabeled ``pool``, one step
-    at a time; ``result()`` gives the EMA classifier and the share of pool images that got a
-    pseudo-label."""
+    at a time, on ``device`` (the images and the pool are moved there once; the parameters
+    are drawn on the CPU); ``result()`` gives the EMA classifier and the share of pool images
+    that got a pseudo-label."""
 
     name = "consistency"
 
     def __init__(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                  pool: torch.Tensor, weak: BatchTransform, strong: BatchTransform,
-                 schedule: ConsistencySchedule = ConsistencySchedule()):
+                 schedule: ConsistencySchedule = ConsistencySchedule(), device: str = "cpu"):
         check_pool(images, pool, "consistency training")
         super().__init__(schedule.steps, schedule.seed)
-        self.model, self.images, self.labels, self.pool = model, images, labels, pool
+        self.model = model.to(device)
+        self.images, self.labels, self.pool = images.to(device), labels.to(device), \
+            pool.to(device)
         self.weak, self.strong, self.schedule = weak, strong, schedule
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=schedule.lr,
                                            weight_decay=schedule.weight_decay)
@@ -130,10 +133,12 @@ def check_pool(images: torch.Tensor, pool: torch.Tensor, what: str) -> None:
 def train_consistency(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                       pool: torch.Tensor, weak: BatchTransform, strong: BatchTransform,
                       schedule: ConsistencySchedule = ConsistencySchedule(),
-                      progress: bool = False) -> tuple[nn.Module, dict[str, float]]:
-    """Train ``model`` on labeled uint8 ``images`` (N, C, H, W) and the unlabeled ``pool``;
-    returns the EMA classifier and the share of pool images that got a pseudo-label."""
-    training = ConsistencyTraining(model, images, labels, pool, weak, strong, schedule)
+                      progress: bool = False, device: str = "cpu"
+                      ) -> tuple[nn.Module, dict[str, float]]:
+    """Train ``model`` on labeled uint8 ``images`` (N, C, H, W) and the unlabeled ``pool`` on
+    ``device``; returns the EMA classifier (left there) and the share of pool images that got
+    a pseudo-label."""
+    training = ConsistencyTraining(model, images, labels, pool, weak, strong, schedule, device)
     training.run(progress=progress)
     return training.result()
 

@@ -58,14 +58,15 @@ def _to_unit(fake: torch.Tensor) -> torch.Tensor:
 class SSLGANTraining(Training):
     """The classifier ``model`` (logits; ``model.features`` its embedding) as the
     discriminator of a GAN on uint8 labeled ``images`` and the unlabeled ``pool``, one step
-    at a time; ``weak`` augments the labeled batch. ``result()`` gives the EMA classifier,
-    the generator and the last losses."""
+    at a time, on ``device`` (noise and parameters drawn on the CPU); ``weak`` augments the
+    labeled batch. ``result()`` gives the EMA classifier, the generator and the last
+    losses."""
 
     name = "gan-ssl"
 
     def __init__(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                  pool: torch.Tensor, weak: BatchTransform | None = None,
-                 schedule: SSLGANSchedule = SSLGANSchedule()):
+                 schedule: SSLGANSchedule = SSLGANSchedule(), device: str = "cpu"):
         check_pool(images, pool, "the semi-supervised GAN")
         channels, height, width = images.shape[1:]
         if height != width or height not in (28, 32, 64):
@@ -74,8 +75,10 @@ class SSLGANTraining(Training):
         super().__init__(schedule.steps, schedule.seed)
         with seeded(derive_seed(schedule.seed, 1)):
             self.generator = DCGenerator(height, channels, schedule.z_dim,
-                                         schedule.generator_width)
-        self.model, self.images, self.labels, self.pool = model, images, labels, pool
+                                         schedule.generator_width).to(device)
+        self.model, self.device = model.to(device), device
+        self.images, self.labels, self.pool = images.to(device), labels.to(device), \
+            pool.to(device)
         self.weak, self.schedule = weak, schedule
         betas = (schedule.beta1, 0.999)
         self.opt_d = torch.optim.Adam(model.parameters(), schedule.lr, betas=betas)
@@ -101,7 +104,7 @@ class SSLGANTraining(Training):
         batch_l = self.images[index] if self.weak is None else self.weak(self.images[index],
                                                                          self.draws)
         batch_u = self.pool[self.unlabeled.take(n)]
-        z = torch.randn(2 * n, schedule.z_dim, generator=self.draws)
+        z = torch.randn(2 * n, schedule.z_dim, generator=self.draws).to(self.device)
         # D step: labeled cross-entropy, pool "real", generated "fake"
         with torch.no_grad():
             fake = _to_unit(generator(z[:n]))
@@ -135,12 +138,12 @@ class SSLGANTraining(Training):
 
 def train_ssl_gan(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                   pool: torch.Tensor, weak: BatchTransform | None = None,
-                  schedule: SSLGANSchedule = SSLGANSchedule(), progress: bool = False
-                  ) -> tuple[nn.Module, nn.Module, dict[str, float]]:
+                  schedule: SSLGANSchedule = SSLGANSchedule(), progress: bool = False,
+                  device: str = "cpu") -> tuple[nn.Module, nn.Module, dict[str, float]]:
     """Train classifier ``model`` as the discriminator of a GAN on labeled ``images`` and the
     unlabeled ``pool`` (see ``SSLGANTraining``). Returns the EMA classifier, the generator
-    and the last losses."""
-    training = SSLGANTraining(model, images, labels, pool, weak, schedule)
+    and the last losses; ``device`` is where it trains."""
+    training = SSLGANTraining(model, images, labels, pool, weak, schedule, device)
     training.run(progress=progress)
     return training.result()
 
@@ -156,6 +159,7 @@ def save_generator_grid(generator: nn.Module, path: Path, seed: int) -> None:
 
     noise = torch.randn(64, generator.z_dim,
                         generator=torch.Generator().manual_seed(derive_seed(seed, 2)))
+    noise = noise.to(next(generator.parameters()).device)
     tiles = [Image.fromarray(image) for image in to_nhwc(images_from_model(generator(noise)))]
     picture = grid([tiles[i:i + 8] for i in range(0, 64, 8)], gap=2, scale=2, background=40)
     path.parent.mkdir(parents=True, exist_ok=True)
