@@ -97,7 +97,7 @@ def test_resized_crop_output_size_and_content():
     assert F.resized_crop(x, 0, 0, 8, 8, (3, 5)).shape == (1, 1, 3, 5)
     pil = F.resize(Image.new("RGB", (30, 20)), (10, 12))
     assert pil.size == (12, 10) and pil.mode == "RGB"
-    assert F.resize(np.zeros((20, 30), np.uint8), 8).shape == (8, 8)
+    assert F.resize(np.zeros((20, 30), np.uint8), 8).shape == (8, 12)  # the shorter side
 
 
 def test_rotation_is_clockwise_as_in_torchvision_affine():

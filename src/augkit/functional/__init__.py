@@ -9,7 +9,7 @@ from augkit.functional.color import (
     sharpness,
 )
 from augkit.functional.crop import center_crop, crop, normalize, pad, to_dtype
-from augkit.functional.geometry import affine, erase, hflip, resize, resized_crop, vflip
+from augkit.functional.geometry import affine, erase, hflip, resized_crop, vflip
 from augkit.functional.hue import adjust_hue
 from augkit.functional.imageops import (
     autocontrast,
@@ -20,6 +20,7 @@ from augkit.functional.imageops import (
     solarize,
 )
 from augkit.functional.noise import gaussian_blur, gaussian_noise
+from augkit.functional.resize import resize
 from augkit.functional.rotate import rotate
 
 __all__ = [

@@ -379,13 +379,6 @@ def _dtype(img: Any) -> torch.dtype:
     return torch.uint8
 
 
-def resize(img: Image, size: int | Sequence[int], interpolation: Interpolation = "bilinear"
-           ) -> Image:
-    """Resize the whole image to ``size``."""
-    height, width = dispatch.image_size(img)
-    return resized_crop(img, 0, 0, height, width, size, interpolation)
-
-
 def _check_size(size: Any) -> tuple[int, int]:
     if isinstance(size, int) and not isinstance(size, bool):
         size = (size, size)

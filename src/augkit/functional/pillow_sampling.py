@@ -38,14 +38,23 @@ def affine_sources(data: Sequence[float], in_size: tuple[int, int],
     height, width = in_size
     out_h, out_w = out_size
     if a1 == 0 and a3 == 0:
-        ix = _coord(_running(a2 + a0 * 0.5, a0, out_w))[None, :]
-        iy = _coord(_running(a5 + a4 * 0.5, a4, out_h))[:, None]
+        iy, ix = scale_sources(data, out_size)
+        iy, ix = iy[:, None], ix[None, :]
     else:
         ys, xs = np.mgrid[0:out_h, 0:out_w]
         ix = (_fix(a2 + a1 * 0.5 + a0 * 0.5) + _fix(a1) * ys + _fix(a0) * xs) >> 16
         iy = (_fix(a5 + a4 * 0.5 + a3 * 0.5) + _fix(a4) * ys + _fix(a3) * xs) >> 16
     inside = (ix >= 0) & (ix < width) & (iy >= 0) & (iy < height)
     return np.where(inside, iy * width + ix, -1)
+
+
+def scale_sources(data: Sequence[float], out_size: tuple[int, int]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Source row and column (-1 before the input; maybe past its end) of each output row and
+    column of a scale-and-shift affine ``data`` (``data[1] == data[3] == 0``)."""
+    a0, _, a2, _, a4, a5 = (float(v) for v in data)
+    return (_coord(_running(a5 + a4 * 0.5, a4, out_size[0])),
+            _coord(_running(a2 + a0 * 0.5, a0, out_size[1])))
 
 
 def gather(batch: torch.Tensor, sources: np.ndarray, fill: torch.Tensor) -> torch.Tensor:
@@ -59,4 +68,4 @@ def gather(batch: torch.Tensor, sources: np.ndarray, fill: torch.Tensor) -> torc
     return torch.where(index >= 0, picked, filler).view(n, channels, *sources.shape[1:])
 
 
-__all__ = ["affine_sources", "gather"]
+__all__ = ["affine_sources", "gather", "scale_sources"]

@@ -25,7 +25,7 @@ from augkit import checkpoint, dist
 from augkit.data import load_dataset, to_nhwc
 from augkit.errors import AugkitError
 from augkit.files import atomic_path, write_text_atomically
-from augkit.functional import resize
+from augkit.functional import resized_crop
 from augkit.gan.config import TrainConfig
 from augkit.gan.diffaug import diff_augment
 from augkit.gan.ema import EMA
@@ -62,7 +62,8 @@ def load_training_data(spec: str, image_size: int | None = None
                           "RGB")
     if (image_size and batch.shape[-1] != image_size) or batch.shape[-2] != batch.shape[-1]:
         size = image_size or max(batch.shape[-2:])
-        batch = torch.cat([resize(batch[i:i + 4096], (size, size))
+        height, width = batch.shape[-2:]
+        batch = torch.cat([resized_crop(batch[i:i + 4096], 0, 0, height, width, (size, size))
                            for i in range(0, len(batch), 4096)])
     labels = data.labels if data.labels is not None else torch.full((len(batch),), -1)
     return batch, labels, data.num_classes

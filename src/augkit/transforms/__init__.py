@@ -39,6 +39,7 @@ from augkit.transforms.misc import (
 )
 from augkit.transforms.mixing import CutMix, MixUp
 from augkit.transforms.noise import GaussianBlur, GaussianNoise
+from augkit.transforms.resize import RandomResize, RandomShortestSize, Resize, ScaleJitter
 from augkit.transforms.serialization import from_dict, load, save, to_json, to_yaml
 from augkit.transforms.targets import TargetOptions
 
@@ -76,11 +77,15 @@ __all__ = [
     "RandomInvert",
     "RandomOrder",
     "RandomPosterize",
+    "RandomResize",
     "RandomResizedCrop",
     "RandomRotation",
     "RandomSharpness",
+    "RandomShortestSize",
     "RandomSolarize",
     "RandomVerticalFlip",
+    "Resize",
+    "ScaleJitter",
     "TargetOptions",
     "ToDtype",
     "Transform",

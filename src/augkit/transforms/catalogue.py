@@ -11,6 +11,7 @@ import argparse
 import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
@@ -154,7 +155,61 @@ def _gray_case(rng: np.random.Generator) -> Case:
     return F.grayscale(image)[:, :, 0], _pil(lambda p: p.convert("L"), image)
 
 
+_PILLOW_FILTERS = {"nearest": Image.Resampling.NEAREST, "box": Image.Resampling.BOX,
+                   "bilinear": Image.Resampling.BILINEAR, "hamming": Image.Resampling.HAMMING,
+                   "bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS}
+
+
+def _resize_case(make: Callable[[np.random.Generator, str], Any]) -> Checker:
+    """A resizing transform built by ``make(rng, filter)`` on an L, RGB or RGBA image against
+    Pillow's ``Image.resize`` to the size it chose, with the same filter."""
+    def case(rng: np.random.Generator) -> Case:
+        height, width = (int(v) for v in rng.integers(1, 40, 2))
+        channels = int(rng.choice([1, 3, 4]))
+        image = rng.integers(0, 256, (height, width, channels), dtype=np.uint8)
+        image = image[:, :, 0] if channels == 1 else image
+        name = str(rng.choice(list(_PILLOW_FILTERS)))
+        ours = np.asarray(make(rng, name)(image))
+        size = (ours.shape[1], ours.shape[0])
+        return ours, _pil(lambda p: p.resize(size, _PILLOW_FILTERS[name]), image)
+    return case
+
+
+def _resize_to(rng: np.random.Generator, name: str) -> Any:
+    from augkit.transforms.resize import Resize
+
+    if rng.random() < 0.5:
+        return Resize([int(v) for v in rng.integers(1, 48, 2)], name)
+    return Resize(int(rng.integers(1, 48)), name)
+
+
+def _random_resize(rng: np.random.Generator, name: str) -> Any:
+    from augkit.transforms.resize import RandomResize
+
+    low = int(rng.integers(1, 40))
+    return RandomResize(low, low + int(rng.integers(1, 20)), name,
+                        seed=int(rng.integers(1 << 30)))
+
+
+def _shortest_size(rng: np.random.Generator, name: str) -> Any:
+    from augkit.transforms.resize import RandomShortestSize
+
+    return RandomShortestSize([int(v) for v in rng.integers(1, 40, 3)], None, name,
+                              seed=int(rng.integers(1 << 30)))
+
+
+def _scale_jitter(rng: np.random.Generator, name: str) -> Any:
+    from augkit.transforms.resize import ScaleJitter
+
+    return ScaleJitter([int(v) for v in rng.integers(4, 40, 2)], (0.2, 2.0), name,
+                       seed=int(rng.integers(1 << 30)))
+
+
 CHECKERS: dict[str, tuple[str, Checker]] = {
+    "Resize": ("Image.resize (every filter; L, RGB, RGBA)", _resize_case(_resize_to)),
+    "RandomResize": ("Image.resize", _resize_case(_random_resize)),
+    "RandomShortestSize": ("Image.resize", _resize_case(_shortest_size)),
+    "ScaleJitter": ("Image.resize", _resize_case(_scale_jitter)),
     "RandomInvert": ("ImageOps.invert", _lut_case("invert", ImageOps.invert)),
     "RandomPosterize": ("ImageOps.posterize", _lut_case(
         "posterize", ImageOps.posterize, lambda rng: int(rng.integers(1, 9)))),
@@ -180,9 +235,7 @@ CHECKERS: dict[str, tuple[str, Checker]] = {
     "JPEG": ("Image.save / Image.open (JPEG)", _jpeg_case),
 }
 PILLOW_WITHOUT_CHECK = {
-    "Resize": "Image.resize", "RandomResize": "Image.resize",
-    "RandomResizedCrop": "Image.resize", "RandomShortestSize": "Image.resize",
-    "ScaleJitter": "Image.resize",
+    "RandomResizedCrop": "Image.resize",
     "RandomPerspective": "Image.transform (PERSPECTIVE)",
     "RandomPhotometricDistort": "ImageEnhance + HSV hue",
 }

@@ -1,0 +1,350 @@
+"""``resize``: Pillow's ``Image.resize`` on uint8, bit for bit, with torchvision's arguments.
+
+Pillow resamples in two separable passes, columns first, then rows, each a weighted sum over
+the input pixels under the filter stretched by the scale when shrinking (antialiasing). The
+taps are computed in float64 and turned into 22-bit fixed-point integers; each pass rounds
+and clips to uint8. RGBA is premultiplied by its alpha first and divided back after, as
+Pillow does (it resizes in mode ``RGBa``). NEAREST is Pillow's scale-only affine sampler.
+uint8 on the CPU runs the compiled passes; uint8 on another device the same integer sums as
+float64 matrix products (exact: every partial sum stays far below 2**53); float images the
+float taps without rounding, torchvision's antialiased resize.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from augkit.errors import AugkitError
+from augkit.functional import _resample_cpu, dispatch
+from augkit.functional.dispatch import Image
+from augkit.functional.pillow_sampling import scale_sources
+
+#: the ``interpolation`` names ``resize`` takes, as Pillow's filters
+FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
+_ONE = 1 << _resample_cpu.PRECISION_BITS
+
+
+def _box(x: float) -> float:
+    return 1.0 if -0.5 < x <= 0.5 else 0.0
+
+
+def _bilinear(x: float) -> float:
+    x = abs(x)
+    return 1.0 - x if x < 1.0 else 0.0
+
+
+def _hamming(x: float) -> float:
+    x = abs(x)
+    if x == 0.0:
+        return 1.0
+    if x >= 1.0:
+        return 0.0
+    x = x * math.pi
+    return math.sin(x) / x * (0.54 + 0.46 * math.cos(x))
+
+
+def _bicubic(x: float) -> float:
+    a = -0.5
+    x = abs(x)
+    if x < 1.0:
+        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1
+    if x < 2.0:
+        return (((x - 5) * x + 8) * x - 4) * a
+    return 0.0
+
+
+def _sinc(x: float) -> float:
+    if x == 0.0:
+        return 1.0
+    x = x * math.pi
+    return math.sin(x) / x
+
+
+def _lanczos(x: float) -> float:
+    return _sinc(x) * _sinc(x / 3) if -3.0 <= x < 3.0 else 0.0
+
+
+_KERNELS: dict[str, tuple[Callable[[float], float], float]] = {
+    "box": (_box, 0.5), "bilinear": (_bilinear, 1.0), "hamming": (_hamming, 1.0),
+    "bicubic": (_bicubic, 2.0), "lanczos": (_lanczos, 3.0)}
+
+
+@functools.lru_cache(maxsize=256)
+def taps(in_size: int, out_size: int, interpolation: str
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pillow's ``precompute_coeffs`` for one axis: ``bounds`` (out, 2) of first input index
+    and tap count, the float taps (out, k) and their 22-bit fixed-point form (out, k)."""
+    kernel, support = _KERNELS[interpolation]
+    scale = filterscale = in_size / out_size
+    filterscale = max(filterscale, 1.0)
+    support = support * filterscale
+    ksize = math.ceil(support) * 2 + 1
+    bounds = np.zeros((out_size, 2), np.int64)
+    weights = np.zeros((out_size, ksize), np.float64)
+    inverse = 1.0 / filterscale
+    for xx in range(out_size):
+        center = (xx + 0.5) * scale
+        xmin = max(int(center - support + 0.5), 0)
+        xmax = min(int(center + support + 0.5), in_size) - xmin
+        row = [kernel((x + xmin - center + 0.5) * inverse) for x in range(xmax)]
+        total = sum(row)  # left to right, as Pillow adds them
+        for x, w in enumerate(row):
+            weights[xx, x] = w / total if total != 0.0 else w
+        bounds[xx] = xmin, xmax
+    fixed = np.where(weights < 0, np.trunc(-0.5 + weights * _ONE),
+                     np.trunc(0.5 + weights * _ONE)).astype(np.int32)
+    for array in (bounds, weights, fixed):
+        array.flags.writeable = False
+    return bounds, weights, fixed
+
+
+def output_size(size: tuple[int, int], target: int | Sequence[int] | None,
+                max_size: int | None = None) -> tuple[int, int]:
+    """torchvision's resized size: ``(h, w)`` as given, or one number for the shorter side
+    (the longer one keeps the aspect ratio, at most ``max_size``)."""
+    height, width = size
+    if isinstance(target, (list, tuple)) and len(target) == 2:
+        out = tuple(_positive(v, "size") for v in target)
+        if max_size is not None:
+            raise AugkitError("max_size: only with a single number for size (the shorter "
+                              "side)")
+        return out  # type: ignore[return-value]
+    if isinstance(target, (list, tuple)) and len(target) == 1:
+        target = target[0]
+    if target is None and max_size is None:
+        raise AugkitError("size: None needs max_size (the longer side)")
+    short, long = (width, height) if width <= height else (height, width)
+    if target is None:
+        new_long = _positive(max_size, "max_size")
+        new_short = int(new_long * short / long)
+    else:
+        new_short = _positive(target, "size")
+        new_long = int(new_short * long / short)
+        if max_size is not None:
+            if _positive(max_size, "max_size") <= new_short:
+                raise AugkitError(f"max_size: {max_size} must be larger than size "
+                                  f"({new_short})")
+            if new_long > max_size:
+                new_short, new_long = int(max_size * new_short / new_long), max_size
+    new_short = max(new_short, 1)
+    return (new_long, new_short) if width <= height else (new_short, new_long)
+
+
+def _positive(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise AugkitError(f"{name}: {value!r} is not allowed; expected a positive integer, or "
+                          "(height, width) for size")
+    return int(value)
+
+
+def check_filter(interpolation: Any) -> str:
+    """A Pillow filter name from a string or torchvision's ``InterpolationMode``."""
+    name = str(getattr(interpolation, "value", interpolation)).lower()
+    if name not in FILTERS:
+        raise AugkitError(f"interpolation: {interpolation!r} is not allowed; expected one of "
+                          f"{', '.join(FILTERS)}")
+    return name
+
+
+def resize(img: Image, size: int | Sequence[int] | None,
+           interpolation: Any = "bilinear", max_size: int | None = None,
+           antialias: bool = True) -> Image:
+    """Pillow's ``Image.resize`` (``reducing_gap`` off) to torchvision's ``size``: exact on
+    uint8 for every filter and for L, RGB and RGBA; float images the same taps unrounded."""
+    interpolation = check_filter(interpolation)
+    if antialias is not True:
+        raise AugkitError("antialias: only True (Pillow's resize always antialiases when it "
+                          "shrinks)")
+    in_size = dispatch.image_size(img)
+    out_h, out_w = output_size(in_size, size, max_size)
+    if (out_h, out_w) == in_size:
+        return dispatch.apply(img, {}, lambda images: images.clone())
+    if interpolation == "nearest":
+        return _nearest(img, in_size, (out_h, out_w))
+    channels = dispatch.num_channels(img)
+    plan = _Plan(in_size, (out_h, out_w), interpolation)
+    return dispatch.apply(img, {}, functools.partial(_resize_tensor, plan=plan,
+                                                     channels=channels),
+                          functools.partial(_resize_uint8, plan=plan))
+
+
+def _nearest(img: Image, in_size: tuple[int, int], out_size: tuple[int, int]) -> Image:
+    """Pillow's NEAREST resize: its scale-only affine sampler, whose source rows and columns
+    are separable (every output pixel lands inside the input)."""
+    height, width = in_size
+    rows, cols = nearest_sources(in_size, out_size)
+
+    def kernel(images: torch.Tensor) -> torch.Tensor:
+        index_rows = torch.as_tensor(rows, device=images.device)
+        index_cols = torch.as_tensor(cols, device=images.device)
+        return images.index_select(-2, index_rows).index_select(-1, index_cols)
+
+    def uint8_kernel(batch: np.ndarray, planar: bool) -> np.ndarray:
+        src = batch.reshape(-1, height, width, 1) if planar else batch
+        out = np.empty((src.shape[0], *out_size, src.shape[3]), np.uint8)
+        _resample_cpu.gather_pass(src, out, rows, cols)
+        return out.reshape(batch.shape[0], batch.shape[1], *out_size) if planar else out
+
+    return dispatch.apply(img, {}, kernel, uint8_kernel)
+
+
+@functools.lru_cache(maxsize=256)
+def nearest_sources(in_size: tuple[int, int], out_size: tuple[int, int]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Source rows and columns of Pillow's NEAREST resize from ``in_size`` to ``out_size``."""
+    height, width = in_size
+    data = (width / out_size[1], 0.0, 0.0, 0.0, height / out_size[0], 0.0)
+    rows, cols = scale_sources(data, out_size)
+    return np.clip(rows, 0, height - 1), np.clip(cols, 0, width - 1)
+
+
+class _Plan:
+    """Which passes a resize needs and their taps (Pillow's ``ImagingResampleInner``)."""
+
+    def __init__(self, in_size: tuple[int, int], out_size: tuple[int, int],
+                 interpolation: str):
+        self.in_size, self.out_size = in_size, out_size
+        self.horizontal = out_size[1] != in_size[1]
+        self.vertical = out_size[0] != in_size[0]
+        # Pillow (>= 11.2) runs the rows first when the height shrinks by more than twice
+        # what the width does; the passes round to uint8 in between, so the order shows
+        shrink_h, shrink_w = in_size[0] - out_size[0], in_size[1] - out_size[1]
+        self.rows_first = shrink_h > 0 and shrink_h > 2 * shrink_w
+        self.cols = taps(in_size[1], out_size[1], interpolation) if self.horizontal else None
+        self.rows = taps(in_size[0], out_size[0], interpolation) if self.vertical else None
+        if self.rows is not None and not self.rows_first:
+            # the first pass makes only the rows the second reads
+            bounds = self.rows[0]
+            self.first_row = int(bounds[0, 0])
+            self.last_row = int(bounds[-1, 0] + bounds[-1, 1])
+        else:
+            self.first_row, self.last_row = 0, in_size[0]
+
+
+def _resize_uint8(batch: np.ndarray, planar: bool, plan: _Plan) -> np.ndarray:
+    channels = batch.shape[1 if planar else 3]
+    if channels == 4:  # premultiplied, interleaved
+        nhwc = premultiply(batch.transpose(0, 2, 3, 1) if planar else batch)
+        out = unpremultiply(_passes(nhwc, plan, planar=False))
+        return np.ascontiguousarray(out.transpose(0, 3, 1, 2)) if planar else out
+    return _passes(np.ascontiguousarray(batch), plan, planar)
+
+
+def _passes(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
+    passes = [(_columns_pass, plan.horizontal), (_rows_pass, plan.vertical)]
+    for one_pass, needed in passes[::-1] if plan.rows_first else passes:
+        if needed:
+            batch = one_pass(batch, plan, planar)
+    return batch
+
+
+def _columns_pass(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
+    """The horizontal pass; before the rows' pass, only on the input rows it reads."""
+    bounds, _, fixed = plan.cols
+    height = batch.shape[2 if planar else 1]
+    first, last = (0, height) if plan.rows_first else (plan.first_row, plan.last_row)
+    if planar:
+        out = np.empty((*batch.shape[:2], last - first, plan.out_size[1]), np.uint8)
+        _resample_cpu.horizontal_pass_planar(batch, out, first, bounds, fixed)
+    else:
+        out = np.empty((batch.shape[0], last - first, plan.out_size[1], batch.shape[3]),
+                       np.uint8)
+        _resample_cpu.horizontal_pass(batch, out, first, bounds, fixed)
+    return out
+
+
+def _rows_pass(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
+    bounds, _, fixed = plan.rows
+    if plan.horizontal and not plan.rows_first:  # the columns' pass kept rows from first_row
+        bounds = np.ascontiguousarray(bounds - np.array([plan.first_row, 0]))
+    rows = batch.reshape(-1, *batch.shape[2:], 1) if planar else batch
+    out = np.empty((rows.shape[0], plan.out_size[0], rows.shape[2], rows.shape[3]), np.uint8)
+    _resample_cpu.vertical_pass(rows, out, bounds, fixed)
+    return out.reshape(*batch.shape[:2], *out.shape[1:3]) if planar else out
+
+
+def premultiply(nhwc: np.ndarray) -> np.ndarray:
+    """RGBA to Pillow's RGBa: colour times alpha / 255, rounded as its ``MULDIV255``."""
+    out = nhwc.copy()
+    alpha = nhwc[..., 3:].astype(np.uint32)
+    products = nhwc[..., :3].astype(np.uint32) * alpha + 128
+    out[..., :3] = ((products >> 8) + products) >> 8
+    return out
+
+
+def unpremultiply(nhwc: np.ndarray) -> np.ndarray:
+    """Pillow's RGBa to RGBA: colour times 255 / alpha (truncated, clipped); alpha 0 and 255
+    keep the colour."""
+    out = nhwc.copy()
+    alpha = nhwc[..., 3:].astype(np.uint32)
+    scaled = np.minimum(nhwc[..., :3].astype(np.uint32) * 255 // np.maximum(alpha, 1), 255)
+    keep = (alpha == 0) | (alpha == 255)
+    out[..., :3] = np.where(keep, nhwc[..., :3], scaled)
+    return out
+
+
+def _matrix(taps_: tuple[np.ndarray, np.ndarray, np.ndarray], in_size: int, fixed: bool,
+            dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """The taps of one axis as a dense (in, out) matrix."""
+    bounds, weights, integers = taps_
+    values = integers if fixed else weights
+    matrix = np.zeros((in_size, len(bounds)))
+    for out, (start, count) in enumerate(bounds):
+        matrix[start:start + count, out] = values[out, :count]
+    return torch.as_tensor(matrix, dtype=dtype, device=device)
+
+
+def _resize_tensor(images: torch.Tensor, plan: _Plan, channels: int) -> torch.Tensor:
+    exact = images.dtype == torch.uint8
+    dtype = torch.float64 if exact else (images.dtype if images.is_floating_point()
+                                         else torch.float32)
+    x = images.to(dtype)
+    if exact and channels == 4:
+        x = _premultiply_tensor(images).to(dtype)
+    passes = [_tensor_columns, _tensor_rows]
+    for one_pass in passes[::-1] if plan.rows_first else passes:
+        x = one_pass(x, plan, exact)
+    if not exact:
+        return x.to(images.dtype) if images.is_floating_point() else x.round().clamp(
+            torch.iinfo(images.dtype).min, torch.iinfo(images.dtype).max).to(images.dtype)
+    out = x.to(torch.uint8)
+    return _unpremultiply_tensor(out) if channels == 4 else out
+
+
+def _tensor_columns(x: torch.Tensor, plan: _Plan, exact: bool) -> torch.Tensor:
+    if not plan.horizontal:
+        return x
+    x = x @ _matrix(plan.cols, plan.in_size[1], exact, x.dtype, x.device)
+    return _round_clip(x) if exact else x
+
+
+def _tensor_rows(x: torch.Tensor, plan: _Plan, exact: bool) -> torch.Tensor:
+    if not plan.vertical:
+        return x
+    rows = _matrix(plan.rows, plan.in_size[0], exact, x.dtype, x.device)
+    x = (x.transpose(-1, -2) @ rows).transpose(-1, -2)
+    return _round_clip(x) if exact else x
+
+
+def _round_clip(totals: torch.Tensor) -> torch.Tensor:
+    return torch.floor((totals + (1 << (_resample_cpu.PRECISION_BITS - 1))) / _ONE).clamp(0, 255)
+
+
+def _premultiply_tensor(images: torch.Tensor) -> torch.Tensor:
+    nhwc = images.permute(0, 2, 3, 1).cpu().numpy()
+    return torch.from_numpy(premultiply(nhwc)).permute(0, 3, 1, 2).to(images.device)
+
+
+def _unpremultiply_tensor(images: torch.Tensor) -> torch.Tensor:
+    nhwc = images.permute(0, 2, 3, 1).cpu().numpy()
+    return torch.from_numpy(unpremultiply(nhwc)).permute(0, 3, 1, 2).to(images.device)
+
+
+__all__ = ["FILTERS", "check_filter", "nearest_sources", "output_size", "premultiply", "resize",
+           "taps", "unpremultiply"]

@@ -1,0 +1,93 @@
+"""``resize``: Pillow's ``Image.resize`` bit for bit on uint8, torchvision's size rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from augkit import functional as F
+from augkit.errors import AugkitError
+from augkit.functional.resize import FILTERS, output_size
+
+PILLOW = {"nearest": Image.Resampling.NEAREST, "box": Image.Resampling.BOX,
+          "bilinear": Image.Resampling.BILINEAR, "hamming": Image.Resampling.HAMMING,
+          "bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS}
+# (in h, w) -> (out h, w): both passes each way, one pass each, the height shrinking more
+# than twice the width (Pillow then runs the rows first), 1x1 at either end
+SIZES = [((17, 23), (31, 9)), ((40, 12), (7, 20)), ((9, 30), (9, 11)), ((25, 8), (6, 8)),
+         ((1, 1), (5, 3)), ((13, 7), (1, 1)), ((60, 20), (10, 18))]
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+@pytest.mark.parametrize("interpolation", FILTERS)
+def test_every_filter_and_mode_equals_pillow(mode, interpolation):
+    rng = np.random.default_rng(len(mode) * 10 + FILTERS.index(interpolation))
+    for (h, w), (oh, ow) in SIZES:
+        hwc = rng.integers(0, 256, (h, w, len(mode)), dtype=np.uint8)
+        if rng.random() < 0.5:
+            hwc = (hwc // 85 * 85).astype(np.uint8)  # flat areas and the clipping edges
+        if mode == "RGBA":
+            hwc[..., 3] = rng.choice([0, 1, 128, 254, 255], (h, w))
+        pil = Image.fromarray(hwc[..., 0] if mode == "L" else hwc, mode)
+        expected = np.asarray(pil.resize((ow, oh), PILLOW[interpolation]))
+        ours = F.resize(pil, [oh, ow], interpolation)
+        assert ours.mode == mode and np.array_equal(np.asarray(ours), expected), (h, w, oh, ow)
+        tensor = torch.from_numpy(hwc).permute(2, 0, 1).contiguous()
+        batch = torch.stack([tensor, tensor.flip(-1)])
+        out = F.resize(batch, [oh, ow], interpolation)
+        want = expected.reshape(oh, ow, -1).transpose(2, 0, 1)
+        assert np.array_equal(out[0].numpy(), want)
+        mirrored = np.asarray(Image.fromarray(np.ascontiguousarray(hwc[:, ::-1]).squeeze(2)
+                                              if mode == "L" else np.ascontiguousarray(
+                                                  hwc[:, ::-1]), mode).resize(
+            (ow, oh), PILLOW[interpolation]))
+        assert np.array_equal(out[1].numpy(), mirrored.reshape(oh, ow, -1).transpose(2, 0, 1))
+
+
+def test_the_device_path_sums_the_same_integers():
+    """The matrix form (what runs off the CPU) gives the compiled passes' bytes."""
+    from augkit.functional.resize import _Plan, _resize_tensor
+
+    rng = np.random.default_rng(3)
+    for channels in (1, 3, 4):
+        batch = torch.from_numpy(rng.integers(0, 256, (2, channels, 19, 26), dtype=np.uint8))
+        for interpolation in ("bilinear", "lanczos"):
+            for out in ((7, 40), (30, 11)):
+                plan = _Plan((19, 26), out, interpolation)
+                assert torch.equal(_resize_tensor(batch, plan, channels),
+                                   F.resize(batch, list(out), interpolation))
+
+
+def test_float_images_get_the_same_taps_unrounded():
+    rng = np.random.default_rng(4)
+    batch = torch.from_numpy(rng.integers(0, 256, (2, 3, 30, 20), dtype=np.uint8))
+    for interpolation in ("bilinear", "bicubic", "box"):
+        exact = F.resize(batch, [12, 9], interpolation).double()
+        floats = F.resize(batch.float() / 255, [12, 9], interpolation)
+        assert floats.dtype == torch.float32
+        assert (floats.double() * 255 - exact).abs().max() <= 1.5  # two roundings apart
+
+
+def test_torchvision_size_rules():
+    assert output_size((20, 30), 8) == (8, 12)
+    assert output_size((30, 20), [8]) == (12, 8)
+    assert output_size((20, 30), 8, max_size=10) == (6, 10)
+    assert output_size((20, 30), None, max_size=15) == (10, 15)
+    assert output_size((20, 30), (5, 7)) == (5, 7)
+    assert F.resize(np.zeros((20, 30, 3), np.uint8), 10).shape == (10, 15, 3)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda x: F.resize(x, 0), ["size", "0", "positive"]),
+    (lambda x: F.resize(x, [3, 4], "cubic"), ["interpolation", "'cubic'", "lanczos"]),
+    (lambda x: F.resize(x, 8, max_size=8), ["max_size", "larger than size"]),
+    (lambda x: F.resize(x, [3, 4], max_size=9), ["max_size", "single number"]),
+    (lambda x: F.resize(x, None), ["size", "None needs max_size"]),
+    (lambda x: F.resize(x, 5, antialias=False), ["antialias", "only True"]),
+])
+def test_bad_arguments_are_one_line(call, words):
+    with pytest.raises(AugkitError) as info:
+        call(np.zeros((6, 6), np.uint8))
+    assert all(w in str(info.value) for w in words) and "\n" not in str(info.value)
