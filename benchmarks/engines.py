@@ -11,6 +11,7 @@ sample with the local 1-worker run's.
     pip install 'augkit[ray]'
     python benchmarks/engines.py            # 60,000 digits, 2 rounds (a few minutes, 2 cores)
     python benchmarks/engines.py --quick    # 6,000 digits, 1 round
+    python benchmarks/engines.py --copies 4 # more work per run: Ray's start-up amortized
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int)
+    parser.add_argument("--copies", type=int, default=1, help="augmented copies per digit")
     args = parser.parse_args()
     count = 6000 if args.quick else 60000
     rounds = args.rounds or (1 if args.quick else 2)
@@ -55,7 +57,7 @@ def main() -> None:
     write_idx_pair(scratch, "digits", images[:count], labels[:count])
     src = scratch / "digits-images-idx3-ubyte.gz"
     print(f"augkit {augkit.__version__}, ray {ray.__version__}, {os.cpu_count()} CPUs; "
-          f"{count:,} digits x 1 copy to WebDataset shards, {rounds} round(s)")
+          f"{count:,} digits x {args.copies} copies to WebDataset shards, {rounds} round(s)")
     clock = time.perf_counter()
     ray.init(num_cpus=max(w for _, w in RUNS), include_dashboard=False, log_to_driver=False,
              configure_logging=False)
@@ -68,8 +70,8 @@ def main() -> None:
             dst = scratch / f"{engine}{workers}"
             shutil.rmtree(dst, ignore_errors=True)
             clock = time.perf_counter()
-            augment_dataset(src, dst, digits(), engine=engine, workers=workers,
-                            format="wds", progress=False)
+            augment_dataset(src, dst, digits(), copies=args.copies, engine=engine,
+                            workers=workers, format="wds", progress=False)
             times[(engine, workers)].append(time.perf_counter() - clock)
     ray.shutdown()
     base = statistics.median(times[("local", 1)])
@@ -79,7 +81,8 @@ def main() -> None:
         median = statistics.median(times[(engine, workers)])
         own = statistics.median(times[(engine, 1)])
         same = same_samples(scratch / f"{engine}{workers}", scratch / "local1")
-        print(f"{engine:8} {workers:>7} {count / median:>9,.0f} {base / median:>9.2f}x "
+        rate = count * args.copies / median
+        print(f"{engine:8} {workers:>7} {rate:>9,.0f} {base / median:>9.2f}x "
               f"{own / median:>8.2f}x {'yes' if same else 'NO':>13}")
     shutil.rmtree(scratch, ignore_errors=True)
 

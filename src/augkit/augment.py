@@ -350,7 +350,8 @@ class ChunkResult:
     seconds: dict[str, float]
     #: the masks of ``images`` (npz format, sources with masks); empty otherwise
     masks: list[np.ndarray] = field(default_factory=list)
-    #: ``records`` as JSON text, made once in the worker (the manifest's lines)
+    #: ``records`` as JSON text, made once in the worker (the manifest's lines); the
+    #: records themselves come back only for npz and IDX, whose parent checks their sizes
     lines: list[str] = field(default_factory=list)
 
 
@@ -544,6 +545,8 @@ def _process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, 
     result = ChunkResult(chunk, [], skipped, [], [], seconds)
     _write_chunk(source, config, dst, readable, outputs, result)
     seconds["write"] = time.perf_counter() - clock
+    if config.format not in ARRAY_FORMATS:
+        result.records = []  # the parent needs only the lines: half as much to send back
     return result
 
 
@@ -791,7 +794,7 @@ def _record(result: ChunkResult, source: ImageSource, state: RunState, dst: Path
     # at most STATE_EVERY seconds of chunks, which give the same bytes again.
     if time.monotonic() - state.saved_at >= STATE_EVERY:
         _save_state(dst, state)
-    summary.written += len(result.records)
+    summary.written += len(lines)
     for phase, value in result.seconds.items():
         summary.seconds[phase] += value
 
