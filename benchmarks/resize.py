@@ -1,0 +1,107 @@
+"""``augkit.functional.resize`` beside Pillow's ``Image.resize`` and the peers, one thread.
+
+A 224x224 RGB photo (a resized crop of a bundled photo) resized down (to 112), up (to 320)
+and from 448 down to 224, with every filter Pillow has, single image and a batch of 64,
+side by side in one run: Pillow (``Image.resize``, one image at a time), albumentations
+(OpenCV's ``cv2.resize``), kornia and torchvision (tensor path, antialiased where it can),
+each when installed. Every augkit result is compared with Pillow's pixel for pixel. The
+table gives each peer's time over augkit's (above 1: augkit is faster).
+
+    python benchmarks/resize.py [--repeat 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import timeit
+from collections.abc import Callable
+from functools import partial
+
+import numpy as np
+import torch
+from PIL import Image
+
+from augkit.data import load_photos
+from augkit.functional import resize
+from augkit.functional.resize import FILTERS
+
+PILLOW = {"nearest": Image.Resampling.NEAREST, "box": Image.Resampling.BOX,
+          "bilinear": Image.Resampling.BILINEAR, "hamming": Image.Resampling.HAMMING,
+          "bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS}
+CASES = ((224, 112), (224, 320), (448, 224))
+
+
+def peers(name: str, size: int) -> dict[str, Callable[[np.ndarray, torch.Tensor], object]]:
+    """The peers that offer filter ``name``: callables on (HxWx3 array, 1x3xHxW tensor)."""
+    found: dict[str, Callable[[np.ndarray, torch.Tensor], object]] = {}
+    try:
+        import cv2
+
+        codes = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR,
+                 "bicubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4,
+                 "box": cv2.INTER_AREA}
+        if name in codes:
+            found["opencv"] = lambda a, t: cv2.resize(a, (size, size),
+                                                      interpolation=codes[name])
+    except ImportError:
+        pass
+    try:
+        import kornia
+
+        if name in ("nearest", "bilinear", "bicubic"):
+            found["kornia"] = lambda a, t: kornia.geometry.transform.resize(
+                t.float(), (size, size), interpolation=name, antialias=name != "nearest")
+    except ImportError:
+        pass
+    try:
+        from torchvision.transforms.v2 import InterpolationMode
+        from torchvision.transforms.v2 import functional as TF
+
+        modes = {"nearest": InterpolationMode.NEAREST, "bilinear": InterpolationMode.BILINEAR,
+                 "bicubic": InterpolationMode.BICUBIC}
+        if name in modes:
+            found["torchvision"] = lambda a, t: TF.resize(t, [size, size], modes[name],
+                                                          antialias=True)
+    except ImportError:
+        pass
+    return found
+
+
+def seconds(fn: Callable[[], object], repeat: int) -> float:
+    fn()
+    return min(timeit.repeat(fn, number=1, repeat=repeat))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    photo = load_photos()[0].convert("RGB")
+    print(f"{'case':14} {'filter':9} {'exact':>6} {'pillow':>8} {'batch 64 vs pillow':>19}  "
+          "peers (their time / augkit's)")
+    for in_size, out_size in CASES:
+        source = photo.resize((in_size, in_size), Image.Resampling.BILINEAR)
+        for name in FILTERS:
+            print(row(source, out_size, name, args.repeat))
+
+
+def row(source: Image.Image, out_size: int, name: str, repeat: int) -> str:
+    """One line of the table: exactness, Pillow's and the peers' times over augkit's."""
+    array = np.asarray(source).copy()
+    tensor = torch.from_numpy(array).permute(2, 0, 1).contiguous()[None]
+    batch = tensor.repeat(64, 1, 1, 1)
+    size = [out_size, out_size]
+    expected = np.asarray(source.resize((out_size, out_size), PILLOW[name]))
+    exact = np.array_equal(resize(array, size, name), expected) and np.array_equal(
+        resize(tensor, size, name)[0].permute(1, 2, 0).numpy(), expected)
+    ours = seconds(lambda: resize(array, size, name), repeat)
+    pillow = seconds(lambda: source.resize((out_size, out_size), PILLOW[name]), repeat)
+    ours_batch = seconds(lambda: resize(batch, size, name), max(3, repeat // 10))
+    others = [f"{peer} {seconds(partial(fn, array, tensor), repeat) / ours:.2f}x"
+              for peer, fn in peers(name, out_size).items()]
+    return (f"{source.width}->{out_size:<9} {name:9} {'yes' if exact else 'NO':>6} "
+            f"{pillow / ours:>7.2f}x {64 * pillow / ours_batch:>18.2f}x  " + ", ".join(others))
+
+if __name__ == "__main__":
+    main()
