@@ -161,7 +161,7 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(digits_npz, tmp_pat
 def test_kill_nine_then_rerun_matches_an_uninterrupted_run(tmp_path):
     images, labels = load_mnist("test")
     source = tmp_path / "digits.npz"
-    write_npz(source, images[:3072], labels[:3072])  # 12 chunks of 256
+    write_npz(source, images[:2048], labels[:2048])  # 8 chunks of 256
     reference = tmp_path / "reference"
     augment_dataset(source, reference, copies=1, seed=8, progress=False)
     dst = tmp_path / "killed"

@@ -306,7 +306,7 @@ def _resize_tensor(images: torch.Tensor, plan: _Plan, channels: int) -> torch.Te
                                          else torch.float32)
     x = images.to(dtype)
     if exact and channels == 4:
-        x = _premultiply_tensor(images).to(dtype)
+        x = _through_nhwc(premultiply, images).to(dtype)
     passes = [_tensor_columns, _tensor_rows]
     for one_pass in passes[::-1] if plan.rows_first else passes:
         x = one_pass(x, plan, exact)
@@ -314,7 +314,7 @@ def _resize_tensor(images: torch.Tensor, plan: _Plan, channels: int) -> torch.Te
         return x.to(images.dtype) if images.is_floating_point() else x.round().clamp(
             torch.iinfo(images.dtype).min, torch.iinfo(images.dtype).max).to(images.dtype)
     out = x.to(torch.uint8)
-    return _unpremultiply_tensor(out) if channels == 4 else out
+    return _through_nhwc(unpremultiply, out) if channels == 4 else out
 
 
 def _tensor_columns(x: torch.Tensor, plan: _Plan, exact: bool) -> torch.Tensor:
@@ -336,14 +336,11 @@ def _round_clip(totals: torch.Tensor) -> torch.Tensor:
     return torch.floor((totals + (1 << (_resample_cpu.PRECISION_BITS - 1))) / _ONE).clamp(0, 255)
 
 
-def _premultiply_tensor(images: torch.Tensor) -> torch.Tensor:
+def _through_nhwc(fn: Callable[[np.ndarray], np.ndarray], images: torch.Tensor
+                  ) -> torch.Tensor:
+    """``fn`` on an (N, C, H, W) uint8 batch as interleaved numpy, back on its device."""
     nhwc = images.permute(0, 2, 3, 1).cpu().numpy()
-    return torch.from_numpy(premultiply(nhwc)).permute(0, 3, 1, 2).to(images.device)
-
-
-def _unpremultiply_tensor(images: torch.Tensor) -> torch.Tensor:
-    nhwc = images.permute(0, 2, 3, 1).cpu().numpy()
-    return torch.from_numpy(unpremultiply(nhwc)).permute(0, 3, 1, 2).to(images.device)
+    return torch.from_numpy(fn(nhwc)).permute(0, 3, 1, 2).to(images.device)
 
 
 __all__ = ["FILTERS", "check_filter", "nearest_sources", "output_size", "premultiply", "resize",
