@@ -99,8 +99,11 @@ def test_cli_prints_the_table_and_writes_json(mnist, tmp_path, capsys):
     images, labels = _real(mnist, 300)
     path = tmp_path / "samples.npz"
     write_npz(path, images[:, 0].numpy(), labels.numpy())
+    reference = tmp_path / "reference.npz"
+    write_npz(reference, mnist.test_images[:1000, 0].numpy(), mnist.test_labels[:1000].numpy())
     out = tmp_path / "figures.json"
-    assert main(["evaluate", str(path), "--json", str(out), "--quiet"]) == 0
+    assert main(["evaluate", str(path), "--reference", str(reference), "--features", "mnist",
+                 "--json", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "FID" in printed and "real floor" in printed and "recall" in printed
     figures = json.loads(out.read_text())

@@ -63,6 +63,11 @@ def test_training_writes_logs_grids_and_a_checkpoint(digits, tmp_path):
 def test_one_epoch_resume_one_epoch_equals_two_epochs(digits, tmp_path, model):
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     extra = {"diffaugment": True} if model == "cdcgan" else {"model": "reference", "loss": None}
+    if model == "reference":  # the log's fixed-size model: 2 steps of 32 images per epoch
+        few = tmp_path / "few.npz"
+        images, labels = load_mnist("test")
+        write_npz(few, images[:64], labels[:64])
+        digits, extra["batch_size"] = few, 32
     Trainer(_config(digits, **extra), straight, progress=False).fit()
     Trainer(_config(digits, epochs=1, **extra), resumed, progress=False).fit()
     Trainer(_config(digits, **extra), resumed, resume=True, progress=False).fit()

@@ -26,6 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 from numba import njit
+from numba.core.imputils import impl_ret_borrowed
+from numba.extending import intrinsic
 
 f32 = np.float32
 u32 = np.uint32
@@ -173,7 +175,7 @@ def _interleaved_op(op, src, dst, factor, scratch, C):
         _sharpness_rows(src, dst, factor, scratch, C)
 
 
-@njit(inline="always")
+@njit(nogil=True)
 def _interleaved_sample(op, channels, src, dst, factor, scratch):
     if channels == 1:
         _interleaved_op(op, src, dst, factor, scratch, 1)
@@ -183,7 +185,7 @@ def _interleaved_sample(op, channels, src, dst, factor, scratch):
         _interleaved_op(op, src, dst, factor, scratch, 4)
 
 
-@njit(inline="always")
+@njit(nogil=True)
 def _planar_sample(op, src, dst, factor, scratch):
     channels = src.shape[0]
     n_color = min(channels, 3)
@@ -209,6 +211,14 @@ def _planar_sample(op, src, dst, factor, scratch):
         _copy(src[3].reshape(-1), dst[3].reshape(-1))
 
 
+@intrinsic
+def _read_only_view(typingctx, array):
+    """The same array typed read-only, so that every step runs one compiled sample kernel."""
+    def codegen(context, builder, signature, args):
+        return impl_ret_borrowed(context, builder, signature.return_type, args[0])
+    return array.copy(readonly=True)(array), codegen
+
+
 @njit(inline="always")
 def _target(step, steps, dst, tmp):
     # ping-pong between tmp and dst so that the last step writes dst
@@ -226,7 +236,7 @@ def _interleaved_chain(codes, src, dst, factors, channels):
         _interleaved_sample(codes[n, 0], channels, src[n], _target(0, steps, dst[n], tmp),
                             factors[n, 0], scratch)
         for step in range(1, steps):
-            source = _target(step - 1, steps, dst[n], tmp)
+            source = _read_only_view(_target(step - 1, steps, dst[n], tmp))
             _interleaved_sample(codes[n, step], channels, source,
                                 _target(step, steps, dst[n], tmp), factors[n, step], scratch)
 
@@ -241,7 +251,7 @@ def _planar_chain(codes, src, dst, factors):
         _planar_sample(codes[n, 0], src[n], _target(0, steps, dst[n], tmp), factors[n, 0],
                        scratch)
         for step in range(1, steps):
-            source = _target(step - 1, steps, dst[n], tmp)
+            source = _read_only_view(_target(step - 1, steps, dst[n], tmp))
             _planar_sample(codes[n, step], source, _target(step, steps, dst[n], tmp),
                            factors[n, step], scratch)
 
