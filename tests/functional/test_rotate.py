@@ -1,5 +1,5 @@
-"""rotate with NEAREST equals Pillow's Image.rotate on 1,000 random cases (angles, centres,
-fills, quarter turns), per sample on batches."""
+"""rotate equals Pillow's Image.rotate on random cases (angles, centres, fills, quarter
+turns; NEAREST, BILINEAR, BICUBIC; L, RGB, RGBA), per sample on batches."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import torch
 from PIL import Image
 
 from augkit import functional as F
+
+FILTERS = {"nearest": Image.Resampling.NEAREST, "bilinear": Image.Resampling.BILINEAR,
+           "bicubic": Image.Resampling.BICUBIC}
 
 
 def test_matches_pillow_on_1000_random_cases():
@@ -24,6 +27,23 @@ def test_matches_pillow_on_1000_random_cases():
         expected = Image.fromarray(image).rotate(angle, center=center, fillcolor=fill)
         differing += int((F.rotate(image, angle, center=center, fill=list(fill))
                           != np.asarray(expected)).sum())
+    assert differing == 0
+
+
+def test_smooth_filters_match_pillow_in_every_mode():
+    rng = np.random.default_rng(3)
+    differing = 0
+    for i in range(240):
+        height, width = (int(v) for v in rng.integers(1, 24, 2))
+        channels = (1, 3, 4)[i % 3]
+        image = rng.integers(0, 256, (height, width, channels), dtype=np.uint8)
+        image = image[:, :, 0] if channels == 1 else image
+        name = ("bilinear", "bicubic")[i % 2]
+        angle = float(rng.choice([90, -90, 180])) if i % 7 == 0 else float(rng.uniform(-360, 360))
+        fill = int(rng.integers(0, 256))
+        fillcolor = fill if channels == 1 else (fill,) * channels
+        expected = Image.fromarray(image).rotate(angle, FILTERS[name], fillcolor=fillcolor)
+        differing += int((F.rotate(image, angle, name, fill=fill) != np.asarray(expected)).sum())
     assert differing == 0
 
 

@@ -28,6 +28,7 @@ from augkit.transforms import (
     RandomHorizontalFlip,
     RandomInvert,
     RandomOrder,
+    RandomPerspective,
     RandomPosterize,
     RandomResizedCrop,
     RandomSharpness,
@@ -49,6 +50,8 @@ FACTORIES = {
     "RandomAffine": lambda: RandomAffine(15, (0.1, 0.2), (0.8, 1.2), (-5, 5, -3, 3),
                                          "bilinear", fill=3),
     "RandomResizedCrop": lambda: RandomResizedCrop((9, 11)),
+    "RandomPerspective": lambda: RandomPerspective(0.6, p=0.7, interpolation="bicubic",
+                                                   fill=9),
     "RandomHorizontalFlip": lambda: RandomHorizontalFlip(),
     "RandomVerticalFlip": lambda: RandomVerticalFlip(),
     "RandomErasing": lambda: RandomErasing(p=0.7, value=200),
@@ -111,6 +114,8 @@ def test_batches_get_per_sample_draws_equal_to_single_replays(name):
 def test_float_batches_are_supported_and_stay_in_range(dtype):
     batch = torch.rand(6, 3, 12, 12, dtype=dtype)
     factories = {**FACTORIES, "RandomAffine": lambda: RandomAffine(15, fill=0.5),
+                 "RandomPerspective": lambda: RandomPerspective(interpolation="bicubic",
+                                                                fill=0.5),
                  "RandomErasing": lambda: RandomErasing(p=0.7, value=[0.1, 0.2, 0.3])}
     for name, make in factories.items():
         if name in ("RandomPosterize", "RandomEqualize", "RandomSolarize", "RandAugment",

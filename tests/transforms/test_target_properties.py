@@ -13,6 +13,7 @@ from augkit.transforms import (
     Compose,
     RandomAffine,
     RandomHorizontalFlip,
+    RandomPerspective,
     RandomResizedCrop,
     RandomRotation,
     RandomVerticalFlip,
@@ -26,6 +27,7 @@ TRANSFORMS = {
                                    shear=(-15, 15, -10, 10), seed=1),
     "resized-crop": lambda: RandomResizedCrop((20, 28), scale=(0.3, 1.0), seed=2),
     "rotation": lambda: RandomRotation(180, seed=6),
+    "perspective": lambda: RandomPerspective(0.4, p=1.0, seed=8),
     "hflip": lambda: RandomHorizontalFlip(p=0.5, seed=3),
     "vflip": lambda: RandomVerticalFlip(p=0.5, seed=4),
     "pipeline": lambda: Compose([RandomHorizontalFlip(), RandomAffine(25, scale=(0.9, 1.1)),
@@ -76,7 +78,7 @@ def test_a_mask_drawn_from_a_box_has_the_moved_box_as_its_bounding_box(name):
             errors.append(np.abs(moved[0].numpy() - from_mask).max())
     errors = np.array(errors)
     assert len(errors) > CASES // 4
-    if name in ("affine", "pipeline", "rotation"):
+    if name in ("affine", "pipeline", "rotation", "perspective"):
         # nearest sampling misses pixel centres in the sharp corner of a rotated box (twice
         # over in the pipeline): nearly all within 1 px, none beyond 1.5
         assert (errors <= 1.0 + 1e-6).mean() >= 0.97 and errors.max() <= 1.5
@@ -92,14 +94,15 @@ def test_masks_keep_their_values_and_images_follow_masks_exactly(name):
     images = masks.unsqueeze(1)  # an image equal to its mask, sampled with nearest
     transform = TRANSFORMS[name]()
     for step in getattr(transform, "transforms", [transform]):
-        if isinstance(step, RandomResizedCrop):
+        if isinstance(step, (RandomResizedCrop, RandomPerspective)):
             step.interpolation = "nearest"
     out = transform(image=images, mask=masks)
     assert set(out["mask"].unique().tolist()) <= set(labels.tolist())
     assert torch.equal(out["image"][:, 0], out["mask"])
 
 
-@pytest.mark.parametrize("name", ["affine", "rotation", "hflip", "vflip", "pipeline"])
+@pytest.mark.parametrize("name", ["affine", "rotation", "perspective", "hflip", "vflip",
+                                  "pipeline"])
 def test_keypoints_inside_a_mask_stay_inside_it(name):
     rng = np.random.default_rng(2)
     boxes = _random_boxes(rng, CASES, min_side=8)

@@ -20,6 +20,7 @@ from augkit.functional.imageops import (
     solarize,
 )
 from augkit.functional.noise import gaussian_blur, gaussian_noise
+from augkit.functional.perspective import perspective
 from augkit.functional.resize import resize
 from augkit.functional.rotate import rotate
 
@@ -43,6 +44,7 @@ __all__ = [
     "invert",
     "normalize",
     "pad",
+    "perspective",
     "posterize",
     "resize",
     "resized_crop",

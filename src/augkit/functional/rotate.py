@@ -1,10 +1,10 @@
 """``rotate``: torchvision's ``rotate`` (counter-clockwise degrees about ``center``), equal to
-Pillow's ``Image.rotate`` with NEAREST on every pixel.
+Pillow's ``Image.rotate`` on every pixel with NEAREST, BILINEAR and BICUBIC.
 
-Pillow builds the inverse matrix from ``cos`` and ``sin`` rounded to 15 decimals and samples
-through it in 16.16 fixed point (``geometry.transform_nearest``); its quarter turns, done by
-transposing, come out the same that way. BILINEAR and BICUBIC go through augkit's ``affine``
-(smooth, not Pillow's sampler).
+Pillow builds the inverse matrix from ``cos`` and ``sin`` rounded to 15 decimals. NEAREST
+samples through it in 16.16 fixed point (``geometry.transform_nearest``); its quarter turns,
+done by transposing, come out the same that way. BILINEAR and BICUBIC take Pillow's generic
+transform engine (``perspective.transform_generic``, RGBA premultiplied).
 
 >>> import torch
 >>> from augkit.functional import rotate
@@ -19,17 +19,18 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import numpy as np
+import torch
 
 from augkit.errors import AugkitError
 from augkit.functional import dispatch
 from augkit.functional.geometry import (
     _dtype,
     _fill_values,
-    affine,
     check_interpolation,
     per_sample,
     transform_nearest,
 )
+from augkit.functional.perspective import transform_generic
 
 Image = TypeVar("Image")
 
@@ -56,18 +57,32 @@ def rotate(img: Image, angle: Any, interpolation: Any = "nearest",
            center: Sequence[float] | None = None, fill: Any = 0) -> Image:
     """torchvision's ``rotate``: counter-clockwise by ``angle`` degrees (per sample) about
     ``center`` (pixels from the top-left corner; default the middle); uncovered pixels take
-    ``fill``. NEAREST equals Pillow's ``Image.rotate`` exactly."""
+    ``fill``. Equals Pillow's ``Image.rotate`` exactly with every interpolation."""
     method = check_interpolation(interpolation)
     if center is not None and (len(center) != 2 or not all(
             isinstance(c, (int, float)) and math.isfinite(c) for c in center)):
         raise AugkitError(f"center: {center!r} is not allowed; expected (x, y) in pixels from "
                           "the top-left corner")
     angles = per_sample(angle, dispatch.batch_size(img), "angle")
-    if method != "nearest":
-        return affine(img, angle=-angles, interpolation=method, fill=fill, center=center)
+    size = dispatch.image_size(img)
+    data = rotation_data(angles, size, center)
     fills = _fill_values(fill, dispatch.num_channels(img), _dtype(img))
-    return transform_nearest(img, rotation_data(angles, dispatch.image_size(img), center),
-                             fills)
+    if method == "nearest":
+        return transform_nearest(img, data, fills)
+    smooth = transform_generic(img, np.pad(data, ((0, 0), (0, 2))), method, fill)
+    turns = np.mod(angles, 360.0)
+    # Pillow transposes these instead (no premultiplied round trip for RGBA); NEAREST's
+    # pixels are the transposed ones
+    transposed = (center is None) & ((turns == 0) | (turns == 180) | (
+        ((turns == 90) | (turns == 270)) & (size[0] == size[1])))
+    if dispatch.num_channels(img) != 4 or not transposed.any():
+        return smooth
+    turned = transform_nearest(img, data, fills)
+    if dispatch.batch_size(img) is None:
+        return turned
+    index = torch.from_numpy(np.flatnonzero(transposed)).to(smooth.device)
+    smooth[index] = turned[index]
+    return smooth
 
 
 __all__ = ["pillow_matrix", "rotate", "rotation_data"]

@@ -72,9 +72,12 @@ def continuous_matrices(forward: np.ndarray) -> np.ndarray:
 
 
 def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """``(K, 2)`` points moved by one ``(3, 3)`` matrix."""
+    """``(K, 2)`` points moved by one ``(3, 3)`` matrix (affine or projective)."""
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    return points @ matrix[:2, :2].T + matrix[:2, 2]
+    moved = points @ matrix[:2, :2].T + matrix[:2, 2]
+    if matrix[2, 0] == 0 and matrix[2, 1] == 0 and matrix[2, 2] == 1:
+        return moved
+    return moved / (points @ matrix[2, :2] + matrix[2, 2])[:, None]
 
 
 def transform_boxes(boxes: np.ndarray, matrix: np.ndarray) -> np.ndarray:

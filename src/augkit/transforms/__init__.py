@@ -17,6 +17,7 @@ from augkit.transforms.geometry import (
     RandomAffine,
     RandomErasing,
     RandomHorizontalFlip,
+    RandomPerspective,
     RandomResizedCrop,
     RandomVerticalFlip,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "RandomHorizontalFlip",
     "RandomInvert",
     "RandomOrder",
+    "RandomPerspective",
     "RandomPosterize",
     "RandomResize",
     "RandomResizedCrop",

@@ -74,9 +74,15 @@ def _pad_case(rng: np.random.Generator) -> Case:
 
 
 def _rotate_case(rng: np.random.Generator) -> Case:
-    image = _image(rng)
-    angle = float(rng.uniform(-180, 180))
-    return F.rotate(image, angle), _pil(lambda p: p.rotate(angle), image)
+    height, width = (int(v) for v in rng.integers(1, 24, 2))
+    channels = int(rng.choice([1, 3, 4]))
+    image = rng.integers(0, 256, (height, width, channels), dtype=np.uint8)
+    image = image[:, :, 0] if channels == 1 else image
+    angle = float(rng.choice([90, 180, 270])) if rng.random() < 0.1 else \
+        float(rng.uniform(-180, 180))
+    name = str(rng.choice(["nearest", "bilinear", "bicubic"]))
+    return F.rotate(image, angle, name), _pil(
+        lambda p: p.rotate(angle, _PILLOW_FILTERS[name]), image)
 
 
 def _affine_case(rng: np.random.Generator) -> Case:
@@ -90,6 +96,24 @@ def _affine_case(rng: np.random.Generator) -> Case:
     data = torchvision_inverse((width * 0.5, height * 0.5), angle, translate, scale, shear)
     return (F.affine(image, angle, translate, scale, shear),
             _pil(lambda p: p.transform(p.size, Image.Transform.AFFINE, data), image))
+
+
+def _perspective_case(rng: np.random.Generator) -> Case:
+    from augkit.transforms.geometry import RandomPerspective
+
+    height, width = (int(v) for v in rng.integers(1, 32, 2))
+    channels = int(rng.choice([1, 3, 4]))
+    image = rng.integers(0, 256, (height, width, channels), dtype=np.uint8)
+    image = image[:, :, 0] if channels == 1 else image
+    name = str(rng.choice(["nearest", "bilinear", "bicubic"]))
+    fill = int(rng.integers(0, 256))
+    warp = RandomPerspective(float(rng.uniform(0, 1)), p=1.0, interpolation=name, fill=fill,
+                             seed=int(rng.integers(1 << 30)))
+    ours = warp(image)
+    data = [float(v) for v in warp.data(warp.last_params, (height, width))[0]]
+    fillcolor = fill if channels == 1 else (fill,) * channels
+    return ours, _pil(lambda p: p.transform(p.size, Image.Transform.PERSPECTIVE, data,
+                                            _PILLOW_FILTERS[name], fillcolor=fillcolor), image)
 
 
 def _hue_pillow(image: Image.Image, factor: float) -> Image.Image:
@@ -230,13 +254,15 @@ CHECKERS: dict[str, tuple[str, Checker]] = {
         "hflip", lambda p: p.transpose(Image.Transpose.FLIP_LEFT_RIGHT))),
     "RandomVerticalFlip": ("Image.transpose", _lut_case(
         "vflip", lambda p: p.transpose(Image.Transpose.FLIP_TOP_BOTTOM))),
-    "RandomRotation": ("Image.rotate (NEAREST)", _rotate_case),
+    "RandomRotation": ("Image.rotate (NEAREST, BILINEAR, BICUBIC; L, RGB, RGBA)",
+                       _rotate_case),
     "RandomAffine": ("Image.transform (AFFINE, NEAREST; torchvision's matrix)", _affine_case),
     "JPEG": ("Image.save / Image.open (JPEG)", _jpeg_case),
+    "RandomPerspective": ("Image.transform (PERSPECTIVE; NEAREST, BILINEAR, BICUBIC; L, RGB, "
+                          "RGBA)", _perspective_case),
 }
 PILLOW_WITHOUT_CHECK = {
     "RandomResizedCrop": "Image.resize",
-    "RandomPerspective": "Image.transform (PERSPECTIVE)",
     "RandomPhotometricDistort": "ImageEnhance + HSV hue",
 }
 

@@ -21,6 +21,7 @@ import torch
 
 from augkit.errors import AugkitError
 from augkit.functional import affine, dispatch, erase, hflip, resized_crop, vflip
+from augkit.functional._transform_cpu import pillow_transform
 from augkit.functional.geometry import (
     _check_size,
     affine_data,
@@ -29,6 +30,11 @@ from augkit.functional.geometry import (
     flip_matrices,
     resized_crop_matrices,
     transform_masks,
+)
+from augkit.functional.perspective import (
+    perspective_coefficients,
+    sample_generic,
+    transform_generic,
 )
 from augkit.transforms.base import Params, Transform, check_range, scale_uniform
 from augkit.transforms.targets import Targets
@@ -159,6 +165,85 @@ class RandomAffine(Geometric):
         """Masks take the pixels NEAREST takes for the image, whatever its interpolation."""
         data = affine_data(size, self.in_pixels(params, size))
         return lambda masks: transform_masks(masks, data, self.mask_fill)
+
+
+class RandomPerspective(Geometric):
+    """torchvision's ``RandomPerspective``: with probability ``p`` move each corner inwards by
+    up to ``distortion_scale`` times half the width and height (whole pixels, drawn per
+    sample) and warp through the perspective map; equal to torchvision's PIL path (Pillow's
+    ``Image.transform(PERSPECTIVE)``) with every interpolation. Masks take NEAREST's pixels
+    and ``mask_fill``; boxes and keypoints move through the same map."""
+
+    def __init__(self, distortion_scale: float = 0.5, p: float = 0.5,
+                 interpolation: str = "bilinear", fill: Any = 0, mask_fill: int = 0, *,
+                 seed: int | None = None, generator: torch.Generator | None = None):
+        super().__init__(p=p, seed=seed, generator=generator)
+        if (isinstance(distortion_scale, bool) or not isinstance(distortion_scale, (int, float))
+                or not 0 <= distortion_scale <= 1):
+            raise AugkitError(f"distortion_scale: {distortion_scale!r} is not allowed; expected "
+                              "a number in [0, 1]")
+        self.distortion_scale = float(distortion_scale)
+        self.interpolation = check_interpolation(interpolation)
+        self.fill = _check_fill(fill)
+        self.mask_fill = _check_mask_fill(mask_fill)
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return {"corners": torch.rand(batch, 4, 2, generator=generator, dtype=torch.float64)}
+
+    def endpoints(self, params: Params, size: tuple[int, int]) -> np.ndarray:
+        """The moved corners ``(N, 4, 2)`` in pixels for images of ``size``, as torchvision
+        draws them: integers in ``[0, bound)`` from each side."""
+        height, width = size
+        bounds = np.array([int(self.distortion_scale * (width // 2)) + 1,
+                           int(self.distortion_scale * (height // 2)) + 1])
+        offsets = np.minimum(np.floor(np.asarray(params["corners"]) * bounds), bounds - 1)
+        inward = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]])
+        return _corners(size) + inward * offsets
+
+    def data(self, params: Params, size: tuple[int, int]) -> np.ndarray:
+        """Per-sample ``(N, 8)`` coefficients (output to input, continuous coordinates); the
+        identity where the corners define no perspective map (images 1 pixel wide or high,
+        or corners drawn onto one another)."""
+        ends = self.endpoints(params, size)
+        start = np.repeat(_corners(size)[None], len(ends), axis=0)
+        return perspective_coefficients(start, ends, degenerate="identity")
+
+    def apply(self, img: Any, params: Params) -> Any:
+        size = dispatch.image_size(img)
+        return transform_generic(img, self.data(params, size), self.interpolation, self.fill)
+
+    def forward_matrices(self, params: Params, size: tuple[int, int]
+                         ) -> tuple[np.ndarray, tuple[int, int]]:
+        data = self.data(params, size)
+        inverse = np.concatenate([data, np.ones((len(data), 1))], axis=1).reshape(-1, 3, 3)
+        to_centres, from_centres = np.eye(3), np.eye(3)
+        to_centres[:2, 2], from_centres[:2, 2] = -0.5, 0.5
+        return to_centres @ np.linalg.inv(inverse) @ from_centres, size
+
+    def masks_by(self, params: Params, size: tuple[int, int]) -> Any:
+        data = self.data(params, size)
+        return lambda masks: perspective_masks(masks, data, self.mask_fill)
+
+
+def _corners(size: tuple[int, int]) -> np.ndarray:
+    height, width = size
+    return np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]],
+                    dtype=np.float64)
+
+
+def perspective_masks(masks: torch.Tensor, data: np.ndarray, fill: int) -> torch.Tensor:
+    """(N, M, H, W) masks of any integer dtype through NEAREST's pixels of ``data``."""
+    if masks.device.type == "cpu" and masks.dtype in (torch.uint8, torch.bool) \
+            and 0 <= fill <= 255:
+        src = (masks.view(torch.uint8) if masks.dtype == torch.bool else masks).contiguous()
+        out = torch.empty_like(src)
+        planes = src.numpy().view()
+        planes.flags.writeable = False  # the images' compiled signature
+        pillow_transform(planes, out.numpy(), np.ascontiguousarray(data, np.float64),
+                         np.full(masks.shape[1], fill, np.uint8), 0)
+        return out.view(torch.bool) if masks.dtype == torch.bool else out
+    fills = torch.full((masks.shape[1],), float(fill), dtype=torch.float64)
+    return sample_generic(masks, torch.as_tensor(data), "nearest", fills)
 
 
 def _box_fractions(params: Params, height: int, width: int, whole_pixels: bool

@@ -99,8 +99,9 @@ class RandomAdjustSharpness(Transform):
 class RandomRotation(Geometric):
     """torchvision's ``RandomRotation``: an angle drawn per sample from ``degrees`` (``d``
     means (-d, d); positive turns counter-clockwise) about ``center`` (pixels from the
-    top-left corner; default the middle); NEAREST equals Pillow's ``Image.rotate``, masks
-    move with the same pixels; ``expand`` is not offered (each sample's size would differ)."""
+    top-left corner; default the middle); equals Pillow's ``Image.rotate`` with every
+    interpolation, masks move with NEAREST's pixels; ``expand`` is not offered (each
+    sample's size would differ)."""
 
     def __init__(self, degrees: Any, interpolation: Any = "nearest", expand: bool = False,
                  center: Any = None, fill: Any = 0, mask_fill: int = 0, *,

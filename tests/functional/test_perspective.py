@@ -1,0 +1,124 @@
+"""perspective equals Pillow's Image.transform(PERSPECTIVE) in every mode and filter; the
+torch path (any device, floats) samples the same way; RandomPerspective moves targets
+through the same map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from augkit import functional as F
+from augkit.errors import AugkitError
+from augkit.functional.geometry import _fill_values
+from augkit.functional.perspective import (
+    perspective_coefficients,
+    sample_generic,
+    transform_generic,
+)
+from augkit.transforms import RandomPerspective
+
+FILTERS = {"nearest": Image.Resampling.NEAREST, "bilinear": Image.Resampling.BILINEAR,
+           "bicubic": Image.Resampling.BICUBIC}
+
+
+def _case(rng: np.random.Generator, channels: int) -> tuple[np.ndarray, np.ndarray]:
+    height, width = (int(v) for v in rng.integers(2, 26, 2))
+    image = rng.integers(0, 256, (height, width, channels), dtype=np.uint8)
+    start = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], float)
+    end = start + rng.integers(-width // 2, width // 2 + 1, (4, 2))
+    return image, perspective_coefficients(start, end, degenerate="identity")
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_matches_pillow_with_every_filter(channels):
+    rng = np.random.default_rng(channels)
+    differing = 0
+    for i in range(60):
+        image, data = _case(rng, channels)
+        image = image[:, :, 0] if channels == 1 else image
+        name = list(FILTERS)[i % 3]
+        fill = int(rng.integers(0, 256))
+        ours = transform_generic(image, data, name, fill)
+        pil = Image.fromarray(image)
+        theirs = pil.transform(pil.size, Image.Transform.PERSPECTIVE, list(data[0]),
+                               FILTERS[name], fillcolor=fill if channels == 1 else
+                               (fill,) * channels)
+        differing += int((ours != np.asarray(theirs)).sum())
+    assert differing == 0
+
+
+def test_the_torch_path_equals_the_compiled_one_and_batches_are_per_sample():
+    rng = np.random.default_rng(5)
+    images = torch.from_numpy(rng.integers(0, 256, (6, 3, 17, 23), dtype=np.uint8))
+    start = np.array([[0, 0], [22, 0], [22, 16], [0, 16]], float)
+    data = perspective_coefficients(np.repeat(start[None], 6, 0),
+                                    start + rng.integers(-8, 9, (6, 4, 2)))
+    fill = _fill_values(7, 3, torch.uint8)
+    for name in FILTERS:
+        compiled = transform_generic(images, data, name, 7)
+        assert torch.equal(sample_generic(images, torch.from_numpy(data), name, fill), compiled)
+        for i in range(6):
+            assert torch.equal(transform_generic(images[i], data[i], name, 7), compiled[i])
+
+
+def test_floats_sample_like_uint8_without_truncation():
+    rng = np.random.default_rng(6)
+    image = torch.from_numpy(rng.integers(0, 256, (1, 19, 21), dtype=np.uint8))
+    identity = [1.0, 0, 0, 0, 1.0, 0, 0, 0]
+    as_float = image.double() / 255
+    for name in FILTERS:
+        assert torch.equal(transform_generic(as_float, identity, name), as_float)
+    corners = [[0, 0], [20, 0], [20, 18], [0, 18]]
+    moved = [[2, 1], [18, 3], [20, 18], [1, 15]]
+    smooth = F.perspective(as_float, corners, moved, "bilinear")
+    exact = F.perspective(image, corners, moved, "bilinear")
+    assert (smooth * 255 - exact.double()).abs().max() < 1.0 + 1e-9  # truncation only
+
+
+def test_moved_points_map_back_through_the_coefficients():
+    warp = RandomPerspective(0.8, p=1.0, seed=3)
+    batch = torch.zeros(40, 1, 20, 30, dtype=torch.uint8)
+    warp(batch)
+    size = (20, 30)
+    forward, _ = warp.forward_matrices(warp.last_params, size)
+    data = warp.data(warp.last_params, size)
+    rng = np.random.default_rng(0)
+    for matrix, (a, b, c, d, e, f, g, h) in zip(forward, data, strict=True):
+        points = rng.uniform(0, 20, (10, 2))
+        xy = np.c_[points, np.ones(10)] @ matrix.T
+        moved = xy[:, :2] / xy[:, 2:] + 0.5  # continuous coordinates of the output
+        x, y = moved[:, 0], moved[:, 1]
+        back_x = (a * x + b * y + c) / (g * x + h * y + 1) - 0.5
+        back_y = (d * x + e * y + f) / (g * x + h * y + 1) - 0.5
+        assert np.allclose(np.c_[back_x, back_y], points, atol=1e-9)
+
+
+def test_keypoints_follow_the_image():
+    for seed in range(10):
+        image = np.zeros((24, 32), np.uint8)
+        image[9:12, 19:22] = 255  # a 3 x 3 block around the point
+        warp = RandomPerspective(0.5, p=1.0, interpolation="nearest", seed=seed)
+        out = warp(image=image, keypoints=np.array([[20.5, 10.5]]))
+        x, y = out["keypoints"][0]
+        hits = np.argwhere(out["image"] == 255)
+        assert len(hits) and np.abs(hits[:, ::-1] + 0.5 - [x, y]).max(axis=1).min() <= 1.0
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda x: F.perspective(x, [[0, 0]] * 3, [[0, 0]] * 4), ["startpoints", "four"]),
+    (lambda x: F.perspective(x, coefficients=[1, 0, 0]), ["coefficients", "eight"]),
+    (lambda x: F.perspective(x, [[0, 0]] * 4, [[0, 0]] * 4, coefficients=[0] * 8),
+     ["coefficients", "not both"]),
+    (lambda x: F.perspective(x, [[0, 0], [1, 1], [2, 2], [3, 3]], [[0, 0]] * 4),
+     ["startpoints", "line"]),
+    (lambda x: F.perspective(x, coefficients=[1, 0, 0, 0, 1, 0, 0, 0],
+                             interpolation="cubic"), ["interpolation", "'cubic'"]),
+    (lambda x: RandomPerspective(1.5), ["distortion_scale", "1.5"]),
+])
+def test_bad_arguments_are_one_line(call, words):
+    with pytest.raises(AugkitError) as info:
+        call(torch.zeros(3, 8, 8, dtype=torch.uint8))
+    message = str(info.value)
+    assert "\n" not in message and all(word in message for word in words), message
