@@ -107,7 +107,7 @@ def perspective(img: Image, startpoints: Any = None, endpoints: Any = None,
         raise AugkitError("perspective: give startpoints and endpoints, or coefficients, not "
                           "both")
     else:
-        data = _coefficients(coefficients, batch)
+        data = coefficients
     return transform_generic(img, data, interpolation, fill)
 
 
@@ -121,16 +121,13 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
     fills = _fill_values(fill, channels, _dtype(img))
     smooth_alpha = channels == 4 and mode != "nearest"
 
+    bytes_fill = np.clip(np.round(fills.numpy()), 0, 255).astype(np.uint8)
+
     def uint8_kernel(images: np.ndarray, planar: bool, data: np.ndarray) -> np.ndarray:
         nhwc = images.transpose(0, 2, 3, 1) if planar else images
         if smooth_alpha:
             nhwc = premultiply(nhwc)
-        src = np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2))
-        src.flags.writeable = False  # one compiled signature whether or not it is writable
-        out = np.empty_like(src)
-        bytes_fill = np.clip(np.round(fills.numpy()), 0, 255).astype(np.uint8)
-        pillow_transform(src, out, np.ascontiguousarray(data, np.float64), bytes_fill,
-                         MODES[mode])
+        out = _compiled(nhwc.transpose(0, 3, 1, 2), data, bytes_fill, mode)
         out_nhwc = out.transpose(0, 2, 3, 1)
         if smooth_alpha:
             out_nhwc = unpremultiply(out_nhwc)
@@ -147,6 +144,29 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
         return out.contiguous()
 
     return dispatch.apply(img, {"data": data}, tensor_kernel, uint8_kernel)
+
+
+def _compiled(planes: np.ndarray, data: np.ndarray, fill: np.ndarray, mode: str
+              ) -> np.ndarray:
+    """``pillow_transform`` on uint8 ``(N, C, H, W)`` planes into a new array."""
+    src = np.ascontiguousarray(planes)
+    src = src.view()
+    src.flags.writeable = False  # one compiled signature whether or not it is writable
+    out = np.empty_like(src)
+    pillow_transform(src, out, np.ascontiguousarray(data, np.float64), fill, MODES[mode])
+    return out
+
+
+def transform_masks_generic(masks: torch.Tensor, data: np.ndarray, fill: int) -> torch.Tensor:
+    """(N, M, H, W) masks of any integer dtype through NEAREST's pixels of ``data``."""
+    if masks.device.type == "cpu" and masks.dtype in (torch.uint8, torch.bool) \
+            and 0 <= fill <= 255:
+        planes = (masks.view(torch.uint8) if masks.dtype == torch.bool else masks).numpy()
+        out = torch.from_numpy(_compiled(planes, data, np.full(masks.shape[1], fill, np.uint8),
+                                         "nearest"))
+        return out.view(torch.bool) if masks.dtype == torch.bool else out
+    fills = torch.full((masks.shape[1],), float(fill), dtype=torch.float64)
+    return sample_generic(masks, torch.as_tensor(data), "nearest", fills)
 
 
 def sample_generic(images: torch.Tensor, data: torch.Tensor, mode: str, fill: torch.Tensor
@@ -229,4 +249,5 @@ def _bicubic(at: Any, ix: torch.Tensor, iy: torch.Tensor, dx: torch.Tensor,
     return _cubic(*values, dy)
 
 
-__all__ = ["perspective", "perspective_coefficients", "sample_generic", "transform_generic"]
+__all__ = ["perspective", "perspective_coefficients", "sample_generic", "transform_generic",
+           "transform_masks_generic"]

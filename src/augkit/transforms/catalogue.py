@@ -47,6 +47,14 @@ def _image(rng: np.random.Generator) -> np.ndarray:
     return rng.integers(0, 256, shape, dtype=np.uint8)
 
 
+def _image_any_mode(rng: np.random.Generator, high: int) -> np.ndarray:
+    """A random L, RGB or RGBA uint8 image, each side in [1, high)."""
+    height, width = (int(v) for v in rng.integers(1, high, 2))
+    channels = int(rng.choice([1, 3, 4]))
+    image = rng.integers(0, 256, (height, width, channels), dtype=np.uint8)
+    return image[:, :, 0] if channels == 1 else image
+
+
 def _pil(fn: Callable[[Image.Image], Image.Image], image: np.ndarray) -> np.ndarray:
     return np.asarray(fn(Image.fromarray(image)))
 
@@ -74,10 +82,7 @@ def _pad_case(rng: np.random.Generator) -> Case:
 
 
 def _rotate_case(rng: np.random.Generator) -> Case:
-    height, width = (int(v) for v in rng.integers(1, 24, 2))
-    channels = int(rng.choice([1, 3, 4]))
-    image = rng.integers(0, 256, (height, width, channels), dtype=np.uint8)
-    image = image[:, :, 0] if channels == 1 else image
+    image = _image_any_mode(rng, 24)
     angle = float(rng.choice([90, 180, 270])) if rng.random() < 0.1 else \
         float(rng.uniform(-180, 180))
     name = str(rng.choice(["nearest", "bilinear", "bicubic"]))
@@ -101,10 +106,9 @@ def _affine_case(rng: np.random.Generator) -> Case:
 def _perspective_case(rng: np.random.Generator) -> Case:
     from augkit.transforms.geometry import RandomPerspective
 
-    height, width = (int(v) for v in rng.integers(1, 32, 2))
-    channels = int(rng.choice([1, 3, 4]))
-    image = rng.integers(0, 256, (height, width, channels), dtype=np.uint8)
-    image = image[:, :, 0] if channels == 1 else image
+    image = _image_any_mode(rng, 32)
+    height, width = image.shape[:2]
+    channels = 1 if image.ndim == 2 else image.shape[2]
     name = str(rng.choice(["nearest", "bilinear", "bicubic"]))
     fill = int(rng.integers(0, 256))
     warp = RandomPerspective(float(rng.uniform(0, 1)), p=1.0, interpolation=name, fill=fill,
@@ -188,10 +192,7 @@ def _resize_case(make: Callable[[np.random.Generator, str], Any]) -> Checker:
     """A resizing transform built by ``make(rng, filter)`` on an L, RGB or RGBA image against
     Pillow's ``Image.resize`` to the size it chose, with the same filter."""
     def case(rng: np.random.Generator) -> Case:
-        height, width = (int(v) for v in rng.integers(1, 40, 2))
-        channels = int(rng.choice([1, 3, 4]))
-        image = rng.integers(0, 256, (height, width, channels), dtype=np.uint8)
-        image = image[:, :, 0] if channels == 1 else image
+        image = _image_any_mode(rng, 40)
         name = str(rng.choice(list(_PILLOW_FILTERS)))
         ours = np.asarray(make(rng, name)(image))
         size = (ours.shape[1], ours.shape[0])

@@ -21,7 +21,6 @@ import torch
 
 from augkit.errors import AugkitError
 from augkit.functional import affine, dispatch, erase, hflip, resized_crop, vflip
-from augkit.functional._transform_cpu import pillow_transform
 from augkit.functional.geometry import (
     _check_size,
     affine_data,
@@ -33,8 +32,8 @@ from augkit.functional.geometry import (
 )
 from augkit.functional.perspective import (
     perspective_coefficients,
-    sample_generic,
     transform_generic,
+    transform_masks_generic,
 )
 from augkit.transforms.base import Params, Transform, check_range, scale_uniform
 from augkit.transforms.targets import Targets
@@ -222,28 +221,13 @@ class RandomPerspective(Geometric):
 
     def masks_by(self, params: Params, size: tuple[int, int]) -> Any:
         data = self.data(params, size)
-        return lambda masks: perspective_masks(masks, data, self.mask_fill)
+        return lambda masks: transform_masks_generic(masks, data, self.mask_fill)
 
 
 def _corners(size: tuple[int, int]) -> np.ndarray:
     height, width = size
     return np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]],
                     dtype=np.float64)
-
-
-def perspective_masks(masks: torch.Tensor, data: np.ndarray, fill: int) -> torch.Tensor:
-    """(N, M, H, W) masks of any integer dtype through NEAREST's pixels of ``data``."""
-    if masks.device.type == "cpu" and masks.dtype in (torch.uint8, torch.bool) \
-            and 0 <= fill <= 255:
-        src = (masks.view(torch.uint8) if masks.dtype == torch.bool else masks).contiguous()
-        out = torch.empty_like(src)
-        planes = src.numpy().view()
-        planes.flags.writeable = False  # the images' compiled signature
-        pillow_transform(planes, out.numpy(), np.ascontiguousarray(data, np.float64),
-                         np.full(masks.shape[1], fill, np.uint8), 0)
-        return out.view(torch.bool) if masks.dtype == torch.bool else out
-    fills = torch.full((masks.shape[1],), float(fill), dtype=torch.float64)
-    return sample_generic(masks, torch.as_tensor(data), "nearest", fills)
 
 
 def _box_fractions(params: Params, height: int, width: int, whole_pixels: bool
