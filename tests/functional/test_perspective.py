@@ -108,6 +108,7 @@ def test_keypoints_follow_the_image():
 
 @pytest.mark.parametrize("call, words", [
     (lambda x: F.perspective(x, [[0, 0]] * 3, [[0, 0]] * 4), ["startpoints", "four"]),
+    (lambda x: F.perspective(x, [[0, 0]] * 4), ["startpoints and endpoints", "or coefficients"]),
     (lambda x: F.perspective(x, coefficients=[1, 0, 0]), ["coefficients", "eight"]),
     (lambda x: F.perspective(x, [[0, 0]] * 4, [[0, 0]] * 4, coefficients=[0] * 8),
      ["coefficients", "not both"]),
