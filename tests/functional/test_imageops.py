@@ -77,6 +77,12 @@ def test_a_batch_gives_each_sample_its_own_parameters_and_table(op):
         assert np.array_equal(out[i].permute(1, 2, 0).numpy(), expected)
 
 
+def test_posterize_to_no_bits_gives_zeros_as_torchvision_does():
+    image = torch.randint(0, 256, (2, 3, 4, 5), dtype=torch.uint8)
+    assert not F.posterize(image, 0).any()
+    assert torch.equal(F.posterize(image, [0, 8])[1], image[1])
+
+
 def test_pil_images_come_back_as_pil_and_rgba_keeps_its_alpha():
     rng = np.random.default_rng(3)
     rgba = rng.integers(0, 256, (9, 11, 4), dtype=np.uint8)
@@ -103,7 +109,7 @@ def test_floats_follow_torchvision_formulas():
 
 
 @pytest.mark.parametrize("call, words", [
-    (lambda x: F.posterize(x, 0), ["bits", "0"]),
+    (lambda x: F.posterize(x, -1), ["bits", "-1"]),
     (lambda x: F.posterize(x, 2.5), ["bits", "whole numbers"]),
     (lambda x: F.posterize(x.float() / 255, 2), ["posterize", "uint8"]),
     (lambda x: F.equalize(x.float() / 255), ["equalize", "uint8"]),

@@ -9,6 +9,8 @@ import pytest
 import torch
 
 from augkit.transforms import (
+    AugMix,
+    AutoAugment,
     Compose,
     GaussianBlur,
     GaussianNoise,
@@ -64,6 +66,8 @@ FACTORIES = {
     "RandAugment": lambda: RandAugment(),
     "RandomCrop": lambda: RandomCrop(10, padding=2, padding_mode="symmetric"),
     "TrivialAugmentWide": lambda: TrivialAugmentWide(),
+    "AutoAugment": lambda: AutoAugment("svhn", fill=4),
+    "AugMix": lambda: AugMix(severity=5, mixture_width=2),
     "GaussianNoise": lambda: GaussianNoise((0.01, 0.2)),
     "GaussianBlur": lambda: GaussianBlur(sigma=(0.2, 2.0), p=0.8),
     "RandomApply": lambda: RandomApply([RandomColor(), RandomAffine(10)], p=0.6),
@@ -119,7 +123,7 @@ def test_float_batches_are_supported_and_stay_in_range(dtype):
                  "RandomErasing": lambda: RandomErasing(p=0.7, value=[0.1, 0.2, 0.3])}
     for name, make in factories.items():
         if name in ("RandomPosterize", "RandomEqualize", "RandomSolarize", "RandAugment",
-                    "TrivialAugmentWide"):
+                    "TrivialAugmentWide", "AutoAugment", "AugMix"):
             continue  # uint8 only, as in torchvision (solarize: its threshold is in 0-255)
         out = make().reseed(0)(batch)
         assert out.dtype == dtype and out.min() >= 0 and out.max() <= 1, name

@@ -1,5 +1,5 @@
-"""RandAugment and TrivialAugmentWide: torchvision's spaces, each sample's own draw, every
-operation equal to the kernel it names."""
+"""AutoAugment, RandAugment, TrivialAugmentWide and AugMix: torchvision's spaces and policies,
+each sample's own draw, every operation equal to the kernel it names."""
 
 from __future__ import annotations
 
@@ -9,8 +9,15 @@ import torch
 
 from augkit import functional as F
 from augkit.errors import AugkitError
-from augkit.transforms import RandAugment, TrivialAugmentWide
-from augkit.transforms.auto import RAND_AUGMENT, TRIVIAL_AUGMENT_WIDE
+from augkit.transforms import AugMix, AutoAugment, RandAugment, TrivialAugmentWide
+from augkit.transforms.auto import (
+    AUGMIX,
+    AUGMIX_PARTIAL,
+    AUTO_AUGMENT,
+    POLICIES,
+    RAND_AUGMENT,
+    TRIVIAL_AUGMENT_WIDE,
+)
 
 
 def test_the_spaces_are_torchvisions():
@@ -22,6 +29,14 @@ def test_the_spaces_are_torchvisions():
     assert RAND_AUGMENT["Posterize"][0](31, 8, 8).tolist()[:9:4] == [8, 7, 7]
     assert TRIVIAL_AUGMENT_WIDE["Rotate"][0](31, 8, 8)[-1] == pytest.approx(135.0)
     assert TRIVIAL_AUGMENT_WIDE["Posterize"][0](31, 8, 8)[-1] == 2
+    assert list(AUTO_AUGMENT) == [*list(RAND_AUGMENT)[1:], "Invert"]
+    assert [len(POLICIES[name]) for name in ("imagenet", "cifar10", "svhn")] == [25, 25, 25]
+    assert list(AUGMIX_PARTIAL) == ["ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate",
+                                    "Posterize", "Solarize", "AutoContrast", "Equalize"]
+    assert list(AUGMIX) == [*AUGMIX_PARTIAL, "Brightness", "Color", "Contrast",
+                            "Sharpness"]
+    assert AUGMIX["Posterize"][0](10, 8, 8).tolist() == [4, 4, 3, 3, 2, 2, 1, 1, 0, 0]
+    assert AUGMIX["TranslateX"][0](10, 8, 30)[-1] == pytest.approx(10.0)
 
 
 EXPECTED = {
@@ -33,6 +48,7 @@ EXPECTED = {
     "Solarize": lambda x, v: F.solarize(x, 255 * v),
     "AutoContrast": lambda x, v: F.autocontrast(x),
     "Equalize": lambda x, v: F.equalize(x),
+    "Invert": lambda x, v: F.invert(x),
     "Identity": lambda x, v: x,
     "Rotate": lambda x, v: F.affine(x, angle=-v),
     "TranslateX": lambda x, v: F.affine(x, translate=(int(v), 0)),
@@ -60,6 +76,65 @@ def test_each_sample_gets_the_operation_it_drew():
     assert len(seen) >= 10
 
 
+def _chain(policy, image, ops, bins, signs):
+    """The operations of one sample, one after the other, by the kernels they name."""
+    names = list(policy.space)
+    height, width = image.shape[-2:]
+    for op, index, sign in zip(ops.tolist(), bins.tolist(), signs.tolist(), strict=True):
+        if op < 0:
+            continue
+        make, signed = policy.space[names[op]]
+        value = 0.0 if make is None else float(make(10, height, width)[index])
+        image = EXPECTED[names[op]](image, value * sign if signed else value)
+    return image
+
+
+@pytest.mark.parametrize("name", ["imagenet", "cifar10", "svhn"])
+def test_auto_augment_runs_each_samples_sub_policy_with_its_chances(name):
+    batch = torch.randint(0, 256, (48, 3, 12, 14), dtype=torch.uint8,
+                          generator=torch.Generator().manual_seed(1))
+    policy = AutoAugment(name, seed=5)
+    out = policy(batch)
+    params = policy.last_params
+    names = list(AUTO_AUGMENT)
+    for i in range(len(batch)):
+        sub = POLICIES[name][int(params["sub_policies"][i])]
+        for step, (op, _, bin_) in enumerate(sub):
+            assert int(params["ops"][i, step]) in (-1, names.index(op))
+            assert int(params["bins"][i, step]) == (bin_ or 0)
+        expected = _chain(policy, batch[i], params["ops"][i], params["bins"][i],
+                          params["signs"][i])
+        assert torch.equal(out[i], expected), (i, sub)
+    chances = torch.tensor([[c for _, c, _ in POLICIES[name][int(k)]]
+                            for k in params["sub_policies"]])
+    ran = params["ops"] >= 0
+    assert not ran[chances == 0].any() and ran[chances == 1].all()
+    assert len(params["sub_policies"].unique()) > 15
+
+
+def test_augmix_blends_each_samples_chains_with_its_weights():
+    batch = torch.randint(0, 256, (10, 3, 12, 12), dtype=torch.uint8,
+                          generator=torch.Generator().manual_seed(2))
+    policy = AugMix(mixture_width=2, interpolation="nearest", seed=3)  # as EXPECTED
+    out = policy(batch)
+    params = policy.last_params
+    total = params["original_weights"] + params["chain_weights"].sum(1)
+    assert torch.allclose(total, torch.ones(10, dtype=torch.float64))
+    depths = (params["ops"] >= 0).sum(2)
+    assert depths.min() >= 1 and depths.max() <= 3 and len(depths.unique()) > 1
+    assert params["bins"].max() < 3  # below severity
+    for i in range(len(batch)):
+        mix = params["original_weights"][i].float() * batch[i].float()
+        for chain in range(2):
+            chained = _chain(policy, batch[i], params["ops"][i, chain],
+                             params["bins"][i, chain], params["signs"][i, chain])
+            mix += params["chain_weights"][i, chain].float() * chained.float()
+        assert torch.equal(out[i], mix.to(torch.uint8)), i
+    fixed = AugMix(chain_depth=2, seed=0)
+    fixed(batch)
+    assert ((fixed.last_params["ops"] >= 0).sum(2) == 2).all()
+
+
 def test_trivial_augment_draws_its_bins_per_sample_and_replays():
     batch = torch.randint(0, 256, (32, 1, 12, 12), dtype=torch.uint8,
                           generator=torch.Generator().manual_seed(0))
@@ -80,6 +155,12 @@ def test_targets_are_refused_as_torchvision_does():
     (lambda: RandAugment(magnitude=31), ["magnitude", "31", "[0, 31)"]),
     (lambda: TrivialAugmentWide(num_magnitude_bins=1), ["num_magnitude_bins", "1"]),
     (lambda: RandAugment(interpolation="lanczos"), ["interpolation", "'lanczos'"]),
+    (lambda: AutoAugment("coco"), ["policy", "'coco'", "imagenet, cifar10, svhn"]),
+    (lambda: AugMix(severity=11), ["severity", "11", "1 to 10"]),
+    (lambda: AugMix(mixture_width=0), ["mixture_width", "0"]),
+    (lambda: AugMix(chain_depth=0), ["chain_depth", "0"]),
+    (lambda: AugMix(alpha=0.0), ["alpha", "0.0", "> 0"]),
+    (lambda: AugMix(all_ops="yes"), ["all_ops", "'yes'"]),
 ])
 def test_bad_policy_arguments_are_one_line(call, words):
     with pytest.raises(AugkitError) as info:

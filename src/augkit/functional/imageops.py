@@ -132,11 +132,12 @@ def invert(img: Image) -> Image:
 
 
 def posterize(img: Image, bits: Any) -> Image:
-    """``ImageOps.posterize``: keep the top ``bits`` (1-8, per sample) of each value."""
+    """``ImageOps.posterize``: keep the top ``bits`` (0-8, per sample) of each value; 0, which
+    Pillow refuses, gives zeros as torchvision's does."""
     batch = dispatch.batch_size(img)
-    bits_ = per_sample(bits, batch, "bits", low=1, high=8)
+    bits_ = per_sample(bits, batch, "bits", low=0, high=8)
     if not np.array_equal(bits_, np.round(bits_)):
-        raise AugkitError(f"bits: {bits!r} is not allowed; expected whole numbers 1 to 8")
+        raise AugkitError(f"bits: {bits!r} is not allowed; expected whole numbers 0 to 8")
 
     def make(_: Any, shape: Sequence[int], bits: np.ndarray) -> np.ndarray:
         masks = ~(2 ** (8 - bits.astype(np.int64)) - 1)

@@ -1,6 +1,6 @@
 """Random transforms: draw per-sample parameters, then call ``augkit.functional`` kernels."""
 
-from augkit.transforms.auto import RandAugment, TrivialAugmentWide
+from augkit.transforms.auto import AugMix, AutoAugment, RandAugment, TrivialAugmentWide
 from augkit.transforms.base import REGISTRY, Transform
 from augkit.transforms.color import (
     ColorJitter,
@@ -47,6 +47,8 @@ from augkit.transforms.targets import TargetOptions
 __all__ = [
     "JPEG",
     "REGISTRY",
+    "AugMix",
+    "AutoAugment",
     "CenterCrop",
     "ColorJitter",
     "Compose",

@@ -51,8 +51,8 @@ class RandomPosterize(_Fixed):
     def __init__(self, bits: int, p: float = 0.5, *, seed: int | None = None,
                  generator: torch.Generator | None = None):
         super().__init__(p=p, seed=seed, generator=generator)
-        if isinstance(bits, bool) or not isinstance(bits, int) or not 1 <= bits <= 8:
-            raise AugkitError(f"bits: {bits!r} is not allowed; expected an integer 1 to 8")
+        if isinstance(bits, bool) or not isinstance(bits, int) or not 0 <= bits <= 8:
+            raise AugkitError(f"bits: {bits!r} is not allowed; expected an integer 0 to 8")
         self.bits = bits
 
     def apply(self, img: Any, params: Params) -> Any:
