@@ -257,12 +257,15 @@ class _Policy(Transform):
     def _magnitudes(self, ops: torch.Tensor, bins: torch.Tensor, signs: torch.Tensor,
                     height: int, width: int) -> np.ndarray:
         names = list(self.space)
+        tables: dict[int, np.ndarray] = {}  # each op's bins, made once per step, not per sample
         out = np.zeros(len(ops))
         for i, (op, index, sign) in enumerate(zip(ops.tolist(), bins.tolist(), signs.tolist(),
                                                   strict=True)):
             make, signed = self.space[names[op]] if op >= 0 else (None, False)
             if make is not None:
-                value = float(make(self.num_magnitude_bins, height, width)[index])
+                if op not in tables:
+                    tables[op] = make(self.num_magnitude_bins, height, width)
+                value = float(tables[op][index])
                 out[i] = value * sign if signed else value
         return out
 
