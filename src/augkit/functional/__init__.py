@@ -9,6 +9,16 @@ from augkit.functional.color import (
     sharpness,
 )
 from augkit.functional.crop import center_crop, crop, normalize, pad, to_dtype
+from augkit.functional.filters import (
+    box_blur,
+    convolve,
+    image_filter,
+    max_filter,
+    median_filter,
+    min_filter,
+    rank_filter,
+    unsharp_mask,
+)
 from augkit.functional.geometry import affine, erase, hflip, resized_crop, vflip
 from augkit.functional.hue import adjust_hue
 from augkit.functional.imageops import (
@@ -29,10 +39,12 @@ __all__ = [
     "adjust_hue",
     "affine",
     "autocontrast",
+    "box_blur",
     "brightness",
     "center_crop",
     "color",
     "contrast",
+    "convolve",
     "crop",
     "enhance",
     "equalize",
@@ -41,16 +53,22 @@ __all__ = [
     "gaussian_noise",
     "grayscale",
     "hflip",
+    "image_filter",
     "invert",
+    "max_filter",
+    "median_filter",
+    "min_filter",
     "normalize",
     "pad",
     "perspective",
     "posterize",
+    "rank_filter",
     "resize",
     "resized_crop",
     "rotate",
     "sharpness",
     "solarize",
     "to_dtype",
+    "unsharp_mask",
     "vflip",
 ]

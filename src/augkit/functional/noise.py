@@ -87,9 +87,15 @@ def box_blur_weights(sigma: float) -> tuple[int, int, int]:
     whole = f(math.floor((float(length) - 1.0) / 2.0))
     fraction = f(f(f(2) * whole + f(1)) * f(whole * f(whole + f(1)) - f(3) * sigma2))
     fraction = f(fraction / f(f(6) * f(sigma2 - f(whole + f(1)) * f(whole + f(1)))))
-    float_radius = f(whole + fraction)
-    radius = int(float_radius)
-    ww = int(f(_ONE) / f(float_radius * f(2) + f(1)))
+    return box_weights(f(whole + fraction))
+
+
+def box_weights(float_radius: float) -> tuple[int, int, int]:
+    """Pillow's weights for one box pass of ``float_radius``: ``(radius, ww, fw)``, the
+    ``2 * radius + 1`` nearest pixels weighed by ``ww / 2**24``, the two next by ``fw / 2**24``."""
+    f = np.float32
+    radius = int(f(float_radius))
+    ww = int(f(_ONE) / f(f(float_radius) * f(2) + f(1)))
     fw = (_ONE - (radius * 2 + 1) * ww) // 2
     return radius, ww, fw
 
@@ -110,22 +116,38 @@ def _box_pass(rows: torch.Tensor, radius: int, ww: int, fw: int) -> torch.Tensor
 
 
 def _pillow_blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-    is_uint8 = images.dtype == torch.uint8
     out = images.clone()
     for value in sigma.unique().tolist():
         if value == 0:
             continue
         index = (sigma == value).nonzero().squeeze(1).to(images.device)
-        x = images[index].to(torch.int64 if is_uint8 else images.dtype)
-        weights = box_blur_weights(value)
-        for _ in range(_BLUR_PASSES):
-            x = _box_pass(x, *weights)
-        x = x.transpose(-1, -2)
-        for _ in range(_BLUR_PASSES):
-            x = _box_pass(x, *weights)
-        x = x.transpose(-1, -2)
-        out[index] = x.to(images.dtype) if is_uint8 else x
+        out[index] = pillow_gaussian(images[index], value)
     return out
+
+
+def pillow_gaussian(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Pillow's ``GaussianBlur(sigma)`` on an ``(N, C, H, W)`` batch: three extended box
+    passes across, then three down."""
+    weights = box_blur_weights(sigma)
+    return box_passes(images, weights, weights, _BLUR_PASSES)
+
+
+def box_passes(images: torch.Tensor, across: tuple[int, int, int] | None,
+               down: tuple[int, int, int] | None, passes: int) -> torch.Tensor:
+    """Pillow's ``ImagingBoxBlur``: ``passes`` box passes along rows with the ``across``
+    weights (``box_weights``), then as many along columns with ``down``; ``None`` skips a
+    direction. Exact integers on uint8, plain weights on floats."""
+    is_uint8 = images.dtype == torch.uint8
+    x = images.to(torch.int64) if is_uint8 else images
+    if across is not None:
+        for _ in range(passes):
+            x = _box_pass(x, *across)
+    if down is not None:
+        x = x.transpose(-1, -2)
+        for _ in range(passes):
+            x = _box_pass(x, *down)
+        x = x.transpose(-1, -2)
+    return x.to(images.dtype) if is_uint8 else x.clone()
 
 
 KernelSize = int | Sequence[int] | None
@@ -218,5 +240,5 @@ def noise_seeds(n: int, generator: torch.Generator | None) -> torch.Tensor:
     return torch.randint(0, 2**62, (n,), generator=generator, dtype=torch.int64)
 
 
-__all__ = ["box_blur_weights", "check_kernel_size", "gaussian_blur", "gaussian_kernels",
-           "gaussian_noise", "noise_seeds"]
+__all__ = ["box_blur_weights", "box_passes", "box_weights", "check_kernel_size",
+           "gaussian_blur", "gaussian_kernels", "gaussian_noise", "noise_seeds", "pillow_gaussian"]

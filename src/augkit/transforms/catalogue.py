@@ -268,9 +268,71 @@ PILLOW_WITHOUT_CHECK = {
 }
 
 
+def _filter_case(ours: Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, Any]],
+                 ) -> Checker:
+    """``ours(image, rng)`` gives augkit's result and the Pillow filter to compare with."""
+    def case(rng: np.random.Generator) -> Case:
+        image = _image_any_mode(rng, 24)
+        result, pillow_filter = ours(image, rng)
+        return result, _pil(lambda p: p.filter(pillow_filter), image)
+    return case
+
+
+def _kernel(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, Any]:
+    size = int(rng.choice([3, 5]))
+    weights = [float(v) for v in rng.uniform(-3, 3, size * size)]
+    scale, offset = float(rng.uniform(0.3, 5)), float(rng.uniform(-60, 60))
+    return (F.convolve(image, weights, scale, offset),
+            ImageFilter.Kernel((size, size), weights, scale, offset))
+
+
+def _box(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, Any]:
+    radius = (float(rng.uniform(0, 12)), float(rng.uniform(0, 12)))
+    return F.box_blur(image, radius), ImageFilter.BoxBlur(radius)
+
+
+def _rank(name: str) -> Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, Any]]:
+    def case(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, Any]:
+        size = int(rng.choice([1, 3, 5, 7]))
+        if name == "rank":
+            rank = int(rng.integers(0, size * size))
+            return F.rank_filter(image, size, rank), ImageFilter.RankFilter(size, rank)
+        pillow = {"median": ImageFilter.MedianFilter, "min": ImageFilter.MinFilter,
+                  "max": ImageFilter.MaxFilter}[name]
+        return getattr(F, f"{name}_filter")(image, size), pillow(size)
+    return case
+
+
+def _unsharp(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, Any]:
+    radius, percent = float(rng.uniform(0, 6)), int(rng.integers(0, 400))
+    threshold = int(rng.integers(0, 12))
+    return (F.unsharp_mask(image, radius, percent, threshold),
+            ImageFilter.UnsharpMask(radius, percent, threshold))
+
+
+def _named(name: str) -> Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, Any]]:
+    return lambda image, rng: (F.image_filter(image, name), getattr(ImageFilter, name))
+
+
+#: Pillow operations with no torchvision transform: (augkit call, checker)
+PILLOW_ONLY: dict[str, tuple[str, Checker]] = {
+    **{f"ImageFilter.{name}": (f'image_filter(img, "{name.lower()}")',
+                               _filter_case(_named(name)))
+       for name in ("BLUR", "CONTOUR", "DETAIL", "EDGE_ENHANCE", "EDGE_ENHANCE_MORE", "EMBOSS",
+                    "FIND_EDGES", "SHARPEN", "SMOOTH", "SMOOTH_MORE")},
+    "ImageFilter.Kernel": ("convolve", _filter_case(_kernel)),
+    "ImageFilter.BoxBlur": ("box_blur", _filter_case(_box)),
+    "ImageFilter.MedianFilter": ("median_filter", _filter_case(_rank("median"))),
+    "ImageFilter.MinFilter": ("min_filter", _filter_case(_rank("min"))),
+    "ImageFilter.MaxFilter": ("max_filter", _filter_case(_rank("max"))),
+    "ImageFilter.RankFilter": ("rank_filter", _filter_case(_rank("rank"))),
+    "ImageFilter.UnsharpMask": ("unsharp_mask", _filter_case(_unsharp)),
+}
+
+
 def measure(name: str, cases: int, seed: int = 0) -> str:
     """``"exact: 0 of P pixels differ in C cases"`` or the share that differs."""
-    _, check = CHECKERS[name]
+    _, check = CHECKERS[name] if name in CHECKERS else PILLOW_ONLY[name]
     rng = np.random.default_rng(seed)
     differing = total = 0
     for _ in range(cases):
@@ -303,8 +365,13 @@ def markdown(cases: int) -> str:
     lines = ["| torchvision v2 | augkit | Pillow | against Pillow |", "| --- | --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in table]
     done = sum(1 for row in table if row[1] != "-")
+    pillow_lines = ["| Pillow | augkit.functional | against Pillow |", "| --- | --- | --- |"]
+    pillow_lines += [f"| {name} | `{call}` | {measure(name, cases)} |"
+                     for name, (call, _) in PILLOW_ONLY.items()]
     return (f"{done} of {len(TORCHVISION_V2)} torchvision v2 transforms have an augkit "
-            f"counterpart of the same name.\n\n" + "\n".join(lines) + "\n")
+            f"counterpart of the same name.\n\n" + "\n".join(lines) + "\n\n"
+            "Pillow operations that torchvision has no transform for, as augkit kernels "
+            "(L, RGB and RGBA images from 1x1):\n\n" + "\n".join(pillow_lines) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
