@@ -12,6 +12,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 import augkit.functional as F
+from augkit.errors import AugkitError
 from augkit.transforms import (
     Compose,
     RandomBrightness,
@@ -241,3 +242,30 @@ def test_pil_and_numpy_single_images():
     arr = np.full((6, 6), 77, np.uint8)
     out = RandomContrast(factor=(0.0, 0.0), seed=0)(arr)
     assert isinstance(out, np.ndarray) and (out == 77).all()
+
+
+def test_photometric_distort_equals_torchvisions_pil_path_step_by_step():
+    from augkit.transforms.catalogue import measure
+
+    assert measure("RandomPhotometricDistort", 40, seed=5).startswith("exact")
+
+
+def test_photometric_distort_takes_each_step_with_chance_p_and_both_contrast_places():
+    from augkit.transforms import RandomPhotometricDistort
+
+    batch = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (400, 3, 4, 4),
+                                                               dtype=np.uint8))
+    t = RandomPhotometricDistort(p=0.3, seed=1)
+    out = t(batch)
+    params = t.last_params
+    share = params["steps"].double().mean(0)
+    assert ((share > 0.22) & (share < 0.38)).all(), share
+    assert 0.4 < params["contrast_before"].double().mean() < 0.6
+    untouched = ~params["steps"].any(1)
+    assert torch.equal(out[untouched], batch[untouched])
+    assert (out[~untouched] != batch[~untouched]).flatten(1).any(1).float().mean() > 0.9
+    assert torch.equal(RandomPhotometricDistort(p=0.0, seed=2)(batch), batch)
+    with pytest.raises(AugkitError, match=r"^p: 1.5 is not allowed"):
+        RandomPhotometricDistort(p=1.5)
+    with pytest.raises(AugkitError, match=r"^hue: \(-0.6, 0.1\) is not allowed"):
+        RandomPhotometricDistort(hue=(-0.6, 0.1))

@@ -6,6 +6,7 @@ from augkit.functional.color import (
     color,
     contrast,
     enhance,
+    permute_channels,
     sharpness,
 )
 from augkit.functional.crop import center_crop, crop, normalize, pad, to_dtype
@@ -60,6 +61,7 @@ __all__ = [
     "min_filter",
     "normalize",
     "pad",
+    "permute_channels",
     "perspective",
     "posterize",
     "rank_filter",

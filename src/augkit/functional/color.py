@@ -145,5 +145,26 @@ def sharpness(img: Image, factor: Factor) -> Image:
 ENHANCE_OPS = {"color": color, "brightness": brightness, "contrast": contrast,
                "sharpness": sharpness}
 
+def permute_channels(img: Image, permutation: Sequence[int] | np.ndarray | torch.Tensor
+                     ) -> Image:
+    """torchvision's ``permute_channels``: output channel ``i`` is input channel
+    ``permutation[i]``; a batch may give one permutation per sample, ``(N, C)``."""
+    channels = dispatch.num_channels(img)
+    order = torch.as_tensor(np.asarray(permutation), dtype=torch.int64)
+    n = dispatch.batch_size(img) or 1
+    order = order.expand(n, channels) if order.ndim == 1 else order
+    if (order.shape != (n, channels)
+            or not torch.equal(order.sort(dim=1).values, torch.arange(channels).expand(n, -1))):
+        raise AugkitError(f"permutation: {np.asarray(permutation).tolist()!r:.60} is not a "
+                          f"permutation of the {channels} channels (one per sample: ({n}, "
+                          f"{channels}))")
+
+    def kernel(images: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+        index = order.long()[:, :, None, None].expand_as(images)
+        return images.gather(1, index)
+
+    return dispatch.apply(img, {"order": order}, kernel)
+
+
 __all__ = ["ENHANCE_OPS", "as_factors", "brightness", "color", "contrast", "enhance",
-           "sharpness"]
+           "permute_channels", "sharpness"]

@@ -8,6 +8,7 @@ from augkit.transforms.color import (
     RandomColor,
     RandomContrast,
     RandomEnhance,
+    RandomPhotometricDistort,
     RandomSharpness,
 )
 from augkit.transforms.columns import column_transform
@@ -80,6 +81,7 @@ __all__ = [
     "RandomInvert",
     "RandomOrder",
     "RandomPerspective",
+    "RandomPhotometricDistort",
     "RandomPosterize",
     "RandomResize",
     "RandomResizedCrop",

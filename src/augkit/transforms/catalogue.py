@@ -142,11 +142,39 @@ def _jitter_case(rng: np.random.Generator) -> Case:
               "factors": torch.from_numpy(factors[None]), "order": torch.from_numpy(order[None])}
     ours = ColorJitter(0.5, 0.5, 0.5, 0.5)(image, params=params)
     picture = Image.fromarray(image)
-    enhancers = (ImageEnhance.Brightness, ImageEnhance.Contrast, ImageEnhance.Color)
     for op in order:
-        picture = _hue_pillow(picture, factors[3]) if op == 3 else \
-            enhancers[op](picture).enhance(factors[op])
+        picture = _jitter_step_pillow(picture, op, factors[op])
     return ours, np.asarray(picture)
+
+
+def _jitter_step_pillow(picture: Image.Image, op: int, factor: float) -> Image.Image:
+    """ColorJitter's step ``op`` (brightness, contrast, saturation, hue) through Pillow."""
+    if op == 3:
+        return _hue_pillow(picture, factor)
+    enhancer = (ImageEnhance.Brightness, ImageEnhance.Contrast, ImageEnhance.Color)[op]
+    return enhancer(picture).enhance(factor)
+
+
+def _photometric_case(rng: np.random.Generator) -> Case:
+    from augkit.transforms.color import RandomPhotometricDistort
+
+    image = rng.integers(0, 256, (*(int(v) for v in rng.integers(1, 24, 2)), 3),
+                         dtype=np.uint8)
+    distort = RandomPhotometricDistort(p=float(rng.uniform(0.2, 0.9)),
+                                       seed=int(rng.integers(1 << 30)))
+    ours = distort(image)
+    params = distort.last_params
+    steps, factors = params["steps"][0].tolist(), params["factors"][0].tolist()
+    before = bool(params["contrast_before"][0])
+    picture = Image.fromarray(image)
+    for op, run in ((0, steps[0]), (1, steps[1] and before), (2, steps[2]), (3, steps[3]),
+                    (1, steps[1] and not before)):
+        if run:
+            picture = _jitter_step_pillow(picture, op, factors[op])
+    expected = np.asarray(picture)
+    if steps[4]:
+        expected = expected[:, :, params["keys"][0, :3].argsort().numpy()]
+    return ours, expected
 
 
 def _blur_case(rng: np.random.Generator) -> Case:
@@ -248,6 +276,8 @@ CHECKERS: dict[str, tuple[str, Checker]] = {
     "GaussianBlur": ("ImageFilter.GaussianBlur (kernel_size=None)", _blur_case),
     "RandomAdjustSharpness": ("ImageEnhance.Sharpness", _sharpness_case),
     "ColorJitter": ("ImageEnhance + HSV hue (torchvision's PIL path)", _jitter_case),
+    "RandomPhotometricDistort": ("ImageEnhance + HSV hue (torchvision's PIL path)",
+                                 _photometric_case),
     "CenterCrop": ("Image.crop", _crop_case),
     "RandomCrop": ("Image.crop", _crop_case),
     "Pad": ("ImageOps.expand (constant)", _pad_case),
@@ -264,7 +294,6 @@ CHECKERS: dict[str, tuple[str, Checker]] = {
 }
 PILLOW_WITHOUT_CHECK = {
     "RandomResizedCrop": "Image.resize",
-    "RandomPhotometricDistort": "ImageEnhance + HSV hue",
 }
 
 

@@ -32,10 +32,12 @@ from augkit.functional import (
     contrast,
     dispatch,
     enhance,
+    permute_channels,
 )
 from augkit.transforms.base import (
     Params,
     Transform,
+    check_probability,
     check_range,
     scale_uniform,
     uniform,
@@ -174,11 +176,7 @@ class ColorJitter(Transform):
         self.brightness = jitter_range(brightness, "brightness")
         self.contrast = jitter_range(contrast, "contrast")
         self.saturation = jitter_range(saturation, "saturation")
-        if isinstance(hue, (int, float)) and not isinstance(hue, bool):
-            if hue < 0:
-                raise AugkitError(f"hue: {hue!r} is not allowed; a single number must be >= 0")
-            hue = (-hue, hue)
-        self.hue = check_range(hue, "hue", -0.5, 0.5)
+        self.hue = _hue_range(hue)
 
     def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
         u = torch.rand(batch, 8, generator=generator, dtype=torch.float64)
@@ -194,17 +192,72 @@ class ColorJitter(Transform):
     def apply(self, img: Any, params: Params) -> Any:
         ops, factors = self._ops(), np.asarray(params["factors"])
         order = params["order"]
-        if dispatch.batch_size(img) is None:
-            for op in order[0].tolist():
-                if ops[op] is not None:
-                    img = ops[op](img, factors[:1, op])
-            return img
-        out = img.clone()
         for position in range(4):
-            for op in order[:, position].unique().tolist():
-                if ops[op] is None:
-                    continue
-                index = (order[:, position] == op).nonzero().squeeze(1)
-                device_index = index.to(out.device)
-                out[device_index] = ops[op](out[device_index], factors[index.numpy(), op])
-        return out
+            for op in range(4):
+                if ops[op] is not None:
+                    img = run_where(img, order[:, position] == op,
+                                    lambda x, index, op=op: ops[op](x, factors[index, op]))
+        return img
+
+
+def run_where(img: Any, mask: torch.Tensor, fn: Any) -> Any:
+    """``fn(samples, index)`` on the samples of ``img`` where ``mask`` (one flag per sample)
+    is set, ``index`` their positions as a numpy array; the others pass unchanged."""
+    if not bool(mask.any()):
+        return img
+    if dispatch.batch_size(img) is None or bool(mask.all()):
+        return fn(img, np.arange(len(mask)))
+    index = mask.nonzero().squeeze(1)
+    device_index = index.to(img.device)
+    out = img.clone()
+    out[device_index] = fn(img[device_index], index.numpy())
+    return out
+
+
+def _hue_range(hue: Any) -> tuple[float, float]:
+    if isinstance(hue, (int, float)) and not isinstance(hue, bool):
+        if hue < 0:
+            raise AugkitError(f"hue: {hue!r} is not allowed; a single number must be >= 0")
+        hue = (-hue, hue)
+    return check_range(hue, "hue", -0.5, 0.5)
+
+
+class RandomPhotometricDistort(Transform):
+    """torchvision's ``RandomPhotometricDistort`` (SSD's distortion): per sample, each of
+    brightness, contrast, saturation (Pillow's colour) and hue with chance ``p`` and a factor
+    from its range, contrast before or after saturation and hue (even odds), then with chance
+    ``p`` a random channel order; bit-identical to torchvision's PIL path on uint8."""
+
+    def __init__(self, brightness: Any = (0.875, 1.125), contrast: Any = (0.5, 1.5),
+                 saturation: Any = (0.5, 1.5), hue: Any = (-0.05, 0.05), p: float = 0.5, *,
+                 seed: int | None = None, generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+        self.brightness = jitter_range(brightness, "brightness")
+        self.contrast = jitter_range(contrast, "contrast")
+        self.saturation = jitter_range(saturation, "saturation")
+        self.hue = _hue_range(hue)
+        self.p = check_probability(p)
+
+    def draw(self, batch: int | None, parent: torch.Generator | None = None) -> Params:
+        # ``p`` is each step's chance here, as in torchvision, not the whole transform's
+        n = 1 if batch is None else batch
+        return {"applied": torch.ones(n, dtype=torch.bool),
+                **self.make_params(n, self.generator(parent))}
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        u = torch.rand(batch, 14, generator=generator, dtype=torch.float64)
+        bounds = np.array([self.brightness, self.contrast, self.saturation, self.hue]).T
+        return {"steps": u[:, :5] < self.p, "factors": scale_uniform(u[:, 5:9], bounds),
+                "contrast_before": u[:, 9] < 0.5, "keys": u[:, 10:]}
+
+    def apply(self, img: Any, params: Params) -> Any:
+        steps, factors = params["steps"], np.asarray(params["factors"])
+        before = params["contrast_before"]
+        for op, kernel, mask in ((0, brightness, steps[:, 0]), (1, contrast, steps[:, 1] & before),
+                                 (2, color, steps[:, 2]), (3, adjust_hue, steps[:, 3]),
+                                 (1, contrast, steps[:, 1] & ~before)):
+            img = run_where(img, mask, lambda x, index, op=op, kernel=kernel:
+                            kernel(x, factors[index, op]))
+        channels = dispatch.num_channels(img)
+        order = params["keys"][:, :channels].argsort(dim=1)
+        return run_where(img, steps[:, 4], lambda x, index: permute_channels(x, order[index]))

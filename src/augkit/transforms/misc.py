@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from augkit.errors import AugkitError, AugkitTypeError
-from augkit.functional import dispatch, rotate, sharpness
+from augkit.functional import dispatch, permute_channels, rotate, sharpness
 from augkit.functional.geometry import affine_matrices, check_interpolation, transform_masks
 from augkit.functional.rotate import rotation_data
 from augkit.transforms.base import Params, Transform, check_range, scale_uniform
@@ -70,14 +70,7 @@ class RandomChannelPermutation(Transform):
         return {"keys": torch.rand(batch, 4, generator=generator, dtype=torch.float64)}
 
     def apply(self, img: Any, params: Params) -> Any:
-        channels = dispatch.num_channels(img)
-        order = params["keys"][:, :channels].argsort(dim=1)
-
-        def kernel(images: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
-            index = order.to(images.device).long()[:, :, None, None].expand_as(images)
-            return images.gather(1, index)
-
-        return dispatch.apply(img, {"order": order}, kernel)
+        return permute_channels(img, params["keys"][:, :dispatch.num_channels(img)].argsort(1))
 
 
 class RandomAdjustSharpness(Transform):
