@@ -37,6 +37,7 @@ from augkit.transforms import (
     RandomSharpness,
     RandomSolarize,
     RandomVerticalFlip,
+    RandomZoomOut,
     TrivialAugmentWide,
     from_dict,
     load,
@@ -59,6 +60,7 @@ FACTORIES = {
     "RandomHorizontalFlip": lambda: RandomHorizontalFlip(),
     "RandomVerticalFlip": lambda: RandomVerticalFlip(),
     "RandomErasing": lambda: RandomErasing(p=0.7, value=200),
+    "RandomZoomOut": lambda: RandomZoomOut(fill=5, side_range=(1.0, 2.0), p=1.0),
     "RandomInvert": lambda: RandomInvert(),
     "RandomPosterize": lambda: RandomPosterize(3),
     "RandomSolarize": lambda: RandomSolarize(100),
@@ -122,7 +124,8 @@ def test_float_batches_are_supported_and_stay_in_range(dtype):
     factories = {**FACTORIES, "RandomAffine": lambda: RandomAffine(15, fill=0.5),
                  "RandomPerspective": lambda: RandomPerspective(interpolation="bicubic",
                                                                 fill=0.5),
-                 "RandomErasing": lambda: RandomErasing(p=0.7, value=[0.1, 0.2, 0.3])}
+                 "RandomErasing": lambda: RandomErasing(p=0.7, value=[0.1, 0.2, 0.3]),
+                 "RandomZoomOut": lambda: RandomZoomOut(fill=0.5, p=1.0)}
     for name, make in factories.items():
         if name in ("RandomPosterize", "RandomEqualize", "RandomSolarize", "RandAugment",
                     "TrivialAugmentWide", "AutoAugment", "AugMix"):

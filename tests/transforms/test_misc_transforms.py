@@ -107,3 +107,26 @@ def test_bad_centres_are_one_line(call, words):
     with pytest.raises((ValueError, TypeError)) as info:
         call()
     assert all(word in str(info.value) for word in words), str(info.value)
+
+
+def test_zoom_out_places_each_sample_on_one_canvas_and_draws_p_once_per_call():
+    from augkit.transforms import RandomZoomOut
+
+    batch = torch.full((6, 3, 5, 7), 200, dtype=torch.uint8)
+    t = RandomZoomOut(fill=[1, 2, 3], side_range=(2.0, 3.0), p=1.0, seed=0)
+    out = t(batch)
+    ratio = float(t.last_params["ratio"][0])
+    assert out.shape == (6, 3, int(5 * ratio), int(7 * ratio))
+    corners = set()
+    for sample, (px, py) in zip(out, t.last_params["place"].tolist(), strict=True):
+        rows, cols = (sample[0] == 200).nonzero(as_tuple=True)
+        top, left = int(rows.min()), int(cols.min())
+        assert (top, left) == (int((out.shape[2] - 5) * py), int((out.shape[3] - 7) * px))
+        assert int(rows.max()) - top == 4 and int(cols.max()) - left == 6
+        assert sample[:, 0, 0].tolist() in ([1, 2, 3], [200, 200, 200])
+        corners.add((top, left))
+    assert len(corners) > 1
+    shapes = {RandomZoomOut(p=0.5, seed=s)(batch).shape for s in range(12)}
+    assert batch.shape in shapes and len(shapes) > 1  # whole batches zoomed or left
+    with pytest.raises(AugkitError, match=r"^side_range: \(0.5, 2\) is not allowed"):
+        RandomZoomOut(side_range=(0.5, 2))

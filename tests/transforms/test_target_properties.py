@@ -17,6 +17,7 @@ from augkit.transforms import (
     RandomResizedCrop,
     RandomRotation,
     RandomVerticalFlip,
+    RandomZoomOut,
 )
 
 CASES = 1000
@@ -30,6 +31,7 @@ TRANSFORMS = {
     "perspective": lambda: RandomPerspective(0.4, p=1.0, seed=8),
     "hflip": lambda: RandomHorizontalFlip(p=0.5, seed=3),
     "vflip": lambda: RandomVerticalFlip(p=0.5, seed=4),
+    "zoom-out": lambda: RandomZoomOut(side_range=(1.0, 2.5), p=1.0, seed=9),
     "pipeline": lambda: Compose([RandomHorizontalFlip(), RandomAffine(25, scale=(0.9, 1.1)),
                                  RandomResizedCrop((24, 24), scale=(0.5, 1.0))], seed=5),
 }
@@ -102,7 +104,7 @@ def test_masks_keep_their_values_and_images_follow_masks_exactly(name):
 
 
 @pytest.mark.parametrize("name", ["affine", "rotation", "perspective", "hflip", "vflip",
-                                  "pipeline"])
+                                  "zoom-out", "pipeline"])
 def test_keypoints_inside_a_mask_stay_inside_it(name):
     rng = np.random.default_rng(2)
     boxes = _random_boxes(rng, CASES, min_side=8)

@@ -13,7 +13,7 @@ from augkit.transforms.color import (
 )
 from augkit.transforms.columns import column_transform
 from augkit.transforms.container import Compose, RandomApply, RandomChoice, RandomOrder
-from augkit.transforms.crop import CenterCrop, Normalize, Pad, RandomCrop, ToDtype
+from augkit.transforms.crop import CenterCrop, Normalize, Pad, RandomCrop, RandomZoomOut, ToDtype
 from augkit.transforms.geometry import (
     RandomAffine,
     RandomErasing,
@@ -90,6 +90,7 @@ __all__ = [
     "RandomShortestSize",
     "RandomSolarize",
     "RandomVerticalFlip",
+    "RandomZoomOut",
     "Resize",
     "ScaleJitter",
     "TargetOptions",

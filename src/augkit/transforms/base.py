@@ -97,6 +97,8 @@ class Transform(ABC):
 
     #: whether ``apply`` keeps the image size (then unapplied samples are simply skipped)
     keeps_size: ClassVar[bool] = True
+    #: whether ``p`` is drawn once per call for the whole batch, as torchvision does
+    applies_per_call: ClassVar[bool] = False
 
     def __init__(self, *, p: float = 1.0, seed: int | None = None,
                  generator: torch.Generator | None = None):
@@ -137,7 +139,9 @@ class Transform(ABC):
         """Draw parameters for an image (``batch=None``) or a batch, with ``applied`` flags."""
         n = 1 if batch is None else batch
         generator = self.generator(parent)
-        if self.p < 1.0:
+        if self.p < 1.0 and self.applies_per_call:
+            params = {"applied": bernoulli(self.p, 1, generator).expand(n).clone()}
+        elif self.p < 1.0:
             params = {"applied": bernoulli(self.p, n, generator)}
         else:
             params = {"applied": torch.ones(n, dtype=torch.bool)}
@@ -182,7 +186,7 @@ class Transform(ABC):
         checked against them; kept in ``last_params``. ``mixed_sizes``: the samples are a
         list, which may hold images of several sizes."""
         if (batch is not None and batch > 1 and self.p < 1 and not self.keeps_size
-                and not mixed_sizes):
+                and not self.applies_per_call and not mixed_sizes):
             raise AugkitError(f"{type(self).__name__}: p={self.p} on a batch applies it to some "
                               "samples only, and it changes the image size, so the batch "
                               "would hold two sizes; use p=1, or call it on single images")

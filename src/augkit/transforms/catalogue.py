@@ -75,6 +75,26 @@ def _crop_case(rng: np.random.Generator) -> Case:
             _pil(lambda p: p.crop((left, top, left + width, top + height)), image))
 
 
+def _zoom_out_case(rng: np.random.Generator) -> Case:
+    from augkit.transforms.crop import RandomZoomOut
+
+    image = _image_any_mode(rng, 24)
+    fill = int(rng.integers(0, 256))
+    zoom = RandomZoomOut(fill, (1.0, float(rng.uniform(1, 4))), p=1.0,
+                         seed=int(rng.integers(1 << 30)))
+    ours = zoom(image)
+    top, left = zoom.window(zoom.last_params, image.shape[:2])[:2]
+
+    def pillow(picture: Image.Image) -> Image.Image:
+        bands = len(picture.getbands())
+        canvas = Image.new(picture.mode, (ours.shape[1], ours.shape[0]),
+                           fill if bands == 1 else (fill,) * bands)
+        canvas.paste(picture, (-int(left[0]), -int(top[0])))
+        return canvas
+
+    return ours, _pil(pillow, image)
+
+
 def _pad_case(rng: np.random.Generator) -> Case:
     image = _image(rng)
     border = int(rng.integers(0, 6))
@@ -281,6 +301,7 @@ CHECKERS: dict[str, tuple[str, Checker]] = {
     "CenterCrop": ("Image.crop", _crop_case),
     "RandomCrop": ("Image.crop", _crop_case),
     "Pad": ("ImageOps.expand (constant)", _pad_case),
+    "RandomZoomOut": ("Image.new + Image.paste", _zoom_out_case),
     "RandomHorizontalFlip": ("Image.transpose", _lut_case(
         "hflip", lambda p: p.transpose(Image.Transpose.FLIP_LEFT_RIGHT))),
     "RandomVerticalFlip": ("Image.transpose", _lut_case(

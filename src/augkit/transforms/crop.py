@@ -28,7 +28,7 @@ from augkit.functional.crop import (
     windows,
 )
 from augkit.functional.geometry import _check_size
-from augkit.transforms.base import Params, Transform
+from augkit.transforms.base import Params, Transform, check_range, scale_uniform
 from augkit.transforms.geometry import Geometric, _check_fill, _check_mask_fill
 
 
@@ -155,6 +155,35 @@ class RandomCrop(_Window):
         return rows - top, cols - left, (out_h, out_w), self.padding_mode
 
 
+class RandomZoomOut(_Window):
+    """torchvision's ``RandomZoomOut``: with chance ``p`` (once per call), the image on a
+    ``fill`` canvas ``side_range`` times its size (one ratio per call, so a batch keeps one
+    size), at a position drawn per sample; targets move along."""
+
+    applies_per_call = True
+
+    def __init__(self, fill: Any = 0, side_range: Any = (1.0, 4.0), p: float = 0.5,
+                 mask_fill: int = 0, *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(p=p, seed=seed, generator=generator)
+        self.fill, self.mask_fill = _check_fill(fill), _check_mask_fill(mask_fill)
+        self.side_range = list(check_range(side_range, "side_range", 1.0, 100.0))
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        u = torch.rand(1 + 2 * batch, generator=generator, dtype=torch.float64)
+        return {"ratio": scale_uniform(u[:1], self.side_range).expand(batch).clone(),
+                "place": u[1:].view(batch, 2)}
+
+    def window(self, params: Params, size: tuple[int, int]
+               ) -> tuple[np.ndarray, np.ndarray, tuple[int, int], str]:
+        ratio = float(params["ratio"][0])
+        height, width = int(size[0] * ratio), int(size[1] * ratio)
+        place = np.asarray(params["place"])
+        lefts = ((width - size[1]) * place[:, 0]).astype(np.int64)
+        tops = ((height - size[0]) * place[:, 1]).astype(np.int64)
+        return -tops, -lefts, (height, width), "constant"
+
+
 class Normalize(Transform):
     """torchvision's ``Normalize``: ``(x - mean) / std`` per channel on float images; masks,
     boxes and keypoints stay."""
@@ -192,4 +221,4 @@ class ToDtype(Transform):
         return to_dtype(img, getattr(torch, self.dtype), self.scale)
 
 
-__all__ = ["CenterCrop", "Normalize", "Pad", "RandomCrop", "ToDtype"]
+__all__ = ["CenterCrop", "Normalize", "Pad", "RandomCrop", "RandomZoomOut", "ToDtype"]
