@@ -130,3 +130,24 @@ def test_zoom_out_places_each_sample_on_one_canvas_and_draws_p_once_per_call():
     assert batch.shape in shapes and len(shapes) > 1  # whole batches zoomed or left
     with pytest.raises(AugkitError, match=r"^side_range: \(0.5, 2\) is not allowed"):
         RandomZoomOut(side_range=(0.5, 2))
+
+
+def test_five_and_ten_crops_are_pillows_crops_on_every_kind():
+    from augkit.transforms import FiveCrop, TenCrop
+    from augkit.transforms.catalogue import measure
+
+    assert measure("FiveCrop", 30).startswith("exact")
+    assert measure("TenCrop", 30).startswith("exact")
+    batch = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (4, 3, 9, 11),
+                                                               dtype=np.uint8))
+    crops = TenCrop((4, 5))(batch)
+    assert len(crops) == 10 and all(c.shape == (4, 3, 4, 5) for c in crops)
+    assert torch.equal(crops[0], batch[:, :, :4, :5])
+    assert torch.equal(crops[5], batch.flip(-1)[:, :, :4, :5])
+    channels_last = FiveCrop(4)(batch.permute(0, 2, 3, 1).numpy())
+    assert torch.equal(torch.from_numpy(channels_last[4]).permute(0, 3, 1, 2),
+                       batch[:, :, 2:6, 4:8])
+    with pytest.raises(AugkitError, match=r"^size: \(10, 10\) is larger than the 9x11 image"):
+        FiveCrop(10)(batch)
+    with pytest.raises(AugkitError, match=r"^FiveCrop: takes images only"):
+        FiveCrop(4)(batch[0], {"boxes": torch.zeros(1, 4), "labels": torch.zeros(1)})

@@ -9,7 +9,15 @@ from augkit.functional.color import (
     permute_channels,
     sharpness,
 )
-from augkit.functional.crop import center_crop, crop, normalize, pad, to_dtype
+from augkit.functional.crop import (
+    center_crop,
+    crop,
+    five_crop,
+    normalize,
+    pad,
+    ten_crop,
+    to_dtype,
+)
 from augkit.functional.filters import (
     box_blur,
     convolve,
@@ -50,6 +58,7 @@ __all__ = [
     "enhance",
     "equalize",
     "erase",
+    "five_crop",
     "gaussian_blur",
     "gaussian_noise",
     "grayscale",
@@ -70,6 +79,7 @@ __all__ = [
     "rotate",
     "sharpness",
     "solarize",
+    "ten_crop",
     "to_dtype",
     "unsharp_mask",
     "vflip",

@@ -21,7 +21,7 @@ import torch
 
 from augkit.errors import AugkitError, AugkitTypeError
 from augkit.functional import dispatch
-from augkit.functional.geometry import _check_size, _dtype, _fill_values, per_sample
+from augkit.functional.geometry import _check_size, _dtype, _fill_values, hflip, per_sample, vflip
 
 Image = TypeVar("Image")
 PADDING_MODES = ("constant", "edge", "reflect", "symmetric")
@@ -103,6 +103,28 @@ def center_crop(img: Image, output_size: int | Sequence[int]) -> Image:
     return crop(img, top, left, height, width)
 
 
+def five_crop(img: Image, size: int | Sequence[int]) -> tuple[Image, Image, Image, Image, Image]:
+    """torchvision's ``five_crop``: the four corner windows of ``size`` and the centre one, as
+    ``(top_left, top_right, bottom_left, bottom_right, centre)``."""
+    out_h, out_w = _check_size(size)
+    height, width = dispatch.image_size(img)
+    if out_h > height or out_w > width:
+        raise AugkitError(f"size: ({out_h}, {out_w}) is larger than the {height}x{width} image")
+    corners = [(0, 0), (0, width - out_w), (height - out_h, 0), (height - out_h, width - out_w)]
+    return (*(crop(img, top, left, out_h, out_w) for top, left in corners),
+            center_crop(img, (out_h, out_w)))
+
+
+def ten_crop(img: Image, size: int | Sequence[int], vertical_flip: bool = False
+             ) -> tuple[Image, ...]:
+    """torchvision's ``ten_crop``: ``five_crop`` of the image, then of its horizontal (or, with
+    ``vertical_flip``, vertical) mirror."""
+    if not isinstance(vertical_flip, bool):
+        raise AugkitError(f"vertical_flip: {vertical_flip!r} is not allowed; expected a bool")
+    mirrored = vflip(img) if vertical_flip else hflip(img)
+    return five_crop(img, size) + five_crop(mirrored, size)
+
+
 def check_padding(padding: Any) -> tuple[int, int, int, int]:
     """torchvision's padding: one int for all sides, ``(left/right, top/bottom)`` or
     ``(left, top, right, bottom)``, as ``(left, top, right, bottom)``."""
@@ -180,6 +202,5 @@ def to_dtype(img: Any, dtype: torch.dtype, scale: bool = False) -> Any:
 
 
 __all__ = ["PADDING_MODES", "center_crop", "center_crop_box", "check_padding",
-           "check_padding_mode", "crop", "normalize", "pad", "remap", "remap_image",
-           "source_indices",
-           "to_dtype", "windows"]
+           "check_padding_mode", "crop", "five_crop", "normalize", "pad", "remap", "remap_image",
+           "source_indices", "ten_crop", "to_dtype", "windows"]

@@ -13,7 +13,16 @@ from augkit.transforms.color import (
 )
 from augkit.transforms.columns import column_transform
 from augkit.transforms.container import Compose, RandomApply, RandomChoice, RandomOrder
-from augkit.transforms.crop import CenterCrop, Normalize, Pad, RandomCrop, RandomZoomOut, ToDtype
+from augkit.transforms.crop import (
+    CenterCrop,
+    FiveCrop,
+    Normalize,
+    Pad,
+    RandomCrop,
+    RandomZoomOut,
+    TenCrop,
+    ToDtype,
+)
 from augkit.transforms.geometry import (
     RandomAffine,
     RandomErasing,
@@ -54,6 +63,7 @@ __all__ = [
     "ColorJitter",
     "Compose",
     "CutMix",
+    "FiveCrop",
     "GaussianBlur",
     "GaussianNoise",
     "Grayscale",
@@ -94,6 +104,7 @@ __all__ = [
     "Resize",
     "ScaleJitter",
     "TargetOptions",
+    "TenCrop",
     "ToDtype",
     "Transform",
     "TrivialAugmentWide",

@@ -46,7 +46,9 @@ def run_call(transform: Any, img: Any, given: dict[str, Any] | None, params: Any
                             options or transform.target_options())
         out, moved = transform.apply_with_targets(work, read.targets, params)
         written = write_targets(read, moved, batch)
-    if channels_last:
+    if channels_last and isinstance(out, tuple):  # FiveCrop's and TenCrop's crops
+        out = tuple(np.ascontiguousarray(o.permute(0, 2, 3, 1).numpy()) for o in out)
+    elif channels_last:
         out = np.ascontiguousarray(out.permute(0, 2, 3, 1).numpy())
     elif isinstance(img, torch.Tensor) and type(img) is not torch.Tensor and \
             type(out) is torch.Tensor:

@@ -95,6 +95,30 @@ def _zoom_out_case(rng: np.random.Generator) -> Case:
     return ours, _pil(pillow, image)
 
 
+def _crops_case(ten: bool) -> Checker:
+    def case(rng: np.random.Generator) -> Case:
+        from augkit.transforms.crop import FiveCrop, TenCrop
+
+        image = _image_any_mode(rng, 24)
+        height, width = image.shape[:2]
+        out_h, out_w = int(rng.integers(1, height + 1)), int(rng.integers(1, width + 1))
+        vertical = bool(rng.random() < 0.5)
+        ours = TenCrop((out_h, out_w), vertical)(image) if ten else \
+            FiveCrop((out_h, out_w))(image)
+        top, left = round((height - out_h) / 2.0), round((width - out_w) / 2.0)
+        boxes = [(0, 0), (width - out_w, 0), (0, height - out_h),
+                 (width - out_w, height - out_h), (left, top)]
+        picture = Image.fromarray(image)
+        pictures = [picture]
+        if ten:
+            pictures.append(picture.transpose(Image.Transpose.FLIP_TOP_BOTTOM if vertical
+                                              else Image.Transpose.FLIP_LEFT_RIGHT))
+        pillow = [np.asarray(p.crop((x, y, x + out_w, y + out_h)))
+                  for p in pictures for x, y in boxes]
+        return np.stack(ours), np.stack(pillow)
+    return case
+
+
 def _pad_case(rng: np.random.Generator) -> Case:
     image = _image(rng)
     border = int(rng.integers(0, 6))
@@ -300,6 +324,8 @@ CHECKERS: dict[str, tuple[str, Checker]] = {
                                  _photometric_case),
     "CenterCrop": ("Image.crop", _crop_case),
     "RandomCrop": ("Image.crop", _crop_case),
+    "FiveCrop": ("Image.crop", _crops_case(ten=False)),
+    "TenCrop": ("Image.crop + Image.transpose", _crops_case(ten=True)),
     "Pad": ("ImageOps.expand (constant)", _pad_case),
     "RandomZoomOut": ("Image.new + Image.paste", _zoom_out_case),
     "RandomHorizontalFlip": ("Image.transpose", _lut_case(

@@ -21,15 +21,18 @@ from augkit.functional.crop import (
     center_crop_box,
     check_padding,
     check_padding_mode,
+    five_crop,
     normalize,
     remap,
     remap_image,
+    ten_crop,
     to_dtype,
     windows,
 )
 from augkit.functional.geometry import _check_size
 from augkit.transforms.base import Params, Transform, check_range, scale_uniform
 from augkit.transforms.geometry import Geometric, _check_fill, _check_mask_fill
+from augkit.transforms.targets import Targets
 
 
 class _Window(Geometric):
@@ -184,6 +187,45 @@ class RandomZoomOut(_Window):
         return -tops, -lefts, (height, width), "constant"
 
 
+class FiveCrop(Transform):
+    """torchvision's ``FiveCrop``: the four corner windows of ``size`` and the centre one, as
+    a tuple of five images (or batches); images only, as in torchvision."""
+
+    keeps_size = False
+
+    def __init__(self, size: Any, *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+        self.size = list(_check_size(size))
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return {}
+
+    def apply(self, img: Any, params: Params) -> Any:
+        return five_crop(img, self.size)
+
+    def apply_targets(self, targets: Targets, params: Params, size: tuple[int, int]
+                      ) -> Targets:
+        raise AugkitError(f"{type(self).__name__}: takes images only (boxes, masks and "
+                          "keypoints would need five copies); crop them with RandomCrop")
+
+
+class TenCrop(FiveCrop):
+    """torchvision's ``TenCrop``: ``FiveCrop`` of the image, then of its horizontal (or, with
+    ``vertical_flip``, vertical) mirror, as a tuple of ten."""
+
+    def __init__(self, size: Any, vertical_flip: bool = False, *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(size, seed=seed, generator=generator)
+        if not isinstance(vertical_flip, bool):
+            raise AugkitError(f"vertical_flip: {vertical_flip!r} is not allowed; expected a "
+                              "bool")
+        self.vertical_flip = vertical_flip
+
+    def apply(self, img: Any, params: Params) -> Any:
+        return ten_crop(img, self.size, self.vertical_flip)
+
+
 class Normalize(Transform):
     """torchvision's ``Normalize``: ``(x - mean) / std`` per channel on float images; masks,
     boxes and keypoints stay."""
@@ -221,4 +263,5 @@ class ToDtype(Transform):
         return to_dtype(img, getattr(torch, self.dtype), self.scale)
 
 
-__all__ = ["CenterCrop", "Normalize", "Pad", "RandomCrop", "RandomZoomOut", "ToDtype"]
+__all__ = ["CenterCrop", "FiveCrop", "Normalize", "Pad", "RandomCrop", "RandomZoomOut", "TenCrop",
+           "ToDtype"]
