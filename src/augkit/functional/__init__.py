@@ -9,6 +9,13 @@ from augkit.functional.color import (
     permute_channels,
     sharpness,
 )
+from augkit.functional.convert import (
+    grayscale_to_rgb,
+    pil_to_tensor,
+    to_image,
+    to_pil_image,
+    to_tensor,
+)
 from augkit.functional.crop import (
     center_crop,
     crop,
@@ -62,6 +69,7 @@ __all__ = [
     "gaussian_blur",
     "gaussian_noise",
     "grayscale",
+    "grayscale_to_rgb",
     "hflip",
     "image_filter",
     "invert",
@@ -72,6 +80,7 @@ __all__ = [
     "pad",
     "permute_channels",
     "perspective",
+    "pil_to_tensor",
     "posterize",
     "rank_filter",
     "resize",
@@ -81,6 +90,9 @@ __all__ = [
     "solarize",
     "ten_crop",
     "to_dtype",
+    "to_image",
+    "to_pil_image",
+    "to_tensor",
     "unsharp_mask",
     "vflip",
 ]

@@ -13,6 +13,15 @@ from augkit.transforms.color import (
 )
 from augkit.transforms.columns import column_transform
 from augkit.transforms.container import Compose, RandomApply, RandomChoice, RandomOrder
+from augkit.transforms.convert import (
+    RGB,
+    ConvertImageDtype,
+    PILToTensor,
+    ToImage,
+    ToPILImage,
+    ToPureTensor,
+    ToTensor,
+)
 from augkit.transforms.crop import (
     CenterCrop,
     FiveCrop,
@@ -57,11 +66,13 @@ from augkit.transforms.targets import TargetOptions
 __all__ = [
     "JPEG",
     "REGISTRY",
+    "RGB",
     "AugMix",
     "AutoAugment",
     "CenterCrop",
     "ColorJitter",
     "Compose",
+    "ConvertImageDtype",
     "CutMix",
     "FiveCrop",
     "GaussianBlur",
@@ -71,6 +82,7 @@ __all__ = [
     "Lambda",
     "MixUp",
     "Normalize",
+    "PILToTensor",
     "Pad",
     "RandAugment",
     "RandomAdjustSharpness",
@@ -106,6 +118,10 @@ __all__ = [
     "TargetOptions",
     "TenCrop",
     "ToDtype",
+    "ToImage",
+    "ToPILImage",
+    "ToPureTensor",
+    "ToTensor",
     "Transform",
     "TrivialAugmentWide",
     "column_transform",

@@ -119,6 +119,22 @@ def _crops_case(ten: bool) -> Checker:
     return case
 
 
+def _rgb_case(rng: np.random.Generator) -> Case:
+    from augkit.transforms.convert import RGB
+
+    gray = _image(rng)
+    gray = gray if gray.ndim == 2 else gray[:, :, 0]
+    return RGB()(gray), _pil(lambda p: p.convert("RGB"), gray)
+
+
+def _pil_to_tensor_case(rng: np.random.Generator) -> Case:
+    from augkit.transforms.convert import PILToTensor
+
+    image = _image_any_mode(rng, 24)
+    hwc = image if image.ndim == 3 else image[:, :, None]
+    return PILToTensor()(Image.fromarray(image)).permute(1, 2, 0).numpy(), hwc
+
+
 def _pad_case(rng: np.random.Generator) -> Case:
     image = _image(rng)
     border = int(rng.integers(0, 6))
@@ -328,6 +344,8 @@ CHECKERS: dict[str, tuple[str, Checker]] = {
     "TenCrop": ("Image.crop + Image.transpose", _crops_case(ten=True)),
     "Pad": ("ImageOps.expand (constant)", _pad_case),
     "RandomZoomOut": ("Image.new + Image.paste", _zoom_out_case),
+    "RGB": ('Image.convert("RGB") (from L)', _rgb_case),
+    "PILToTensor": ("Image.tobytes (L, RGB, RGBA)", _pil_to_tensor_case),
     "RandomHorizontalFlip": ("Image.transpose", _lut_case(
         "hflip", lambda p: p.transpose(Image.Transpose.FLIP_LEFT_RIGHT))),
     "RandomVerticalFlip": ("Image.transpose", _lut_case(
