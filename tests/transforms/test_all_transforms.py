@@ -12,6 +12,7 @@ from augkit.transforms import (
     AugMix,
     AutoAugment,
     Compose,
+    ElasticTransform,
     GaussianBlur,
     GaussianNoise,
     RandAugment,
@@ -61,6 +62,7 @@ FACTORIES = {
     "RandomVerticalFlip": lambda: RandomVerticalFlip(),
     "RandomErasing": lambda: RandomErasing(p=0.7, value=200),
     "RandomZoomOut": lambda: RandomZoomOut(fill=5, side_range=(1.0, 2.0), p=1.0),
+    "ElasticTransform": lambda: ElasticTransform(alpha=20.0, sigma=1.5, fill=6),
     "RandomInvert": lambda: RandomInvert(),
     "RandomPosterize": lambda: RandomPosterize(3),
     "RandomSolarize": lambda: RandomSolarize(100),
@@ -125,7 +127,8 @@ def test_float_batches_are_supported_and_stay_in_range(dtype):
                  "RandomPerspective": lambda: RandomPerspective(interpolation="bicubic",
                                                                 fill=0.5),
                  "RandomErasing": lambda: RandomErasing(p=0.7, value=[0.1, 0.2, 0.3]),
-                 "RandomZoomOut": lambda: RandomZoomOut(fill=0.5, p=1.0)}
+                 "RandomZoomOut": lambda: RandomZoomOut(fill=0.5, p=1.0),
+                 "ElasticTransform": lambda: ElasticTransform(sigma=1.0)}
     for name, make in factories.items():
         if name in ("RandomPosterize", "RandomEqualize", "RandomSolarize", "RandAugment",
                     "TrivialAugmentWide", "AutoAugment", "AugMix"):

@@ -25,6 +25,7 @@ from augkit.functional.crop import (
     ten_crop,
     to_dtype,
 )
+from augkit.functional.elastic import elastic, elastic_displacement
 from augkit.functional.filters import (
     box_blur,
     convolve,
@@ -62,6 +63,8 @@ __all__ = [
     "contrast",
     "convolve",
     "crop",
+    "elastic",
+    "elastic_displacement",
     "enhance",
     "equalize",
     "erase",

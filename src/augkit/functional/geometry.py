@@ -159,8 +159,7 @@ def warp(batch: torch.Tensor, inverse: torch.Tensor, size: tuple[int, int],
     the input take ``fill`` (``border="fill"``) or the nearest edge pixel (``"edge"``).
     Bicubic is cubic convolution with a = -0.75, as in ``torch.nn.functional.grid_sample``.
     """
-    sample = _SAMPLERS[check_interpolation(interpolation)]
-    n, channels, height, width = batch.shape
+    n = batch.shape[0]
     out_h, out_w = size
     device = batch.device
     ys = torch.arange(out_h, dtype=torch.float64, device=device).view(1, out_h, 1)
@@ -168,6 +167,19 @@ def warp(batch: torch.Tensor, inverse: torch.Tensor, size: tuple[int, int],
     m = inverse.to(device=device, dtype=torch.float64).view(n, 6, 1, 1)
     src_x = _snap(m[:, 0] * xs + m[:, 1] * ys + m[:, 2])
     src_y = _snap(m[:, 3] * xs + m[:, 4] * ys + m[:, 5])
+    return sample_at(batch, src_x, src_y, interpolation, fill, border)
+
+
+def sample_at(batch: torch.Tensor, src_x: torch.Tensor, src_y: torch.Tensor,
+              interpolation: Interpolation = "bilinear", fill: Any = 0, border: str = "fill"
+              ) -> torch.Tensor:
+    """Sample ``batch`` (N, C, H, W) at the input positions ``(src_x, src_y)`` (N, h, w),
+    pixel centres at whole numbers; neighbours outside take ``fill`` or (``border="edge"``)
+    the nearest edge pixel; uint8 results rounded."""
+    sample = _SAMPLERS[check_interpolation(interpolation)]
+    n, channels, height, width = batch.shape
+    out_h, out_w = src_x.shape[1:]
+    device = batch.device
     flat = batch.reshape(n, channels, height * width)
     work_dtype = torch.float32 if batch.dtype == torch.uint8 else batch.dtype
     fill_values = _fill_values(fill, channels, batch.dtype).to(device, work_dtype).view(1, -1, 1)

@@ -194,14 +194,17 @@ def _convolve_rows(padded: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _truncated_blur(images: torch.Tensor, sigma: torch.Tensor,
-                    kernel_size: tuple[int, int]) -> torch.Tensor:
+def truncated_blur(images: torch.Tensor, sigma: torch.Tensor, kernel_size: tuple[int, int],
+                   sigma_y: torch.Tensor | None = None) -> torch.Tensor:
+    """torchvision's ``gaussian_blur`` on an ``(N, C, H, W)`` batch: ``kernel_size`` ``(kx,
+    ky)``, one ``sigma`` per sample across (and ``sigma_y`` down, default the same)."""
     kx, ky = kernel_size
     work = images.dtype if images.dtype in (torch.float32, torch.float64) else torch.float32
     x = torch.nn.functional.pad(images.to(work), (kx // 2, kx // 2, ky // 2, ky // 2),
                                 mode="reflect")
     x = _convolve_rows(x, gaussian_kernels(sigma, kx).to(work))
-    x = _convolve_rows(x.transpose(-1, -2), gaussian_kernels(sigma, ky).to(work))
+    down = sigma if sigma_y is None else sigma_y
+    x = _convolve_rows(x.transpose(-1, -2), gaussian_kernels(down, ky).to(work))
     x = x.transpose(-1, -2)
     if images.dtype == torch.uint8:
         return x.round_().clamp_(0, 255).to(torch.uint8)
@@ -231,7 +234,7 @@ def gaussian_blur(img: Image, sigma: Values, kernel_size: KernelSize = None) -> 
     if size is None:
         return dispatch.apply(img, {"sigma": sigmas}, _pillow_blur, unit_range=True)
     _check_fits(size, dispatch.image_size(img))
-    return dispatch.apply(img, {"sigma": sigmas}, partial(_truncated_blur, kernel_size=size),
+    return dispatch.apply(img, {"sigma": sigmas}, partial(truncated_blur, kernel_size=size),
                           unit_range=True)
 
 
@@ -241,4 +244,5 @@ def noise_seeds(n: int, generator: torch.Generator | None) -> torch.Tensor:
 
 
 __all__ = ["box_blur_weights", "box_passes", "box_weights", "check_kernel_size",
-           "gaussian_blur", "gaussian_kernels", "gaussian_noise", "noise_seeds", "pillow_gaussian"]
+           "gaussian_blur", "gaussian_kernels", "gaussian_noise", "noise_seeds", "pillow_gaussian",
+           "truncated_blur"]

@@ -14,6 +14,8 @@ matrix of theirs becomes a continuous one by shifting half a pixel on each side
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -71,16 +73,22 @@ def continuous_matrices(forward: np.ndarray) -> np.ndarray:
     return shift @ np.asarray(forward, dtype=np.float64) @ unshift
 
 
-def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """``(K, 2)`` points moved by one ``(3, 3)`` matrix (affine or projective)."""
+PointMap = Callable[[np.ndarray], np.ndarray]
+
+
+def transform_points(points: np.ndarray, matrix: np.ndarray | PointMap) -> np.ndarray:
+    """``(K, 2)`` points moved by one ``(3, 3)`` matrix (affine or projective), or by a
+    function of them (a field that no matrix describes)."""
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if callable(matrix):
+        return matrix(points)
     moved = points @ matrix[:2, :2].T + matrix[:2, 2]
     if matrix[2, 0] == 0 and matrix[2, 1] == 0 and matrix[2, 2] == 1:
         return moved
     return moved / (points @ matrix[2, :2] + matrix[2, 2])[:, None]
 
 
-def transform_boxes(boxes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+def transform_boxes(boxes: np.ndarray, matrix: np.ndarray | PointMap) -> np.ndarray:
     """``(K, 4)`` xyxy boxes moved as their four corners and replaced by the enclosing box."""
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     corners = boxes[:, [0, 1, 2, 1, 0, 3, 2, 3]].reshape(-1, 2)

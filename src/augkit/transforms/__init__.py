@@ -33,6 +33,7 @@ from augkit.transforms.crop import (
     ToDtype,
 )
 from augkit.transforms.geometry import (
+    ElasticTransform,
     RandomAffine,
     RandomErasing,
     RandomHorizontalFlip,
@@ -74,6 +75,7 @@ __all__ = [
     "Compose",
     "ConvertImageDtype",
     "CutMix",
+    "ElasticTransform",
     "FiveCrop",
     "GaussianBlur",
     "GaussianNoise",

@@ -21,6 +21,12 @@ import torch
 
 from augkit.errors import AugkitError
 from augkit.functional import affine, dispatch, erase, hflip, resized_crop, vflip
+from augkit.functional.elastic import (
+    displacement_sources,
+    elastic,
+    elastic_displacement,
+    elastic_points,
+)
 from augkit.functional.geometry import (
     _check_size,
     affine_data,
@@ -28,8 +34,10 @@ from augkit.functional.geometry import (
     check_interpolation,
     flip_matrices,
     resized_crop_matrices,
+    sample_at,
     transform_masks,
 )
+from augkit.functional.noise import noise_seeds
 from augkit.functional.perspective import (
     perspective_coefficients,
     transform_generic,
@@ -164,6 +172,58 @@ class RandomAffine(Geometric):
         """Masks take the pixels NEAREST takes for the image, whatever its interpolation."""
         data = affine_data(size, self.in_pixels(params, size))
         return lambda masks: transform_masks(masks, data, self.mask_fill)
+
+
+class ElasticTransform(Geometric):
+    """torchvision's ``ElasticTransform``: every pixel moved by a smooth random field, one per
+    sample (``elastic_displacement``: noise blurred by ``sigma``, scaled by ``alpha``; a number
+    means the same across and down); Pillow has no such op. Masks move with nearest
+    sampling, boxes and keypoints back along the field at their pixel, as torchvision does.
+    Neighbours beyond the image count as ``fill``, as in augkit's other warps; torchvision's
+    tensor path also scales the image by their share there, darkening the border."""
+
+    def __init__(self, alpha: Any = 50.0, sigma: Any = 5.0, interpolation: Any = "bilinear",
+                 fill: Any = 0, mask_fill: int = 0, *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+        self.alpha = list(_pair(alpha, "alpha"))
+        self.sigma = list(_pair(sigma, "sigma"))
+        self.interpolation = check_interpolation(interpolation)
+        self.fill, self.mask_fill = _check_fill(fill), _check_mask_fill(mask_fill)
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return {"seed": noise_seeds(batch, generator)}
+
+    def field(self, params: Params, size: tuple[int, int]) -> torch.Tensor:
+        return elastic_displacement(params["seed"], size, tuple(self.alpha), tuple(self.sigma))
+
+    def apply(self, img: Any, params: Params) -> Any:
+        field = self.field(params, dispatch.image_size(img))
+        return elastic(img, field, self.interpolation, self.fill)
+
+    def apply_targets(self, targets: Targets, params: Params, size: tuple[int, int]
+                      ) -> Targets:
+        fields = self.field(params, size)
+
+        def masks_by(masks: torch.Tensor) -> torch.Tensor:
+            src_x, src_y = displacement_sources(fields.to(masks.device), size)
+            return sample_at(masks, src_x, src_y, "nearest", self.mask_fill)
+
+        maps = [lambda points, field=field: elastic_points(points, field) for field in fields]
+        return targets.warped(None, size, masks_by=masks_by, point_maps=maps)
+
+    def forward_matrices(self, params: Params, size: tuple[int, int]
+                         ) -> tuple[np.ndarray, tuple[int, int]]:
+        raise AugkitError("ElasticTransform: no matrix describes an elastic field")
+
+
+def _pair(value: Any, name: str) -> tuple[float, float]:
+    pair = value if isinstance(value, (list, tuple)) else (value, value)
+    if len(pair) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                 and 0 <= v <= 1e4 for v in pair):
+        raise AugkitError(f"{name}: {value!r} is not allowed; expected a number or an (x, y) "
+                          "pair of numbers in [0, 10000]")
+    return float(pair[0]), float(pair[1])
 
 
 class RandomPerspective(Geometric):

@@ -102,12 +102,16 @@ class Targets:
                 for i, value in zip(index.tolist(), theirs, strict=True):
                     mine[i] = value
 
-    def warped(self, forward: np.ndarray, size: tuple[int, int], fill: int = 0,
-               border: str = "fill", masks_by: Any = None) -> Targets:
+    def warped(self, forward: np.ndarray | None, size: tuple[int, int], fill: int = 0,
+               border: str = "fill", masks_by: Any = None,
+               point_maps: list[Any] | None = None) -> Targets:
         """Moved by per-sample forward matrices ``(N, 3, 3)`` on pixel centres onto a canvas
         of ``size``: masks by nearest sampling (or by ``masks_by(masks)``, for ops that move
-        whole pixels: flips, crops, padding), boxes and keypoints exactly."""
-        forward = np.asarray(forward, dtype=np.float64)
+        whole pixels: flips, crops, padding), boxes and keypoints exactly. Without matrices,
+        ``point_maps`` (one function of ``(K, 2)`` continuous points per sample) and
+        ``masks_by`` say how targets move."""
+        if forward is not None:
+            forward = np.asarray(forward, dtype=np.float64)
         if masks_by is not None:
             masks = {k: masks_by(v) for k, v in self.masks.items()}
         elif self.masks:
@@ -116,7 +120,7 @@ class Targets:
         else:
             masks = {}
         moved = replace(self, size=size, masks=masks)
-        continuous = continuous_matrices(forward)
+        continuous = continuous_matrices(forward) if point_maps is None else point_maps
         if self.boxes is not None:
             moved.boxes, moved.visibility = [], []
             for boxes, seen, matrix in zip(self.boxes, self.visibility, continuous, strict=True):
