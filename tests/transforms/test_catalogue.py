@@ -11,7 +11,11 @@ def test_every_torchvision_transform_has_a_row_and_checked_ops_are_measured():
     assert set(table) == set(TORCHVISION_V2)
     for name in ("RandomInvert", "RandomEqualize", "Pad", "JPEG", "GaussianBlur"):
         assert table[name][0] == name and table[name][2].startswith("exact"), table[name]
-    assert table["UniformTemporalSubsample"] == ("-", "none", "missing")  # video only
+    assert table["UniformTemporalSubsample"] == ("UniformTemporalSubsample", "none",
+                                                 "no Pillow op")
+    assert table["SetClampingMode"][0] == "-"
+    assert table["SetClampingMode"][2].startswith("not needed: ")
+    assert not [name for name, row in table.items() if row[2] == "missing"]
     assert table["AugMix"] == ("AugMix", "none", "no Pillow op")
 
 

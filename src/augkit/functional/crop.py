@@ -13,6 +13,7 @@ torchvision) do. Padding modes are torchvision's: ``constant`` (``fill``), ``edg
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -186,6 +187,22 @@ def normalize(img: Any, mean: Sequence[float], std: Sequence[float]) -> Any:
     return (img - m) / s
 
 
+def linear_transformation(img: Any, transformation_matrix: torch.Tensor,
+                          mean_vector: torch.Tensor) -> Any:
+    """torchvision's ``LinearTransformation`` (e.g. ZCA whitening) on float tensors: each
+    image flattened to ``D = C * H * W`` values, ``mean_vector`` subtracted, times the ``(D,
+    D)`` ``transformation_matrix``."""
+    if not isinstance(img, torch.Tensor) or not img.dtype.is_floating_point:
+        kind = type(img).__name__ if not isinstance(img, torch.Tensor) else str(img.dtype)
+        raise AugkitTypeError(f"img: LinearTransformation takes float tensors, got {kind}")
+    size = transformation_matrix.shape[0]
+    if img.ndim < 3 or math.prod(img.shape[-3:]) != size:
+        raise AugkitError(f"img: shape {tuple(img.shape)} does not fit the {size} x {size} "
+                          f"transformation_matrix; expected C * H * W = {size}")
+    flat = img.reshape(-1, size) - mean_vector.to(img.device, img.dtype)
+    return (flat @ transformation_matrix.to(img.device, img.dtype)).reshape(img.shape)
+
+
 def to_dtype(img: Any, dtype: torch.dtype, scale: bool = False) -> Any:
     """torchvision's ``to_dtype`` on tensors: a cast; with ``scale``, uint8 0-255 <-> float
     0-1 (float to uint8 as torchvision does: ``x * (256 - 1e-3)``, truncated)."""
@@ -202,5 +219,5 @@ def to_dtype(img: Any, dtype: torch.dtype, scale: bool = False) -> Any:
 
 
 __all__ = ["PADDING_MODES", "center_crop", "center_crop_box", "check_padding",
-           "check_padding_mode", "crop", "five_crop", "normalize", "pad", "remap", "remap_image",
-           "source_indices", "ten_crop", "to_dtype", "windows"]
+           "check_padding_mode", "crop", "five_crop", "linear_transformation", "normalize", "pad",
+           "remap", "remap_image", "source_indices", "ten_crop", "to_dtype", "windows"]

@@ -21,13 +21,16 @@ from augkit.transforms.convert import (
     ToPILImage,
     ToPureTensor,
     ToTensor,
+    UniformTemporalSubsample,
 )
 from augkit.transforms.crop import (
     CenterCrop,
     FiveCrop,
+    LinearTransformation,
     Normalize,
     Pad,
     RandomCrop,
+    RandomIoUCrop,
     RandomZoomOut,
     TenCrop,
     ToDtype,
@@ -57,6 +60,7 @@ from augkit.transforms.misc import (
     RandomAdjustSharpness,
     RandomChannelPermutation,
     RandomRotation,
+    SanitizeBoundingBoxes,
 )
 from augkit.transforms.mixing import CutMix, MixUp
 from augkit.transforms.noise import GaussianBlur, GaussianNoise
@@ -82,6 +86,7 @@ __all__ = [
     "Grayscale",
     "Identity",
     "Lambda",
+    "LinearTransformation",
     "MixUp",
     "Normalize",
     "PILToTensor",
@@ -103,6 +108,7 @@ __all__ = [
     "RandomGrayscale",
     "RandomHorizontalFlip",
     "RandomInvert",
+    "RandomIoUCrop",
     "RandomOrder",
     "RandomPerspective",
     "RandomPhotometricDistort",
@@ -116,6 +122,7 @@ __all__ = [
     "RandomVerticalFlip",
     "RandomZoomOut",
     "Resize",
+    "SanitizeBoundingBoxes",
     "ScaleJitter",
     "TargetOptions",
     "TenCrop",
@@ -126,6 +133,7 @@ __all__ = [
     "ToTensor",
     "Transform",
     "TrivialAugmentWide",
+    "UniformTemporalSubsample",
     "column_transform",
     "from_dict",
     "load",

@@ -1,5 +1,6 @@
 """torchvision's conversion transforms: ``ToImage``, ``PILToTensor``, ``ToTensor``,
-``ToPILImage``, ``ToPureTensor``, ``RGB`` and ``ConvertImageDtype``.
+``ToPILImage``, ``ToPureTensor``, ``RGB`` and ``ConvertImageDtype``, and the video one,
+``UniformTemporalSubsample``.
 
 They convert the image and pass its targets unchanged, in every call form; there is nothing
 to draw. Called on their own they take any PIL mode (``RGB()`` turns a palette image into
@@ -118,6 +119,28 @@ class RGB(_Conversion):
         return grayscale_to_rgb(img)
 
 
+class UniformTemporalSubsample(_Conversion):
+    """torchvision's ``UniformTemporalSubsample``: ``num_samples`` frames evenly spaced from
+    the first to the last of a video tensor ``(..., T, C, H, W)``."""
+
+    def __init__(self, num_samples: int, *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(seed=seed, generator=generator)
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
+            raise AugkitError(f"num_samples: {num_samples!r} is not allowed; expected a whole "
+                              "number >= 1")
+        self.num_samples = num_samples
+
+    def convert(self, img: Any) -> Any:
+        if not isinstance(img, torch.Tensor) or img.ndim < 4:
+            shape = tuple(img.shape) if isinstance(img, torch.Tensor) else type(img).__name__
+            raise AugkitError(f"img: {shape} is not a video; expected a tensor (..., T, C, H, "
+                              "W)")
+        frames = img.shape[-4]
+        index = torch.linspace(0, frames - 1, self.num_samples, device=img.device).long()
+        return img.index_select(-4, index)
+
+
 class ConvertImageDtype(ToDtype):
     """torchvision's ``ConvertImageDtype``: ``ToDtype(dtype, scale=True)`` (uint8 0-255 <->
     float 0-1)."""
@@ -128,4 +151,4 @@ class ConvertImageDtype(ToDtype):
 
 
 __all__ = ["RGB", "ConvertImageDtype", "PILToTensor", "ToImage", "ToPILImage", "ToPureTensor",
-           "ToTensor"]
+           "ToTensor", "UniformTemporalSubsample"]

@@ -22,6 +22,7 @@ from augkit.functional.crop import (
     check_padding,
     check_padding_mode,
     five_crop,
+    linear_transformation,
     normalize,
     remap,
     remap_image,
@@ -187,6 +188,101 @@ class RandomZoomOut(_Window):
         return -tops, -lefts, (height, width), "constant"
 
 
+IOU_OPTIONS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)
+_IOU_ROUNDS = 16  # torchvision draws options until one succeeds; augkit stops here
+
+
+class RandomIoUCrop(_Window):
+    """torchvision's ``RandomIoUCrop`` (SSD's crop): draw a minimum overlap from
+    ``sampler_options`` (1.0 or more: leave the image), then up to ``trials`` windows of
+    ``min_scale``-``max_scale`` of each side within the aspect limits, and keep the first
+    whose IoU with some box centred in it reaches the minimum; boxes centred outside are
+    dropped with their labels (torchvision zeroes them for ``SanitizeBoundingBoxes``). After
+    16 rounds without a window the image is left, where torchvision would keep drawing.
+    Needs boxes; crops have their own sizes, so it takes single images or lists."""
+
+    def __init__(self, min_scale: float = 0.3, max_scale: float = 1.0,
+                 min_aspect_ratio: float = 0.5, max_aspect_ratio: float = 2.0,
+                 sampler_options: Any = None, trials: int = 40, mask_fill: int = 0, *,
+                 seed: int | None = None, generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+        self.min_scale, self.max_scale = check_range((min_scale, max_scale), "min_scale", 0.0,
+                                                     1.0)
+        self.min_aspect_ratio, self.max_aspect_ratio = check_range(
+            (min_aspect_ratio, max_aspect_ratio), "min_aspect_ratio", 0.0, 1e6)
+        options = IOU_OPTIONS if sampler_options is None else sampler_options
+        if (not isinstance(options, (list, tuple)) or not options
+                or not all(isinstance(v, (int, float)) and v >= 0 for v in options)):
+            raise AugkitError(f"sampler_options: {sampler_options!r} is not allowed; expected "
+                              "a list of minimum overlaps >= 0 (1.0 or more: no crop)")
+        self.sampler_options = None if sampler_options is None else [float(v) for v in options]
+        self._options = [float(v) for v in options]
+        if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+            raise AugkitError(f"trials: {trials!r} is not allowed; expected a whole number >= 1")
+        self.trials = trials
+        self.fill, self.mask_fill = 0, _check_mask_fill(mask_fill)
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return {"u": torch.rand(batch, _IOU_ROUNDS, 1 + 4 * self.trials, generator=generator,
+                                dtype=torch.float64)}
+
+    def choose(self, u: np.ndarray, boxes: np.ndarray, size: tuple[int, int]
+               ) -> tuple[int, int, int, int, np.ndarray] | None:
+        """The crop ``(top, left, height, width, boxes centred in it)`` or ``None``."""
+        height, width = size
+        centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+        for draws in u:
+            overlap = self._options[min(int(draws[0] * len(self._options)),
+                                        len(self._options) - 1)]
+            if overlap >= 1.0:
+                return None
+            for r0, r1, r2, r3 in draws[1:].reshape(-1, 4):
+                new_w = int(width * (self.min_scale + (self.max_scale - self.min_scale) * r0))
+                new_h = int(height * (self.min_scale + (self.max_scale - self.min_scale) * r1))
+                if new_h == 0 or not (self.min_aspect_ratio <= new_w / new_h
+                                      <= self.max_aspect_ratio):
+                    continue
+                left, top = int((width - new_w) * r2), int((height - new_h) * r3)
+                if new_w == 0:
+                    continue
+                inside = ((left < centres[:, 0]) & (centres[:, 0] < left + new_w)
+                          & (top < centres[:, 1]) & (centres[:, 1] < top + new_h))
+                if inside.any() and _ious(boxes[inside], (left, top, left + new_w,
+                                                          top + new_h)).max() >= overlap:
+                    return top, left, new_h, new_w, inside
+        return None
+
+    def window(self, params: Params, size: tuple[int, int]
+               ) -> tuple[np.ndarray, np.ndarray, tuple[int, int], str]:
+        top, left, height, width = params["crop"]
+        return np.array([top]), np.array([left]), (height, width), "constant"
+
+    def apply_pair(self, img: Any, targets: Targets | None, params: Params
+                   ) -> tuple[Any, Targets | None]:
+        if targets is None or targets.boxes is None:
+            raise AugkitError("RandomIoUCrop: needs boxes, e.g. t(img, {'boxes': ..., "
+                              "'labels': ...}) or t(image=img, boxes=..., labels=...)")
+        if len(targets.boxes) != 1:
+            raise AugkitError("RandomIoUCrop: each sample's crop has its own size; call it on "
+                              "single images or on a list of them")
+        choice = self.choose(np.asarray(params["u"][0]), targets.boxes[0], targets.size)
+        if choice is None:
+            return img, targets
+        *crop, inside = choice
+        img, moved = super().apply_pair(img, targets, {**params, "crop": crop})
+        moved.visibility = [moved.visibility[0] * inside]
+        return img, moved
+
+
+def _ious(boxes: np.ndarray, window: tuple[int, int, int, int]) -> np.ndarray:
+    x1, y1, x2, y2 = window
+    overlap_w = np.clip(np.minimum(boxes[:, 2], x2) - np.maximum(boxes[:, 0], x1), 0, None)
+    overlap_h = np.clip(np.minimum(boxes[:, 3], y2) - np.maximum(boxes[:, 1], y1), 0, None)
+    both = overlap_w * overlap_h
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return both / (areas + (x2 - x1) * (y2 - y1) - both)
+
+
 class FiveCrop(Transform):
     """torchvision's ``FiveCrop``: the four corner windows of ``size`` and the centre one, as
     a tuple of five images (or batches); images only, as in torchvision."""
@@ -243,6 +339,39 @@ class Normalize(Transform):
         return normalize(img, self.mean, self.std)
 
 
+class LinearTransformation(Transform):
+    """torchvision's ``LinearTransformation`` (e.g. ZCA whitening): float images flattened,
+    ``mean_vector`` subtracted, times ``transformation_matrix`` (``D x D``, ``D = C * H *
+    W``); masks, boxes and keypoints stay."""
+
+    def __init__(self, transformation_matrix: Any, mean_vector: Any, *,
+                 seed: int | None = None, generator: torch.Generator | None = None):
+        super().__init__(p=1.0, seed=seed, generator=generator)
+        matrix = torch.as_tensor(np.asarray(transformation_matrix, dtype=np.float64))
+        mean = torch.as_tensor(np.asarray(mean_vector, dtype=np.float64))
+        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+            raise AugkitError(f"transformation_matrix: shape {tuple(matrix.shape)} is not "
+                              "allowed; expected a square D x D matrix")
+        if mean.shape != (matrix.shape[0],):
+            raise AugkitError(f"mean_vector: shape {tuple(mean.shape)} is not allowed; "
+                              f"expected ({matrix.shape[0]},), one value per row of the matrix")
+        self._matrix, self._mean = matrix, mean
+
+    @property
+    def transformation_matrix(self) -> list[list[float]]:
+        return self._matrix.tolist()
+
+    @property
+    def mean_vector(self) -> list[float]:
+        return self._mean.tolist()
+
+    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
+        return {}
+
+    def apply(self, img: Any, params: Params) -> Any:
+        return linear_transformation(img, self._matrix, self._mean)
+
+
 class ToDtype(Transform):
     """torchvision's ``ToDtype`` on tensors: cast to ``dtype`` ("float32", "uint8", ...);
     ``scale`` maps uint8 0-255 to float 0-1 and back."""
@@ -263,5 +392,5 @@ class ToDtype(Transform):
         return to_dtype(img, getattr(torch, self.dtype), self.scale)
 
 
-__all__ = ["CenterCrop", "FiveCrop", "Normalize", "Pad", "RandomCrop", "RandomZoomOut", "TenCrop",
-           "ToDtype"]
+__all__ = ["CenterCrop", "FiveCrop", "LinearTransformation", "Normalize", "Pad", "RandomCrop",
+           "RandomIoUCrop", "RandomZoomOut", "TenCrop", "ToDtype"]

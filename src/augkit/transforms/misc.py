@@ -21,8 +21,10 @@ from augkit.errors import AugkitError, AugkitTypeError
 from augkit.functional import dispatch, permute_channels, rotate, sharpness
 from augkit.functional.geometry import affine_matrices, check_interpolation, transform_masks
 from augkit.functional.rotate import rotation_data
+from augkit.functional.targets import box_areas
 from augkit.transforms.base import Params, Transform, check_range, scale_uniform
 from augkit.transforms.geometry import Geometric, _check_fill, _check_mask_fill, _symmetric_range
+from augkit.transforms.targets import Targets
 
 
 class Identity(Transform):
@@ -71,6 +73,35 @@ class RandomChannelPermutation(Transform):
 
     def apply(self, img: Any, params: Params) -> Any:
         return permute_channels(img, params["keys"][:, :dispatch.num_channels(img)].argsort(1))
+
+
+class SanitizeBoundingBoxes(Identity):
+    """torchvision's ``SanitizeBoundingBoxes``: drops boxes narrower or shorter than
+    ``min_size`` or smaller than ``min_area`` pixels, with their labels and every other
+    box-aligned entry; the image passes. (augkit already drops boxes that leave the image.)"""
+
+    def __init__(self, min_size: float = 1.0, min_area: float = 1.0,
+                 labels_getter: Any = "default", *, seed: int | None = None,
+                 generator: torch.Generator | None = None):
+        super().__init__(seed=seed, generator=generator)
+        self.min_size = check_range(min_size, "min_size", 0.0, 1e9)[0]
+        self.min_area = check_range(min_area, "min_area", 0.0, 1e18)[0]
+        if labels_getter != "default":
+            raise AugkitError(f"labels_getter: {labels_getter!r} is not offered; augkit drops "
+                              "the labels and every box-aligned entry with their boxes "
+                              "(\"default\")")
+        self.labels_getter = labels_getter
+
+    def apply_targets(self, targets: Targets, params: Params, size: tuple[int, int]
+                      ) -> Targets:
+        if targets.boxes is None:
+            return targets
+        moved = targets.copy()
+        for i, boxes in enumerate(moved.boxes):
+            sides = boxes[:, 2:] - boxes[:, :2]
+            keep = (sides.min(axis=1) >= self.min_size) & (box_areas(boxes) >= self.min_area)
+            moved.visibility[i] = moved.visibility[i] * keep
+        return moved
 
 
 class RandomAdjustSharpness(Transform):
@@ -170,4 +201,4 @@ def _jpeg(image: torch.Tensor, quality: int) -> torch.Tensor:
 
 
 __all__ = ["JPEG", "Identity", "Lambda", "RandomAdjustSharpness", "RandomChannelPermutation",
-           "RandomRotation"]
+           "RandomRotation", "SanitizeBoundingBoxes"]
