@@ -358,7 +358,8 @@ CHECKERS: dict[str, tuple[str, Checker]] = {
                           "RGBA)", _perspective_case),
 }
 PILLOW_WITHOUT_CHECK = {
-    "RandomResizedCrop": "Image.resize",
+    "RandomResizedCrop": "Image.resize (augkit samples its fractional box bilinearly, "
+                         "without Pillow's antialiasing)",
 }
 
 
