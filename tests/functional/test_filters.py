@@ -130,3 +130,17 @@ def test_bad_arguments_are_one_line(call, message):
             "]", r"\]")) as info:
         call(np.zeros((4, 4), dtype=np.uint8))
     assert "\n" not in str(info.value)
+
+
+def test_the_compiled_box_passes_equal_the_torch_ones_used_on_cuda():
+    from augkit.functional.noise import box_passes, box_weights, torch_box_passes
+
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        images = torch.from_numpy(rng.integers(0, 256, (2, 3, *rng.integers(1, 30, 2)),
+                                               dtype=np.uint8))
+        across, down = box_weights(float(rng.uniform(0, 9))), box_weights(
+            float(rng.uniform(0, 9)))
+        passes = int(rng.integers(1, 4))
+        assert torch.equal(box_passes(images, across, down, passes),
+                           torch_box_passes(images, across, down, passes))

@@ -19,6 +19,7 @@ import torch
 
 from augkit.errors import AugkitError
 from augkit.functional import dispatch
+from augkit.functional._blur_cpu import box_passes_uint8
 from augkit.functional.geometry import Values, per_sample
 
 Image = TypeVar("Image")
@@ -137,6 +138,14 @@ def box_passes(images: torch.Tensor, across: tuple[int, int, int] | None,
     """Pillow's ``ImagingBoxBlur``: ``passes`` box passes along rows with the ``across``
     weights (``box_weights``), then as many along columns with ``down``; ``None`` skips a
     direction. Exact integers on uint8, plain weights on floats."""
+    if images.dtype == torch.uint8 and images.device.type == "cpu" and images.numel():
+        return torch.from_numpy(box_passes_uint8(images.numpy(), across, down, passes))
+    return torch_box_passes(images, across, down, passes)
+
+
+def torch_box_passes(images: torch.Tensor, across: tuple[int, int, int] | None,
+                     down: tuple[int, int, int] | None, passes: int) -> torch.Tensor:
+    """``box_passes`` in torch ops, for any device (the compiled copy runs uint8 on CPU)."""
     is_uint8 = images.dtype == torch.uint8
     x = images.to(torch.int64) if is_uint8 else images
     if across is not None:
