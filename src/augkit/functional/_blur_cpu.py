@@ -17,35 +17,53 @@ _HALF = 1 << 23
 @njit(cache=True, nogil=True)
 def _planes(planes, across, down, passes):
     """``passes`` row passes with ``across`` (radius, ww, fw; radius < 0 skips), then as many
-    column passes with ``down``, on every (H, W) plane of ``planes`` (P, H, W), in place."""
+    column passes with ``down``, on every (H, W) plane of ``planes`` (P, H, W), in place.
+    uint32 arithmetic, as Pillow's: ``acc * ww + far * fw`` stays below 2**32."""
     count, height, width = planes.shape
-    line = np.empty(max(height, width), dtype=np.int64)
+    half = np.uint32(_HALF)
+    line = np.empty(width, dtype=np.uint32)
+    acc = np.empty(width, dtype=np.uint32)
+    scratch = np.empty((height, width), dtype=np.uint8)
     for p in range(count):
-        for direction in range(2):
-            radius, ww, fw = (across[0], across[1], across[2]) if direction == 0 else \
-                (down[0], down[1], down[2])
-            if radius < 0:
-                continue
-            lines, length = (height, width) if direction == 0 else (width, height)
-            last = length - 1
+        plane = planes[p]
+        if across[0] >= 0:
+            radius, ww, fw = across[0], np.uint32(across[1]), np.uint32(across[2])
+            last = width - 1
             for _ in range(passes):
-                for r in range(lines):
-                    for i in range(length):
-                        line[i] = planes[p, r, i] if direction == 0 else planes[p, i, r]
-                    acc = line[0] * (radius + 1)
+                for y in range(height):
+                    for x in range(width):
+                        line[x] = plane[y, x]
+                    total = line[0] * np.uint32(radius + 1)
                     for k in range(1, min(radius, last) + 1):
-                        acc += line[k]
+                        total += line[k]
                     if radius > last:
-                        acc += line[last] * (radius - last)
-                    for i in range(length):
-                        low, high = i - radius - 1, i + radius + 1
-                        far = line[max(low, 0)] + line[min(high, last)]
-                        value = (acc * ww + far * fw + _HALF) >> 24
-                        if direction == 0:
-                            planes[p, r, i] = value
-                        else:
-                            planes[p, i, r] = value
-                        acc += line[min(high, last)] - line[max(low + 1, 0)]
+                        total += line[last] * np.uint32(radius - last)
+                    for x in range(width):
+                        low, high = max(x - radius - 1, 0), min(x + radius + 1, last)
+                        plane[y, x] = (total * ww + (line[low] + line[high]) * fw + half) >> 24
+                        total += line[high] - line[max(x - radius, 0)]
+        if down[0] >= 0:
+            radius, ww, fw = down[0], np.uint32(down[1]), np.uint32(down[2])
+            last = height - 1
+            for _ in range(passes):
+                for x in range(width):
+                    acc[x] = plane[0, x] * np.uint32(radius + 1)
+                for k in range(1, min(radius, last) + 1):
+                    for x in range(width):
+                        acc[x] += plane[k, x]
+                if radius > last:
+                    for x in range(width):
+                        acc[x] += plane[last, x] * np.uint32(radius - last)
+                for y in range(height):
+                    low, high = max(y - radius - 1, 0), min(y + radius + 1, last)
+                    leaving = max(y - radius, 0)
+                    for x in range(width):
+                        far = np.uint32(plane[low, x]) + np.uint32(plane[high, x])
+                        scratch[y, x] = (acc[x] * ww + far * fw + half) >> 24
+                        acc[x] += np.uint32(plane[high, x]) - np.uint32(plane[leaving, x])
+                for y in range(height):
+                    for x in range(width):
+                        plane[y, x] = scratch[y, x]
 
 
 def box_passes_uint8(images: np.ndarray, across: tuple[int, int, int] | None,
