@@ -24,6 +24,7 @@ import torch
 
 from augkit.errors import AugkitError, AugkitTypeError
 from augkit.functional import dispatch
+from augkit.functional._lut_cpu import histograms, look_up, luma
 from augkit.functional.geometry import per_sample
 
 Image = TypeVar("Image")
@@ -38,20 +39,6 @@ _IDENTITY = np.arange(256, dtype=np.int64)
 def _colour(images: np.ndarray) -> np.ndarray:
     """The channels the ops change: all but an alpha channel (RGBA's fourth)."""
     return images[:, :3] if images.shape[1] == 4 else images
-
-
-def _histograms(planes: np.ndarray) -> np.ndarray:
-    """(N, C, 256) counts of a uint8 (N, C, H, W) batch."""
-    n, c = planes.shape[:2]
-    rows = planes.reshape(n * c, -1)
-    return np.stack([np.bincount(row, minlength=256) for row in rows]).reshape(n, c, 256)
-
-
-def _look_up(planes: np.ndarray, luts: np.ndarray) -> np.ndarray:
-    n, c = planes.shape[:2]
-    flat, tables = planes.reshape(n * c, -1), luts.reshape(n * c, 256).astype(np.uint8)
-    return np.stack([table[row] for table, row in zip(tables, flat, strict=True)]).reshape(
-        planes.shape)
 
 
 def _gray_planes(colour: np.ndarray) -> np.ndarray:
@@ -69,10 +56,10 @@ def _uint8_kernel(make: LutMaker, histogram: str | None) -> Callable[..., np.nda
         batch = images if planar else images.transpose(0, 3, 1, 2)
         out = np.array(batch)  # a copy; alpha stays as it is
         colour = _colour(batch)
-        counts = None if histogram is None else _histograms(
+        counts = None if histogram is None else histograms(
             _gray_planes(colour) if histogram == "gray" else colour)
         luts = make(counts, colour.shape, **params)
-        out[:, :colour.shape[1]] = _look_up(colour, luts)
+        out[:, :colour.shape[1]] = look_up(colour, luts)
         return out if planar else np.ascontiguousarray(out.transpose(0, 2, 3, 1))
     return kernel
 
@@ -263,7 +250,13 @@ def grayscale(img: Image, num_output_channels: int = 1) -> Image:
             gray = 0.2989 * images[:, :1] + 0.587 * images[:, 1:2] + 0.114 * images[:, 2:3]
         return gray.expand(-1, num_output_channels, -1, -1).contiguous()
 
-    return dispatch.apply(img, {}, tensors, None, channels=dispatch.SUPPORTED_CHANNELS,
+    def uint8(images: np.ndarray, planar: bool) -> np.ndarray:
+        axis = 1 if planar else 3
+        gray = images.copy() if images.shape[axis] == 1 else np.expand_dims(luma(images, planar),
+                                                                         axis)
+        return gray if num_output_channels == 1 else np.repeat(gray, 3, axis=axis)
+
+    return dispatch.apply(img, {}, tensors, uint8, channels=dispatch.SUPPORTED_CHANNELS,
                           op="grayscale", unit_range=True)
 
 

@@ -1,0 +1,219 @@
+"""Per-op speed of augkit's catalogue beside Pillow, albumentations, kornia and torchvision.
+
+Each op runs with the same fixed arguments in every library that offers it, on a 224x224 RGB
+photo (one call) and on a batch of 64 (augkit and kornia take the batch at once; Pillow,
+albumentations and torchvision's PIL path loop over the images), on one thread. Peers run
+round-robin, so machine noise hits them alike; each time is the median of the rounds. The
+table gives each peer's time over augkit's (above 1: augkit is faster) and whether augkit's
+uint8 result equals Pillow's.
+
+    python benchmarks/transforms.py [--rounds 15] [--ops rotate,median_filter]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageFilter, ImageOps
+
+from augkit import functional as F
+from augkit.data import load_photos
+
+BATCH = 64
+SIZE = 224
+
+Run = Callable[[], Any]
+
+
+def _photo() -> np.ndarray:
+    photo = np.asarray(load_photos()[0].convert("RGB"))
+    return np.asarray(Image.fromarray(photo).resize((SIZE, SIZE), Image.Resampling.BILINEAR))
+
+
+def _jpeg(picture: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert(picture.mode)
+
+
+def _perspective_data() -> tuple[list[list[int]], list[list[int]], list[float]]:
+    start = [[0, 0], [SIZE - 1, 0], [SIZE - 1, SIZE - 1], [0, SIZE - 1]]
+    end = [[12, 5], [SIZE - 20, 10], [SIZE - 8, SIZE - 15], [4, SIZE - 30]]
+    from augkit.functional.perspective import perspective_coefficients
+
+    return start, end, [float(v) for v in perspective_coefficients(start, end)[0]]
+
+
+#: op -> (augkit single, Pillow single), with arguments fixed; the batch runs augkit on 64
+def ops() -> dict[str, tuple[Callable[[Any], Any], Callable[[Image.Image], Any]]]:
+    start, end, data = _perspective_data()
+    return {
+        "invert": (F.invert, ImageOps.invert),
+        "posterize(3)": (lambda x: F.posterize(x, 3), lambda p: ImageOps.posterize(p, 3)),
+        "solarize(128)": (lambda x: F.solarize(x, 128), lambda p: ImageOps.solarize(p, 128)),
+        "equalize": (F.equalize, ImageOps.equalize),
+        "autocontrast": (F.autocontrast, ImageOps.autocontrast),
+        "grayscale": (F.grayscale, lambda p: p.convert("L")),
+        "hflip": (F.hflip, lambda p: p.transpose(Image.Transpose.FLIP_LEFT_RIGHT)),
+        "rotate(30, bilinear)": (lambda x: F.rotate(x, 30.0, "bilinear"),
+                                 lambda p: p.rotate(30.0, Image.Resampling.BILINEAR)),
+        "rotate(30, nearest)": (lambda x: F.rotate(x, 30.0, "nearest"),
+                                lambda p: p.rotate(30.0, Image.Resampling.NEAREST)),
+        "perspective(bilinear)": (
+            lambda x: F.perspective(x, start, end, "bilinear"),
+            lambda p: p.transform(p.size, Image.Transform.PERSPECTIVE, data,
+                                  Image.Resampling.BILINEAR)),
+        "gaussian_blur(2)": (lambda x: F.gaussian_blur(x, 2.0),
+                             lambda p: p.filter(ImageFilter.GaussianBlur(2.0))),
+        "box_blur(2)": (lambda x: F.box_blur(x, 2), lambda p: p.filter(ImageFilter.BoxBlur(2))),
+        "median_filter(3)": (lambda x: F.median_filter(x, 3),
+                             lambda p: p.filter(ImageFilter.MedianFilter(3))),
+        "sharpen": (lambda x: F.image_filter(x, "sharpen"),
+                    lambda p: p.filter(ImageFilter.SHARPEN)),
+        "unsharp_mask": (F.unsharp_mask, lambda p: p.filter(ImageFilter.UnsharpMask())),
+        "adjust_hue(0.1)": (lambda x: F.adjust_hue(x, 0.1), None),
+        "jpeg(75)": (None, lambda p: _jpeg(p, 75)),
+    }
+
+
+def albumentations_ops() -> dict[str, Callable[[np.ndarray], Any]]:
+    try:
+        import albumentations as A
+        import cv2
+    except ImportError:
+        return {}
+    center = ((SIZE - 1) / 2, (SIZE - 1) / 2)
+    matrix = cv2.getRotationMatrix2D(center, 30.0, 1.0)
+    start, end, _ = _perspective_data()
+    warp = cv2.getPerspectiveTransform(np.float32(start), np.float32(end))
+    return {
+        "invert": lambda a: 255 - a,
+        "posterize(3)": A.Posterize(num_bits=3, p=1.0).apply if hasattr(A, "Posterize") else None,
+        "equalize": lambda a: np.stack([cv2.equalizeHist(a[:, :, c]) for c in range(3)], 2),
+        "grayscale": lambda a: cv2.cvtColor(a, cv2.COLOR_RGB2GRAY),
+        "hflip": lambda a: cv2.flip(a, 1),
+        "rotate(30, bilinear)": lambda a: cv2.warpAffine(a, matrix, (SIZE, SIZE),
+                                                         flags=cv2.INTER_LINEAR),
+        "rotate(30, nearest)": lambda a: cv2.warpAffine(a, matrix, (SIZE, SIZE),
+                                                        flags=cv2.INTER_NEAREST),
+        "perspective(bilinear)": lambda a: cv2.warpPerspective(a, warp, (SIZE, SIZE),
+                                                               flags=cv2.INTER_LINEAR),
+        "gaussian_blur(2)": lambda a: cv2.GaussianBlur(a, (0, 0), 2.0),
+        "box_blur(2)": lambda a: cv2.blur(a, (5, 5)),
+        "median_filter(3)": lambda a: cv2.medianBlur(a, 3),
+        "sharpen": lambda a: cv2.filter2D(a, -1, np.array([[-2, -2, -2], [-2, 32, -2],
+                                                          [-2, -2, -2]], np.float32) / 16),
+        "jpeg(75)": lambda a: cv2.imdecode(cv2.imencode(".jpg", a, [cv2.IMWRITE_JPEG_QUALITY,
+                                                                   75])[1], cv2.IMREAD_COLOR),
+    }
+
+
+def kornia_ops() -> dict[str, Callable[[torch.Tensor], Any]]:
+    try:
+        import kornia
+    except ImportError:
+        return {}
+    start, end, _ = _perspective_data()
+    warp = kornia.geometry.transform.get_perspective_transform(
+        torch.tensor([start], dtype=torch.float32), torch.tensor([end], dtype=torch.float32))
+    return {
+        "invert": lambda t: kornia.enhance.invert(t),
+        "posterize(3)": lambda t: kornia.enhance.posterize(t, 3),
+        "solarize(128)": lambda t: kornia.enhance.solarize(t, 0.5),
+        "equalize": lambda t: kornia.enhance.equalize(t),
+        "grayscale": lambda t: kornia.color.rgb_to_grayscale(t),
+        "hflip": lambda t: kornia.geometry.transform.hflip(t),
+        "rotate(30, bilinear)": lambda t: kornia.geometry.transform.rotate(
+            t, torch.full((t.shape[0],), 30.0), mode="bilinear"),
+        "rotate(30, nearest)": lambda t: kornia.geometry.transform.rotate(
+            t, torch.full((t.shape[0],), 30.0), mode="nearest"),
+        "perspective(bilinear)": lambda t: kornia.geometry.transform.warp_perspective(
+            t, warp.expand(t.shape[0], -1, -1), (SIZE, SIZE)),
+        "gaussian_blur(2)": lambda t: kornia.filters.gaussian_blur2d(t, (13, 13), (2.0, 2.0)),
+        "box_blur(2)": lambda t: kornia.filters.box_blur(t, (5, 5)),
+        "median_filter(3)": lambda t: kornia.filters.median_blur(t, (3, 3)),
+        "sharpen": lambda t: kornia.filters.filter2d(t, torch.tensor(
+            [[[-2, -2, -2], [-2, 32, -2], [-2, -2, -2]]], dtype=torch.float32) / 16),
+        "unsharp_mask": lambda t: kornia.filters.unsharp_mask(t, (13, 13), (2.0, 2.0)),
+        "adjust_hue(0.1)": lambda t: kornia.enhance.adjust_hue(t, 0.1 * 2 * np.pi),
+    }
+
+
+def _median_time(runs: dict[str, Run], rounds: int) -> dict[str, float]:
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for run in runs.values():
+        run()  # warm-up (compilation, caches)
+    for _ in range(rounds):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--ops", help="comma-separated op names (default: all)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    photo = _photo()
+    picture = Image.fromarray(photo)
+    tensor = torch.from_numpy(photo).permute(2, 0, 1).contiguous()
+    batch = tensor[None].repeat(BATCH, 1, 1, 1).contiguous()
+    floats, float_batch = tensor[None].float() / 255, batch.float() / 255
+    pictures, arrays = [picture] * BATCH, [photo] * BATCH
+    albu, korn = albumentations_ops(), kornia_ops()
+    chosen = ops()
+    if args.ops:
+        chosen = {k: v for k, v in chosen.items() if k in args.ops.split(",")}
+    print(f"one thread; {SIZE}x{SIZE} RGB photo; batch of {BATCH}; {args.rounds} rounds; "
+          "ratio = peer time / augkit time (above 1: augkit faster)")
+    print(f"{'op':24s} {'equal':>6s} {'augkit ms':>10s} {'Pillow':>8s} {'albument.':>9s} "
+          f"{'kornia':>8s} | {'batch ms':>9s} {'Pillow':>8s} {'albument.':>9s} {'kornia':>8s}")
+    for name, (ours, pillow) in chosen.items():
+        equal = "-"
+        if ours is not None and pillow is not None:
+            equal = "yes" if np.array_equal(np.squeeze(np.asarray(ours(photo))),
+                                            np.asarray(pillow(picture))) else "NO"
+        single: dict[str, Run] = {}
+        many: dict[str, Run] = {}
+        if ours is not None:
+            single["augkit"] = lambda ours=ours: ours(tensor)
+            many["augkit"] = lambda ours=ours: ours(batch)
+        if pillow is not None:
+            single["Pillow"] = lambda pillow=pillow: pillow(picture)
+            many["Pillow"] = lambda pillow=pillow: [pillow(p) for p in pictures]
+        if albu.get(name) is not None:
+            single["albument."] = lambda fn=albu[name]: fn(photo)
+            many["albument."] = lambda fn=albu[name]: [fn(a) for a in arrays]
+        if name in korn:
+            single["kornia"] = lambda fn=korn[name]: fn(floats)
+            many["kornia"] = lambda fn=korn[name]: fn(float_batch)
+        one = _median_time(single, args.rounds)
+        lots = _median_time(many, max(3, args.rounds // 5))
+        base_one, base_many = one.get("augkit"), lots.get("augkit")
+
+        def cell(times: dict[str, float], peer: str, base: float | None) -> str:
+            if peer not in times or base is None:
+                return f"{'-':>8s}"
+            return f"{times[peer] / base:8.2f}"
+
+        first = f"{base_one * 1e3:10.2f}" if base_one else f"{'-':>10s}"
+        second = f"{base_many * 1e3:9.1f}" if base_many else f"{'-':>9s}"
+        print(f"{name:24s} {equal:>6s} {first} {cell(one, 'Pillow', base_one)} "
+              f"{cell(one, 'albument.', base_one):>9s} {cell(one, 'kornia', base_one)} | "
+              f"{second} {cell(lots, 'Pillow', base_many)} "
+              f"{cell(lots, 'albument.', base_many):>9s} {cell(lots, 'kornia', base_many)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

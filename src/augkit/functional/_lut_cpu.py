@@ -1,0 +1,65 @@
+"""Compiled uint8 table look-ups and histograms for the ImageOps kernels (one pass over the
+pixels each, where numpy's fancy indexing and ``bincount`` take several)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _look_up(planes, tables, out):
+    for p in range(planes.shape[0]):
+        table, source, target = tables[p], planes[p], out[p]
+        for i in range(source.shape[0]):
+            target[i] = table[source[i]]
+
+
+@njit(cache=True, nogil=True)
+def _count(planes, counts):
+    for p in range(planes.shape[0]):
+        source, target = planes[p], counts[p]
+        for i in range(source.shape[0]):
+            target[source[i]] += 1
+
+
+def look_up(planes: np.ndarray, tables: np.ndarray) -> np.ndarray:
+    """``tables[p][planes[p]]`` for (N, C, H, W) uint8 planes and (N, C, 256) tables."""
+    n, c = planes.shape[:2]
+    source = np.ascontiguousarray(planes).reshape(n * c, -1)
+    out = np.empty_like(source)
+    _look_up(source, np.ascontiguousarray(tables.reshape(n * c, 256), dtype=np.uint8), out)
+    return out.reshape(planes.shape)
+
+
+def histograms(planes: np.ndarray) -> np.ndarray:
+    """(N, C, 256) counts of a uint8 (N, C, H, W) batch."""
+    n, c = planes.shape[:2]
+    counts = np.zeros((n * c, 256), dtype=np.int64)
+    _count(np.ascontiguousarray(planes).reshape(n * c, -1), counts)
+    return counts.reshape(n, c, 256)
+
+
+@njit(cache=True, nogil=True)
+def _luma(pixels, planar, out):
+    """``pixels``: (N, C, P) planar or (N, P, C) interleaved; ``out``: (N, P)."""
+    for n in range(out.shape[0]):
+        for i in range(out.shape[1]):
+            if planar:
+                r, g, b = pixels[n, 0, i], pixels[n, 1, i], pixels[n, 2, i]
+            else:
+                r, g, b = pixels[n, i, 0], pixels[n, i, 1], pixels[n, i, 2]
+            out[n, i] = (np.uint32(19595) * r + np.uint32(38470) * g + np.uint32(7471) * b
+                         + np.uint32(32768)) >> 16
+
+
+def luma(images: np.ndarray, planar: bool) -> np.ndarray:
+    """Pillow's ``convert("L")`` of a uint8 RGB(A) batch, planar (N, C, H, W) or interleaved
+    (N, H, W, C): ``(19595 R + 38470 G + 7471 B + 32768) >> 16``, as (N, H, W)."""
+    images = np.ascontiguousarray(images)
+    n, height, width = (images.shape[0], *images.shape[2:]) if planar else images.shape[:3]
+    pixels = images.reshape(n, images.shape[1], -1) if planar else images.reshape(
+        n, height * width, -1)
+    out = np.empty((n, height * width), dtype=np.uint8)
+    _luma(pixels, planar, out)
+    return out.reshape(n, height, width)
