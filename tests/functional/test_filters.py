@@ -144,3 +144,16 @@ def test_the_compiled_box_passes_equal_the_torch_ones_used_on_cuda():
         passes = int(rng.integers(1, 4))
         assert torch.equal(box_passes(images, across, down, passes),
                            torch_box_passes(images, across, down, passes))
+
+
+def test_the_compiled_kernels_and_rank_filters_equal_the_torch_ones_used_on_cuda():
+    from augkit.functional.filters import _kernel_sums, _rank, torch_kernel_sums, torch_rank
+
+    rng = np.random.default_rng(8)
+    for size in (3, 5):
+        images = torch.from_numpy(rng.integers(0, 256, (2, 3, 13, 11), dtype=np.uint8))
+        weights = torch.from_numpy(rng.uniform(-2, 2, size * size).astype(np.float32))
+        assert torch.equal(_kernel_sums(images, weights, 7.0),
+                           torch_kernel_sums(images, weights, 7.0))
+        for rank in (0, size * size // 2, size * size - 1):
+            assert torch.equal(_rank(images, size, rank), torch_rank(images, size, rank))

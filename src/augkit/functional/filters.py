@@ -25,6 +25,7 @@ import torch
 
 from augkit.errors import AugkitError
 from augkit.functional import dispatch
+from augkit.functional._filter_cpu import kernel_uint8, rank_uint8
 from augkit.functional.noise import box_passes, box_weights, pillow_gaussian
 
 Image = TypeVar("Image")
@@ -65,6 +66,14 @@ def _whole(value: Any, name: str, low: int, high: int | None = None) -> int:
 def _kernel_sums(images: torch.Tensor, weights: torch.Tensor, offset: float) -> torch.Tensor:
     """Pillow's ``ImagingFilter3x3`` / ``5x5``: float32 sums, row by row from the bottom one
     (the kernel is flipped vertically), left to right within a row; borders kept."""
+    if images.dtype == torch.uint8 and images.device.type == "cpu":
+        return torch.from_numpy(kernel_uint8(images.numpy(), weights.numpy(), offset))
+    return torch_kernel_sums(images, weights, offset)
+
+
+def torch_kernel_sums(images: torch.Tensor, weights: torch.Tensor, offset: float
+                      ) -> torch.Tensor:
+    """``_kernel_sums`` in torch ops, for any device and for floats."""
     size = math.isqrt(weights.numel())
     margin = size // 2
     height, width = images.shape[-2:]
@@ -142,6 +151,13 @@ def box_blur(img: Image, radius: float | Sequence[float]) -> Image:
 
 
 def _rank(images: torch.Tensor, size: int, rank: int) -> torch.Tensor:
+    if images.dtype == torch.uint8 and images.device.type == "cpu":
+        return torch.from_numpy(rank_uint8(images.numpy(), size, rank))
+    return torch_rank(images, size, rank)
+
+
+def torch_rank(images: torch.Tensor, size: int, rank: int) -> torch.Tensor:
+    """``_rank`` in torch ops (windows unfolded), for any device and for floats."""
     margin = size // 2
     height, width = images.shape[-2:]
     rows = torch.arange(-margin, height + margin, device=images.device).clamp(0, height - 1)

@@ -19,7 +19,7 @@ import torch
 
 from augkit.errors import AugkitError
 from augkit.functional import dispatch
-from augkit.functional._blur_cpu import box_passes_uint8
+from augkit.functional._filter_cpu import box_passes_uint8
 from augkit.functional.geometry import Values, per_sample
 
 Image = TypeVar("Image")
