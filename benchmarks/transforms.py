@@ -1,13 +1,15 @@
-"""Per-op speed of augkit's catalogue beside Pillow, albumentations, kornia and torchvision.
+"""Per-op speed of augkit's catalogue beside Pillow, albumentations and kornia.
 
 Each op runs with the same fixed arguments in every library that offers it, on a 224x224 RGB
-photo (one call) and on a batch of 64 (augkit and kornia take the batch at once; Pillow,
-albumentations and torchvision's PIL path loop over the images), on one thread. Peers run
-round-robin, so machine noise hits them alike; each time is the median of the rounds. The
-table gives each peer's time over augkit's (above 1: augkit is faster) and whether augkit's
-uint8 result equals Pillow's.
+photo (one call) and on a batch of 64 (augkit and kornia take the batch at once; Pillow and
+albumentations, through the OpenCV calls its ops make, loop over the images), on one thread.
+kornia runs on float32, the others on uint8; torchvision does not install beside this torch.
+Peers run round-robin, so machine noise hits them alike; each time is the median of the
+rounds. The table gives each peer's time over augkit's (above 1: augkit is faster) and
+whether augkit's uint8 result equals Pillow's.
 
     python benchmarks/transforms.py [--rounds 15] [--ops rotate,median_filter]
+                                    [--markdown docs/transforms-speed.md]
 """
 
 from __future__ import annotations
@@ -85,17 +87,21 @@ def ops() -> dict[str, tuple[Callable[[Any], Any], Callable[[Image.Image], Any]]
 
 def albumentations_ops() -> dict[str, Callable[[np.ndarray], Any]]:
     try:
-        import albumentations as A
+        import albumentations  # noqa: F401  (its ops are these OpenCV calls)
         import cv2
     except ImportError:
         return {}
+    values = np.arange(256, dtype=np.uint8)
+    posterize_table = values & np.uint8(0xE0)
+    solarize_table = np.where(values >= 128, 255 - values, values).astype(np.uint8)
     center = ((SIZE - 1) / 2, (SIZE - 1) / 2)
     matrix = cv2.getRotationMatrix2D(center, 30.0, 1.0)
     start, end, _ = _perspective_data()
     warp = cv2.getPerspectiveTransform(np.float32(start), np.float32(end))
     return {
         "invert": lambda a: 255 - a,
-        "posterize(3)": A.Posterize(num_bits=3, p=1.0).apply if hasattr(A, "Posterize") else None,
+        "posterize(3)": lambda a: cv2.LUT(a, posterize_table),
+        "solarize(128)": lambda a: cv2.LUT(a, solarize_table),
         "equalize": lambda a: np.stack([cv2.equalizeHist(a[:, :, c]) for c in range(3)], 2),
         "grayscale": lambda a: cv2.cvtColor(a, cv2.COLOR_RGB2GRAY),
         "hflip": lambda a: cv2.flip(a, 1),
@@ -162,11 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--ops", help="comma-separated op names (default: all)")
+    parser.add_argument("--markdown", help="also write the table to this file")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     photo = _photo()
     picture = Image.fromarray(photo)
-    tensor = torch.from_numpy(photo).permute(2, 0, 1).contiguous()
+    tensor = torch.from_numpy(photo.copy()).permute(2, 0, 1).contiguous()
     batch = tensor[None].repeat(BATCH, 1, 1, 1).contiguous()
     floats, float_batch = tensor[None].float() / 255, batch.float() / 255
     pictures, arrays = [picture] * BATCH, [photo] * BATCH
@@ -174,10 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     chosen = ops()
     if args.ops:
         chosen = {k: v for k, v in chosen.items() if k in args.ops.split(",")}
-    print(f"one thread; {SIZE}x{SIZE} RGB photo; batch of {BATCH}; {args.rounds} rounds; "
-          "ratio = peer time / augkit time (above 1: augkit faster)")
+    header = (f"one thread; {SIZE}x{SIZE} RGB photo; batch of {BATCH}; {args.rounds} rounds; "
+              "ratio = peer time / augkit time (above 1: augkit faster)")
+    print(header)
     print(f"{'op':24s} {'equal':>6s} {'augkit ms':>10s} {'Pillow':>8s} {'albument.':>9s} "
           f"{'kornia':>8s} | {'batch ms':>9s} {'Pillow':>8s} {'albument.':>9s} {'kornia':>8s}")
+    table = ["| op | equals Pillow | augkit ms | Pillow | albumentations | kornia | augkit ms, "
+             f"batch of {BATCH} | Pillow | albumentations | kornia |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, (ours, pillow) in chosen.items():
         equal = "-"
         if ours is not None and pillow is not None:
@@ -208,10 +219,19 @@ def main(argv: list[str] | None = None) -> int:
 
         first = f"{base_one * 1e3:10.2f}" if base_one else f"{'-':>10s}"
         second = f"{base_many * 1e3:9.1f}" if base_many else f"{'-':>9s}"
-        print(f"{name:24s} {equal:>6s} {first} {cell(one, 'Pillow', base_one)} "
-              f"{cell(one, 'albument.', base_one):>9s} {cell(one, 'kornia', base_one)} | "
-              f"{second} {cell(lots, 'Pillow', base_many)} "
-              f"{cell(lots, 'albument.', base_many):>9s} {cell(lots, 'kornia', base_many)}")
+        cells = [cell(one, peer, base_one) for peer in ("Pillow", "albument.", "kornia")]
+        cells_many = [cell(lots, peer, base_many) for peer in ("Pillow", "albument.", "kornia")]
+        print(f"{name:24s} {equal:>6s} {first} {cells[0]} {cells[1]:>9s} {cells[2]} | "
+              f"{second} {cells_many[0]} {cells_many[1]:>9s} {cells_many[2]}")
+        table.append("| " + " | ".join([name, equal, first.strip(), *(c.strip() for c in cells),
+                                        second.strip(), *(c.strip() for c in cells_many)])
+                     + " |")
+    if args.markdown:
+        from pathlib import Path
+
+        from augkit.files import write_text_atomically
+
+        write_text_atomically(Path(args.markdown), header + "\n\n" + "\n".join(table) + "\n")
     return 0
 
 

@@ -33,23 +33,26 @@ def _cubic(v1, v2, v3, v4, d):
 
 
 @njit(inline="always")
-def _cubic_row(plane, row, x0, x1, x2, x3, d):
-    return _cubic(float(plane[row, x0]), float(plane[row, x1]), float(plane[row, x2]),
-                  float(plane[row, x3]), d)
+def _cubic_row(image, row, x0, x1, x2, x3, c, d):
+    return _cubic(float(image[row, x0, c]), float(image[row, x1, c]),
+                  float(image[row, x2, c]), float(image[row, x3, c]), d)
 
 
 @njit(inline="always")
-def _linear_row(plane, row, x0, x1, d):
-    a = float(plane[row, x0])
-    return a + (float(plane[row, x1]) - a) * d
+def _linear_row(image, row, x0, x1, c, d):
+    a = float(image[row, x0, c])
+    return a + (float(image[row, x1, c]) - a) * d
 
 
 @njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in C
 def pillow_transform(src, out, data, fill, mode):
-    """``src`` (N, C, H, W) uint8 into ``out`` (N, C, h, w); ``data`` (N, 8) float64."""
-    channels, height, width = src.shape[1], src.shape[2], src.shape[3]
-    out_h, out_w = out.shape[2], out.shape[3]
+    """``src`` (N, H, W, C) uint8 into ``out`` (N, h, w, C); ``data`` (N, 8) float64. Pixels
+    interleaved, as Pillow keeps them, so each sample reads its neighbours' channels from one
+    place."""
+    height, width, channels = src.shape[1], src.shape[2], src.shape[3]
+    out_h, out_w = out.shape[1], out.shape[2]
     for n in range(src.shape[0]):
+        image, target = src[n], out[n]
         a0, a1, a2, a3 = data[n, 0], data[n, 1], data[n, 2], data[n, 3]
         a4, a5, a6, a7 = data[n, 4], data[n, 5], data[n, 6], data[n, 7]
         for y in range(out_h):
@@ -61,12 +64,12 @@ def pillow_transform(src, out, data, fill, mode):
                 yin = (a3 * xc + a4 * yc + a5) / den
                 if not (xin >= 0.0 and xin < width and yin >= 0.0 and yin < height):
                     for c in range(channels):
-                        out[n, c, y, x] = fill[c]
+                        target[y, x, c] = fill[c]
                     continue
                 if mode == 0:
                     ix, iy = int(xin), int(yin)
                     for c in range(channels):
-                        out[n, c, y, x] = src[n, c, iy, ix]
+                        target[y, x, c] = image[iy, ix, c]
                     continue
                 xs, ys = xin - 0.5, yin - 0.5
                 fx, fy = math.floor(xs), math.floor(ys)
@@ -75,24 +78,22 @@ def pillow_transform(src, out, data, fill, mode):
                 if mode == 1:
                     x0, x1 = _clip(ix, width), _clip(ix + 1, width)
                     for c in range(channels):
-                        plane = src[n, c]
-                        v1 = _linear_row(plane, _clip(iy, height), x0, x1, dx)
-                        v2 = _linear_row(plane, iy + 1, x0, x1, dx) \
+                        v1 = _linear_row(image, _clip(iy, height), x0, x1, c, dx)
+                        v2 = _linear_row(image, iy + 1, x0, x1, c, dx) \
                             if 0 <= iy + 1 < height else v1
-                        out[n, c, y, x] = np.uint8(int(v1 + (v2 - v1) * dy))
+                        target[y, x, c] = np.uint8(int(v1 + (v2 - v1) * dy))
                     continue
                 ix, iy = ix - 1, iy - 1
                 x0, x1 = _clip(ix, width), _clip(ix + 1, width)
                 x2, x3 = _clip(ix + 2, width), _clip(ix + 3, width)
                 for c in range(channels):
-                    plane = src[n, c]
-                    v1 = _cubic_row(plane, _clip(iy, height), x0, x1, x2, x3, dx)
-                    v2 = _cubic_row(plane, iy + 1, x0, x1, x2, x3, dx) \
+                    v1 = _cubic_row(image, _clip(iy, height), x0, x1, x2, x3, c, dx)
+                    v2 = _cubic_row(image, iy + 1, x0, x1, x2, x3, c, dx) \
                         if 0 <= iy + 1 < height else v1
-                    v3 = _cubic_row(plane, iy + 2, x0, x1, x2, x3, dx) \
+                    v3 = _cubic_row(image, iy + 2, x0, x1, x2, x3, c, dx) \
                         if 0 <= iy + 2 < height else v2
-                    v4 = _cubic_row(plane, iy + 3, x0, x1, x2, x3, dx) \
+                    v4 = _cubic_row(image, iy + 3, x0, x1, x2, x3, c, dx) \
                         if 0 <= iy + 3 < height else v3
                     v = _cubic(v1, v2, v3, v4, dy)
-                    out[n, c, y, x] = 0 if v <= 0.0 else (255 if v >= 255.0 else
+                    target[y, x, c] = 0 if v <= 0.0 else (255 if v >= 255.0 else
                                                           np.uint8(int(v)))

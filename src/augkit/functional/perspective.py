@@ -127,8 +127,7 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
         nhwc = images.transpose(0, 2, 3, 1) if planar else images
         if smooth_alpha:
             nhwc = premultiply(nhwc)
-        out = _compiled(nhwc.transpose(0, 3, 1, 2), data, bytes_fill, mode)
-        out_nhwc = out.transpose(0, 2, 3, 1)
+        out_nhwc = _compiled(nhwc, data, bytes_fill, mode)
         if smooth_alpha:
             out_nhwc = unpremultiply(out_nhwc)
         return np.ascontiguousarray(out_nhwc.transpose(0, 3, 1, 2) if planar else out_nhwc)
@@ -146,10 +145,10 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
     return dispatch.apply(img, {"data": data}, tensor_kernel, uint8_kernel)
 
 
-def _compiled(planes: np.ndarray, data: np.ndarray, fill: np.ndarray, mode: str
+def _compiled(nhwc: np.ndarray, data: np.ndarray, fill: np.ndarray, mode: str
               ) -> np.ndarray:
-    """``pillow_transform`` on uint8 ``(N, C, H, W)`` planes into a new array."""
-    src = np.ascontiguousarray(planes)
+    """``pillow_transform`` on uint8 ``(N, H, W, C)`` images into a new array."""
+    src = np.ascontiguousarray(nhwc)
     src = src.view()
     src.flags.writeable = False  # one compiled signature whether or not it is writable
     out = np.empty_like(src)
@@ -162,8 +161,9 @@ def transform_masks_generic(masks: torch.Tensor, data: np.ndarray, fill: int) ->
     if masks.device.type == "cpu" and masks.dtype in (torch.uint8, torch.bool) \
             and 0 <= fill <= 255:
         planes = (masks.view(torch.uint8) if masks.dtype == torch.bool else masks).numpy()
-        out = torch.from_numpy(_compiled(planes, data, np.full(masks.shape[1], fill, np.uint8),
-                                         "nearest"))
+        moved = _compiled(planes.transpose(0, 2, 3, 1), data,
+                          np.full(masks.shape[1], fill, np.uint8), "nearest")
+        out = torch.from_numpy(np.ascontiguousarray(moved.transpose(0, 3, 1, 2)))
         return out.view(torch.bool) if masks.dtype == torch.bool else out
     fills = torch.full((masks.shape[1],), float(fill), dtype=torch.float64)
     return sample_generic(masks, torch.as_tensor(data), "nearest", fills)
