@@ -157,3 +157,16 @@ def test_the_compiled_kernels_and_rank_filters_equal_the_torch_ones_used_on_cuda
                            torch_kernel_sums(images, weights, 7.0))
         for rank in (0, size * size // 2, size * size - 1):
             assert torch.equal(_rank(images, size, rank), torch_rank(images, size, rank))
+
+
+def test_the_compiled_unsharp_step_equals_the_torch_one_used_on_cuda():
+    from augkit.functional.filters import torch_unsharp
+    from augkit.functional.noise import pillow_gaussian
+
+    rng = np.random.default_rng(9)
+    images = torch.from_numpy(rng.integers(0, 256, (2, 4, 12, 15), dtype=np.uint8))
+    blurred = pillow_gaussian(images, 1.5)
+    for percent, threshold in ((150, 3), (333, 0), (0, 5)):
+        np.testing.assert_array_equal(
+            F.unsharp_mask(images, 1.5, percent, threshold).numpy(),
+            torch_unsharp(images, blurred, percent, threshold).numpy())

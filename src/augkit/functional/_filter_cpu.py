@@ -179,3 +179,26 @@ def rank_uint8(images: np.ndarray, size: int, rank: int) -> np.ndarray:
     out = np.empty_like(planes)
     _rank(planes, size, rank, out)
     return out.reshape(images.shape)
+
+
+@njit(cache=True, nogil=True)
+def _unsharp(source, blurred, percent, threshold, out):
+    for i in range(source.shape[0]):
+        value = np.int32(source[i])
+        diff = value - np.int32(blurred[i])
+        if abs(diff) > threshold:
+            change = diff * percent
+            step = change // 100 if change >= 0 else -((-change) // 100)  # C's truncation
+            out[i] = min(max(value + step, 0), 255)
+        else:
+            out[i] = value
+
+
+def unsharp_uint8(images: np.ndarray, blurred: np.ndarray, percent: int, threshold: int
+                  ) -> np.ndarray:
+    """Pillow's ``UnsharpMask`` step on uint8 ``images`` and their Gaussian ``blurred``."""
+    source = np.ascontiguousarray(images).reshape(-1)
+    out = np.empty_like(source)
+    _unsharp(source, np.ascontiguousarray(blurred).reshape(-1), np.int32(percent),
+             np.int32(threshold), out)
+    return out.reshape(images.shape)

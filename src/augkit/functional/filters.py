@@ -25,7 +25,7 @@ import torch
 
 from augkit.errors import AugkitError
 from augkit.functional import dispatch
-from augkit.functional._filter_cpu import kernel_uint8, rank_uint8
+from augkit.functional._filter_cpu import kernel_uint8, rank_uint8, unsharp_uint8
 from augkit.functional.noise import box_passes, box_weights, pillow_gaussian
 
 Image = TypeVar("Image")
@@ -199,6 +199,15 @@ def max_filter(img: Image, size: int = 3) -> Image:
 def _unsharp(images: torch.Tensor, radius: float, percent: int, threshold: int
              ) -> torch.Tensor:
     blurred = pillow_gaussian(images, radius)
+    if images.dtype == torch.uint8 and images.device.type == "cpu":
+        return torch.from_numpy(unsharp_uint8(images.numpy(), blurred.numpy(), percent,
+                                              threshold))
+    return torch_unsharp(images, blurred, percent, threshold)
+
+
+def torch_unsharp(images: torch.Tensor, blurred: torch.Tensor, percent: int, threshold: int
+                  ) -> torch.Tensor:
+    """UnsharpMask's step in torch ops, for any device and for floats."""
     if images.dtype == torch.uint8:
         x, smooth = images.to(torch.int32), blurred.to(torch.int32)
         diff = x - smooth
