@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from augkit.functional import dispatch
+from augkit.functional._hue_cpu import turn_hue_uint8
 from augkit.functional.geometry import per_sample
 
 Image = TypeVar("Image")
@@ -64,15 +65,24 @@ def hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
     return out.astype(np.uint8)
 
 
+def hue_shifts(hue: np.ndarray) -> np.ndarray:
+    """torchvision's hue-byte shift of each factor: ``int8(hue * 255)``, as a byte."""
+    return np.trunc(hue * 255).astype(np.int8).astype(np.uint8)
+
+
+def turn_hue_reference(rgb: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """The hue turn through ``rgb_to_hsv`` and ``hsv_to_rgb`` (uint8 (N, ..., 3), a shift per
+    sample): the reference the compiled kernel is tested against."""
+    hsv = rgb_to_hsv(rgb)
+    hsv[..., 0] = hsv[..., 0] + shift.reshape(-1, *[1] * (rgb.ndim - 2))  # wraps around
+    return hsv_to_rgb(hsv)
+
+
 def _hue_uint8(images: np.ndarray, planar: bool, hue: np.ndarray) -> np.ndarray:
-    batch = images.transpose(0, 2, 3, 1) if planar else images
-    out = np.array(batch)
-    if batch.shape[-1] == 1:
+    if images.shape[1 if planar else -1] == 1:
         return images.copy()
-    hsv = rgb_to_hsv(batch[..., :3])
-    shift = np.trunc(hue * 255).astype(np.int8).astype(np.uint8)  # torchvision's int8
-    hsv[..., 0] = hsv[..., 0] + shift[:, None, None]  # wraps around, as in torchvision
-    out[..., :3] = hsv_to_rgb(hsv)
+    batch = images.transpose(0, 2, 3, 1) if planar else images
+    out = turn_hue_uint8(batch, hue_shifts(hue))
     return np.ascontiguousarray(out.transpose(0, 3, 1, 2)) if planar else out
 
 
@@ -113,4 +123,4 @@ def adjust_hue(img: Image, hue_factor: Any) -> Image:
                           unit_range=True)
 
 
-__all__ = ["adjust_hue", "hsv_to_rgb", "rgb_to_hsv"]
+__all__ = ["adjust_hue", "hsv_to_rgb", "hue_shifts", "rgb_to_hsv", "turn_hue_reference"]
