@@ -27,6 +27,7 @@ from PIL import Image, ImageFilter, ImageOps
 
 from augkit import functional as F
 from augkit.data import load_photos
+from augkit.transforms import JPEG
 
 BATCH = 64
 SIZE = 224
@@ -81,7 +82,7 @@ def ops() -> dict[str, tuple[Callable[[Any], Any], Callable[[Image.Image], Any]]
                     lambda p: p.filter(ImageFilter.SHARPEN)),
         "unsharp_mask": (F.unsharp_mask, lambda p: p.filter(ImageFilter.UnsharpMask())),
         "adjust_hue(0.1)": (lambda x: F.adjust_hue(x, 0.1), None),
-        "jpeg(75)": (None, lambda p: _jpeg(p, 75)),
+        "jpeg(75)": (JPEG(75), lambda p: _jpeg(p, 75)),
     }
 
 

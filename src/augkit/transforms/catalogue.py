@@ -479,7 +479,9 @@ def markdown(cases: int) -> str:
     pillow_lines += [f"| {name} | `{call}` | {measure(name, cases)} |"
                      for name, (call, _) in PILLOW_ONLY.items()]
     return (f"{done} of {len(TORCHVISION_V2)} torchvision v2 transforms have an augkit "
-            f"counterpart of the same name.\n\n" + "\n".join(lines) + "\n\n"
+            "counterpart of the same name. Speed beside Pillow, albumentations and kornia: "
+            "[transforms-speed.md](transforms-speed.md), made by `benchmarks/transforms.py`."
+            "\n\n" + "\n".join(lines) + "\n\n"
             "Pillow operations that torchvision has no transform for, as augkit kernels "
             "(L, RGB and RGBA images from 1x1):\n\n" + "\n".join(pillow_lines) + "\n")
 
