@@ -92,3 +92,18 @@ def test_bad_arguments_are_one_line(make, words):
     with pytest.raises(AugkitError) as info:
         make()
     assert all(w in str(info.value) for w in words) and "\n" not in str(info.value)
+
+
+def test_random_resized_crop_is_pillows_crop_and_resize_and_moves_label_masks():
+    from augkit.transforms import RandomResizedCrop
+    from augkit.transforms.catalogue import measure
+
+    assert measure("RandomResizedCrop", 40).startswith("exact")
+    labels = torch.arange(24 * 32, dtype=torch.int64).view(1, 24, 32).expand(3, -1, -1)
+    images = (labels % 251).to(torch.uint8)[:, None]
+    t = RandomResizedCrop((12, 10), scale=(0.2, 0.9), interpolation="nearest", seed=2)
+    out = t(image=images, mask=labels.contiguous())
+    assert out["mask"].dtype == torch.int64 and out["mask"].shape == (3, 12, 10)
+    assert torch.equal(out["image"][:, 0], (out["mask"] % 251).to(torch.uint8))
+    boxes = t.boxes(t.last_params, (24, 32))
+    assert all(float(v) == int(v) for part in boxes for v in part)  # whole pixels

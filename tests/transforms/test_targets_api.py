@@ -80,7 +80,8 @@ def test_boxes_that_leave_the_image_are_dropped_with_their_labels():
 def test_keypoints_that_leave_the_image_follow_the_rule(rule):
     image, _, _ = _scene()
     points = np.array([[1.0, 1.0, 2.0], [15.0, 10.0, 2.0]])
-    crop = RandomResizedCrop((20, 30), scale=(0.25, 0.25), ratio=(1.5, 1.5), seed=0)
+    crop = RandomResizedCrop((20, 30), scale=(0.25, 0.25), ratio=(1.5, 1.5), antialias=False,
+                             seed=0)
     crop.make_params = lambda n, g: {"area": torch.full((n,), 0.25, dtype=torch.float64),
                                      "log_ratio": torch.full((n,), np.log(1.5),
                                                              dtype=torch.float64),

@@ -55,13 +55,16 @@ def pillow_transform(src, out, data, fill, mode):
         image, target = src[n], out[n]
         a0, a1, a2, a3 = data[n, 0], data[n, 1], data[n, 2], data[n, 3]
         a4, a5, a6, a7 = data[n, 4], data[n, 5], data[n, 6], data[n, 7]
+        affine = a6 == 0.0 and a7 == 0.0  # the denominator is exactly 1: skip the division
         for y in range(out_h):
             yc = y + 0.5
             for x in range(out_w):
                 xc = x + 0.5
-                den = a6 * xc + a7 * yc + 1.0
-                xin = (a0 * xc + a1 * yc + a2) / den
-                yin = (a3 * xc + a4 * yc + a5) / den
+                xin = a0 * xc + a1 * yc + a2
+                yin = a3 * xc + a4 * yc + a5
+                if not affine:
+                    den = a6 * xc + a7 * yc + 1.0
+                    xin, yin = xin / den, yin / den
                 if not (xin >= 0.0 and xin < width and yin >= 0.0 and yin < height):
                     for c in range(channels):
                         target[y, x, c] = fill[c]

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from augkit.errors import AugkitError
-from augkit.functional import affine, dispatch, erase, hflip, resized_crop, vflip
+from augkit.functional import affine, crop, dispatch, erase, hflip, resize, resized_crop, vflip
+from augkit.functional.crop import remap
 from augkit.functional.elastic import (
     displacement_sources,
     elastic,
@@ -43,6 +44,7 @@ from augkit.functional.perspective import (
     transform_generic,
     transform_masks_generic,
 )
+from augkit.functional.resize import check_filter, nearest_sources
 from augkit.transforms.base import Params, Transform, check_range, scale_uniform
 from augkit.transforms.targets import Targets
 
@@ -320,35 +322,69 @@ def _draw_boxes(batch: int, generator: torch.Generator | None, scale: tuple[floa
 
 
 class RandomResizedCrop(Geometric):
-    """torchvision's ``RandomResizedCrop`` except that the box is not rounded to whole pixels
-    and the resize does not antialias: crop a random box (area a fraction in ``scale`` of the
-    image, aspect ratio in ``ratio``, clipped to the image) and resize it to ``size``."""
+    """torchvision's ``RandomResizedCrop``: a random box (area a fraction in ``scale`` of the
+    image, aspect ratio in ``ratio``, clipped to the image; one draw per sample, where
+    torchvision retries up to ten times) resized to ``size``. With ``antialias=True`` (the
+    default, as torchvision's) the box is rounded to whole pixels and resized by Pillow's
+    ``Image.resize`` (every filter, exact on uint8), torchvision's PIL path; with ``False``
+    the fractional box is sampled directly (nearest, bilinear, bicubic), without
+    antialiasing."""
 
     keeps_size = False
     mask_border = "edge"
 
     def __init__(self, size: Any, scale: Any = (0.08, 1.0), ratio: Any = (3 / 4, 4 / 3),
-                 interpolation: str = "bilinear", *, seed: int | None = None,
-                 generator: torch.Generator | None = None):
+                 interpolation: str = "bilinear", antialias: bool = True, *,
+                 seed: int | None = None, generator: torch.Generator | None = None):
         super().__init__(p=1.0, seed=seed, generator=generator)
         self.size = list(_check_size(size))
         self.scale = check_range(scale, "scale", 1e-6, 1.0)
         self.ratio = check_range(ratio, "ratio", 1e-3, 1e3)
-        self.interpolation = check_interpolation(interpolation)
+        if not isinstance(antialias, bool):
+            raise AugkitError(f"antialias: {antialias!r} is not allowed; expected a bool")
+        self.antialias = antialias
+        self.interpolation = check_filter(interpolation) if antialias else \
+            check_interpolation(interpolation)
 
     def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
         return _draw_boxes(batch, generator, self.scale, self.ratio)
 
+    def boxes(self, params: Params, size: tuple[int, int]) -> tuple[np.ndarray, ...]:
+        """Per-sample ``(top, left, height, width)`` in pixels."""
+        return _box_fractions(params, *size, whole_pixels=self.antialias)
+
     def apply(self, img: Any, params: Params) -> Any:
-        height, width = dispatch.image_size(img)
-        top, left, box_h, box_w = _box_fractions(params, height, width, whole_pixels=False)
-        return resized_crop(img, top, left, box_h, box_w, tuple(self.size), self.interpolation)
+        top, left, box_h, box_w = self.boxes(params, dispatch.image_size(img))
+        if not self.antialias:
+            return resized_crop(img, top, left, box_h, box_w, tuple(self.size),
+                                self.interpolation)
+        return _per_box(img, top, left, box_h, box_w, lambda part: resize(
+            part, list(self.size), self.interpolation))
 
     def forward_matrices(self, params: Params, size: tuple[int, int]
                          ) -> tuple[np.ndarray, tuple[int, int]]:
-        boxes = _box_fractions(params, *size, whole_pixels=False)
         out_size = (self.size[0], self.size[1])
-        return resized_crop_matrices(*boxes, out_size), out_size
+        return resized_crop_matrices(*self.boxes(params, size), out_size), out_size
+
+    def masks_by(self, params: Params, size: tuple[int, int]) -> Any:
+        if not self.antialias:
+            return None
+        out_size = (self.size[0], self.size[1])
+        sources = [(int(t) + rows, int(left) + cols) for t, left, h, w in
+                   zip(*self.boxes(params, size), strict=True)
+                   for rows, cols in [nearest_sources((int(h), int(w)), out_size)]]
+        rows, cols = np.stack([s[0] for s in sources]), np.stack([s[1] for s in sources])
+        return lambda masks: remap(masks, rows, cols, torch.zeros(masks.shape[1]))
+
+
+def _per_box(img: Any, top: np.ndarray, left: np.ndarray, box_h: np.ndarray,
+             box_w: np.ndarray, finish: Any) -> Any:
+    """``finish(crop)`` of each sample's whole-pixel box; a batch is stacked again."""
+    boxes = [tuple(int(v) for v in box) for box in zip(top, left, box_h, box_w, strict=True)]
+    if dispatch.batch_size(img) is None:
+        return finish(crop(img, *boxes[0]))
+    return torch.stack([finish(crop(sample, *box)) for sample, box in
+                        zip(img, boxes, strict=True)])
 
 
 class RandomHorizontalFlip(Geometric):
