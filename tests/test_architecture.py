@@ -15,7 +15,7 @@ LAYERS: list[set[str]] = [
     {"augkit.errors"},
     {"augkit", "augkit.files", "augkit.seeding", "augkit.progress", "augkit.devices",
      "augkit.configs", "augkit.dist", "augkit.engines"},
-    {"augkit.checkpoint"},
+    {"augkit.checkpoint", "augkit.remote"},
     {"augkit.functional"},
     {"augkit.transforms"},
     {"augkit.visualize"},

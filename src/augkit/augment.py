@@ -85,6 +85,7 @@ from augkit.engines import check_engine, ray_map
 from augkit.errors import AugkitError
 from augkit.files import write_many_small, write_text_atomically
 from augkit.progress import progress_bar
+from augkit.remote import is_uri, stage_input, staged_output
 from augkit.seeding import derive_seed
 from augkit.transforms import Transform, from_dict
 from augkit.transforms.base import params_from_json
@@ -630,14 +631,23 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
                     workers: int = 1, format: str = "png", include_original: bool = False,
                     overwrite: bool = False, progress: bool = True,
                     device: str = "cpu", quality: int | None = None,
-                    shard_size: int | None = None, engine: str = "local") -> Summary:
+                    shard_size: int | None = None, engine: str = "local",
+                    source_name: str | None = None) -> Summary:
     """Write ``copies`` augmented versions of every image in ``src`` to ``dst``; the masks
     of a source with masks go along (see the module's docstring). ``device`` runs the
     pipeline's kernels on batches there (uint8 outputs of the exact ops are the CPU's).
     ``quality`` is JPEG's and WebP's (1-100, default 90); ``shard_size`` the outputs per
     shard or Parquet part (default: one chunk, 256 small images or fewer large ones).
     ``engine="ray"`` runs the chunks on ``workers`` Ray Data actors (``augkit.engines``); the
-    outputs are the same bytes as the local engine's."""
+    outputs are the same bytes as the local engine's. ``src`` and ``dst`` may be URIs that
+    ``pyarrow.fs`` opens (``augkit.remote``); the run records ``source_name`` (default: the
+    URI, or the source's resolved path) as its source."""
+    if is_uri(str(src)) or is_uri(str(dst)):
+        with staged_output(str(dst), "dst", overwrite) as local:
+            return augment_dataset(
+                stage_input(str(src), "src"), local, pipeline, copies, seed, workers, format,
+                include_original, overwrite, progress, device, quality, shard_size, engine,
+                source_name or (str(src) if is_uri(str(src)) else None))
     for name, value in (("copies", copies), ("workers", workers)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise AugkitError(f"{name}: {value!r} is not allowed; expected an integer >= 1")
@@ -660,8 +670,8 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
     format = "png" if format == "folder" else format
     _check_masks(source, format)
     pipeline = for_channels(_channels(source)) if pipeline is None else pipeline
-    config = RunConfig(str(source.path.resolve()), pipeline.to_dict(), copies, seed, format,
-                       include_original, chunk_size(source), source.has_masks)
+    config = RunConfig(source_name or str(source.path.resolve()), pipeline.to_dict(), copies,
+                       seed, format, include_original, chunk_size(source), source.has_masks)
     config = _with_format_settings(config, source, quality, shard_size)
     fresh = not dst.exists() or not any(dst.iterdir())
     state = _prepare(dst, config, overwrite)
@@ -837,7 +847,7 @@ def replay(run: str | os.PathLike, output: str) -> np.ndarray | dict[str, np.nda
     if state is None:
         raise AugkitError(f"{run}: not an augkit run (no {RUN_FILE})")
     record = manifest_record(run, output)
-    source = open_source(state.config.source)
+    source = open_source(stage_input(state.config.source, "source"))
     image = source.read(record["index"])
     mask = source.read_mask(record["index"]) if state.config.masks else None
     if record["copy"] != ORIGINAL:

@@ -356,7 +356,9 @@ def _add_augment(commands: Any) -> None:
                    "with images/ and masks/, IDX images file or folder, .npz (optionally "
                    "with 'masks'), a .tar shard or a folder of them, a .parquet file or a "
                    "folder of them, a datasets save_to_disk folder, or 'mnist' / 'mnist:test'")
-    p.add_argument("dst", help="output folder (created; never inside SRC)")
+    p.add_argument("dst", help="output folder (created; never inside SRC). SRC and DST may "
+                   "also be URIs that pyarrow.fs opens (s3://, gs://, hdfs://, file://): "
+                   "staged through a local folder under the cache, DST copied up at the end")
     p.add_argument("--pipeline", help=f"pipeline YAML/JSON file (default: {DIGITS_PRESET})")
     p.add_argument("--copies", type=int, default=1, help="augmented copies per image")
     p.add_argument("--seed", type=int, default=0, help="random seed")
@@ -539,10 +541,25 @@ def _with_flag_names(message: str, parser: argparse.ArgumentParser, command: str
     return message
 
 
+#: the input arguments that may name a dataset by URI (augment's SRC and DST: in _augment)
+_URI_INPUTS = ("data", "unlabeled", "samples", "reference")
+
+
+def _stage_inputs(args: argparse.Namespace) -> None:
+    """Replace each input given as a ``pyarrow.fs`` URI by a local copy of it."""
+    from augkit.remote import is_uri, stage_input
+
+    for name in _URI_INPUTS:
+        value = getattr(args, name, None)
+        if isinstance(value, str) and is_uri(value):
+            setattr(args, name, stage_input(value, f"--{name}"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _stage_inputs(args)
         return args.handler(args)
     except AugkitError as error:
         message = _with_flag_names(str(error), parser, args.command)
