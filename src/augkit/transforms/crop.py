@@ -73,10 +73,8 @@ class _Window(Geometric):
         return move
 
 
-class CenterCrop(_Window):
-    """torchvision's ``CenterCrop``: the middle ``size`` window (zeros beyond the image)."""
-
-    fill = 0
+class _FixedWindows(Transform):
+    """Crops of one ``size`` at places the image's size fixes: nothing to draw."""
 
     def __init__(self, size: Any, *, seed: int | None = None,
                  generator: torch.Generator | None = None):
@@ -85,6 +83,12 @@ class CenterCrop(_Window):
 
     def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
         return {}
+
+
+class CenterCrop(_FixedWindows, _Window):
+    """torchvision's ``CenterCrop``: the middle ``size`` window (zeros beyond the image)."""
+
+    fill = 0
 
     def window(self, params: Params, size: tuple[int, int]
                ) -> tuple[np.ndarray, np.ndarray, tuple[int, int], str]:
@@ -283,19 +287,11 @@ def _ious(boxes: np.ndarray, window: tuple[int, int, int, int]) -> np.ndarray:
     return both / (areas + (x2 - x1) * (y2 - y1) - both)
 
 
-class FiveCrop(Transform):
+class FiveCrop(_FixedWindows):
     """torchvision's ``FiveCrop``: the four corner windows of ``size`` and the centre one, as
     a tuple of five images (or batches); images only, as in torchvision."""
 
     keeps_size = False
-
-    def __init__(self, size: Any, *, seed: int | None = None,
-                 generator: torch.Generator | None = None):
-        super().__init__(p=1.0, seed=seed, generator=generator)
-        self.size = list(_check_size(size))
-
-    def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
-        return {}
 
     def apply(self, img: Any, params: Params) -> Any:
         return five_crop(img, self.size)
