@@ -80,10 +80,10 @@ def pillow_transform(src, out, data, fill, mode):
                 ix, iy = int(fx), int(fy)
                 if mode == 1:
                     x0, x1 = _clip(ix, width), _clip(ix + 1, width)
+                    y0, below = _clip(iy, height), 0 <= iy + 1 < height
                     for c in range(channels):
-                        v1 = _linear_row(image, _clip(iy, height), x0, x1, c, dx)
-                        v2 = _linear_row(image, iy + 1, x0, x1, c, dx) \
-                            if 0 <= iy + 1 < height else v1
+                        v1 = _linear_row(image, y0, x0, x1, c, dx)
+                        v2 = _linear_row(image, iy + 1, x0, x1, c, dx) if below else v1
                         target[y, x, c] = np.uint8(int(v1 + (v2 - v1) * dy))
                     continue
                 ix, iy = ix - 1, iy - 1
