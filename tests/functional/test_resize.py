@@ -91,3 +91,20 @@ def test_bad_arguments_are_one_line(call, words):
     with pytest.raises(AugkitError) as info:
         call(np.zeros((6, 6), np.uint8))
     assert all(w in str(info.value) for w in words) and "\n" not in str(info.value)
+
+
+def test_a_box_and_imageops_fit_match_pillow_on_every_filter_and_mode():
+    from augkit.transforms.catalogue import measure
+
+    assert measure("Image.resize(box=...)", 80, seed=3).startswith("exact")
+    assert measure("ImageOps.fit", 80, seed=4).startswith("exact")
+
+
+@pytest.mark.parametrize("box, words", [
+    ((0, 0, 9, 4), "box: (0, 0, 9, 4) is not allowed; expected 0 <= left < right <= 8"),
+    ((3, 1, 3, 4), "box: (3, 1, 3, 4) is not allowed"),
+    ((1, 2, 3), "box: (1, 2, 3) is not allowed; expected (left, top, right, bottom)"),
+])
+def test_bad_boxes_are_one_line(box, words):
+    with pytest.raises(AugkitError, match="^" + words.replace("(", r"\(").replace(")", r"\)")):
+        F.resize(np.zeros((6, 8), np.uint8), [3, 3], box=box)

@@ -48,7 +48,7 @@ from augkit.functional.imageops import (
 )
 from augkit.functional.noise import gaussian_blur, gaussian_noise
 from augkit.functional.perspective import perspective
-from augkit.functional.resize import resize
+from augkit.functional.resize import fit, resize
 from augkit.functional.rotate import rotate
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "enhance",
     "equalize",
     "erase",
+    "fit",
     "five_crop",
     "gaussian_blur",
     "gaussian_noise",

@@ -76,12 +76,15 @@ _KERNELS: dict[str, tuple[Callable[[float], float], float]] = {
 
 
 @functools.lru_cache(maxsize=256)
-def taps(in_size: int, out_size: int, interpolation: str
-         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pillow's ``precompute_coeffs`` for one axis: ``bounds`` (out, 2) of first input index
-    and tap count, the float taps (out, k) and their 22-bit fixed-point form (out, k)."""
+def taps(in_size: int, out_size: int, interpolation: str, start: float = 0.0,
+         end: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pillow's ``precompute_coeffs`` for one axis, over the input span ``start``-``end``
+    (default the whole axis; float32, as Pillow reads a box): ``bounds`` (out, 2) of first
+    input index and tap count, the float taps (out, k) and their 22-bit fixed-point form."""
     kernel, support = _KERNELS[interpolation]
-    scale = filterscale = in_size / out_size
+    first = float(np.float32(start))
+    last = float(np.float32(in_size if end is None else end))
+    scale = filterscale = float(np.float32(last) - np.float32(first)) / out_size
     filterscale = max(filterscale, 1.0)
     support = support * filterscale
     ksize = math.ceil(support) * 2 + 1
@@ -89,7 +92,7 @@ def taps(in_size: int, out_size: int, interpolation: str
     weights = np.zeros((out_size, ksize), np.float64)
     inverse = 1.0 / filterscale
     for xx in range(out_size):
-        center = (xx + 0.5) * scale
+        center = first + (xx + 0.5) * scale
         xmin = max(int(center - support + 0.5), 0)
         xmax = min(int(center + support + 0.5), in_size) - xmin
         row = [kernel((x + xmin - center + 0.5) * inverse) for x in range(xmax)]
@@ -152,33 +155,57 @@ def check_filter(interpolation: Any) -> str:
     return name
 
 
+Box = tuple[float, float, float, float]
+
+
+def _check_box(box: Any, in_size: tuple[int, int]) -> Box | None:
+    """Pillow's ``box`` (left, top, right, bottom), inside the image and not empty."""
+    if box is None:
+        return None
+    height, width = in_size
+    if (not isinstance(box, (list, tuple)) or len(box) != 4
+            or not all(isinstance(v, (int, float, np.integer, np.floating))
+                       and not isinstance(v, bool) for v in box)):
+        raise AugkitError(f"box: {box!r} is not allowed; expected (left, top, right, bottom)")
+    left, top, right, bottom = (float(v) for v in box)
+    if not (0 <= left < right <= width and 0 <= top < bottom <= height):
+        raise AugkitError(f"box: {box!r} is not allowed; expected 0 <= left < right <= "
+                          f"{width} and 0 <= top < bottom <= {height}")
+    return None if (left, top, right, bottom) == (0, 0, width, height) else (
+        left, top, right, bottom)
+
+
 def resize(img: Image, size: int | Sequence[int] | None,
            interpolation: Any = "bilinear", max_size: int | None = None,
-           antialias: bool = True) -> Image:
+           antialias: bool = True, box: Sequence[float] | None = None) -> Image:
     """Pillow's ``Image.resize`` (``reducing_gap`` off) to torchvision's ``size``: exact on
-    uint8 for every filter and for L, RGB and RGBA; float images the same taps unrounded."""
+    uint8 for every filter and for L, RGB and RGBA; float images the same taps unrounded.
+    ``box``: Pillow's region of the input to resize, ``(left, top, right, bottom)`` in
+    pixels, fractions allowed."""
     interpolation = check_filter(interpolation)
     if antialias is not True:
         raise AugkitError("antialias: only True (Pillow's resize always antialiases when it "
                           "shrinks)")
     in_size = dispatch.image_size(img)
     out_h, out_w = output_size(in_size, size, max_size)
-    if (out_h, out_w) == in_size:
+    region = _check_box(box, in_size)
+    if (out_h, out_w) == in_size and region is None:
         return dispatch.apply(img, {}, lambda images: images.clone())
     if interpolation == "nearest":
-        return _nearest(img, in_size, (out_h, out_w))
+        return _nearest(img, in_size, (out_h, out_w), region)
     channels = dispatch.num_channels(img)
-    plan = _Plan(in_size, (out_h, out_w), interpolation)
+    plan = _Plan(in_size, (out_h, out_w), interpolation, region)
     return dispatch.apply(img, {}, functools.partial(_resize_tensor, plan=plan,
                                                      channels=channels),
                           functools.partial(_resize_uint8, plan=plan))
 
 
-def _nearest(img: Image, in_size: tuple[int, int], out_size: tuple[int, int]) -> Image:
+def _nearest(img: Image, in_size: tuple[int, int], out_size: tuple[int, int],
+             box: Box | None = None) -> Image:
     """Pillow's NEAREST resize: its scale-only affine sampler, whose source rows and columns
     are separable (every output pixel lands inside the input)."""
     height, width = in_size
-    rows, cols = nearest_sources(in_size, out_size)
+    rows, cols = nearest_sources(in_size, out_size, box)
 
     def kernel(images: torch.Tensor) -> torch.Tensor:
         index_rows = torch.as_tensor(rows, device=images.device)
@@ -194,12 +221,43 @@ def _nearest(img: Image, in_size: tuple[int, int], out_size: tuple[int, int]) ->
     return dispatch.apply(img, {}, kernel, uint8_kernel)
 
 
+def fit(img: Image, size: Sequence[int], interpolation: Any = "bicubic", bleed: float = 0.0,
+        centering: Sequence[float] = (0.5, 0.5)) -> Image:
+    """Pillow's ``ImageOps.fit``: the largest region of the output's aspect ratio (less a
+    ``bleed`` share at every edge), placed by ``centering`` (0 to 1 across and down), resized
+    to ``size`` ``(height, width)``; out-of-range ``bleed`` and ``centering`` fall back to
+    Pillow's defaults, as Pillow does."""
+    out_h, out_w = output_size((1, 1), list(size) if isinstance(size, tuple) else size)
+    height, width = dispatch.image_size(img)
+    centre_x, centre_y = (float(v) for v in centering)
+    centre_x = centre_x if 0.0 <= centre_x <= 1.0 else 0.5
+    centre_y = centre_y if 0.0 <= centre_y <= 1.0 else 0.5
+    bleed = bleed if 0.0 <= bleed < 0.5 else 0.0
+    trim_x, trim_y = bleed * width, bleed * height
+    live_w, live_h = width - trim_x * 2, height - trim_y * 2
+    live_ratio, out_ratio = live_w / live_h, out_w / out_h
+    if live_ratio == out_ratio:
+        crop_w, crop_h = live_w, live_h
+    elif live_ratio >= out_ratio:
+        crop_w, crop_h = out_ratio * live_h, live_h
+    else:
+        crop_w, crop_h = live_w, live_w / out_ratio
+    left = trim_x + (live_w - crop_w) * centre_x
+    top = trim_y + (live_h - crop_h) * centre_y
+    return resize(img, [out_h, out_w], interpolation, box=(left, top, left + crop_w,
+                                                           top + crop_h))
+
+
 @functools.lru_cache(maxsize=256)
-def nearest_sources(in_size: tuple[int, int], out_size: tuple[int, int]
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Source rows and columns of Pillow's NEAREST resize from ``in_size`` to ``out_size``."""
+def nearest_sources(in_size: tuple[int, int], out_size: tuple[int, int],
+                    box: Box | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Source rows and columns of Pillow's NEAREST resize from ``in_size`` (its ``box``,
+    float32 as Pillow reads it) to ``out_size``."""
     height, width = in_size
-    data = (width / out_size[1], 0.0, 0.0, 0.0, height / out_size[0], 0.0)
+    f = np.float32
+    left, top, right, bottom = (f(v) for v in (box or (0, 0, width, height)))
+    data = (float(right - left) / out_size[1], 0.0, float(left), 0.0,
+            float(bottom - top) / out_size[0], float(top))
     rows, cols = scale_sources(data, out_size)
     return np.clip(rows, 0, height - 1), np.clip(cols, 0, width - 1)
 
@@ -208,16 +266,20 @@ class _Plan:
     """Which passes a resize needs and their taps (Pillow's ``ImagingResampleInner``)."""
 
     def __init__(self, in_size: tuple[int, int], out_size: tuple[int, int],
-                 interpolation: str):
+                 interpolation: str, box: Box | None = None):
         self.in_size, self.out_size = in_size, out_size
-        self.horizontal = out_size[1] != in_size[1]
-        self.vertical = out_size[0] != in_size[0]
+        left, top, right, bottom = box or (0, 0, in_size[1], in_size[0])
+        # Pillow's tests, which compare the box's far edge with the output size
+        self.horizontal = out_size[1] != in_size[1] or left != 0 or right != out_size[1]
+        self.vertical = out_size[0] != in_size[0] or top != 0 or bottom != out_size[0]
         # Pillow (>= 11.2) runs the rows first when the height shrinks by more than twice
         # what the width does; the passes round to uint8 in between, so the order shows
         shrink_h, shrink_w = in_size[0] - out_size[0], in_size[1] - out_size[1]
         self.rows_first = shrink_h > 0 and shrink_h > 2 * shrink_w
-        self.cols = taps(in_size[1], out_size[1], interpolation) if self.horizontal else None
-        self.rows = taps(in_size[0], out_size[0], interpolation) if self.vertical else None
+        self.cols = taps(in_size[1], out_size[1], interpolation, left, right) \
+            if self.horizontal else None
+        self.rows = taps(in_size[0], out_size[0], interpolation, top, bottom) \
+            if self.vertical else None
         if self.rows is not None and not self.rows_first:
             # the first pass makes only the rows the second reads
             bounds = self.rows[0]
@@ -343,5 +405,5 @@ def _through_nhwc(fn: Callable[[np.ndarray], np.ndarray], images: torch.Tensor
     return torch.from_numpy(fn(nhwc)).permute(0, 3, 1, 2).to(images.device)
 
 
-__all__ = ["FILTERS", "check_filter", "nearest_sources", "output_size", "premultiply", "resize",
-           "taps", "unpremultiply"]
+__all__ = ["FILTERS", "check_filter", "fit", "nearest_sources", "output_size", "premultiply",
+           "resize", "taps", "unpremultiply"]

@@ -418,6 +418,31 @@ def _named(name: str) -> Callable[[np.ndarray, np.random.Generator], tuple[np.nd
     return lambda image, rng: (F.image_filter(image, name), getattr(ImageFilter, name))
 
 
+def _box_resize_case(rng: np.random.Generator) -> Case:
+    image = _image_any_mode(rng, 40)
+    height, width = image.shape[:2]
+    left, right = sorted(float(v) for v in rng.uniform(0, width, 2))
+    top, bottom = sorted(float(v) for v in rng.uniform(0, height, 2))
+    right, bottom = max(right, left + 0.01), max(bottom, top + 0.01)
+    right, bottom = min(right, width), min(bottom, height)
+    size = [int(v) for v in rng.integers(1, 48, 2)]
+    name = str(rng.choice(list(_PILLOW_FILTERS)))
+    box = (left, top, right, bottom)
+    return (F.resize(image, size, name, box=box),
+            _pil(lambda p: p.resize((size[1], size[0]), _PILLOW_FILTERS[name], box=box), image))
+
+
+def _fit_case(rng: np.random.Generator) -> Case:
+    image = _image_any_mode(rng, 40)
+    size = tuple(int(v) for v in rng.integers(1, 48, 2))
+    name = str(rng.choice(list(_PILLOW_FILTERS)))
+    bleed = float(rng.uniform(0, 0.4)) if rng.random() < 0.5 else 0.0
+    centering = tuple(float(v) for v in rng.uniform(0, 1, 2))
+    return (F.fit(image, size, name, bleed, centering),
+            _pil(lambda p: ImageOps.fit(p, size[::-1], _PILLOW_FILTERS[name], bleed, centering),
+                 image))
+
+
 #: Pillow operations with no torchvision transform: (augkit call, checker)
 PILLOW_ONLY: dict[str, tuple[str, Checker]] = {
     **{f"ImageFilter.{name}": (f'image_filter(img, "{name.lower()}")',
@@ -431,6 +456,8 @@ PILLOW_ONLY: dict[str, tuple[str, Checker]] = {
     "ImageFilter.MaxFilter": ("max_filter", _filter_case(_rank("max"))),
     "ImageFilter.RankFilter": ("rank_filter", _filter_case(_rank("rank"))),
     "ImageFilter.UnsharpMask": ("unsharp_mask", _filter_case(_unsharp)),
+    "Image.resize(box=...)": ("resize(img, size, interpolation, box=...)", _box_resize_case),
+    "ImageOps.fit": ("fit", _fit_case),
 }
 
 
