@@ -4,6 +4,7 @@ turns; NEAREST, BILINEAR, BICUBIC; L, RGB, RGBA), per sample on batches."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -55,3 +56,22 @@ def test_a_batch_rotates_each_sample_by_its_own_angle():
     for i, angle in enumerate(angles):
         expected = np.asarray(Image.fromarray(batch[i, 0].numpy()).rotate(angle))
         assert np.array_equal(out[i, 0].numpy(), expected)
+
+
+def test_expand_is_pillows_canvas_and_quarter_turns_transpose():
+    from augkit.errors import AugkitError
+    from augkit.transforms.catalogue import measure
+
+    assert measure("Image.rotate(expand=True)", 60, seed=2).startswith("exact")
+    batch = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (2, 3, 5, 8),
+                                                               dtype=np.uint8))
+    turned = F.rotate(batch, [90, 270], expand=True)
+    assert turned.shape == (2, 3, 8, 5)
+    assert torch.equal(turned[0], torch.rot90(batch[0], 1, dims=(-2, -1)))
+    assert F.rotate(batch, [30, -30], "bilinear", expand=True).shape[-2:] == (9, 10)  # Pillow's
+    with pytest.raises(AugkitError, match="^expand: quarter and half turns"):
+        F.rotate(batch, [90, 180], expand=True)
+    with pytest.raises(AugkitError, match="^expand: the angles"):
+        F.rotate(batch, [10, 40], expand=True)
+    with pytest.raises(AugkitError, match="^expand: 'yes' is not allowed"):
+        F.rotate(batch, 10, expand="yes")

@@ -226,12 +226,14 @@ def _pillow_nearest(src, out, data, fill):
 
 
 def pillow_nearest_uint8(images: np.ndarray, planar: bool, data: np.ndarray,
-                         fill: np.ndarray) -> np.ndarray:
-    """Pillow's NEAREST affine on a uint8 batch, ``(N, C, H, W)`` when ``planar``."""
+                         fill: np.ndarray, out_size: tuple[int, int] | None = None
+                         ) -> np.ndarray:
+    """Pillow's NEAREST affine on a uint8 batch, ``(N, C, H, W)`` when ``planar``, onto a
+    canvas of ``out_size`` (default the input's)."""
     src = images if planar else np.ascontiguousarray(images.transpose(0, 3, 1, 2))
     src = src.view()
     src.flags.writeable = False
-    out = np.empty(src.shape, np.uint8)
+    out = np.empty((*src.shape[:2], *(out_size or src.shape[2:])), np.uint8)
     _pillow_nearest(src, out, np.ascontiguousarray(data, np.float64).reshape(-1, 6),
                     np.ascontiguousarray(fill, np.uint8))
     return out if planar else np.ascontiguousarray(out.transpose(0, 2, 3, 1))

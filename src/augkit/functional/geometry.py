@@ -290,18 +290,21 @@ def affine(img: Image, angle: Values = 0.0, translate: Values = (0.0, 0.0),
         border="fill"))
 
 
-def transform_nearest(img: Image, data: np.ndarray, fill: torch.Tensor) -> Image:
+def transform_nearest(img: Image, data: np.ndarray, fill: torch.Tensor,
+                      out_size: tuple[int, int] | None = None) -> Image:
     """Pillow's NEAREST ``Image.transform(size, AFFINE, data)`` with per-sample (N, 6)
-    ``data``; ``fill`` one value per channel."""
+    ``data`` onto a canvas of ``out_size`` (default the input's); ``fill`` one value per
+    channel."""
     size = dispatch.image_size(img)
+    out = size if out_size is None else tuple(out_size)
 
     def nearest(images: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
-        sources = np.stack([affine_sources(row, size, size) for row in data.cpu().numpy()])
+        sources = np.stack([affine_sources(row, size, out) for row in data.cpu().numpy()])
         return gather(images, sources, fill)
 
     bytes_fill = np.clip(np.round(fill.numpy()), 0, 255).astype(np.uint8)
     return dispatch.apply(img, {"data": data}, nearest,
-                          partial(pillow_nearest_uint8, fill=bytes_fill))
+                          partial(pillow_nearest_uint8, fill=bytes_fill, out_size=out))
 
 
 def transform_masks(masks: torch.Tensor, data: np.ndarray, fill: int) -> torch.Tensor:

@@ -112,9 +112,11 @@ def perspective(img: Image, startpoints: Any = None, endpoints: Any = None,
 
 
 def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "bilinear",
-                      fill: Any = 0) -> Image:
+                      fill: Any = 0, out_size: tuple[int, int] | None = None) -> Image:
     """Pillow's generic ``Image.transform`` with per-sample ``(N, 8)`` perspective ``data``
-    (an affine map is ``[a, b, c, d, e, f, 0, 0]``), any size-preserving output."""
+    (an affine map is ``[a, b, c, d, e, f, 0, 0]``) onto a canvas of ``out_size`` (default
+    the input's)."""
+    out_size = None if out_size is None else (int(out_size[0]), int(out_size[1]))
     mode = check_interpolation(interpolation)
     data = _coefficients(data, dispatch.batch_size(img))
     channels = dispatch.num_channels(img)
@@ -127,7 +129,7 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
         nhwc = images.transpose(0, 2, 3, 1) if planar else images
         if smooth_alpha:
             nhwc = premultiply(nhwc)
-        out_nhwc = _compiled(nhwc, data, bytes_fill, mode)
+        out_nhwc = _compiled(nhwc, data, bytes_fill, mode, out_size)
         if smooth_alpha:
             out_nhwc = unpremultiply(out_nhwc)
         return np.ascontiguousarray(out_nhwc.transpose(0, 3, 1, 2) if planar else out_nhwc)
@@ -136,7 +138,7 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
         if smooth_alpha and images.dtype == torch.uint8:
             nhwc = premultiply(images.permute(0, 2, 3, 1).cpu().numpy())
             images = torch.from_numpy(nhwc).permute(0, 3, 1, 2).to(data.device)
-        out = sample_generic(images, data, mode, fills)
+        out = sample_generic(images, data, mode, fills, out_size)
         if smooth_alpha and out.dtype == torch.uint8:
             nhwc = unpremultiply(out.permute(0, 2, 3, 1).cpu().numpy())
             out = torch.from_numpy(nhwc).permute(0, 3, 1, 2).to(data.device)
@@ -145,13 +147,15 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
     return dispatch.apply(img, {"data": data}, tensor_kernel, uint8_kernel)
 
 
-def _compiled(nhwc: np.ndarray, data: np.ndarray, fill: np.ndarray, mode: str
-              ) -> np.ndarray:
-    """``pillow_transform`` on uint8 ``(N, H, W, C)`` images into a new array."""
+def _compiled(nhwc: np.ndarray, data: np.ndarray, fill: np.ndarray, mode: str,
+              out_size: tuple[int, int] | None = None) -> np.ndarray:
+    """``pillow_transform`` on uint8 ``(N, H, W, C)`` images into a new array of
+    ``out_size`` (default the input's)."""
     src = np.ascontiguousarray(nhwc)
     src = src.view()
     src.flags.writeable = False  # one compiled signature whether or not it is writable
-    out = np.empty_like(src)
+    height, width = out_size or src.shape[1:3]
+    out = np.empty((src.shape[0], height, width, src.shape[3]), np.uint8)
     pillow_transform(src, out, np.ascontiguousarray(data, np.float64), fill, MODES[mode])
     return out
 
@@ -169,16 +173,17 @@ def transform_masks_generic(masks: torch.Tensor, data: np.ndarray, fill: int) ->
     return sample_generic(masks, torch.as_tensor(data), "nearest", fills)
 
 
-def sample_generic(images: torch.Tensor, data: torch.Tensor, mode: str, fill: torch.Tensor
-                   ) -> torch.Tensor:
-    """``pillow_transform`` in torch on ``(N, C, H, W)`` of any dtype and device: the same
-    float64 positions and filters; uint8 truncated as Pillow does, floats kept (bicubic
-    clamped to [0, 1])."""
+def sample_generic(images: torch.Tensor, data: torch.Tensor, mode: str, fill: torch.Tensor,
+                   out_size: tuple[int, int] | None = None) -> torch.Tensor:
+    """``pillow_transform`` in torch on ``(N, C, H, W)`` of any dtype and device, onto a
+    canvas of ``out_size`` (default the input's): the same float64 positions and filters;
+    uint8 truncated as Pillow does, floats kept (bicubic clamped to [0, 1])."""
     n, channels, height, width = images.shape
+    out_h, out_w = out_size or (height, width)
     device = images.device
     a = data.to(device, torch.float64).view(n, 8, 1, 1)
-    yc = (torch.arange(height, dtype=torch.float64, device=device) + 0.5).view(1, -1, 1)
-    xc = (torch.arange(width, dtype=torch.float64, device=device) + 0.5).view(1, 1, -1)
+    yc = (torch.arange(out_h, dtype=torch.float64, device=device) + 0.5).view(1, -1, 1)
+    xc = (torch.arange(out_w, dtype=torch.float64, device=device) + 0.5).view(1, 1, -1)
     den = a[:, 6] * xc + a[:, 7] * yc + 1.0
     xin = (a[:, 0] * xc + a[:, 1] * yc + a[:, 2]) / den
     yin = (a[:, 3] * xc + a[:, 4] * yc + a[:, 5]) / den
@@ -187,7 +192,7 @@ def sample_generic(images: torch.Tensor, data: torch.Tensor, mode: str, fill: to
 
     def at(ix: torch.Tensor, iy: torch.Tensor) -> torch.Tensor:
         index = (iy * width + ix).view(n, 1, -1).expand(n, channels, -1)
-        return flat.gather(2, index).view(n, channels, height, width).to(torch.float64)
+        return flat.gather(2, index).view(n, channels, out_h, out_w).to(torch.float64)
 
     if mode == "nearest":
         safe_x = torch.where(inside[:, 0], xin, 0.0).long()

@@ -53,31 +53,79 @@ def rotation_data(angles: np.ndarray, size: tuple[int, int],
     return np.array([pillow_matrix(float(a), size, center) for a in angles], dtype=np.float64)
 
 
-def rotate(img: Image, angle: Any, interpolation: Any = "nearest",
+def expanded(matrix: Sequence[float], size: tuple[int, int]
+             ) -> tuple[list[float], tuple[int, int]]:
+    """Pillow's ``rotate(expand=True)``: the canvas ``(height, width)`` that holds the four
+    corners, taken through the same (inverse) matrix as Pillow takes them, and the matrix
+    shifted onto it."""
+    height, width = size
+    a, b, c, d, e, f = matrix
+    xs = [a * x + b * y + c for x, y in ((0, 0), (width, 0), (width, height), (0, height))]
+    ys = [d * x + e * y + f for x, y in ((0, 0), (width, 0), (width, height), (0, height))]
+    new_w = math.ceil(max(xs)) - math.floor(min(xs))
+    new_h = math.ceil(max(ys)) - math.floor(min(ys))
+    shift_x, shift_y = -(new_w - width) / 2.0, -(new_h - height) / 2.0
+    return [a, b, a * shift_x + b * shift_y + c, d, e, d * shift_x + e * shift_y + f], (
+        new_h, new_w)
+
+
+def _quarter_turns(img: Image, turns: np.ndarray, size: tuple[int, int]) -> Image:
+    """Whole quarter turns, as Pillow's ``rotate(expand=True)`` does them: by transposing."""
+    if size[0] != size[1] and len(set((turns % 2).tolist())) > 1:
+        raise AugkitError(f"expand: quarter and half turns of a {size[0]}x{size[1]} batch give "
+                          "canvases of two sizes; rotate such a batch image by image")
+
+    def kernel(images: torch.Tensor, turns: torch.Tensor) -> torch.Tensor:
+        return torch.stack([torch.rot90(image, int(k), dims=(-2, -1))
+                            for image, k in zip(images, turns.tolist(), strict=True)])
+
+    return dispatch.apply(img, {"turns": turns}, kernel)
+
+
+def _expanded_data(angles: np.ndarray, data: np.ndarray, size: tuple[int, int]
+                   ) -> tuple[np.ndarray, tuple[int, int]]:
+    moved = [expanded(row, size) for row in data]
+    sizes = {out for _, out in moved}
+    if len(sizes) > 1:
+        raise AugkitError(f"expand: the angles {sorted(set(angles.tolist()))[:4]} give "
+                          f"canvases of {len(sizes)} sizes; a batch holds one, so rotate "
+                          "such a batch image by image")
+    return np.array([row for row, _ in moved], dtype=np.float64), sizes.pop()
+
+
+def rotate(img: Image, angle: Any, interpolation: Any = "nearest", expand: bool = False,
            center: Sequence[float] | None = None, fill: Any = 0) -> Image:
     """torchvision's ``rotate``: counter-clockwise by ``angle`` degrees (per sample) about
     ``center`` (pixels from the top-left corner; default the middle); uncovered pixels take
-    ``fill``. Equals Pillow's ``Image.rotate`` exactly with every interpolation."""
+    ``fill``; ``expand`` enlarges the canvas to hold the turned image (a batch's angles must
+    give one size). Equals Pillow's ``Image.rotate`` exactly with every interpolation."""
     method = check_interpolation(interpolation)
+    if not isinstance(expand, bool):
+        raise AugkitError(f"expand: {expand!r} is not allowed; expected a bool")
     if center is not None and (len(center) != 2 or not all(
             isinstance(c, (int, float)) and math.isfinite(c) for c in center)):
         raise AugkitError(f"center: {center!r} is not allowed; expected (x, y) in pixels from "
                           "the top-left corner")
     angles = per_sample(angle, dispatch.batch_size(img), "angle")
     size = dispatch.image_size(img)
+    turns = np.mod(angles, 360.0)
+    if expand and center is None and np.isin(turns, (0.0, 90.0, 180.0, 270.0)).all():
+        return _quarter_turns(img, (turns // 90).astype(np.int64), size)
     data = rotation_data(angles, size, center)
+    out_size = size
+    if expand:
+        data, out_size = _expanded_data(angles, data, size)
     fills = _fill_values(fill, dispatch.num_channels(img), _dtype(img))
     if method == "nearest":
-        return transform_nearest(img, data, fills)
-    smooth = transform_generic(img, np.pad(data, ((0, 0), (0, 2))), method, fill)
-    turns = np.mod(angles, 360.0)
+        return transform_nearest(img, data, fills, out_size)
+    smooth = transform_generic(img, np.pad(data, ((0, 0), (0, 2))), method, fill, out_size)
     # Pillow transposes these instead (no premultiplied round trip for RGBA); NEAREST's
     # pixels are the transposed ones
     transposed = (center is None) & ((turns == 0) | (turns == 180) | (
-        ((turns == 90) | (turns == 270)) & (size[0] == size[1])))
+        ((turns == 90) | (turns == 270)) & (expand or size[0] == size[1])))
     if dispatch.num_channels(img) != 4 or not transposed.any():
         return smooth
-    turned = transform_nearest(img, data, fills)
+    turned = transform_nearest(img, data, fills, out_size)
     if dispatch.batch_size(img) is None:
         return turned
     index = torch.from_numpy(np.flatnonzero(transposed)).to(smooth.device)
@@ -85,4 +133,4 @@ def rotate(img: Image, angle: Any, interpolation: Any = "nearest",
     return smooth
 
 
-__all__ = ["pillow_matrix", "rotate", "rotation_data"]
+__all__ = ["expanded", "pillow_matrix", "rotate", "rotation_data"]

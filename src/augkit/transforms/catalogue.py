@@ -443,6 +443,19 @@ def _fit_case(rng: np.random.Generator) -> Case:
                  image))
 
 
+def _expand_case(rng: np.random.Generator) -> Case:
+    image = _image_any_mode(rng, 30)
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    angle = float(rng.choice([0, 90, 180, 270])) if rng.random() < 0.2 else \
+        float(rng.uniform(-360, 360))
+    name = str(rng.choice(["nearest", "bilinear", "bicubic"]))
+    center = None if rng.random() < 0.6 else [float(v) for v in rng.uniform(0, 20, 2)]
+    fill = int(rng.integers(0, 256))
+    return F.rotate(image, angle, name, True, center, fill), _pil(lambda p: p.rotate(
+        angle, _PILLOW_FILTERS[name], expand=True, center=center,
+        fillcolor=fill if channels == 1 else (fill,) * channels), image)
+
+
 #: Pillow operations with no torchvision transform: (augkit call, checker)
 PILLOW_ONLY: dict[str, tuple[str, Checker]] = {
     **{f"ImageFilter.{name}": (f'image_filter(img, "{name.lower()}")',
@@ -458,6 +471,8 @@ PILLOW_ONLY: dict[str, tuple[str, Checker]] = {
     "ImageFilter.UnsharpMask": ("unsharp_mask", _filter_case(_unsharp)),
     "Image.resize(box=...)": ("resize(img, size, interpolation, box=...)", _box_resize_case),
     "ImageOps.fit": ("fit", _fit_case),
+    "Image.rotate(expand=True)": ("rotate(img, angle, interpolation, expand=True, center, "
+                                  "fill)", _expand_case),
 }
 
 

@@ -147,7 +147,7 @@ class RandomRotation(Geometric):
         return {"angle": scale_uniform(u, self.degrees)}
 
     def apply(self, img: Any, params: Params) -> Any:
-        return rotate(img, np.asarray(params["angle"]), self.interpolation, self.center,
+        return rotate(img, np.asarray(params["angle"]), self.interpolation, False, self.center,
                       self.fill)
 
     def masks_by(self, params: Params, size: tuple[int, int]) -> Any:
