@@ -191,8 +191,9 @@ class JPEG(Transform):
 
 
 def _jpeg(image: torch.Tensor, quality: int) -> torch.Tensor:
-    hwc = image.permute(1, 2, 0).numpy()
-    picture = Image.fromarray(hwc[:, :, 0] if hwc.shape[2] == 1 else hwc)
+    # contiguous before Pillow sees it: torch's copy is faster than Pillow's strided one
+    plane = image[0] if image.shape[0] == 1 else image.permute(1, 2, 0)
+    picture = Image.fromarray(plane.contiguous().numpy())
     buffer = io.BytesIO()
     picture.save(buffer, format="JPEG", quality=quality)
     decoded = np.array(Image.open(io.BytesIO(buffer.getvalue())))
