@@ -92,6 +92,7 @@ def albumentations_ops() -> dict[str, Callable[[np.ndarray], Any]]:
         import cv2
     except ImportError:
         return {}
+    cv2.setNumThreads(1)  # one thread, as for the others (its idle threads also slow them)
     values = np.arange(256, dtype=np.uint8)
     posterize_table = values & np.uint8(0xE0)
     solarize_table = np.where(values >= 128, 255 - values, values).astype(np.uint8)
