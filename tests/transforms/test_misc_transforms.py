@@ -85,7 +85,7 @@ def test_identity_and_lambda():
 
 
 @pytest.mark.parametrize("call, words", [
-    (lambda: RandomRotation(10, expand=True), ["expand", "Pad"]),
+    (lambda: RandomRotation(10, expand="yes"), ["expand", "bool"]),
     (lambda: JPEG(0), ["quality", "0"]),
     (lambda: JPEG((10.5, 20)), ["quality", "whole numbers"]),
     (lambda: JPEG(50)(torch.rand(3, 8, 8)), ["JPEG", "uint8"]),
@@ -151,3 +151,24 @@ def test_five_and_ten_crops_are_pillows_crops_on_every_kind():
         FiveCrop(10)(batch)
     with pytest.raises(AugkitError, match=r"^FiveCrop: takes images only"):
         FiveCrop(4)(batch[0], {"boxes": torch.zeros(1, 4), "labels": torch.zeros(1)})
+
+
+def test_rotation_with_expand_is_pillows_canvas_and_targets_follow():
+    from PIL import Image
+
+    mask = torch.zeros(20, 30, dtype=torch.uint8)
+    mask[5:15, 8:20] = 1
+    images = (mask * 200)[None, None].expand(4, 3, -1, -1).contiguous()
+    t = RandomRotation(90, "nearest", expand=True, seed=3)
+    out = t(image=images, mask=mask[None].expand(4, -1, -1).contiguous(),
+            boxes=[torch.tensor([[8.0, 5.0, 20.0, 15.0]])] * 4)
+    angles = t.last_params["angle"]
+    assert bool((angles == angles[0]).all())  # one angle per call: one canvas
+    expected = np.asarray(Image.fromarray((mask * 200).numpy()).rotate(float(angles[0]),
+                                                                          expand=True))
+    assert out["image"].shape[-2:] == expected.shape
+    assert (out["image"][:, 0].numpy() == expected).all()
+    assert torch.equal(out["image"][:, 0], out["mask"] * 200)
+    rows, cols = out["mask"][0].nonzero(as_tuple=True)
+    from_mask = torch.tensor([cols.min(), rows.min(), cols.max() + 1, rows.max() + 1])
+    assert (out["boxes"][0][0] - from_mask).abs().max() <= 1.0

@@ -307,17 +307,20 @@ def transform_nearest(img: Image, data: np.ndarray, fill: torch.Tensor,
                           partial(pillow_nearest_uint8, fill=bytes_fill, out_size=out))
 
 
-def transform_masks(masks: torch.Tensor, data: np.ndarray, fill: int) -> torch.Tensor:
-    """(N, M, H, W) masks of any integer dtype through ``transform_nearest``'s pixels."""
+def transform_masks(masks: torch.Tensor, data: np.ndarray, fill: int,
+                    out_size: tuple[int, int] | None = None) -> torch.Tensor:
+    """(N, M, H, W) masks of any integer dtype through ``transform_nearest``'s pixels, onto
+    a canvas of ``out_size`` (default theirs)."""
+    size = tuple(masks.shape[-2:])
+    out = size if out_size is None else tuple(out_size)
     if masks.device.type == "cpu" and masks.dtype in (torch.uint8, torch.bool) \
             and 0 <= fill <= 255:
         as_bytes = masks.view(torch.uint8) if masks.dtype == torch.bool else masks
-        out = torch.from_numpy(pillow_nearest_uint8(
+        moved = torch.from_numpy(pillow_nearest_uint8(
             as_bytes.contiguous().numpy(), True, data,
-            np.full(masks.shape[1], fill, np.uint8)))
-        return out.view(torch.bool) if masks.dtype == torch.bool else out
-    size = tuple(masks.shape[-2:])
-    sources = np.stack([affine_sources(row, size, size) for row in data])
+            np.full(masks.shape[1], fill, np.uint8), out))
+        return moved.view(torch.bool) if masks.dtype == torch.bool else moved
+    sources = np.stack([affine_sources(row, size, out) for row in data])
     return gather(masks, sources, torch.tensor([fill]).expand(masks.shape[1]))
 
 

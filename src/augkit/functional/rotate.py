@@ -28,6 +28,7 @@ from augkit.functional.geometry import (
     _fill_values,
     check_interpolation,
     per_sample,
+    transform_masks,
     transform_nearest,
 )
 from augkit.functional.perspective import transform_generic
@@ -69,12 +70,35 @@ def expanded(matrix: Sequence[float], size: tuple[int, int]
         new_h, new_w)
 
 
-def _quarter_turns(img: Image, turns: np.ndarray, size: tuple[int, int]) -> Image:
-    """Whole quarter turns, as Pillow's ``rotate(expand=True)`` does them: by transposing."""
-    if size[0] != size[1] and len(set((turns % 2).tolist())) > 1:
-        raise AugkitError(f"expand: quarter and half turns of a {size[0]}x{size[1]} batch give "
-                          "canvases of two sizes; rotate such a batch image by image")
+def rotated_canvas(angles: np.ndarray, size: tuple[int, int],
+                   center: Sequence[float] | None = None, expand: bool = False
+                   ) -> tuple[np.ndarray | None, tuple[int, int]]:
+    """How ``rotate`` turns an image of ``size``: the per-sample (N, 6) Pillow data and the
+    output size; ``None`` data for whole quarter turns with ``expand``, which transpose."""
+    turns = np.mod(angles, 360.0)
+    if expand and center is None and np.isin(turns, (0.0, 90.0, 180.0, 270.0)).all():
+        odd = set((turns // 90 % 2).astype(int).tolist())
+        if size[0] != size[1] and len(odd) > 1:
+            raise AugkitError(f"expand: quarter and half turns of a {size[0]}x{size[1]} batch "
+                              "give canvases of two sizes; rotate such a batch image by image")
+        return None, (size[1], size[0]) if odd == {1} else size
+    data = rotation_data(angles, size, center)
+    return _expanded_data(angles, data, size) if expand else (data, size)
 
+
+def rotate_masks(masks: torch.Tensor, angles: np.ndarray, expand: bool,
+                 center: Sequence[float] | None, fill: int) -> torch.Tensor:
+    """(N, M, H, W) integer masks turned as ``rotate`` turns their images with NEAREST."""
+    data, out_size = rotated_canvas(angles, tuple(masks.shape[-2:]), center, expand)
+    if data is None:
+        turns = (np.mod(angles, 360.0) // 90).astype(np.int64)
+        return torch.stack([torch.rot90(m, int(k), dims=(-2, -1))
+                            for m, k in zip(masks, turns, strict=True)])
+    return transform_masks(masks, data, fill, out_size)
+
+
+def _quarter_turns(img: Image, turns: np.ndarray) -> Image:
+    """Whole quarter turns, as Pillow's ``rotate(expand=True)`` does them: by transposing."""
     def kernel(images: torch.Tensor, turns: torch.Tensor) -> torch.Tensor:
         return torch.stack([torch.rot90(image, int(k), dims=(-2, -1))
                             for image, k in zip(images, turns.tolist(), strict=True)])
@@ -109,12 +133,9 @@ def rotate(img: Image, angle: Any, interpolation: Any = "nearest", expand: bool 
     angles = per_sample(angle, dispatch.batch_size(img), "angle")
     size = dispatch.image_size(img)
     turns = np.mod(angles, 360.0)
-    if expand and center is None and np.isin(turns, (0.0, 90.0, 180.0, 270.0)).all():
-        return _quarter_turns(img, (turns // 90).astype(np.int64), size)
-    data = rotation_data(angles, size, center)
-    out_size = size
-    if expand:
-        data, out_size = _expanded_data(angles, data, size)
+    data, out_size = rotated_canvas(angles, size, center, expand)
+    if data is None:
+        return _quarter_turns(img, (turns // 90).astype(np.int64))
     fills = _fill_values(fill, dispatch.num_channels(img), _dtype(img))
     if method == "nearest":
         return transform_nearest(img, data, fills, out_size)
@@ -133,4 +154,5 @@ def rotate(img: Image, angle: Any, interpolation: Any = "nearest", expand: bool 
     return smooth
 
 
-__all__ = ["expanded", "pillow_matrix", "rotate", "rotation_data"]
+__all__ = ["expanded", "pillow_matrix", "rotate", "rotate_masks", "rotated_canvas",
+           "rotation_data"]

@@ -19,8 +19,8 @@ from PIL import Image
 
 from augkit.errors import AugkitError, AugkitTypeError
 from augkit.functional import dispatch, permute_channels, rotate, sharpness
-from augkit.functional.geometry import affine_matrices, check_interpolation, transform_masks
-from augkit.functional.rotate import rotation_data
+from augkit.functional.geometry import affine_matrices, check_interpolation
+from augkit.functional.rotate import rotate_masks, rotated_canvas
 from augkit.functional.targets import box_areas
 from augkit.transforms.base import Params, Transform, check_range, scale_uniform
 from augkit.transforms.geometry import Geometric, _check_fill, _check_mask_fill, _symmetric_range
@@ -124,41 +124,51 @@ class RandomRotation(Geometric):
     """torchvision's ``RandomRotation``: an angle drawn per sample from ``degrees`` (``d``
     means (-d, d); positive turns counter-clockwise) about ``center`` (pixels from the
     top-left corner; default the middle); equals Pillow's ``Image.rotate`` with every
-    interpolation, masks move with NEAREST's pixels; ``expand`` is not offered (each
-    sample's size would differ)."""
+    interpolation, masks move with NEAREST's pixels. ``expand=True`` enlarges the canvas to
+    hold the turned image, as Pillow does; the angle is then drawn once per call, as
+    torchvision draws it, so that a batch keeps one size."""
 
     def __init__(self, degrees: Any, interpolation: Any = "nearest", expand: bool = False,
                  center: Any = None, fill: Any = 0, mask_fill: int = 0, *,
                  seed: int | None = None, generator: torch.Generator | None = None):
         super().__init__(p=1.0, seed=seed, generator=generator)
-        if expand:
-            raise AugkitError("expand: True is not offered (each sample's canvas would have "
-                              "its own size); pad first, e.g. Pad, then rotate")
+        if not isinstance(expand, bool):
+            raise AugkitError(f"expand: {expand!r} is not allowed; expected a bool")
         self.degrees = _symmetric_range(degrees, "degrees", 360.0)
         self.interpolation = check_interpolation(interpolation)
-        self.expand = False
+        self.expand = expand
         if center is not None and (not isinstance(center, (list, tuple)) or len(center) != 2):
             raise AugkitError(f"center: {center!r} is not allowed; expected (x, y) in pixels")
         self.center = None if center is None else [float(c) for c in center]
         self.fill, self.mask_fill = _check_fill(fill), _check_mask_fill(mask_fill)
 
+    @property
+    def keeps_size(self) -> bool:  # type: ignore[override]
+        return not self.expand
+
     def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
-        u = torch.rand(batch, generator=generator, dtype=torch.float64)
-        return {"angle": scale_uniform(u, self.degrees)}
+        u = torch.rand(1 if self.expand else batch, generator=generator, dtype=torch.float64)
+        return {"angle": scale_uniform(u, self.degrees).expand(batch).clone()}
 
     def apply(self, img: Any, params: Params) -> Any:
-        return rotate(img, np.asarray(params["angle"]), self.interpolation, False, self.center,
-                      self.fill)
+        return rotate(img, np.asarray(params["angle"]), self.interpolation, self.expand,
+                      self.center, self.fill)
 
     def masks_by(self, params: Params, size: tuple[int, int]) -> Any:
-        data = rotation_data(np.asarray(params["angle"]), size, self.center)
-        return lambda masks: transform_masks(masks, data, self.mask_fill)
+        angles = np.asarray(params["angle"])
+        return lambda masks: rotate_masks(masks, angles, self.expand, self.center,
+                                          self.mask_fill)
 
     def forward_matrices(self, params: Params, size: tuple[int, int]
                          ) -> tuple[np.ndarray, tuple[int, int]]:
-        n = len(params["angle"])
-        return affine_matrices(size, -np.asarray(params["angle"]), np.zeros((n, 2)),
-                               np.ones(n), np.zeros((n, 2)), self.center), size
+        angles = np.asarray(params["angle"])
+        n = len(angles)
+        forward = affine_matrices(size, -angles, np.zeros((n, 2)), np.ones(n),
+                                  np.zeros((n, 2)), self.center)
+        out_size = rotated_canvas(angles, size, self.center, self.expand)[1]
+        forward[:, 0, 2] += (out_size[1] - size[1]) / 2  # the canvas grows about the centre
+        forward[:, 1, 2] += (out_size[0] - size[0]) / 2
+        return forward, out_size
 
 
 class JPEG(Transform):
