@@ -225,15 +225,34 @@ def _pillow_nearest(src, out, data, fill):
                 target[q] = plane[j] if j >= 0 else fill[c]
 
 
+@njit(cache=True, nogil=True)
+def _pillow_nearest_interleaved(src, out, data, fill):
+    """``_pillow_nearest`` on interleaved (N, H, W, C) pixels, as Pillow keeps them: each
+    output pixel's channels copied from one place."""
+    out_h, out_w, channels = out.shape[1], out.shape[2], out.shape[3]
+    index = np.empty(out_h * out_w, np.int64)
+    for n in range(src.shape[0]):
+        _pillow_sources(data[n], src.shape[1], src.shape[2], out_h, out_w, index)
+        pixels, target = src[n].reshape(-1, channels), out[n].reshape(-1, channels)
+        for q in range(out_h * out_w):
+            j = index[q]
+            for c in range(channels):
+                target[q, c] = pixels[j, c] if j >= 0 else fill[c]
+
+
 def pillow_nearest_uint8(images: np.ndarray, planar: bool, data: np.ndarray,
                          fill: np.ndarray, out_size: tuple[int, int] | None = None
                          ) -> np.ndarray:
-    """Pillow's NEAREST affine on a uint8 batch, ``(N, C, H, W)`` when ``planar``, onto a
-    canvas of ``out_size`` (default the input's)."""
-    src = images if planar else np.ascontiguousarray(images.transpose(0, 3, 1, 2))
-    src = src.view()
+    """Pillow's NEAREST affine on a uint8 batch, ``(N, C, H, W)`` when ``planar`` (else
+    interleaved, sampled as it is), onto a canvas of ``out_size`` (default the input's)."""
+    src = np.ascontiguousarray(images).view()
     src.flags.writeable = False
-    out = np.empty((*src.shape[:2], *(out_size or src.shape[2:])), np.uint8)
-    _pillow_nearest(src, out, np.ascontiguousarray(data, np.float64).reshape(-1, 6),
-                    np.ascontiguousarray(fill, np.uint8))
-    return out if planar else np.ascontiguousarray(out.transpose(0, 2, 3, 1))
+    matrices = np.ascontiguousarray(data, np.float64).reshape(-1, 6)
+    fills = np.ascontiguousarray(fill, np.uint8)
+    if planar:
+        out = np.empty((*src.shape[:2], *(out_size or src.shape[2:])), np.uint8)
+        _pillow_nearest(src, out, matrices, fills)
+    else:
+        out = np.empty((src.shape[0], *(out_size or src.shape[1:3]), src.shape[3]), np.uint8)
+        _pillow_nearest_interleaved(src, out, matrices, fills)
+    return out
