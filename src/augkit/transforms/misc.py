@@ -192,23 +192,28 @@ class JPEG(Transform):
         def kernel(images: torch.Tensor, quality: torch.Tensor) -> torch.Tensor:
             if images.dtype != torch.uint8:
                 raise AugkitTypeError(f"img: JPEG takes uint8 images, got {images.dtype}")
-            return torch.stack([_jpeg(image, int(q)) for image, q in
-                                zip(images.cpu(), quality.tolist(), strict=True)]
-                               ).to(images.device)
+            return torch.from_numpy(uint8(images.cpu().numpy(), True, quality.cpu().numpy())
+                                    ).to(images.device)
 
-        return dispatch.apply(img, {"quality": params["quality"]}, kernel, channels=(1, 3),
-                              op="JPEG")
+        def uint8(images: np.ndarray, planar: bool, quality: np.ndarray) -> np.ndarray:
+            # Pillow takes interleaved pixels; torch makes the layout faster than numpy does
+            hwc = torch.from_numpy(images).permute(0, 2, 3, 1).contiguous().numpy() \
+                if planar else images
+            out = np.stack([_jpeg(image, int(q)) for image, q in zip(hwc, quality, strict=True)])
+            return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous().numpy() \
+                if planar else out
+
+        return dispatch.apply(img, {"quality": params["quality"]}, kernel, uint8,
+                              channels=(1, 3), op="JPEG")
 
 
-def _jpeg(image: torch.Tensor, quality: int) -> torch.Tensor:
-    # contiguous before Pillow sees it: torch's copy is faster than Pillow's strided one
-    plane = image[0] if image.shape[0] == 1 else image.permute(1, 2, 0)
-    picture = Image.fromarray(plane.contiguous().numpy())
+def _jpeg(hwc: np.ndarray, quality: int) -> np.ndarray:
+    """One (H, W, C) uint8 image through Pillow's JPEG encoder and decoder."""
+    picture = Image.fromarray(hwc[:, :, 0] if hwc.shape[2] == 1 else hwc)
     buffer = io.BytesIO()
     picture.save(buffer, format="JPEG", quality=quality)
-    decoded = np.array(Image.open(io.BytesIO(buffer.getvalue())))
-    decoded = decoded[:, :, None] if decoded.ndim == 2 else decoded
-    return torch.from_numpy(np.ascontiguousarray(decoded)).permute(2, 0, 1)
+    decoded = np.asarray(Image.open(io.BytesIO(buffer.getvalue())))
+    return decoded[:, :, None] if decoded.ndim == 2 else decoded
 
 
 __all__ = ["JPEG", "Identity", "Lambda", "RandomAdjustSharpness", "RandomChannelPermutation",
