@@ -172,3 +172,14 @@ def test_rotation_with_expand_is_pillows_canvas_and_targets_follow():
     rows, cols = out["mask"][0].nonzero(as_tuple=True)
     from_mask = torch.tensor([cols.min(), rows.min(), cols.max() + 1, rows.max() + 1])
     assert (out["boxes"][0][0] - from_mask).abs().max() <= 1.0
+
+
+def test_crops_in_a_pipeline_end_it_or_go_to_a_lambda():
+    from augkit.transforms import Compose, FiveCrop, Lambda, RandomHorizontalFlip
+
+    stacked = Compose([FiveCrop(4), Lambda(torch.stack)])(torch.zeros(3, 8, 8))
+    assert stacked.shape == (5, 3, 4, 4)
+    with pytest.raises(AugkitError, match="^RandomHorizontalFlip: got a tuple of crops"):
+        Compose([FiveCrop(4), RandomHorizontalFlip(p=1.0)])(torch.zeros(3, 8, 8))
+    with pytest.raises(AugkitError, match=r"^permutation: \[0, 1\] is not a permutation"):
+        F.permute_channels(torch.zeros(3, 2, 2), [0, 1])

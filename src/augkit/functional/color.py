@@ -152,7 +152,8 @@ def permute_channels(img: Image, permutation: Sequence[int] | np.ndarray | torch
     channels = dispatch.num_channels(img)
     order = torch.as_tensor(np.asarray(permutation), dtype=torch.int64)
     n = dispatch.batch_size(img) or 1
-    order = order.expand(n, channels) if order.ndim == 1 else order
+    if order.ndim == 1 and order.numel() == channels:
+        order = order.expand(n, channels)
     if (order.shape != (n, channels)
             or not torch.equal(order.sort(dim=1).values, torch.arange(channels).expand(n, -1))):
         raise AugkitError(f"permutation: {np.asarray(permutation).tolist()!r:.60} is not a "

@@ -83,6 +83,13 @@ class Compose(Transform):
             if not isinstance(t, Transform):
                 img = t(img)
                 continue
+            if isinstance(img, tuple) and getattr(t, "takes_any_input", False):
+                img = t.apply(img, child)
+                continue
+            if isinstance(img, tuple):
+                raise AugkitError(f"{type(t).__name__}: got a tuple of crops (FiveCrop or "
+                                  "TenCrop); put those last in a pipeline, or stack the crops "
+                                  "first, e.g. Lambda(torch.stack)")
             t.last_params = child
             img, targets = t.apply_with_targets(img, targets, child)
         return img, targets

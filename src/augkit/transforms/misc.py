@@ -44,6 +44,8 @@ class Lambda(Identity):
     """torchvision's ``Lambda``: ``fn(img)`` on the image (targets pass unchanged); a
     pipeline holding one cannot be saved."""
 
+    takes_any_input = True  # e.g. FiveCrop's tuple of crops, to stack
+
     def __init__(self, fn: Callable[[Any], Any], *, seed: int | None = None,
                  generator: torch.Generator | None = None):
         super().__init__(seed=seed, generator=generator)
