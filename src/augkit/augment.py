@@ -645,9 +645,11 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
     if is_uri(str(src)) or is_uri(str(dst)):
         with staged_output(str(dst), "dst", overwrite) as local:
             return augment_dataset(
-                stage_input(str(src), "src"), local, pipeline, copies, seed, workers, format,
-                include_original, overwrite, progress, device, quality, shard_size, engine,
-                source_name or (str(src) if is_uri(str(src)) else None))
+                stage_input(str(src), "src"), local, pipeline, copies=copies, seed=seed,
+                workers=workers, format=format, include_original=include_original,
+                overwrite=overwrite, progress=progress, device=device, quality=quality,
+                shard_size=shard_size, engine=engine,
+                source_name=source_name or (str(src) if is_uri(str(src)) else None))
     for name, value in (("copies", copies), ("workers", workers)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise AugkitError(f"{name}: {value!r} is not allowed; expected an integer >= 1")

@@ -75,7 +75,7 @@ def _planes(planes, across, down, passes):
 def box_passes_uint8(images: np.ndarray, across: tuple[int, int, int] | None,
                      down: tuple[int, int, int] | None, passes: int) -> np.ndarray:
     """Pillow's box passes on a uint8 batch (N, C, H, W); a new array."""
-    out = np.ascontiguousarray(images).copy()
+    out = np.array(images, order="C")  # a contiguous copy, worked in place
     skip = (-1, 0, 0)
     planes = out.reshape(-1, *out.shape[-2:])
     _planes(planes, np.asarray(across or skip, dtype=np.int64),

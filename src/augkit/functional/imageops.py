@@ -54,12 +54,12 @@ def _uint8_kernel(make: LutMaker, histogram: str | None) -> Callable[..., np.nda
     channel) or "gray" (one from the grayscale image, for every channel)."""
     def kernel(images: np.ndarray, planar: bool, **params: np.ndarray) -> np.ndarray:
         batch = images if planar else images.transpose(0, 3, 1, 2)
-        out = np.array(batch)  # a copy; alpha stays as it is
         colour = _colour(batch)
         counts = None if histogram is None else histograms(
             _gray_planes(colour) if histogram == "gray" else colour)
-        luts = make(counts, colour.shape, **params)
-        out[:, :colour.shape[1]] = look_up(colour, luts)
+        looked = look_up(colour, make(counts, colour.shape, **params))
+        out = looked if colour.shape[1] == batch.shape[1] else np.concatenate(
+            [looked, batch[:, 3:]], axis=1)  # alpha stays as it is
         return out if planar else np.ascontiguousarray(out.transpose(0, 2, 3, 1))
     return kernel
 

@@ -91,19 +91,19 @@ def rotate_masks(masks: torch.Tensor, angles: np.ndarray, expand: bool,
     """(N, M, H, W) integer masks turned as ``rotate`` turns their images with NEAREST."""
     data, out_size = rotated_canvas(angles, tuple(masks.shape[-2:]), center, expand)
     if data is None:
-        turns = (np.mod(angles, 360.0) // 90).astype(np.int64)
-        return torch.stack([torch.rot90(m, int(k), dims=(-2, -1))
-                            for m, k in zip(masks, turns, strict=True)])
+        return _turn_each(masks, _quarters(angles))
     return transform_masks(masks, data, fill, out_size)
 
 
-def _quarter_turns(img: Image, turns: np.ndarray) -> Image:
-    """Whole quarter turns, as Pillow's ``rotate(expand=True)`` does them: by transposing."""
-    def kernel(images: torch.Tensor, turns: torch.Tensor) -> torch.Tensor:
-        return torch.stack([torch.rot90(image, int(k), dims=(-2, -1))
-                            for image, k in zip(images, turns.tolist(), strict=True)])
+def _quarters(angles: np.ndarray) -> np.ndarray:
+    return (np.mod(angles, 360.0) // 90).astype(np.int64)
 
-    return dispatch.apply(img, {"turns": turns}, kernel)
+
+def _turn_each(batch: torch.Tensor, turns: Any) -> torch.Tensor:
+    """Whole quarter turns of each sample, as Pillow's ``rotate(expand=True)`` does them: by
+    transposing."""
+    return torch.stack([torch.rot90(sample, int(k), dims=(-2, -1))
+                        for sample, k in zip(batch, np.asarray(turns).tolist(), strict=True)])
 
 
 def _expanded_data(angles: np.ndarray, data: np.ndarray, size: tuple[int, int]
@@ -132,16 +132,17 @@ def rotate(img: Image, angle: Any, interpolation: Any = "nearest", expand: bool 
                           "the top-left corner")
     angles = per_sample(angle, dispatch.batch_size(img), "angle")
     size = dispatch.image_size(img)
-    turns = np.mod(angles, 360.0)
     data, out_size = rotated_canvas(angles, size, center, expand)
     if data is None:
-        return _quarter_turns(img, (turns // 90).astype(np.int64))
+        return dispatch.apply(img, {"turns": _quarters(angles)},
+                              lambda images, turns: _turn_each(images, turns.cpu()))
     fills = _fill_values(fill, dispatch.num_channels(img), _dtype(img))
     if method == "nearest":
         return transform_nearest(img, data, fills, out_size)
     smooth = transform_generic(img, np.pad(data, ((0, 0), (0, 2))), method, fill, out_size)
     # Pillow transposes these instead (no premultiplied round trip for RGBA); NEAREST's
     # pixels are the transposed ones
+    turns = np.mod(angles, 360.0)
     transposed = (center is None) & ((turns == 0) | (turns == 180) | (
         ((turns == 90) | (turns == 270)) & (expand or size[0] == size[1])))
     if dispatch.num_channels(img) != 4 or not transposed.any():

@@ -220,7 +220,6 @@ class RandomIoUCrop(_Window):
             raise AugkitError(f"sampler_options: {sampler_options!r} is not allowed; expected "
                               "a list of minimum overlaps >= 0 (1.0 or more: no crop)")
         self.sampler_options = None if sampler_options is None else [float(v) for v in options]
-        self._options = [float(v) for v in options]
         if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
             raise AugkitError(f"trials: {trials!r} is not allowed; expected a whole number >= 1")
         self.trials = trials
@@ -235,20 +234,18 @@ class RandomIoUCrop(_Window):
         """The crop ``(top, left, height, width, boxes centred in it)`` or ``None``."""
         height, width = size
         centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+        options = IOU_OPTIONS if self.sampler_options is None else self.sampler_options
         for draws in u:
-            overlap = self._options[min(int(draws[0] * len(self._options)),
-                                        len(self._options) - 1)]
+            overlap = options[min(int(draws[0] * len(options)), len(options) - 1)]
             if overlap >= 1.0:
                 return None
             for r0, r1, r2, r3 in draws[1:].reshape(-1, 4):
                 new_w = int(width * (self.min_scale + (self.max_scale - self.min_scale) * r0))
                 new_h = int(height * (self.min_scale + (self.max_scale - self.min_scale) * r1))
-                if new_h == 0 or not (self.min_aspect_ratio <= new_w / new_h
-                                      <= self.max_aspect_ratio):
+                if new_h == 0 or new_w == 0 or not (self.min_aspect_ratio <= new_w / new_h
+                                                    <= self.max_aspect_ratio):
                     continue
                 left, top = int((width - new_w) * r2), int((height - new_h) * r3)
-                if new_w == 0:
-                    continue
                 inside = ((left < centres[:, 0]) & (centres[:, 0] < left + new_w)
                           & (top < centres[:, 1]) & (centres[:, 1] < top + new_h))
                 if inside.any() and _ious(boxes[inside], (left, top, left + new_w,
