@@ -234,3 +234,67 @@ def test_augment_device_is_checked_before_anything_is_written(tmp_path, capsys):
         assert code == 2 and all(w in error for w in words), error
         assert not (tmp_path / "out").exists()
     assert main(["augment", str(src), str(tmp_path / "cpu"), "--quiet", "--device", "cpu"]) == 0
+
+
+def _refusal_cases():
+    import augkit.functional as F
+    from augkit.transforms import (
+        LinearTransformation,
+        RandomIoUCrop,
+        TenCrop,
+        ToImage,
+        ToPILImage,
+        UniformTemporalSubsample,
+    )
+
+    gray = np.zeros((6, 6), np.uint8)
+    return [
+        (lambda: F.box_blur(gray, (1, 2, 3)), "radius: (1, 2, 3) is not allowed"),
+        (lambda: F.convolve(gray, [1] * 9, offset="a"), "offset: 'a' is not allowed"),
+        (lambda: F.median_filter(gray, 0), "size: 0 is not allowed; expected a whole number"),
+        (lambda: ToPILImage()(np.zeros((2, 2, 3), np.int32)),
+         "img: dtype int32 is not supported"),
+        (lambda: F.to_pil_image(torch.zeros(1, 3, 2, 2)),
+         "img: tensor of shape (1, 3, 2, 2) is not one image"),
+        (lambda: F.grayscale_to_rgb("picture"), "img: expected a PIL image, a numpy array"),
+        (lambda: F.grayscale_to_rgb(torch.zeros(2, 2)), "img: tensor of shape (2, 2) is not"),
+        (lambda: F.pil_to_tensor(gray), "img: expected a PIL image, got ndarray"),
+        (lambda: ToImage()(gray, {}, {}), "ToImage: expected t(img), t(img, target)"),
+        (lambda: ToImage()(mask=gray), "ToImage: give the image and its targets all by"),
+        (lambda: F.ten_crop(gray, 2, "yes"), "vertical_flip: 'yes' is not allowed"),
+        (lambda: TenCrop(2, vertical_flip=1), "vertical_flip: 1 is not allowed"),
+        (lambda: RandomIoUCrop(min_scale=2), "min_scale: (2, 1.0) is not allowed"),
+        (lambda: LinearTransformation(np.zeros((3, 2)), np.zeros(3)),
+         "transformation_matrix: shape (3, 2) is not allowed"),
+        (lambda: UniformTemporalSubsample(0), "num_samples: 0 is not allowed"),
+        (lambda: RandomResizedCrop(8, antialias="yes"), "antialias: 'yes' is not allowed"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(16))
+def test_the_new_catalogue_refusals_are_one_line(index):
+    call, message = _refusal_cases()[index]
+    with pytest.raises(AugkitError, match="^" + re.escape(message)) as info:
+        call()
+    assert "\n" not in str(info.value)
+
+
+def test_a_uri_without_pyarrow_is_one_line(monkeypatch):
+    import sys
+
+    from augkit.remote import stage_input
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(AugkitError, match=r"^src: s3://bucket/x is a URI, which needs pyarrow"):
+        stage_input("s3://bucket/x")
+
+
+def test_a_uri_destination_without_pyarrow_is_one_line(monkeypatch):
+    import sys
+
+    from augkit.remote import staged_output
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with (pytest.raises(AugkitError, match=r"^dst: gs://bucket/out is a URI, which needs"),
+          staged_output("gs://bucket/out")):
+        pass

@@ -83,9 +83,9 @@ def stage_input(location: str, name: str = "src") -> str:
     again only when the files there change)."""
     if not is_uri(location):
         return location
+    filesystem, path = _open(location, name)  # first: without pyarrow, one line
     import pyarrow.fs
 
-    filesystem, path = _open(location, name)
     if not _exists(filesystem, path):
         raise AugkitError(f"{name}: {location} does not exist")
     local = _staging(location, "in")
@@ -110,9 +110,9 @@ def staged_output(location: str, name: str = "dst", overwrite: bool = False
     if not is_uri(location):
         yield location
         return
+    filesystem, path = _open(location, name)  # first: without pyarrow, one line
     import pyarrow.fs
 
-    filesystem, path = _open(location, name)
     local_fs = pyarrow.fs.LocalFileSystem()
     local = _staging(location, "out")
     local.parent.mkdir(parents=True, exist_ok=True)
