@@ -39,7 +39,7 @@ def _weights(run) -> dict[str, np.ndarray]:
     return load_file(str(run / "classifier.safetensors"))
 
 
-@pytest.mark.parametrize("semi", ["consistency", "gan-ssl"])
+@pytest.mark.parametrize("semi", ["consistency", "gan-ssl", "consistency+gan-ssl"])
 def test_a_stopped_run_resumed_equals_an_uninterrupted_one(data, tmp_path, semi):
     whole = SemiRun(_config(data, semi), tmp_path / "whole", progress=False)
     assert whole.fit() == 6
@@ -51,8 +51,10 @@ def test_a_stopped_run_resumed_equals_an_uninterrupted_one(data, tmp_path, semi)
     rows = list(csv.reader((tmp_path / "parts" / "metrics.csv").open()))
     assert rows == list(csv.reader((tmp_path / "whole" / "metrics.csv").open()))
     assert [row[0] for row in rows[1:]] == [str(step) for step in range(1, 7)]
-    if semi == "gan-ssl":
+    if semi != "consistency":
         assert (tmp_path / "parts" / "samples.png").is_file()
+    if semi == "consistency+gan-ssl":  # FixMatch's term ran beside the GAN's
+        assert rows[0] == ["step", "d_loss", "g_loss", "pseudo_labeled"]
 
 
 def test_a_crash_between_checkpoints_resumes_from_the_last_one(data, tmp_path, monkeypatch):

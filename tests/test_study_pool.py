@@ -41,7 +41,8 @@ def dataset(tmp_path_factory):
 def tiny_pool_config(folder, **overrides) -> StudyConfig:
     values = dict(data=str(folder / "train.npz"), test=str(folder / "test.npz"),
                   labels_per_class=(PER_CLASS,), seeds=1, classifier_batch=8,
-                  unlabeled="rest", unlabeled_ratio=2, arms=("none", "consistency", "gan-ssl"),
+                  unlabeled="rest", unlabeled_ratio=2,
+                  arms=("none", "consistency", "gan-ssl", "consistency+gan-ssl"),
                   steps=2)
     values.update(overrides)
     return StudyConfig(**values)
@@ -87,7 +88,7 @@ def test_no_label_of_the_pool_reaches_a_model(dataset, tmp_path, monkeypatch):
     monkeypatch.setattr(study_module, "train_ssl_gan", recording(train_ssl_gan))
     study = Study(tiny_pool_config(folder), tmp_path / "s", progress=False)
     study.run()
-    assert len(seen) == 2  # both pool arms
+    assert len(seen) == 3  # every pool arm
     subset = labeled_subset(torch.from_numpy(labels), PER_CLASS, 0)
     for labeled, given_labels, pool in seen:
         # the subset alone comes with labels, and they are its own
@@ -212,3 +213,27 @@ def test_the_gan_pool_arms_learn_from_pseudo_labels_only(dataset, tmp_path):
     subset = labeled_subset(torch.from_numpy(labels), PER_CLASS, 0)
     assert torch.equal(trained_on.labels[:real], torch.from_numpy(labels)[subset])
     assert "gan-pool: a cdcgan trained on the subset" in (tmp_path / "s" / "results.md").read_text()
+
+
+def test_the_combined_arm_adds_fixmatch_to_the_gan_and_counts_its_work(dataset, tmp_path):
+    folder, _, _ = dataset
+    study = Study(tiny_pool_config(folder, arms=("gan-ssl", "consistency+gan-ssl")),
+                  tmp_path / "s", progress=False)
+    cells = {c["arm"]: c for c in study.run()["cells"]}
+    # labeled, pool and generated batches; FixMatch adds a weak and a strong view per pool image
+    assert cells["gan-ssl"]["images_processed"] == 2 * 8 * 3
+    assert cells["consistency+gan-ssl"]["images_processed"] == 2 * 8 * (3 + 2 * 2)
+    assert "pseudo_labeled" in cells["consistency+gan-ssl"]
+    assert "pseudo_labeled" not in cells["gan-ssl"]
+    assert (tmp_path / "s" / "consistency+gan-ssl" / f"k{PER_CLASS}-s0.png").is_file()
+
+
+def test_the_consistency_term_needs_both_views():
+    batch = torch.zeros(4, 1, 28, 28, dtype=torch.uint8)
+    from augkit.eval.cas import small_classifier
+    from augkit.semi import SSLGANSchedule, SSLGANTraining
+
+    with pytest.raises(ValueError, match="consistency_weight: the consistency term needs"):
+        SSLGANTraining(small_classifier(1, 2, seed=0), batch, torch.zeros(4, dtype=torch.long),
+                       batch, pipeline_transform(small_jitter()),
+                       SSLGANSchedule(steps=1, consistency_weight=1.0))

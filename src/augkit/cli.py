@@ -436,11 +436,11 @@ def _add_train(commands: Any) -> None:
                    "(default: 2e-3 for consistency, 1e-3 for gan-ssl)")
     p.add_argument("--unlabeled", help="an unlabeled pool (any dataset augkit reads; labels "
                    "are dropped): train a semi-supervised classifier instead of a GAN")
-    p.add_argument("--semi", choices=("consistency", "gan-ssl"), help="with --unlabeled: "
-                   "consistency training (FixMatch) or the classifier as a GAN's discriminator "
-                   "(default: consistency)")
+    p.add_argument("--semi", choices=("consistency", "gan-ssl", "consistency+gan-ssl"),
+                   help="with --unlabeled: consistency training (FixMatch), the classifier as a "
+                   "GAN's discriminator, or both at once (default: consistency)")
     p.add_argument("--unlabeled-ratio", type=int, help="with --unlabeled: pool images per "
-                   "labeled image in a consistency step (default: 3)")
+                   "labeled image in a consistency term (default: 3)")
     p.add_argument("--threshold", type=float, help="with --unlabeled: confidence that makes a "
                    "pseudo-label (default: 0.95)")
     p.add_argument("--checkpoint-every", type=int, help="with --unlabeled: steps between "

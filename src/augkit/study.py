@@ -55,11 +55,12 @@ from augkit.semi import (
 from augkit.transforms.presets import small_jitter, strong
 
 ARMS = ("none", "classical", "gan", "both", "consistency", "gan-ssl", "gan-pool",
-        "consistency+gan-pool")
+        "consistency+gan-pool", "consistency+gan-ssl")
 DEFAULT_ARMS = ("none", "classical", "gan", "both")
 GAN_ARMS = ("gan", "both")
 # the arms that learn from the unlabeled pool
-POOL_ARMS = ("consistency", "gan-ssl", "gan-pool", "consistency+gan-pool")
+POOL_ARMS = ("consistency", "gan-ssl", "gan-pool", "consistency+gan-pool",
+             "consistency+gan-ssl")
 GAN_POOL_ARMS = ("gan-pool", "consistency+gan-pool")  # a GAN on the pseudo-labeled pool
 STUDY_VERSION = 1
 
@@ -75,7 +76,7 @@ class StudyConfig:
                                                "one study row each")
     arms: tuple[str, ...] = option(DEFAULT_ARMS, "the arms to compare, from "
                                    + ", ".join(ARMS)
-                                   + " (the last four need --unlabeled)")
+                                   + " (the last five need --unlabeled)")
     seeds: int = option(3, "seeds per cell; each seed draws its own labeled subset")
     pipeline: str | None = option(None, "pipeline file (YAML/JSON) for the classical arms "
                                   "(default: the 'digits' preset: the study log's four "
@@ -103,7 +104,7 @@ class StudyConfig:
                                   "(FixMatch's mu; the paper's 7 costs twice the time)")
     threshold: float = option(0.95, "confidence that turns a weak view's prediction into a "
                               "pseudo-label (FixMatch's tau)")
-    gan_ssl_steps: int = option(4000, "training steps of the gan-ssl arm (the classifier is "
+    gan_ssl_steps: int = option(4000, "training steps of the gan-ssl arms (the classifier is "
                                 "the discriminator of a GAN on the pool)")
     steps: int | None = option(None, "override every arm's training steps (classifier, GAN, "
                                "consistency, gan-ssl), for a quick look")
@@ -333,7 +334,8 @@ class Study:
         if arm in POOL_ARMS:
             runner = {"consistency": self.consistency, "gan-ssl": self.gan_ssl,
                       "gan-pool": self.gan_pool,
-                      "consistency+gan-pool": self.consistency_gan_pool}[arm]
+                      "consistency+gan-pool": self.consistency_gan_pool,
+                      "consistency+gan-ssl": self.consistency_gan_ssl}[arm]
             classifier, steps, images_seen, extra = runner(per_class, seed, real)
             score = accuracy(classifier, self.test_images, self.test_labels)
             save_net(classifier.cpu(), self.out / "classifiers" / f"k{per_class}-s{seed}-{arm}"
@@ -452,19 +454,32 @@ class Study:
         return (data.images, data.labels), steps + cfg.gan_steps, \
             images_seen + cfg.gan_steps * cfg.gan_batch
 
-    def gan_ssl(self, per_class: int, seed: int, real: tuple[torch.Tensor, torch.Tensor]
-                ) -> tuple[FeatureNet, int, int, dict[str, Any]]:
-        """The classifier as the discriminator of a GAN on the pool (Salimans et al.);
-        writes a grid of its generator's images beside the cell."""
+    def gan_ssl(self, per_class: int, seed: int, real: tuple[torch.Tensor, torch.Tensor],
+                consistency: bool = False) -> tuple[FeatureNet, int, int, dict[str, Any]]:
+        """The classifier as the discriminator of a GAN on the pool (Salimans et al.), with
+        FixMatch's term on the pool as well when ``consistency``; writes a grid of its
+        generator's images beside the cell."""
         cfg = self.config
         schedule = SSLGANSchedule(steps=cfg.gan_ssl_steps, batch_size=cfg.classifier_batch,
+                                  consistency_weight=1.0 if consistency else 0.0,
+                                  unlabeled_ratio=cfg.unlabeled_ratio, threshold=cfg.threshold,
                                   seed=seed)
         model = small_classifier(real[0].shape[1], self.num_classes, seed)
         classifier, generator, losses = train_ssl_gan(
             model, *real, self.pool(per_class, seed), pipeline_transform(small_jitter()),
-            schedule, progress=self.progress, device=self.device)
-        save_generator_grid(generator, self.out / "gan-ssl" / f"k{per_class}-s{seed}.png", seed)
-        return classifier, schedule.steps, schedule.steps * 3 * cfg.classifier_batch, losses
+            schedule, progress=self.progress, device=self.device,
+            strong=pipeline_transform(strong()))
+        folder = "consistency+gan-ssl" if consistency else "gan-ssl"
+        save_generator_grid(generator, self.out / folder / f"k{per_class}-s{seed}.png", seed)
+        # labeled, pool and generated images in each step; strong and weak pool views besides
+        per_step = cfg.classifier_batch * (3 + (2 * cfg.unlabeled_ratio if consistency else 0))
+        return classifier, schedule.steps, schedule.steps * per_step, losses
+
+    def consistency_gan_ssl(self, per_class: int, seed: int,
+                            real: tuple[torch.Tensor, torch.Tensor]
+                            ) -> tuple[FeatureNet, int, int, dict[str, Any]]:
+        """gan-ssl whose classifier-discriminator also takes FixMatch's term on the pool."""
+        return self.gan_ssl(per_class, seed, real, consistency=True)
 
     # ---- the GAN of one subset ----
     def gan_dir(self, per_class: int, seed: int) -> Path:
@@ -593,7 +608,8 @@ def results_table(results: dict[str, Any]
             f"{cfg.get('unlabeled_ratio')} pool images per labeled one, pseudo-labels at "
             f"confidence >= {cfg.get('threshold')}, the EMA classifier tested. gan-ssl: the "
             f"classifier is the discriminator of a GAN on the pool (K-logit form, feature "
-            f"matching), {cfg.get('gan_ssl_steps')} steps.")
+            f"matching), {cfg.get('gan_ssl_steps')} steps. consistency+gan-ssl: gan-ssl with "
+            "FixMatch's term on the pool added to the classifier-discriminator's loss.")
     if any(arm in GAN_POOL_ARMS for arm in arms):
         notes.append(
             "gan-pool: a cdcgan trained on the subset and the pool images the consistency "

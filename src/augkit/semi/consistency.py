@@ -83,7 +83,7 @@ class ConsistencyTraining(Training):
                                            weight_decay=schedule.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, schedule.lr,
                                                              total_steps=schedule.steps)
-        self.ema = EMA(model, schedule.ema_decay)
+        self.ema = EMA(model, schedule.ema_decay, average_buffers=True)
         self.labeled = Cycler(len(images), self.draws)
         self.unlabeled = Cycler(len(pool), self.draws)
         self.stats = {"masked": 0.0}

@@ -33,9 +33,9 @@ from augkit.semi.ssl_gan import SSLGANSchedule, SSLGANTraining, save_generator_g
 from augkit.semi.training import Training
 from augkit.transforms.presets import small_jitter, strong
 
-SEMI_MODELS = ("consistency", "gan-ssl")
-DEFAULT_STEPS = {"consistency": 2000, "gan-ssl": 4000}
-DEFAULT_LR = {"consistency": 2e-3, "gan-ssl": 1e-3}
+SEMI_MODELS = ("consistency", "gan-ssl", "consistency+gan-ssl")
+DEFAULT_STEPS = {"consistency": 2000, "gan-ssl": 4000, "consistency+gan-ssl": 4000}
+DEFAULT_LR = {"consistency": 2e-3, "gan-ssl": 1e-3, "consistency+gan-ssl": 1e-3}
 RUN_FILE, CHECKPOINT = "semi.json", "semi"
 FORMAT = "augkit-semi-run-1"
 
@@ -44,8 +44,9 @@ FORMAT = "augkit-semi-run-1"
 class SemiConfig:
     """A semi-supervised run: the model, its data and its schedule."""
 
-    semi: str = option("consistency", "the semi-supervised model: consistency (FixMatch) or "
-                       "gan-ssl (the classifier as a GAN's discriminator)", choices=SEMI_MODELS)
+    semi: str = option("consistency", "the semi-supervised model: consistency (FixMatch), "
+                       "gan-ssl (the classifier as a GAN's discriminator) or both at once "
+                       "(consistency+gan-ssl)", choices=SEMI_MODELS)
     data: str = option("mnist", "the labeled images")
     unlabeled: str = option("", "the unlabeled pool: any dataset augkit reads (its labels, if "
                             "any, are dropped)")
@@ -126,9 +127,13 @@ class SemiRun:
                                            threshold=cfg.threshold, lr=lr, seed=cfg.seed)
             return ConsistencyTraining(model, images, labels, pool, weak,
                                        pipeline_transform(strong()), schedule)
+        both = cfg.semi == "consistency+gan-ssl"
         schedule = SSLGANSchedule(steps=cfg.total_steps, batch_size=cfg.batch_size, lr=lr,
+                                  consistency_weight=1.0 if both else 0.0,
+                                  unlabeled_ratio=cfg.unlabeled_ratio, threshold=cfg.threshold,
                                   seed=cfg.seed)
-        return SSLGANTraining(model, images, labels, pool, weak, schedule)
+        return SSLGANTraining(model, images, labels, pool, weak, schedule,
+                              strong=pipeline_transform(strong()) if both else None)
 
     def fit(self, until: int | None = None, max_minutes: float | None = None) -> int:
         """Train to step ``until`` (default: the end) or for ``max_minutes``, checkpointing on
@@ -165,8 +170,8 @@ class SemiRun:
                         {"training": self.training.state_dict()})
 
     def _columns(self) -> list[str]:
-        return ["loss", "pseudo_labeled"] if self.config.semi == "consistency" \
-            else ["d_loss", "g_loss"]
+        return {"consistency": ["loss", "pseudo_labeled"], "gan-ssl": ["d_loss", "g_loss"],
+                "consistency+gan-ssl": ["d_loss", "g_loss", "pseudo_labeled"]}[self.config.semi]
 
     def export(self) -> Path:
         """The EMA classifier as ``classifier.safetensors`` (and the generator's grid)."""
@@ -174,7 +179,7 @@ class SemiRun:
         path = self.run / "classifier.safetensors"
         save_net(result[0], path, {"semi": self.config.semi, "step": self.training.step,
                                    "num_classes": self.num_classes})
-        if self.config.semi == "gan-ssl":
+        if self.config.semi != "consistency":
             save_generator_grid(result[1], self.run / "samples.png", self.config.seed)
         return path
 

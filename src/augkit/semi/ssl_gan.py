@@ -8,6 +8,11 @@ generator's images towards "fake". The generator is trained by feature matching:
 of the classifier's embedding on its images is pulled to the mean on pool images. Real and
 generated images go through the classifier as one batch, so batch-norm statistics see both.
 The classifier returned is the EMA of its weights.
+
+With ``consistency_weight`` above 0 the classifier-discriminator also takes FixMatch's term
+on the pool (a combination of the two routes): a weak view of each of ``unlabeled_ratio``
+pool images per labeled one gives a pseudo-label where the classifier is ``threshold`` sure,
+and the strong view is trained to agree, in the same batch as the GAN's images.
 """
 
 from __future__ import annotations
@@ -41,13 +46,21 @@ class SSLGANSchedule:
     z_dim: int = 100
     generator_width: int = 32
     ema_decay: float = 0.999
+    consistency_weight: float = 0.0  # FixMatch's term on the pool; 0 leaves it out
+    unlabeled_ratio: int = 3      # pool images per labeled image in that term
+    threshold: float = 0.95       # confidence that makes a pseudo-label in that term
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "z_dim", "generator_width"):
+        for name in ("steps", "batch_size", "z_dim", "generator_width", "unlabeled_ratio"):
             if getattr(self, name) < 1:
                 raise AugkitError(f"{name}: {getattr(self, name)} is not allowed; expected an "
                                   "integer >= 1")
+        if self.consistency_weight < 0:
+            raise AugkitError(f"consistency_weight: {self.consistency_weight} is not allowed; "
+                              "expected a number >= 0")
+        if not 0 < self.threshold < 1:
+            raise AugkitError(f"threshold: {self.threshold} is not allowed; expected (0, 1)")
 
 
 def _to_unit(fake: torch.Tensor) -> torch.Tensor:
@@ -60,14 +73,19 @@ class SSLGANTraining(Training):
     discriminator of a GAN on uint8 labeled ``images`` and the unlabeled ``pool``, one step
     at a time, on ``device`` (noise and parameters drawn on the CPU); ``weak`` augments the
     labeled batch. ``result()`` gives the EMA classifier, the generator and the last
-    losses."""
+    losses. ``strong`` is the strong view of the consistency term (needed when the schedule
+    gives it a weight)."""
 
     name = "gan-ssl"
 
     def __init__(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                  pool: torch.Tensor, weak: BatchTransform | None = None,
-                 schedule: SSLGANSchedule = SSLGANSchedule(), device: str = "cpu"):
+                 schedule: SSLGANSchedule = SSLGANSchedule(), device: str = "cpu",
+                 strong: BatchTransform | None = None):
         check_pool(images, pool, "the semi-supervised GAN")
+        if schedule.consistency_weight > 0 and (weak is None or strong is None):
+            raise AugkitError("consistency_weight: the consistency term needs a weak and a "
+                              "strong view")
         channels, height, width = images.shape[1:]
         if height != width or height not in (28, 32, 64):
             raise AugkitError(f"images: {height}x{width}; the semi-supervised GAN makes square "
@@ -79,14 +97,14 @@ class SSLGANTraining(Training):
         self.model, self.device = model.to(device), device
         self.images, self.labels, self.pool = images.to(device), labels.to(device), \
             pool.to(device)
-        self.weak, self.schedule = weak, schedule
+        self.weak, self.strong, self.schedule = weak, strong, schedule
         betas = (schedule.beta1, 0.999)
         self.opt_d = torch.optim.Adam(model.parameters(), schedule.lr, betas=betas)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), schedule.lr, betas=betas)
         self.decay_d, self.decay_g = (
             torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / schedule.steps)
             for opt in (self.opt_d, self.opt_g))
-        self.ema = EMA(model, schedule.ema_decay)
+        self.ema = EMA(model, schedule.ema_decay, average_buffers=True)
         self.labeled = Cycler(len(images), self.draws)
         self.unlabeled = Cycler(len(pool), self.draws)
 
@@ -105,16 +123,27 @@ class SSLGANTraining(Training):
                                                                          self.draws)
         batch_u = self.pool[self.unlabeled.take(n)]
         z = torch.randn(2 * n, schedule.z_dim, generator=self.draws).to(self.device)
-        # D step: labeled cross-entropy, pool "real", generated "fake"
+        # D step: labeled cross-entropy, pool "real", generated "fake" (and FixMatch's term)
         with torch.no_grad():
             fake = _to_unit(generator(z[:n]))
-        logits_l, logits_u, logits_f = model(
-            torch.cat([_float(batch_l), _float(batch_u), fake])).split(n)
+        views = [_float(batch_l), _float(batch_u), fake]
+        if schedule.consistency_weight > 0:
+            batch_c = self.pool[self.unlabeled.take(n * schedule.unlabeled_ratio)]
+            with torch.no_grad():
+                confidence, pseudo = torch.softmax(
+                    model(self.weak(batch_c, self.draws)).float(), dim=1).max(dim=1)
+                mask = (confidence >= schedule.threshold).float()
+            views.append(_float(self.strong(batch_c, self.draws)))
+        logits = model(torch.cat(views))
+        logits_l, logits_u, logits_f = logits[:3 * n].split(n)
         real_logit, fake_logit = logits_u.logsumexp(1), logits_f.logsumexp(1)
         loss_unsupervised = (softplus(real_logit) - real_logit).mean() \
             + softplus(fake_logit).mean()
         loss_d = cross_entropy(logits_l, self.labels[index]) \
             + schedule.unlabeled_weight * loss_unsupervised
+        if schedule.consistency_weight > 0:
+            loss_d = loss_d + schedule.consistency_weight * (
+                cross_entropy(logits[3 * n:], pseudo, reduction="none") * mask).mean()
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
@@ -129,6 +158,8 @@ class SSLGANTraining(Training):
         self.decay_g.step()
         self.ema.update(model)
         self.stats = {"d_loss": float(loss_d.detach()), "g_loss": float(loss_g.detach())}
+        if schedule.consistency_weight > 0:
+            self.stats["pseudo_labeled"] = float(mask.mean())
         return dict(self.stats)
 
     def result(self) -> tuple[nn.Module, nn.Module, dict[str, float]]:
@@ -139,11 +170,12 @@ class SSLGANTraining(Training):
 def train_ssl_gan(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                   pool: torch.Tensor, weak: BatchTransform | None = None,
                   schedule: SSLGANSchedule = SSLGANSchedule(), progress: bool = False,
-                  device: str = "cpu") -> tuple[nn.Module, nn.Module, dict[str, float]]:
+                  device: str = "cpu", strong: BatchTransform | None = None
+                  ) -> tuple[nn.Module, nn.Module, dict[str, float]]:
     """Train classifier ``model`` as the discriminator of a GAN on labeled ``images`` and the
     unlabeled ``pool`` (see ``SSLGANTraining``). Returns the EMA classifier, the generator
     and the last losses; ``device`` is where it trains."""
-    training = SSLGANTraining(model, images, labels, pool, weak, schedule, device)
+    training = SSLGANTraining(model, images, labels, pool, weak, schedule, device, strong)
     training.run(progress=progress)
     return training.result()
 
