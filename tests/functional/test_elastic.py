@@ -56,6 +56,14 @@ def test_the_field_is_torchvisions():
         torch.testing.assert_close(ours, expected.float(), atol=2e-6, rtol=0)
 
 
+def test_a_batch_of_fields_is_each_field_alone():
+    seeds, size, alpha, sigma = [4, 9, 1], (30, 24), (20.0, 80.0), (2.0, 3.5)
+    batch = F.elastic_displacement(seeds, size, alpha, sigma)
+    for i, seed in enumerate(seeds):
+        assert torch.equal(batch[i], F.elastic_displacement([seed], size, alpha, sigma)[0])
+    assert F.elastic_displacement([], size, alpha, sigma).shape == (0, *size, 2)
+
+
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])
 def test_sampling_is_grid_sample_with_torchvisions_fill(mode):
     images = torch.rand(2, 3, 20, 26, dtype=torch.float64)

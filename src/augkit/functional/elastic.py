@@ -47,19 +47,22 @@ def elastic_displacement(seeds: Sequence[int] | np.ndarray | torch.Tensor,
             raise AugkitError(f"sigma: {s:g} is too large for a {height}x{width} image; its "
                               f"kernel ({2 * half + 1} px, reflect padding) needs images larger "
                               f"than {half} px on each side")
-    fields = []
+    noise: list[list[torch.Tensor]] = [[], []]  # per axis, one (1, H, W) draw per sample
     for seed in torch.as_tensor(np.asarray(seeds)).reshape(-1).tolist():
         generator = torch.Generator().manual_seed(int(seed))
-        parts = []
-        for axis, scale in enumerate((alpha[0] / height, alpha[1] / width)):
-            noise = torch.rand(1, 1, height, width, generator=generator) * 2 - 1
-            if sigma[axis] > 0:
-                kernel = _kernel_size(sigma[axis])
-                noise = truncated_blur(noise, torch.tensor([sigma[0]]), (kernel, kernel),
-                                       torch.tensor([sigma[1]]))
-            parts.append(noise[0, 0] * scale)
-        fields.append(torch.stack(parts, dim=-1))
-    return torch.stack(fields)
+        for axis in (0, 1):
+            noise[axis].append(torch.rand(1, height, width, generator=generator) * 2 - 1)
+    if not noise[0]:
+        return torch.zeros(0, height, width, 2)
+    parts = []
+    for axis, scale in enumerate((alpha[0] / height, alpha[1] / width)):
+        batch = torch.stack(noise[axis])
+        if sigma[axis] > 0:  # one blur for the batch: the same result per sample as alone
+            kernel = _kernel_size(sigma[axis])
+            batch = truncated_blur(batch, torch.tensor([sigma[0]]), (kernel, kernel),
+                                   torch.tensor([sigma[1]]))
+        parts.append(batch[:, 0] * scale)
+    return torch.stack(parts, dim=-1)
 
 
 def displacement_sources(displacement: torch.Tensor, size: tuple[int, int]
