@@ -226,6 +226,11 @@ def test_the_combined_arm_adds_fixmatch_to_the_gan_and_counts_its_work(dataset, 
     assert "pseudo_labeled" in cells["consistency+gan-ssl"]
     assert "pseudo_labeled" not in cells["gan-ssl"]
     assert (tmp_path / "s" / "consistency+gan-ssl" / f"k{PER_CLASS}-s0.png").is_file()
+    from augkit.report import study_section
+
+    page = study_section(tmp_path / "s")
+    assert "generator of each gan-ssl cell" in page
+    assert "generator of each consistency+gan-ssl cell" in page
 
 
 def test_the_consistency_term_needs_both_views():

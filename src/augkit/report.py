@@ -151,10 +151,11 @@ def study_section(folder: Path) -> str:
         parts.append("<h3>The GAN of each labeled subset, at the end of its training</h3>"
                      + "".join(_png_file(pngs[-1], run.parent.name) for run, pngs in grids
                                if pngs))
-    ssl_grids = sorted(folder.glob("gan-ssl/*.png"))
-    if ssl_grids:
-        parts.append("<h3>The generator of each gan-ssl cell (its discriminator is the "
-                     "classifier)</h3>" + "".join(_png_file(p, p.stem) for p in ssl_grids))
+    for arm in ("gan-ssl", "consistency+gan-ssl"):
+        ssl_grids = sorted(folder.glob(f"{arm}/*.png"))
+        if ssl_grids:
+            parts.append(f"<h3>The generator of each {arm} cell (its discriminator is the "
+                         "classifier)</h3>" + "".join(_png_file(p, p.stem) for p in ssl_grids))
     work_header, work_rows = work_table(json.loads((folder / "results.json").read_text()))
     parts.append("<h3>What each cell cost (mean over seeds)</h3>"
                  + _table(work_header, [[html.escape(t) for t in row] for row in work_rows]))
