@@ -242,3 +242,15 @@ def test_the_consistency_term_needs_both_views():
         SSLGANTraining(small_classifier(1, 2, seed=0), batch, torch.zeros(4, dtype=torch.long),
                        batch, pipeline_transform(small_jitter()),
                        SSLGANSchedule(steps=1, consistency_weight=1.0))
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"consistency_weight": -1.0}, "consistency_weight: -1.0 is not allowed"),
+    ({"threshold": 1.0}, "threshold: 1.0 is not allowed"),
+    ({"unlabeled_ratio": 0}, "unlabeled_ratio: 0 is not allowed"),
+])
+def test_bad_semi_supervised_gan_schedules_are_one_line(changes, message):
+    from augkit.semi import SSLGANSchedule
+
+    with pytest.raises(ValueError, match=message):
+        SSLGANSchedule(**changes)
