@@ -468,7 +468,7 @@ class Study:
         classifier, generator, losses = train_ssl_gan(
             model, *real, self.pool(per_class, seed), pipeline_transform(small_jitter()),
             schedule, progress=self.progress, device=self.device,
-            strong=pipeline_transform(strong()))
+            strong=pipeline_transform(strong()) if consistency else None)
         folder = "consistency+gan-ssl" if consistency else "gan-ssl"
         save_generator_grid(generator, self.out / folder / f"k{per_class}-s{seed}.png", seed)
         # labeled, pool and generated images in each step; strong and weak pool views besides
