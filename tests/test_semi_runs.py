@@ -31,7 +31,8 @@ def data(tmp_path_factory):
 def _config(data, semi: str, **changes) -> SemiConfig:
     values = {"semi": semi, "data": str(data / "labeled.npz"),
               "unlabeled": str(data / "pool.npz"), "steps": 6, "batch_size": 4,
-              "unlabeled_ratio": 2, "checkpoint_every": 2, **changes}
+              "unlabeled_ratio": 2, "checkpoint_every": 2,
+              "ema_teacher_after": 4, **changes}  # the teacher changes after the resume
     return SemiConfig(**values)
 
 

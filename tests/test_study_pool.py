@@ -248,9 +248,44 @@ def test_the_consistency_term_needs_both_views():
     ({"consistency_weight": -1.0}, "consistency_weight: -1.0 is not allowed"),
     ({"threshold": 1.0}, "threshold: 1.0 is not allowed"),
     ({"unlabeled_ratio": 0}, "unlabeled_ratio: 0 is not allowed"),
+    ({"ema_teacher_after": -1}, "ema_teacher_after: -1 is not allowed"),
 ])
 def test_bad_semi_supervised_gan_schedules_are_one_line(changes, message):
     from augkit.semi import SSLGANSchedule
 
     with pytest.raises(ValueError, match=message):
         SSLGANSchedule(**changes)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"threshold": 0.0}, "threshold: 0.0 is not allowed"),
+    ({"ema_teacher_after": -5}, "ema_teacher_after: -5 is not allowed"),
+])
+def test_bad_consistency_schedules_are_one_line(changes, message):
+    with pytest.raises(ValueError, match=message):
+        ConsistencySchedule(**changes)
+
+
+def test_the_pseudo_labels_come_from_the_ema_classifier_from_the_step_set():
+    """Before ``ema_teacher_after`` the moving classifier labels (in training mode); from it
+    on, the EMA classifier in eval mode; the mask keeps what the teacher is sure of."""
+    from augkit.eval.cas import small_classifier
+    from augkit.gan.ema import EMA
+    from augkit.semi.consistency import pseudo_labels
+
+    model, other = small_classifier(1, 10, seed=0), small_classifier(1, 10, seed=1)
+    ema = EMA(other, decay=0.5, average_buffers=True)
+    views = torch.rand(32, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    model.train()
+    with torch.no_grad():
+        torch.manual_seed(0)  # the same dropout draws
+        moving = torch.softmax(model(views), 1).max(1)
+        averaged = torch.softmax(ema.model.eval()(views), 1).max(1)
+    assert not torch.equal(moving.indices, averaged.indices)
+    for step, (confidence, guess) in [(2, moving), (3, averaged), (9, averaged)]:
+        threshold = float(confidence.median())
+        torch.manual_seed(0)
+        labels, mask = pseudo_labels(model, ema, step, views, threshold, ema_teacher_after=3)
+        assert torch.equal(labels, guess)
+        assert torch.equal(mask, (confidence >= threshold).float())
+        assert 0 < mask.sum() < len(views)

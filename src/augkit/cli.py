@@ -175,10 +175,11 @@ def _train_semi(args: argparse.Namespace) -> int:
         flag = "--" + unused[0].replace("_", "-")
         raise AugkitError(f"{flag}: a GAN setting, not used with --unlabeled (a semi-supervised "
                           "run takes --semi, --data, --max-steps, --batch-size, --seed, --lr, "
-                          "--unlabeled-ratio, --threshold, --checkpoint-every)")
+                          "--unlabeled-ratio, --threshold, --ema-teacher-after, "
+                          "--checkpoint-every)")
     values = {SEMI_SHARED[k]: v for k, v in given.items() if SEMI_SHARED[k]}
-    for name in ("semi", "unlabeled", "unlabeled_ratio", "threshold", "lr",
-                 "checkpoint_every"):
+    for name in ("semi", "unlabeled", "unlabeled_ratio", "threshold", "ema_teacher_after",
+                 "lr", "checkpoint_every"):
         if getattr(args, name, None) is not None:
             values[name] = getattr(args, name)
     run = SemiRun(SemiConfig(**values), args.out, resume=args.resume, progress=not args.quiet)
@@ -194,7 +195,8 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.unlabeled is not None:
         return _train_semi(args)
-    for flag in ("semi", "unlabeled_ratio", "threshold", "checkpoint_every"):
+    for flag in ("semi", "unlabeled_ratio", "threshold", "ema_teacher_after",
+                 "checkpoint_every"):
         if getattr(args, flag) is not None:
             raise AugkitError(f"--{flag.replace('_', '-')}: only for a semi-supervised run; "
                               "give --unlabeled POOL")
@@ -443,6 +445,8 @@ def _add_train(commands: Any) -> None:
                    "labeled image in a consistency term (default: 3)")
     p.add_argument("--threshold", type=float, help="with --unlabeled: confidence that makes a "
                    "pseudo-label (default: 0.95)")
+    p.add_argument("--ema-teacher-after", type=int, help="with --unlabeled: step from which the "
+                   "EMA classifier gives the pseudo-labels (default: 500)")
     p.add_argument("--checkpoint-every", type=int, help="with --unlabeled: steps between "
                    "checkpoints (default: 250)")
     p.add_argument("--out", required=True, help="the run folder")

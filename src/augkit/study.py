@@ -52,6 +52,7 @@ from augkit.semi import (
     train_consistency,
     train_ssl_gan,
 )
+from augkit.semi.consistency import check_pseudo_labeling
 from augkit.transforms.presets import small_jitter, strong
 
 ARMS = ("none", "classical", "gan", "both", "consistency", "gan-ssl", "gan-pool",
@@ -104,6 +105,8 @@ class StudyConfig:
                                   "(FixMatch's mu; the paper's 7 costs twice the time)")
     threshold: float = option(0.95, "confidence that turns a weak view's prediction into a "
                               "pseudo-label (FixMatch's tau)")
+    ema_teacher_after: int = option(500, "step from which the EMA classifier gives the "
+                                    "pseudo-labels (a mean teacher)")
     gan_ssl_steps: int = option(4000, "training steps of the gan-ssl arms (the classifier is "
                                 "the discriminator of a GAN on the pool)")
     steps: int | None = option(None, "override every arm's training steps (classifier, GAN, "
@@ -149,8 +152,7 @@ class StudyConfig:
         if self.unlabeled is not None and self.unlabeled.isdigit() and int(self.unlabeled) < 1:
             raise AugkitError(f"unlabeled: {self.unlabeled} is not allowed; expected rest, a "
                               "number >= 1 or a dataset path")
-        if not 0 < self.threshold < 1:
-            raise AugkitError(f"threshold: {self.threshold} is not allowed; expected (0, 1)")
+        check_pseudo_labeling(self.threshold, self.ema_teacher_after)
         for name in ("consistency_steps", "unlabeled_ratio", "gan_ssl_steps"):
             if getattr(self, name) < 1:
                 raise AugkitError(f"{name}: {getattr(self, name)} is not allowed; expected an "
@@ -405,7 +407,9 @@ class Study:
         schedule = ConsistencySchedule(steps=cfg.consistency_steps,
                                        batch_size=cfg.classifier_batch,
                                        unlabeled_ratio=cfg.unlabeled_ratio,
-                                       threshold=cfg.threshold, lr=cfg.classifier_lr, seed=seed)
+                                       threshold=cfg.threshold,
+                                       ema_teacher_after=cfg.ema_teacher_after,
+                                       lr=cfg.classifier_lr, seed=seed)
         model = small_classifier(real[0].shape[1], self.num_classes, seed)
         classifier, stats = train_consistency(
             model, *real, self.pool(per_class, seed), pipeline_transform(small_jitter()),
@@ -463,7 +467,7 @@ class Study:
         schedule = SSLGANSchedule(steps=cfg.gan_ssl_steps, batch_size=cfg.classifier_batch,
                                   consistency_weight=1.0 if consistency else 0.0,
                                   unlabeled_ratio=cfg.unlabeled_ratio, threshold=cfg.threshold,
-                                  seed=seed)
+                                  ema_teacher_after=cfg.ema_teacher_after, seed=seed)
         model = small_classifier(real[0].shape[1], self.num_classes, seed)
         classifier, generator, losses = train_ssl_gan(
             model, *real, self.pool(per_class, seed), pipeline_transform(small_jitter()),
@@ -602,11 +606,14 @@ def results_table(results: dict[str, Any]
         f"{cfg['classifier_batch']}, the same in every cell.",
     ]
     if any(arm in POOL_ARMS for arm in arms):
+        teacher = ("given by the moving classifier" if "ema_teacher_after" not in cfg else
+                   f"given by the EMA classifier from step {cfg['ema_teacher_after']}")
         notes.append(
             f"Pool arms learn from an unlabeled pool ({cfg.get('unlabeled')}; no label of it "
             f"reaches a model). consistency: FixMatch, {cfg.get('consistency_steps')} steps, "
             f"{cfg.get('unlabeled_ratio')} pool images per labeled one, pseudo-labels at "
-            f"confidence >= {cfg.get('threshold')}, the EMA classifier tested. gan-ssl: the "
+            f"confidence >= {cfg.get('threshold')} ({teacher}), the EMA classifier tested. "
+            "gan-ssl: the "
             f"classifier is the discriminator of a GAN on the pool (K-logit form, feature "
             f"matching), {cfg.get('gan_ssl_steps')} steps. consistency+gan-ssl: gan-ssl with "
             "FixMatch's term on the pool added to the classifier-discriminator's loss.")

@@ -27,6 +27,7 @@ from augkit.semi.consistency import (
     ConsistencySchedule,
     ConsistencyTraining,
     check_pool,
+    check_pseudo_labeling,
     pipeline_transform,
 )
 from augkit.semi.ssl_gan import SSLGANSchedule, SSLGANTraining, save_generator_grid
@@ -55,6 +56,8 @@ class SemiConfig:
     batch_size: int = option(64, "labeled images per step")
     unlabeled_ratio: int = option(3, "pool images per labeled image in a consistency step")
     threshold: float = option(0.95, "confidence that makes a pseudo-label (consistency)")
+    ema_teacher_after: int = option(500, "step from which the EMA classifier gives the "
+                                    "pseudo-labels (consistency)")
     lr: float | None = option(None, "peak learning rate (default: 2e-3 for consistency, 1e-3 "
                               "for gan-ssl)")
     seed: int = option(0, "random seed")
@@ -72,6 +75,7 @@ class SemiConfig:
                                   "integer >= 1")
         if self.steps is not None and self.steps < 1:
             raise AugkitError(f"steps: {self.steps} is not allowed; expected an integer >= 1")
+        check_pseudo_labeling(self.threshold, self.ema_teacher_after)
 
     @property
     def total_steps(self) -> int:
@@ -124,14 +128,16 @@ class SemiRun:
         if cfg.semi == "consistency":
             schedule = ConsistencySchedule(steps=cfg.total_steps, batch_size=cfg.batch_size,
                                            unlabeled_ratio=cfg.unlabeled_ratio,
-                                           threshold=cfg.threshold, lr=lr, seed=cfg.seed)
+                                           threshold=cfg.threshold,
+                                           ema_teacher_after=cfg.ema_teacher_after, lr=lr,
+                                           seed=cfg.seed)
             return ConsistencyTraining(model, images, labels, pool, weak,
                                        pipeline_transform(strong()), schedule)
         both = cfg.semi == "consistency+gan-ssl"
         schedule = SSLGANSchedule(steps=cfg.total_steps, batch_size=cfg.batch_size, lr=lr,
                                   consistency_weight=1.0 if both else 0.0,
                                   unlabeled_ratio=cfg.unlabeled_ratio, threshold=cfg.threshold,
-                                  seed=cfg.seed)
+                                  ema_teacher_after=cfg.ema_teacher_after, seed=cfg.seed)
         return SSLGANTraining(model, images, labels, pool, weak, schedule,
                               strong=pipeline_transform(strong()) if both else None)
 

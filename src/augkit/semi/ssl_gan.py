@@ -12,7 +12,8 @@ The classifier returned is the EMA of its weights.
 With ``consistency_weight`` above 0 the classifier-discriminator also takes FixMatch's term
 on the pool (a combination of the two routes): a weak view of each of ``unlabeled_ratio``
 pool images per labeled one gives a pseudo-label where the classifier is ``threshold`` sure,
-and the strong view is trained to agree, in the same batch as the GAN's images.
+and the strong view is trained to agree, in the same batch as the GAN's images; as in
+``consistency``, the EMA classifier gives the pseudo-labels after ``ema_teacher_after`` steps.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ from augkit.files import atomic_path
 from augkit.gan.ema import EMA
 from augkit.gan.models import DCGenerator
 from augkit.seeding import derive_seed, seeded
-from augkit.semi.consistency import BatchTransform, check_pool
+from augkit.semi.consistency import (
+    BatchTransform,
+    check_pool,
+    check_pseudo_labeling,
+    pseudo_labels,
+)
 from augkit.semi.training import Cycler, Training
 
 
@@ -49,6 +55,7 @@ class SSLGANSchedule:
     consistency_weight: float = 0.0  # FixMatch's term on the pool; 0 leaves it out
     unlabeled_ratio: int = 3      # pool images per labeled image in that term
     threshold: float = 0.95       # confidence that makes a pseudo-label in that term
+    ema_teacher_after: int = 500  # from this step the EMA gives those pseudo-labels
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -59,8 +66,7 @@ class SSLGANSchedule:
         if self.consistency_weight < 0:
             raise AugkitError(f"consistency_weight: {self.consistency_weight} is not allowed; "
                               "expected a number >= 0")
-        if not 0 < self.threshold < 1:
-            raise AugkitError(f"threshold: {self.threshold} is not allowed; expected (0, 1)")
+        check_pseudo_labeling(self.threshold, self.ema_teacher_after)
 
 
 def _to_unit(fake: torch.Tensor) -> torch.Tensor:
@@ -129,10 +135,9 @@ class SSLGANTraining(Training):
         views = [_float(batch_l), _float(batch_u), fake]
         if schedule.consistency_weight > 0:
             batch_c = self.pool[self.unlabeled.take(n * schedule.unlabeled_ratio)]
-            with torch.no_grad():
-                confidence, pseudo = torch.softmax(
-                    model(self.weak(batch_c, self.draws)).float(), dim=1).max(dim=1)
-                mask = (confidence >= schedule.threshold).float()
+            pseudo, mask = pseudo_labels(model, self.ema, self.step,
+                                         self.weak(batch_c, self.draws), schedule.threshold,
+                                         schedule.ema_teacher_after)
             views.append(_float(self.strong(batch_c, self.draws)))
         logits = model(torch.cat(views))
         logits_l, logits_u, logits_f = logits[:3 * n].split(n)
