@@ -100,7 +100,7 @@ class StudyConfig:
                                    "training image outside the labeled subset), a number N "
                                    "(a seeded random N of those), or a dataset path (its "
                                    "labels, if any, are dropped)")
-    consistency_steps: int = option(2000, "training steps of the consistency arm")
+    consistency_steps: int = option(4000, "training steps of the consistency arm")
     unlabeled_ratio: int = option(3, "pool images per labeled image in a consistency step "
                                   "(FixMatch's mu; the paper's 7 costs twice the time)")
     threshold: float = option(0.95, "confidence that turns a weak view's prediction into a "

@@ -35,7 +35,7 @@ from augkit.semi.training import Training
 from augkit.transforms.presets import small_jitter, strong
 
 SEMI_MODELS = ("consistency", "gan-ssl", "consistency+gan-ssl")
-DEFAULT_STEPS = {"consistency": 2000, "gan-ssl": 4000, "consistency+gan-ssl": 4000}
+DEFAULT_STEPS = 4000
 DEFAULT_LR = {"consistency": 2e-3, "gan-ssl": 1e-3, "consistency+gan-ssl": 1e-3}
 RUN_FILE, CHECKPOINT = "semi.json", "semi"
 FORMAT = "augkit-semi-run-1"
@@ -51,8 +51,7 @@ class SemiConfig:
     data: str = option("mnist", "the labeled images")
     unlabeled: str = option("", "the unlabeled pool: any dataset augkit reads (its labels, if "
                             "any, are dropped)")
-    steps: int | None = option(None, "training steps (default: 2000 for consistency, 4000 "
-                               "for gan-ssl)")
+    steps: int | None = option(None, "training steps (default: 4000)")
     batch_size: int = option(64, "labeled images per step")
     unlabeled_ratio: int = option(3, "pool images per labeled image in a consistency step")
     threshold: float = option(0.95, "confidence that makes a pseudo-label (consistency)")
@@ -79,7 +78,7 @@ class SemiConfig:
 
     @property
     def total_steps(self) -> int:
-        return self.steps if self.steps is not None else DEFAULT_STEPS[self.semi]
+        return self.steps if self.steps is not None else DEFAULT_STEPS
 
 
 class SemiRun:

@@ -13,16 +13,19 @@ the same one, and a user can tell which one a run used.
   contrast 0.7-1.3, sharpness 0.5-1.5) and a horizontal flip half the time; the default of
   ``augkit augment`` and ``augkit preview`` on colour images.
 - ``strong()``: the strongly augmented view of consistency training (FixMatch's "strong"
-  view, for digits): the study log's four ops, a large affine move (30 degrees, 15%
-  translation, 0.8 to 1.2 scale, 15 degrees of shear) and a cutout of up to a quarter of
-  the image.
+  view, for digits): the study log's four ops and a large shift and scale with a small turn
+  (10 degrees, 15% translation, 0.8 to 1.2 scale). No cutout and no large rotation or
+  shear: on digits they change the class the view shows (a 9 with its loop cut open is a
+  4, a 7 with a bar turned 30 degrees reads as a 2), and FixMatch then trains the pool's 4s
+  towards 9 and its barred 7s towards 2. Without them, MNIST at 10 labels per class went
+  from 97.69% to 99.08% on the subset of seed 2.
 """
 
 from __future__ import annotations
 
 from augkit.transforms.color import LOG_RANGES, RandomEnhance
 from augkit.transforms.container import Compose
-from augkit.transforms.geometry import RandomAffine, RandomErasing, RandomHorizontalFlip
+from augkit.transforms.geometry import RandomAffine, RandomHorizontalFlip
 
 
 def study_log() -> RandomEnhance:
@@ -52,11 +55,10 @@ def for_channels(channels: int) -> Compose:
 
 
 def strong() -> Compose:
-    """The log's four ops, a large affine move and a cutout (consistency training)."""
+    """The log's four ops and a large shift and scale with a small turn (consistency
+    training)."""
     return Compose([study_log(),
-                    RandomAffine(degrees=30, translate=(0.15, 0.15), scale=(0.8, 1.2),
-                                 shear=15),
-                    RandomErasing(p=1.0, scale=(0.05, 0.25), ratio=(0.5, 2.0))])
+                    RandomAffine(degrees=10, translate=(0.15, 0.15), scale=(0.8, 1.2))])
 
 
 PRESETS = {"study-log": study_log, "small-jitter": small_jitter, "digits": digits,
