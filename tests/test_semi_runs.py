@@ -111,7 +111,8 @@ def test_a_pool_that_does_not_fit_is_one_line_and_writes_nothing(data, tmp_path,
     (["--semi", "gan-ssl"], ["--semi", "--unlabeled"]),
     (["--unlabeled", "POOL", "--threshold", "1.5"], ["threshold", "1.5"]),
     (["--ema-teacher-after", "3"], ["--ema-teacher-after", "--unlabeled"]),
-    (["--unlabeled", "POOL", "--ema-teacher-after", "-1"], ["--ema-teacher-after", "-1 is not allowed"]),
+    (["--unlabeled", "POOL", "--ema-teacher-after", "-1"],
+     ["--ema-teacher-after", "-1 is not allowed"]),
 ])
 def test_flags_that_do_not_fit_are_refused(data, tmp_path, capsys, argv, words):
     argv = [a.replace("POOL", str(data / "pool.npz")) for a in argv]
