@@ -137,6 +137,30 @@ def test_same_seed_gives_identical_bytes_whatever_the_worker_count(digits_npz, t
     assert _tree(other) != _tree(one)
 
 
+@pytest.mark.parametrize("fmt", ["png", "wds"])
+def test_threads_sharing_a_device_give_the_bytes_of_one_worker(digits_npz, tmp_path,
+                                                                 monkeypatch, fmt):
+    """The GPU path's threads (forced here on the CPU): chunks finish out of order, land in
+    order, and each thread's own pipeline draws as the single worker's does."""
+    one, threads = tmp_path / "one", tmp_path / "threads"
+    pipeline = Compose([RandomEnhance(random_order=True), digits()])
+    kwargs = dict(copies=2, seed=4, format=fmt, progress=False,
+                  shard_size=256 if fmt == "wds" else None)
+    augment_dataset(digits_npz, one, pipeline, workers=1, **kwargs)
+    monkeypatch.setattr(augment_module, "_uses_threads", lambda device, workers: workers > 1)
+    real = augment_module.process_chunk
+
+    def slow_even_chunks(source, pipeline, config, dst, chunk, device="cpu"):
+        if chunk % 2 == 0:
+            time.sleep(0.2)
+        return real(source, pipeline, config, dst, chunk, device)
+
+    monkeypatch.setattr(augment_module, "process_chunk", slow_even_chunks)
+    summary = augment_dataset(digits_npz, threads, pipeline, workers=3, **kwargs)
+    assert summary.written == 1200
+    assert _tree(one) == _tree(threads)
+
+
 def test_interrupted_run_resumes_to_the_uninterrupted_result(digits_npz, tmp_path, monkeypatch):
     reference = tmp_path / "reference"
     augment_dataset(digits_npz, reference, copies=1, seed=2, progress=False)

@@ -37,6 +37,7 @@ below one block a shard is its own block, and its images are other draws.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import gc
@@ -45,8 +46,10 @@ import multiprocessing
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -89,6 +92,7 @@ from augkit.remote import is_uri, stage_input, staged_output
 from augkit.seeding import derive_seed
 from augkit.transforms import Transform, from_dict
 from augkit.transforms.base import params_from_json
+from augkit.transforms.calls import NotPerSample, concat_params, joinable
 from augkit.transforms.presets import for_channels
 
 CHUNK = 256
@@ -400,30 +404,56 @@ def _augment_chunk(pipeline: Transform, config: RunConfig, chunk: int,
                    ) -> dict[tuple[int, int], _Output]:
     """Every copy of every readable sample, drawn from the (seed, block, copy) generators: a
     block is the chunk itself, or a fixed part of it (``RunConfig.block``: a shard of several
-    chunks draws as those chunks would)."""
+    chunks draws as those chunks would). The draws of same-size groups are then applied as
+    one batch where they concatenate (every parameter per sample), as each alone."""
     block = config.block or config.chunk
-    outputs: dict[tuple[int, int], _Output] = {}
+    draws: list[_Draw] = []
     for first in range(chunk * config.chunk, (chunk + 1) * config.chunk, block):
         part = [sample for sample in readable if first <= sample.index < first + block]
-        if part:
-            _augment_block(pipeline, config, first // block, part, device, outputs)
+        for copy in range(config.copies if part else 0):
+            copy_seed = derive_seed(config.seed, first // block, copy)
+            generator = torch.Generator().manual_seed(copy_seed)
+            for group in _batches(part):
+                draws.append(_Draw(group, pipeline.draw(len(group), generator), copy,
+                                   copy_seed))
+    outputs: dict[tuple[int, int], _Output] = {}
+    for run, params in _batched_draws(draws, joinable(pipeline)):
+        group = [sample for draw in run for sample in draw.group]
+        images, masks = _augment_batch(pipeline, group, params, device)
+        start = 0
+        for draw in run:
+            drawn = _per_sample_json(_batch_json(draw.params), len(draw.group))
+            for position, sample in enumerate(draw.group):
+                outputs[(sample.index, draw.copy)] = _Output(
+                    images[start + position], masks[start + position], draw.copy_seed,
+                    position, drawn[position])
+            start += len(draw.group)
     return outputs
 
 
-def _augment_block(pipeline: Transform, config: RunConfig, block: int,
-                   readable: list[_Sample], device: str,
-                   outputs: dict[tuple[int, int], _Output]) -> None:
-    for copy in range(config.copies):
-        copy_seed = derive_seed(config.seed, block, copy)
-        generator = torch.Generator().manual_seed(copy_seed)
-        for group in _batches(readable):
-            params = pipeline.draw(len(group), generator)
-            images, masks = _augment_batch(pipeline, group, params, device)
-            drawn = _per_sample_json(_batch_json(params), len(group))
-            for position, (sample, image, mask) in enumerate(zip(group, images, masks,
-                                                                 strict=True)):
-                outputs[(sample.index, copy)] = _Output(image, mask, copy_seed, position,
-                                                        drawn[position])
+class _Draw(NamedTuple):
+    group: list[_Sample]  # same-size samples of one block
+    params: Any  # drawn for them from the block's generator of ``copy``
+    copy: int
+    copy_seed: int
+
+
+def _batched_draws(draws: list[_Draw], join: bool) -> Iterator[tuple[list[_Draw], Any]]:
+    """Runs of draws of one image size (and mask presence), each with its parameters joined
+    into one batch's (``join``: the pipeline allows it); a run whose draws differ in a value
+    drawn per call comes one draw at a time."""
+    if not join:
+        yield from (([draw], draw.params) for draw in draws)
+        return
+    runs: dict[tuple, list[_Draw]] = {}
+    for draw in draws:
+        first = draw.group[0]
+        runs.setdefault((first.image.shape, first.mask is None), []).append(draw)
+    for run in runs.values():
+        try:
+            yield run, concat_params([draw.params for draw in run])
+        except NotPerSample:
+            yield from (([draw], draw.params) for draw in run)
 
 
 def _output_of(sample: _Sample, copy: int | str, outputs: dict[tuple[int, int], _Output]
@@ -567,6 +597,40 @@ def _draw_from_parent(transform: Transform) -> Transform:
     return transform
 
 
+_THREAD = threading.local()
+
+
+def _uses_threads(device: str, workers: int) -> bool:
+    """Workers on a GPU are threads of this process sharing it; on the CPU, processes."""
+    return device != "cpu" and workers > 1
+
+
+def _device_chunk(source: ImageSource, config: RunConfig, dst: Path, device: str,
+                  chunk: int) -> ChunkResult:
+    """One chunk on ``device`` in a thread, with the thread's own copy of the pipeline."""
+    if getattr(_THREAD, "pipeline", None) is None:
+        _THREAD.pipeline = _draw_from_parent(from_dict(config.pipeline))
+    return process_chunk(source, _THREAD.pipeline, config, dst, chunk, device)
+
+
+def _in_threads(work: Callable[[int], ChunkResult], chunks: list[int], threads: int
+                ) -> Iterator[ChunkResult]:
+    """``work`` on every chunk in ``threads`` threads (a device's kernels, reading and
+    encoding overlap: torch, zlib and Pillow let go of the GIL), the results in order, at
+    most two per thread waiting."""
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="augkit-chunk")
+    pending: collections.deque[Future[ChunkResult]] = collections.deque()
+    try:
+        for chunk in chunks:
+            pending.append(pool.submit(work, chunk))
+            if len(pending) >= 2 * threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _run_chunk(chunk: int) -> ChunkResult:
     return process_chunk(_WORKER["source"], _WORKER["pipeline"], _WORKER["config"],
                          _WORKER["dst"], chunk)
@@ -658,9 +722,6 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
     if device != "cpu" and engine == "ray":
         raise AugkitError(f"device: {device} with engine ray; the Ray engine runs on CPUs, "
                           "use --engine local for a GPU")
-    if device != "cpu" and workers > 1:
-        raise AugkitError(f"workers: {workers} with device {device}; the device is the "
-                          "parallelism, use one worker")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise AugkitError(f"seed: {seed!r} is not allowed; expected an integer >= 0")
     if format not in FORMATS:
@@ -757,6 +818,9 @@ def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, w
     try:
         if engine == "ray":
             results = ray_map(functools.partial(chunk_worker, config, dst), todo, workers)
+        elif _uses_threads(device, workers):
+            results = _in_threads(functools.partial(_device_chunk, source, config, dst, device),
+                                  todo, workers)
         elif workers > 1 and len(todo) > 1:
             context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
             pool = context.Pool(workers, initializer=_init_worker,
@@ -772,8 +836,8 @@ def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, w
                             - result.chunk * config.chunk) * per_source)
     finally:
         bar.close()
-        if engine == "ray":
-            results.close()  # stops the actors (and a local Ray started for this run)
+        if engine == "ray" or _uses_threads(device, workers):
+            results.close()  # stops the actors (a local Ray started for this run) or threads
         if pool is not None:
             pool.terminate()
             pool.join()

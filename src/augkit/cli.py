@@ -372,7 +372,8 @@ def _add_augment(commands: Any) -> None:
                    "same seed gives the same bytes with either engine and any --workers")
     p.add_argument("--device", default="cpu", help="where the kernels run on batches: cpu, "
                    "cuda or cuda:N (uint8 outputs of the exact ops are the same on every "
-                   "device; use one worker)")
+                   "device); on a GPU, --workers threads share it, reading and encoding while "
+                   "it computes")
     p.add_argument("--format", choices=FORMATS, default="png", help=FORMAT_WORDS)
     p.add_argument("--quality", type=int, help="JPEG or WebP quality, 1-100 (default: 90); "
                    "only with --format jpeg or webp")

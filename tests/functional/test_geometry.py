@@ -358,3 +358,18 @@ def test_bad_interpolations_are_refused_in_one_line(value):
     message = str(info.value)
     assert message.startswith("interpolation:") and "bicubic" in message
     assert "\n" not in message
+
+
+def test_batched_nearest_sources_equal_pillows_row_by_row():
+    """The tensor path's NEAREST sources (made on the image's device) against the per-row
+    reproduction of Pillow's sampler, for rotations, shears and pure scale-and-shift rows."""
+    from augkit.functional.pillow_sampling import affine_sources, affine_sources_batch
+
+    rng = np.random.default_rng(5)
+    data = rng.uniform(-2, 2, (12, 6)) * [1, 1, 20, 1, 1, 20]
+    data[::3, 1] = data[::3, 3] = 0  # scale and shift: Pillow's float64 running sum
+    data[1] = [0.5, 0.0, -3.25, 0.0, 0.5, 7.0]  # positions landing on .5 exactly
+    for in_size, out_size in (((17, 23), (17, 23)), ((9, 30), (31, 6)), ((1, 1), (4, 5))):
+        expected = np.stack([affine_sources(row, in_size, out_size) for row in data])
+        got = affine_sources_batch(data, in_size, out_size)
+        assert got.dtype == torch.long and np.array_equal(got.numpy(), expected)

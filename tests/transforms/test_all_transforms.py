@@ -44,6 +44,7 @@ from augkit.transforms import (
     load,
     save,
 )
+from augkit.transforms.calls import joinable
 from tests.helpers import KINDS, MODES, as_kind, random_hwc, to_hwc
 
 FACTORIES = {
@@ -118,6 +119,36 @@ def test_batches_get_per_sample_draws_equal_to_single_replays(name):
         differing += int(not torch.equal(out[i], out[0]))
     assert differing > 0  # the samples did not all get the same draw
     assert torch.equal(t(batch, params=params), out)
+
+
+@pytest.mark.parametrize("name", [name for name, make in FACTORIES.items() if joinable(make())])
+def test_joined_draws_act_as_each_draw_alone(name):
+    """``concat_params``, which lets ``augkit augment`` run several blocks' draws as one
+    batch: the joined draw on the joined batch gives each block's own output."""
+    from augkit.transforms.calls import concat_params
+
+    rng = np.random.default_rng(4)
+    parts = [torch.from_numpy(rng.integers(0, 256, (n, 3, 14, 16), dtype=np.uint8))
+             for n in (5, 1, 7)]
+    t = FACTORIES[name]()
+    generator = torch.Generator().manual_seed(11)
+    draws = [t.draw(len(part), generator) for part in parts]
+    joined = t(torch.cat(parts), params=concat_params(draws))
+    alone = torch.cat([t(part, params=draw) for part, draw in zip(parts, draws, strict=True)])
+    assert torch.equal(joined, alone)
+
+
+def test_draws_that_differ_per_call_are_not_joined():
+    from augkit.transforms import CutMix, MixUp, RandomResize
+    from augkit.transforms.calls import NotPerSample, concat_params
+
+    assert not any(joinable(t) for t in (RandomResize(8, 30), MixUp(), CutMix(),
+                                         Compose([RandomColor(), MixUp()])))
+    assert joinable(Compose([RandomColor(), RandomChoice([RandomAffine(5), RandomInvert()])]))
+    draws = [{"factor": torch.ones(2), "size": 3}, {"factor": torch.ones(4), "size": 4}]
+    with pytest.raises(NotPerSample, match="drawn per call differs: 3"):
+        concat_params(draws)
+    assert concat_params(draws[:1] * 2)["factor"].shape == (4,)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])

@@ -113,19 +113,15 @@ def chain(ops: tuple[str, ...], images: torch.Tensor, factors: torch.Tensor,
         for i, op in enumerate(ops):
             images = OPS[op](images, factors[:, i])
         return images
-    out = torch.empty_like(images) if not images.requires_grad else None
-    results = []
-    for perm in order.unique(dim=0):
-        index = (order == perm).all(dim=1).nonzero().squeeze(1)
-        result = images[index]
-        for position in perm.tolist():
-            result = OPS[ops[position]](result, factors[index, position])
-        if out is not None:
-            out[index] = result
-        results.append((index, result))
-    if out is not None:
-        return out
-    # keep autograd intact: assemble with scatter-free indexing
-    positions = torch.cat([index for index, _ in results])
-    stacked = torch.cat([result for _, result in results])
-    return stacked[positions.argsort()]
+    # step by step: at each step, each op on the samples whose order puts it there (at most
+    # len(ops)**2 launches, whatever the batch; the indices are found on the host, no sync)
+    steps = order.cpu()
+    for step in range(len(ops)):
+        for k, op in enumerate(ops):
+            index = (steps[:, step] == k).nonzero().squeeze(1)
+            if len(index) == len(steps):
+                images = OPS[op](images, factors[:, k])
+            elif len(index):
+                at = index.to(images.device)
+                images = images.index_copy(0, at, OPS[op](images[at], factors[at, k]))
+    return images

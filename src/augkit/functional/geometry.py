@@ -28,7 +28,7 @@ import torch
 from augkit.errors import AugkitError, AugkitTypeError
 from augkit.functional import dispatch
 from augkit.functional._warp_cpu import CUBIC_A, pillow_nearest_uint8, warp_uint8
-from augkit.functional.pillow_sampling import affine_sources, gather
+from augkit.functional.pillow_sampling import affine_sources_batch, gather
 
 Image = TypeVar("Image")
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
@@ -299,7 +299,7 @@ def transform_nearest(img: Image, data: np.ndarray, fill: torch.Tensor,
     out = size if out_size is None else tuple(out_size)
 
     def nearest(images: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
-        sources = np.stack([affine_sources(row, size, out) for row in data.cpu().numpy()])
+        sources = affine_sources_batch(data.cpu().numpy(), size, out, images.device)
         return gather(images, sources, fill)
 
     bytes_fill = np.clip(np.round(fill.numpy()), 0, 255).astype(np.uint8)
@@ -320,7 +320,7 @@ def transform_masks(masks: torch.Tensor, data: np.ndarray, fill: int,
             as_bytes.contiguous().numpy(), True, data,
             np.full(masks.shape[1], fill, np.uint8), out))
         return moved.view(torch.bool) if masks.dtype == torch.bool else moved
-    sources = np.stack([affine_sources(row, size, out) for row in data])
+    sources = affine_sources_batch(data, size, out, masks.device)
     return gather(masks, sources, torch.tensor([fill]).expand(masks.shape[1]))
 
 
@@ -353,14 +353,6 @@ def affine_data(size: tuple[int, int], params: dict[str, np.ndarray],
                      for angle, translate, scale, shear in zip(
                          params["angle"], params["translate"], params["scale"],
                          params["shear"], strict=True)], dtype=np.float64)
-
-
-def affine_sources_of(size: tuple[int, int], params: dict[str, np.ndarray],
-                      center: Sequence[float] | None = None) -> np.ndarray:
-    """Per-sample flat source indices (N, H, W) of NEAREST ``affine``: Pillow's sampler on
-    torchvision's matrix, so that the result equals torchvision's PIL path."""
-    return np.stack([affine_sources(row, size, size)
-                     for row in affine_data(size, params, center)])
 
 
 def resized_crop(img: Image, top: Values, left: Values, height: Values, width: Values,

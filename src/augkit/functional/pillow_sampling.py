@@ -48,6 +48,35 @@ def affine_sources(data: Sequence[float], in_size: tuple[int, int],
     return np.where(inside, iy * width + ix, -1)
 
 
+def affine_sources_batch(data: np.ndarray, in_size: tuple[int, int],
+                         out_size: tuple[int, int], device: torch.device | str = "cpu"
+                         ) -> torch.Tensor:
+    """``affine_sources`` of every row of ``data`` (N, 6) as one (N, h, w) int64 tensor made
+    on ``device``: the 16.16 fixed-point constants per row here, the grid there."""
+    data = np.asarray(data, dtype=np.float64).reshape(-1, 6)
+    n, (height, width), (out_h, out_w) = len(data), in_size, out_size
+    ix = torch.empty((n, out_h, out_w), dtype=torch.long, device=device)
+    iy = torch.empty_like(ix)
+    scale = (data[:, 1] == 0) & (data[:, 3] == 0)
+    general = np.flatnonzero(~scale)
+    if general.size:
+        fixed = torch.tensor([[_fix(a2 + a1 * 0.5 + a0 * 0.5), _fix(a1), _fix(a0),
+                               _fix(a5 + a4 * 0.5 + a3 * 0.5), _fix(a4), _fix(a3)]
+                              for a0, a1, a2, a3, a4, a5 in data[general].tolist()],
+                             dtype=torch.long).to(device)[:, :, None, None]
+        ys = torch.arange(out_h, device=device).view(1, -1, 1)
+        xs = torch.arange(out_w, device=device).view(1, 1, -1)
+        at = torch.from_numpy(general).to(device)
+        ix[at] = (fixed[:, 0] + fixed[:, 1] * ys + fixed[:, 2] * xs) >> 16
+        iy[at] = (fixed[:, 3] + fixed[:, 4] * ys + fixed[:, 5] * xs) >> 16
+    for i in np.flatnonzero(scale):
+        rows, cols = scale_sources(data[i], out_size)
+        iy[i] = torch.from_numpy(rows).to(device)[:, None]
+        ix[i] = torch.from_numpy(cols).to(device)[None, :]
+    inside = (ix >= 0) & (ix < width) & (iy >= 0) & (iy < height)
+    return torch.where(inside, iy * width + ix, -1)
+
+
 def scale_sources(data: Sequence[float], out_size: tuple[int, int]
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Source row and column (-1 before the input; maybe past its end) of each output row and
@@ -57,7 +86,8 @@ def scale_sources(data: Sequence[float], out_size: tuple[int, int]
             _coord(_running(a2 + a0 * 0.5, a0, out_size[1])))
 
 
-def gather(batch: torch.Tensor, sources: np.ndarray, fill: torch.Tensor) -> torch.Tensor:
+def gather(batch: torch.Tensor, sources: np.ndarray | torch.Tensor, fill: torch.Tensor
+           ) -> torch.Tensor:
     """``batch`` (N, C, H, W) sampled at per-sample flat ``sources`` (N, h, w); -1 is
     ``fill`` (one value per channel)."""
     n, channels = batch.shape[:2]
@@ -68,4 +98,4 @@ def gather(batch: torch.Tensor, sources: np.ndarray, fill: torch.Tensor) -> torc
     return torch.where(index >= 0, picked, filler).view(n, channels, *sources.shape[1:])
 
 
-__all__ = ["affine_sources", "gather", "scale_sources"]
+__all__ = ["affine_sources", "affine_sources_batch", "gather", "scale_sources"]

@@ -99,6 +99,9 @@ class Transform(ABC):
     keeps_size: ClassVar[bool] = True
     #: whether ``p`` is drawn once per call for the whole batch, as torchvision does
     applies_per_call: ClassVar[bool] = False
+    #: whether sample i's output depends on sample i and its parameters alone (MixUp and
+    #: CutMix mix samples): then several draws can run as one batch (``concat_params``)
+    samples_independent: ClassVar[bool] = True
 
     def __init__(self, *, p: float = 1.0, seed: int | None = None,
                  generator: torch.Generator | None = None):

@@ -102,6 +102,49 @@ def select(value: Any, index: torch.Tensor) -> Any:
     return value
 
 
+class NotPerSample(ValueError):
+    """Draws that differ in a value drawn once per call, so they cannot act as one batch."""
+
+
+def joinable(transform: Any) -> bool:
+    """Whether draws of ``transform`` for several batches may run as one batch: it keeps the
+    image size (else a batch's size comes from its first draw) and treats each sample on its
+    own, and so does everything inside it."""
+    return (transform.keeps_size and transform.samples_independent
+            and all(joinable(child) for child in getattr(transform, "transforms", [])))
+
+
+def concat_params(draws: list[Any]) -> Any:
+    """Several draws' parameters as one batch's, in order: the inverse of ``select``
+    (batched tensors are joined; anything else must be the same in every draw). Only for a
+    ``joinable`` transform."""
+    first = draws[0]
+    if isinstance(first, torch.Tensor) and first.ndim:
+        if not all(isinstance(d, torch.Tensor) and d.ndim == first.ndim for d in draws):
+            raise NotPerSample("a batched parameter is missing from some draws")
+        return torch.cat(draws)
+    if isinstance(first, dict):
+        if not all(isinstance(d, dict) and d.keys() == first.keys() for d in draws):
+            raise NotPerSample("the draws have different parameters")
+        return {key: concat_params([d[key] for d in draws]) for key in first}
+    if isinstance(first, list):
+        if not all(isinstance(d, list) and len(d) == len(first) for d in draws):
+            raise NotPerSample("the draws have different parameters")
+        return [concat_params([d[i] for d in draws]) for i in range(len(first))]
+    if all(_same(d, first) for d in draws[1:]):
+        return first
+    raise NotPerSample(f"a value drawn per call differs: {first!r}")
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)
+                and a.shape == b.shape and bool(torch.equal(a, b)))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    return type(a) is type(b) and a == b
+
+
 def _split(given: dict[str, Any], n: int) -> list[dict[str, Any]]:
     """Per-image targets from lists of ``n`` entries, one per image."""
     for key, value in given.items():

@@ -27,6 +27,7 @@ from augkit.transforms.base import Params, Transform
 
 
 class _Mix(Transform):
+    samples_independent = False
     def __init__(self, alpha: float = 1.0, num_classes: int | None = None, *,
                  seed: int | None = None, generator: torch.Generator | None = None):
         super().__init__(p=1.0, seed=seed, generator=generator)
