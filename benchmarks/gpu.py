@@ -248,7 +248,7 @@ def augment(device: str, count: int, scratch: Path, threads: int) -> list[dict]:
 def training(device: str, steps: int, scratch: Path) -> list[dict]:
     """``augkit train --model dcgan`` for ``steps`` steps with and without AMP."""
     rows = []
-    print(f"\n== training: dcgan, {steps} steps of batch 64 on {device} ==")
+    print(f"\n== training: dcgan, {steps} steps of its default batch (128) on {device} ==")
     for amp in (False, True):
         out = scratch / f"dcgan-amp{int(amp)}"
         command = [sys.executable, "-m", "augkit", "train", "--model", "dcgan", "--max-steps",
