@@ -4,6 +4,7 @@ and the pool's bad input."""
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -244,8 +245,51 @@ def test_the_consistency_term_needs_both_views():
                        SSLGANSchedule(steps=1, consistency_weight=1.0))
 
 
+def test_the_discriminators_input_noise_is_seeded_and_of_the_schedules_size():
+    """The noise on what the classifier-discriminator trains on: none at 0, the schedule's
+    standard deviation otherwise, the same draws in two runs of the same seed."""
+    from augkit.eval.cas import small_classifier
+    from augkit.semi import SSLGANSchedule, SSLGANTraining
+
+    batch = torch.full((6, 1, 28, 28), 128, dtype=torch.uint8)
+
+    def training(noise):
+        return SSLGANTraining(small_classifier(1, 2, seed=0), batch,
+                              torch.zeros(6, dtype=torch.long), batch,
+                              schedule=SSLGANSchedule(steps=2, batch_size=3, input_noise=noise))
+
+    images = torch.full((3, 1, 28, 28), 0.5)
+    quiet, noisy, again = training(0.0), training(0.3), training(0.3)
+    assert torch.equal(quiet.noisy(images), images)
+    seen = noisy.noisy(images)
+    assert torch.equal(seen, again.noisy(images))
+    assert 0.25 < float((seen - images).std()) < 0.35
+
+
+def test_noise_and_entropy_are_on_for_the_gan_alone_and_the_entropy_enters_the_loss():
+    from augkit.eval.cas import small_classifier
+    from augkit.semi import SSLGANSchedule, SSLGANTraining
+
+    alone, both = SSLGANSchedule(), SSLGANSchedule(consistency_weight=1.0)
+    assert (alone.input_noise, alone.entropy_weight) == (0.15, 1.0)
+    assert (both.input_noise, both.entropy_weight) == (0.0, 0.0)
+    rng = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (8, 1, 28, 28), generator=rng, dtype=torch.uint8)
+
+    def first_d_loss(weight):
+        schedule = SSLGANSchedule(steps=1, batch_size=4, entropy_weight=weight)
+        return SSLGANTraining(small_classifier(1, 2, seed=0), images[:4],
+                              torch.tensor([0, 1, 0, 1]), images[4:],
+                              schedule=schedule).train_step()["d_loss"]
+
+    # the same draws and weights: the difference is the pool's class entropy, in (0, ln 2]
+    assert 0 < first_d_loss(1.0) - first_d_loss(0.0) <= math.log(2) + 1e-6
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"consistency_weight": -1.0}, "consistency_weight: -1.0 is not allowed"),
+    ({"input_noise": -0.1}, "input_noise: -0.1 is not allowed"),
+    ({"input_noise": float("nan")}, "input_noise: nan is not allowed"),
     ({"threshold": 1.0}, "threshold: 1.0 is not allowed"),
     ({"unlabeled_ratio": 0}, "unlabeled_ratio: 0 is not allowed"),
     ({"ema_teacher_after": -1}, "ema_teacher_after: -1 is not allowed"),

@@ -100,14 +100,15 @@ class StudyConfig:
                                    "training image outside the labeled subset), a number N "
                                    "(a seeded random N of those), or a dataset path (its "
                                    "labels, if any, are dropped)")
-    consistency_steps: int = option(4000, "training steps of the consistency arm")
+    consistency_steps: int = option(4000, "training steps of the consistency and "
+                                    "consistency+gan-ssl arms")
     unlabeled_ratio: int = option(3, "pool images per labeled image in a consistency step "
                                   "(FixMatch's mu; the paper's 7 costs twice the time)")
     threshold: float = option(0.95, "confidence that turns a weak view's prediction into a "
                               "pseudo-label (FixMatch's tau)")
     ema_teacher_after: int = option(500, "step from which the EMA classifier gives the "
                                     "pseudo-labels (a mean teacher)")
-    gan_ssl_steps: int = option(4000, "training steps of the gan-ssl arms (the classifier is "
+    gan_ssl_steps: int = option(8000, "training steps of the gan-ssl arm (the classifier is "
                                 "the discriminator of a GAN on the pool)")
     steps: int | None = option(None, "override every arm's training steps (classifier, GAN, "
                                "consistency, gan-ssl), for a quick look")
@@ -464,7 +465,8 @@ class Study:
         FixMatch's term on the pool as well when ``consistency``; writes a grid of its
         generator's images beside the cell."""
         cfg = self.config
-        schedule = SSLGANSchedule(steps=cfg.gan_ssl_steps, batch_size=cfg.classifier_batch,
+        steps = cfg.consistency_steps if consistency else cfg.gan_ssl_steps
+        schedule = SSLGANSchedule(steps=steps, batch_size=cfg.classifier_batch,
                                   consistency_weight=1.0 if consistency else 0.0,
                                   unlabeled_ratio=cfg.unlabeled_ratio, threshold=cfg.threshold,
                                   ema_teacher_after=cfg.ema_teacher_after, seed=seed)
@@ -615,8 +617,10 @@ def results_table(results: dict[str, Any]
             f"confidence >= {cfg.get('threshold')} ({teacher}), the EMA classifier tested. "
             "gan-ssl: the "
             f"classifier is the discriminator of a GAN on the pool (K-logit form, feature "
-            f"matching), {cfg.get('gan_ssl_steps')} steps. consistency+gan-ssl: gan-ssl with "
-            "FixMatch's term on the pool added to the classifier-discriminator's loss.")
+            f"matching, input noise, entropy on the pool), {cfg.get('gan_ssl_steps')} steps. "
+            "consistency+gan-ssl: gan-ssl with FixMatch's term on the pool added to the "
+            "classifier-discriminator's loss (and neither noise nor entropy), "
+            f"{cfg.get('consistency_steps')} steps.")
     if any(arm in GAN_POOL_ARMS for arm in arms):
         notes.append(
             "gan-pool: a cdcgan trained on the subset and the pool images the consistency "
