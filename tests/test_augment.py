@@ -82,6 +82,18 @@ def test_folder_run_writes_outputs_manifest_and_names_unreadable_files(photo_fol
         assert np.array_equal(replay(dst, record["output"]), read_image(dst / record["output"]))
 
 
+def test_photos_are_read_upright_by_their_exif_orientation(tmp_path):
+    stored = np.zeros((4, 6, 3), np.uint8)
+    stored[0, 0] = 255  # the stored top-left corner
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90 degrees clockwise
+    Image.fromarray(stored).save(tmp_path / "side.png", exif=exif)
+    Image.fromarray(stored).save(tmp_path / "plain.png")
+    shown = read_image(tmp_path / "side.png")
+    assert shown.shape == (6, 4, 3) and np.array_equal(shown, np.rot90(stored, -1))
+    assert np.array_equal(read_image(tmp_path / "plain.png"), stored)
+
+
 def test_nothing_readable_exits_non_zero(tmp_path, capsys):
     src = tmp_path / "bad"
     src.mkdir()
@@ -237,6 +249,7 @@ def test_pipeline_file_and_replay_command(photo_folder, tmp_path, capsys):
 
 def test_bad_arguments(photo_folder, tmp_path):
     for kwargs, words in (({"copies": 0}, "copies"), ({"workers": 0}, "workers"),
-                          ({"format": "tar"}, "format")):
+                          ({"format": "tar"}, "format"), ({"seed": -1}, "seed: -1"),
+                          ({"seed": 1.5}, "seed: 1.5"), ({"seed": True}, "seed: True")):
         with pytest.raises(ValueError, match=words):
             augment_dataset(photo_folder, tmp_path / "x", progress=False, **kwargs)

@@ -52,6 +52,12 @@ def test_preview_refuses_bad_input_with_one_line(tmp_path, capsys):
                  "--out", str(tmp_path / "y.png")]) == 2
     assert "unknown transform type 'RandomWarp'" in capsys.readouterr().err
 
+    out = tmp_path / "many.png"
+    assert main(["preview", str(PHOTOS_DIR / "coffee.png"), "--copies", "101",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--copies: 101" in err and "at most 100" in err and not out.exists()
+
 
 def test_console_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "augkit", "--version"], capture_output=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import re
@@ -111,3 +112,28 @@ def test_bad_report_input_gives_one_line(make, message, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert message in err and str(path) in err and len(err.splitlines()) == 1
     assert not (tmp_path / "r.html").exists()
+
+
+def test_an_augment_output_shows_its_settings_and_sources_beside_outputs(tmp_path, capsys):
+    source = tmp_path / "photos"
+    source.mkdir()
+    for i in range(6):
+        Image.new("RGB", (12 + i, 10), (40 * i, 100, 30)).save(source / f"p{i}.png")
+    augmented = tmp_path / "augmented"
+    assert main(["augment", str(source), str(augmented), "--copies", "2", "--quiet"]) == 0
+    out = tmp_path / "report.html"
+    assert main(["report", str(augmented), "--out", str(out)]) == 0
+    page = out.read_text()
+    assert "Augmented dataset: augmented" in page and "<td>outputs written</td><td>12</td>" in page
+    assert "type: Compose" in page  # the pipeline, as YAML
+    embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(embedded) == 1
+    picture = Image.open(io.BytesIO(base64.b64decode(embedded[0])))
+    assert picture.size == (3 * 128 + 4 * 4, 4 * 128 + 5 * 4)  # 4 sources, each + 2 copies
+    assert render(out) == (1, 1)
+
+    shutil.rmtree(source)
+    out = tmp_path / "without-source.html"
+    assert main(["report", str(augmented), "--out", str(out)]) == 0
+    page = out.read_text()
+    assert "No picture:" in page and "photos" in page

@@ -89,7 +89,7 @@ from augkit.errors import AugkitError
 from augkit.files import write_many_small, write_text_atomically
 from augkit.progress import progress_bar
 from augkit.remote import is_uri, stage_input, staged_output
-from augkit.seeding import derive_seed
+from augkit.seeding import check_seed, derive_seed
 from augkit.transforms import Transform, from_dict
 from augkit.transforms.base import params_from_json
 from augkit.transforms.calls import NotPerSample, concat_params, joinable
@@ -706,6 +706,7 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
     outputs are the same bytes as the local engine's. ``src`` and ``dst`` may be URIs that
     ``pyarrow.fs`` opens (``augkit.remote``); the run records ``source_name`` (default: the
     URI, or the source's resolved path) as its source."""
+    seed = check_seed(seed)
     if is_uri(str(src)) or is_uri(str(dst)):
         with staged_output(str(dst), "dst", overwrite) as local:
             return augment_dataset(
@@ -722,8 +723,6 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
     if device != "cpu" and engine == "ray":
         raise AugkitError(f"device: {device} with engine ray; the Ray engine runs on CPUs, "
                           "use --engine local for a GPU")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise AugkitError(f"seed: {seed!r} is not allowed; expected an integer >= 0")
     if format not in FORMATS:
         raise AugkitError(f"format: {format!r} is not allowed; expected one of "
                           f"{', '.join(FORMATS)}")
@@ -909,22 +908,29 @@ def replay(run: str | os.PathLike, output: str) -> np.ndarray | dict[str, np.nda
     format, its mask's name ``masks/...`` works too). Returns the image as a numpy array; for
     a run whose source had masks, ``{"image": image, "mask": mask}`` (the mask int64 HxW)."""
     run = Path(run)
+    return replay_records(run, [manifest_record(run, output)])[0]
+
+
+def replay_records(run: Path, records: list[dict]) -> list[np.ndarray | dict[str, np.ndarray]]:
+    """``replay`` for several manifest lines of ``run``, reading its source once."""
     state = _load_state(run)
     if state is None:
         raise AugkitError(f"{run}: not an augkit run (no {RUN_FILE})")
-    record = manifest_record(run, output)
     source = open_source(stage_input(state.config.source, "source"))
-    image = source.read(record["index"])
-    mask = source.read_mask(record["index"]) if state.config.masks else None
-    if record["copy"] != ORIGINAL:
-        pipeline = from_dict(state.config.pipeline)
-        params = params_from_json(record["params"])
-        if mask is None:
-            image = pipeline(image, params=params)
-        else:
-            result = pipeline(image=image, mask=mask, params=params)
-            image, mask = result["image"], np.asarray(result["mask"], np.int64)
-    return image if mask is None else {"image": image, "mask": mask}
+    pipeline = from_dict(state.config.pipeline)
+    outputs = []
+    for record in records:
+        image = source.read(record["index"])
+        mask = source.read_mask(record["index"]) if state.config.masks else None
+        if record["copy"] != ORIGINAL:
+            params = params_from_json(record["params"])
+            if mask is None:
+                image = pipeline(image, params=params)
+            else:
+                result = pipeline(image=image, mask=mask, params=params)
+                image, mask = result["image"], np.asarray(result["mask"], np.int64)
+        outputs.append(image if mask is None else {"image": image, "mask": mask})
+    return outputs
 
 
 def manifest_record(run: Path, output: str) -> dict:

@@ -27,6 +27,7 @@ PHOTO_WORDS = ("on colour images the 'photo' preset: mild colour, brightness, co
 DIGITS_PRESET = (f"on grayscale images the 'digits' preset: {STUDY_LOG_WORDS}, then a small "
                  f"random affine move; {PHOTO_WORDS}")
 STUDY_LOG_PRESET = f"on grayscale images the 'study-log' preset: {STUDY_LOG_WORDS}; {PHOTO_WORDS}"
+PREVIEW_COPIES = 100  # tiles per row: more makes a picture viewers refuse to open
 FORMAT_WORDS = ("png: PNG files in class folders ('folder' is another name for it); jpeg, "
                 "webp: JPEG or WebP files in class folders, at --quality; npz: one "
                 "augmented.npz; idx: an IDX pair; wds: WebDataset tar shards "
@@ -45,6 +46,10 @@ def _preview(args: argparse.Namespace) -> int:
     for flag, value in (("--copies", args.copies), ("--scale", args.scale)):
         if value < 1:
             raise AugkitError(f"{flag}: {value} is not allowed; expected an integer >= 1")
+    if args.copies > PREVIEW_COPIES:
+        raise AugkitError(f"--copies: {args.copies} is not allowed in a preview, one row of "
+                          f"tiles per image; expected at most {PREVIEW_COPIES} (augkit "
+                          "augment writes any number)")
     images = [read_image(Path(path)) for path in args.images]
     grayscale = all(image.ndim == 2 for image in images)
     default = study_log() if grayscale else photo()
@@ -332,8 +337,10 @@ def _add_preview(commands: Any) -> None:
                  _preview)
     p.add_argument("images", nargs="+", help="image files (PNG, JPEG, ...), of one size")
     p.add_argument("--pipeline", help=f"pipeline YAML/JSON file (default: {STUDY_LOG_PRESET})")
-    p.add_argument("--copies", type=int, default=5, help="augmented copies per image")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--copies", type=int, default=5,
+                   help=f"augmented copies per image (at most {PREVIEW_COPIES})")
+    p.add_argument("--seed", type=int, default=0, help="random seed; it replaces any seed in "
+                   "the pipeline file")
     p.add_argument("--scale", type=int, default=1, help="enlarge tiles by this factor")
     p.add_argument("--out", default="preview.png", help="output PNG")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -363,7 +370,9 @@ def _add_augment(commands: Any) -> None:
                    "staged through a local folder under the cache, DST copied up at the end")
     p.add_argument("--pipeline", help=f"pipeline YAML/JSON file (default: {DIGITS_PRESET})")
     p.add_argument("--copies", type=int, default=1, help="augmented copies per image")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the run: every chunk "
+                   "draws from a seed made from it and the chunk's index, so any seed in the "
+                   "pipeline file is replaced")
     p.add_argument("--workers", type=int, default=1, help="worker processes (with --engine "
                    "ray: Ray actors, one CPU each)")
     p.add_argument("--engine", choices=ENGINES, default="local", help="local: this machine's "

@@ -7,6 +7,8 @@ Each input is recognised by what it holds:
   epochs, its settings, and ``evaluation.json`` when ``augkit evaluate RUN`` wrote one;
 - a study (``results.json`` of ``augkit study``): the table and the plot;
 - an evaluation (a JSON written by ``augkit evaluate --json``): the figures beside the floor;
+- an ``augkit augment`` output (``augkit-run.json``): its settings and pipeline, and a few
+  source images beside their outputs, replayed from the manifest;
 - a PNG file or a folder of PNGs: shown as they are.
 """
 
@@ -20,11 +22,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from PIL import Image, ImageOps
+
 from augkit.errors import AugkitError
 from augkit.eval.evaluate import evaluation_rows
 from augkit.files import write_text_atomically
+from augkit.visualize import grid
 
 MAX_GRIDS = 8  # sample grids shown per run, evenly spread over its epochs
+AUGMENT_ROWS, AUGMENT_COPIES, TILE = 4, 5, 128  # an augment run's picture: sources, copies, px
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
@@ -162,12 +169,71 @@ def study_section(folder: Path) -> str:
     return "".join(parts)
 
 
+def augment_section(run: Path) -> str:
+    """An ``augkit augment`` output: settings, counts, the pipeline, and the first few source
+    images each beside its first outputs."""
+    import yaml
+
+    from augkit.augment import MANIFEST, ORIGINAL, RUN_FILE, SKIPPED, replay_records
+
+    state = json.loads((run / RUN_FILE).read_text())
+    config = state["config"]
+    lines = (run / MANIFEST).read_text().splitlines() if (run / MANIFEST).exists() else []
+    skipped = (run / SKIPPED).read_text().splitlines() if (run / SKIPPED).exists() else []
+    rows = [[name, html.escape(str(value))] for name, value in (
+        ("source", config["source"]), ("format", config["format"]),
+        ("copies per image", config["copies"]), ("seed", config["seed"]),
+        ("originals kept", config["include_original"]), ("masks", config["masks"]),
+        ("outputs written", f"{len(lines):,}"), ("unreadable inputs skipped", len(skipped)),
+        ("complete", state.get("complete", False)))]
+    parts = [_table(["setting", "value"], rows), "<h3>Pipeline</h3><pre>"
+             + html.escape(yaml.safe_dump(config["pipeline"], sort_keys=False)) + "</pre>"]
+    shown: dict[int, list[dict]] = {}
+    for line in lines:
+        record = json.loads(line)
+        if record["copy"] == ORIGINAL:
+            continue
+        if record["index"] not in shown and len(shown) == AUGMENT_ROWS:
+            break
+        copies = shown.setdefault(record["index"], [])
+        if len(copies) < AUGMENT_COPIES:
+            copies.append(record)
+    if not shown:
+        return "".join(parts)
+    records = [r for index, copies in shown.items()
+               for r in [{"index": index, "copy": ORIGINAL}, *copies]]
+    try:
+        images = replay_records(run, records)
+    except AugkitError as error:
+        return "".join(parts) + f'<p class="note">No picture: {html.escape(str(error))}</p>'
+    tiles = iter(_tile(image) for image in images)
+    picture = grid([[next(tiles) for _ in range(1 + len(copies))] for copies in shown.values()])
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    parts.append("<h3>Sources and their outputs</h3>" + _png(
+        buffer.getvalue(), "each row: a source image, then its first outputs, replayed from "
+        "the manifest (before any JPEG or WebP encoding)"))
+    return "".join(parts)
+
+
+def _tile(image: Any) -> Image.Image:
+    """One image (or ``{"image", "mask"}``) padded into a TILE x TILE square; small images
+    are enlarged by whole pixels."""
+    pixels = np.asarray(image["image"] if isinstance(image, dict) else image)
+    picture = Image.fromarray(pixels).convert("RGB")
+    small = max(picture.size) < TILE
+    return ImageOps.pad(picture, (TILE, TILE), color=(255, 255, 255),
+                        method=Image.Resampling.NEAREST if small else Image.Resampling.BICUBIC)
+
+
 def section(path: Path) -> tuple[str, str]:
     """The title and HTML of what ``path`` holds."""
     if path.is_dir() and (path / "results.json").exists():
         return f"Study: {path.name}", study_section(path)
     if path.is_dir() and ((path / "checkpoint.json").exists() or (path / "metrics.csv").exists()):
         return f"Training run: {path.name}", run_section(path)
+    if path.is_dir() and (path / "augkit-run.json").exists():
+        return f"Augmented dataset: {path.name}", augment_section(path)
     if path.is_file() and path.suffix == ".json":
         try:
             result = json.loads(path.read_text())
@@ -186,7 +252,7 @@ def section(path: Path) -> tuple[str, str]:
     if not path.exists():
         raise AugkitError(f"{path}: no such file or folder")
     raise AugkitError(f"{path}: nothing to report; expected a training run, a study folder, an "
-                      "evaluation JSON, or PNG pictures")
+                      "augkit augment output, an evaluation JSON, or PNG pictures")
 
 
 def build_report(paths: list[str | Path], out: str | Path,

@@ -5,9 +5,22 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import numbers
 from collections.abc import Iterator
 
 import torch
+
+from augkit.errors import AugkitError
+
+
+def check_seed(seed: object, name: str = "seed") -> int:
+    """``seed`` as a Python int when it is an integer >= 0 (numpy's and torch's integer
+    scalars too); one line naming ``name`` otherwise."""
+    if isinstance(seed, torch.Tensor) and seed.ndim == 0 and not seed.dtype.is_floating_point:
+        seed = seed.item()
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise AugkitError(f"{name}: {seed!r} is not allowed; expected an integer >= 0")
+    return int(seed)
 
 
 def derive_seed(*parts: int) -> int:
@@ -26,4 +39,4 @@ def seeded(seed: int) -> Iterator[None]:
         yield
 
 
-__all__ = ["derive_seed", "seeded"]
+__all__ = ["check_seed", "derive_seed", "seeded"]

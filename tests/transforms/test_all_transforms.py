@@ -182,6 +182,21 @@ def test_mixed_pipeline_round_trips_through_yaml_and_json(tmp_path):
     assert torch.equal(pickle.loads(pickle.dumps(pipeline.reseed(5)))(batch), expected)
 
 
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_repr_is_a_constructor_call_that_rebuilds_the_transform(name):
+    import augkit.transforms as transforms
+
+    made = FACTORIES[name]()
+    rebuilt = eval(repr(made), vars(transforms))
+    assert rebuilt.to_dict() == made.to_dict()
+
+
+def test_repr_of_a_pipeline_with_a_plain_function_names_it():
+    from augkit.transforms import Lambda
+
+    assert repr(Compose([Lambda(abs)], seed=2)) == "Compose(transforms=[Lambda(abs)], seed=2)"
+
+
 def test_log_pipeline_for_digits():
     """The study log's four ops followed by a small affine jitter, as a user writes it."""
     spec = {"type": "Compose", "seed": 0, "transforms": [

@@ -79,6 +79,18 @@ def test_same_seed_same_outputs_and_other_seed_other_outputs():
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
+def test_numpy_and_torch_integer_seeds_are_python_ints_and_others_are_refused():
+    batch = _batch()
+    expected = RandomEnhance(seed=5)(batch)
+    for seed in (np.int64(5), np.uint8(5), torch.tensor(5)):
+        transform = RandomEnhance(seed=seed)
+        assert type(transform.random.seed) is int
+        assert torch.equal(transform(batch), expected)
+    for seed in (-1, 2.0, True, "5", torch.tensor(5.0)):
+        with pytest.raises(ValueError, match="seed: .* expected an integer >= 0"):
+            RandomEnhance(seed=seed)
+
+
 def test_unseeded_transforms_follow_torch_manual_seed():
     batch = _batch()
     torch.manual_seed(0)
@@ -159,6 +171,18 @@ def test_hand_written_yaml_pipeline(tmp_path):
     pipeline = load(path)
     assert [type(t).__name__ for t in pipeline.transforms] == ["RandomContrast", "RandomColor"]
     assert pipeline.transforms[0].factor == (1.0, 2.0)
+
+
+def test_a_yaml_list_is_the_compose_of_its_items(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("- type: RandomContrast\n  factor: [1, 2]\n- preset: small-jitter\n")
+    pipeline = load(path)
+    assert type(pipeline) is Compose
+    assert [type(t).__name__ for t in pipeline.transforms] == ["RandomContrast", "RandomAffine"]
+    for text, words in (("[]\n", r"got \[\]"), ("- 3\n", r"\[0\]: expected a mapping")):
+        path.write_text(text)
+        with pytest.raises(ValueError, match=words):
+            load(path)
 
 
 def test_pickled_transforms_continue_the_same_stream():

@@ -2,7 +2,8 @@
 shards, Parquet files and ``datasets.Dataset.save_to_disk`` folders, the bundled MNIST.
 
 ``open_source`` turns what a user names into an ``ImageSource`` that reads one image at a
-time and never writes; ``read_image`` decodes one file to uint8 pixels.
+time and never writes; ``read_image`` decodes one file to uint8 pixels, upright (its EXIF
+orientation applied, so that pixels are what a viewer shows).
 
 Segmentation masks come along in two layouts: a folder pair (``images/`` and ``masks/``
 sub-folders, each ``images/<rel>.<ext>`` with its mask ``masks/<rel>.png``, a PNG of mode L,
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from augkit.data import mnist, tables, tars
 from augkit.data.codecs import npy_layout, read_npy, read_simple_png
@@ -216,7 +217,7 @@ def _decode(path: Path, convert: Any, data: bytes | None = None) -> np.ndarray:
     try:
         with Image.open(path if data is None else io.BytesIO(data)) as img:
             img.load()
-            return convert(img)
+            return convert(upright(img))
     except UnreadableImage:
         raise
     except (PermissionError, FileNotFoundError, IsADirectoryError) as error:
@@ -231,6 +232,18 @@ def _decode(path: Path, convert: Any, data: bytes | None = None) -> np.ndarray:
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as error:
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UnreadableImage(path, f"truncated or corrupt image data ({detail})") from None
+
+
+_ORIENTATION = 0x0112  # the EXIF tag
+
+
+def upright(img: Image.Image) -> Image.Image:
+    """``img`` as it is shown: turned or flipped by its EXIF orientation, as photo viewers
+    and Hugging Face ``datasets`` do (a phone's portrait JPEG is stored on its side); the
+    image itself when it has no orientation to apply."""
+    if img.getexif().get(_ORIENTATION, 1) in (0, 1):
+        return img
+    return ImageOps.exif_transpose(img)
 
 
 def _pixels(img: Image.Image) -> np.ndarray:

@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import get_worker_info
 
 from augkit.errors import AugkitError, AugkitTypeError
-from augkit.seeding import derive_seed
+from augkit.seeding import check_seed, derive_seed
 
 
 class RandomSource:
@@ -23,8 +23,8 @@ class RandomSource:
     def __init__(self, seed: int | None = None, generator: torch.Generator | None = None):
         if seed is not None and generator is not None:
             raise AugkitError("seed and generator: give one or the other, not both")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise AugkitError(f"seed: {seed!r} is not allowed; expected an integer >= 0")
+        if seed is not None:
+            seed = check_seed(seed)
         if generator is not None and not isinstance(generator, torch.Generator):
             raise AugkitTypeError("generator: expected a torch.Generator, got "
                                   f"{type(generator).__name__}")

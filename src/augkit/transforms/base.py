@@ -262,8 +262,27 @@ class Transform(ABC):
         return {"type": type(self).__name__, **self.config()}
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
-        return f"{type(self).__name__}({args})"
+        """A constructor call: the arguments that differ from their defaults, as stored
+        (ranges resolved), nested transforms as their own calls."""
+        args = []
+        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
+            if name in ("self", "generator") or parameter.kind is parameter.VAR_KEYWORD:
+                continue
+            value = getattr(self, name)
+            if not _is_default(value, parameter.default):
+                args.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(args)})"
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    if default is inspect.Parameter.empty:
+        return False
+    if isinstance(value, (tuple, list)) and isinstance(default, (tuple, list)):
+        return len(value) == len(default) and all(map(_is_default, value, default))
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError, RuntimeError):  # arrays and tensors compare elementwise
+        return False
 
 
 def _spec_value(value: Any) -> Any:

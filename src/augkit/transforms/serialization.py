@@ -18,16 +18,20 @@ import yaml
 from augkit.errors import AugkitError
 from augkit.files import write_text_atomically
 from augkit.transforms.base import REGISTRY, Transform
+from augkit.transforms.container import Compose
 
 
 def from_dict(spec: Any, where: str = "pipeline") -> Transform:
     """Build a transform from ``{"type": Name, **arguments}`` (nested for containers), or a
-    named preset from ``{"preset": name}`` (e.g. ``preset: study-log`` in YAML)."""
+    named preset from ``{"preset": name}`` (e.g. ``preset: study-log`` in YAML); a list of
+    them is their ``Compose``, as albumentations reads a list of transforms."""
+    if isinstance(spec, list) and spec:
+        return Compose([from_dict(item, f"{where}[{i}]") for i, item in enumerate(spec)])
     if isinstance(spec, dict) and "preset" in spec and "type" not in spec:
         return _preset(spec, where)
     if not isinstance(spec, dict) or "type" not in spec:
-        raise AugkitError(f"{where}: expected a mapping with a 'type' key (or 'preset'), got "
-                          f"{spec!r:.80}")
+        raise AugkitError(f"{where}: expected a mapping with a 'type' key (or 'preset'), or a "
+                          f"list of them, got {spec!r:.80}")
     name = spec["type"]
     cls = REGISTRY.get(name)
     if cls is None or inspect.isabstract(cls):
