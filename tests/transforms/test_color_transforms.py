@@ -248,9 +248,13 @@ def test_bad_pipelines_and_params_are_named(tmp_path):
     with pytest.raises(ValueError, match=r"RandomColor.*p: 2"):
         from_dict({"type": "RandomColor", "p": 2})
     broken = tmp_path / "broken.yaml"
-    broken.write_text("type: [unclosed\n")
-    with pytest.raises(ValueError, match="broken.yaml: not valid YAML"):
+    broken.write_text("type: Compose\ntransforms: [unclosed\n")
+    with pytest.raises(ValueError, match=r"broken.yaml: not valid YAML \(line 3, column 1: "):
         load(broken)
+    broken_json = tmp_path / "broken.json"
+    broken_json.write_text('{"type": "Compose",\n "transforms": [}\n')
+    with pytest.raises(ValueError, match=r"broken.json: not valid JSON \(line 2, column 17: "):
+        load(broken_json)
     with pytest.raises(ValueError, match="missing.yaml: cannot read pipeline file"):
         load(tmp_path / "missing.yaml")
     t = RandomColor(seed=0)

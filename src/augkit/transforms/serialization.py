@@ -84,6 +84,17 @@ def save(transform: Transform, path: str | Path) -> None:
     write_text_atomically(path, text)
 
 
+def _where(error: Exception) -> str:
+    """A parse error as "line L, column C: what is wrong"."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"line {error.lineno}, column {error.colno}: {error.msg}"
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    if mark is None:
+        return problem
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+
+
 def load(path: str | Path) -> Transform:
     """Read a pipeline written by ``save`` (or by hand) from a YAML or JSON file."""
     path = Path(path)
@@ -94,7 +105,6 @@ def load(path: str | Path) -> Transform:
     try:
         spec = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
-        first_line = str(error).splitlines()[0]
         kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
-        raise AugkitError(f"{path}: not valid {kind} ({first_line})") from None
+        raise AugkitError(f"{path}: not valid {kind} ({_where(error)})") from None
     return from_dict(spec, where=str(path))
