@@ -113,6 +113,9 @@ def test_a_pool_that_does_not_fit_is_one_line_and_writes_nothing(data, tmp_path,
     (["--ema-teacher-after", "3"], ["--ema-teacher-after", "--unlabeled"]),
     (["--unlabeled", "POOL", "--ema-teacher-after", "-1"],
      ["--ema-teacher-after", "-1 is not allowed"]),
+    (["--strong-view", "strong"], ["--strong-view", "--unlabeled"]),
+    (["--unlabeled", "POOL", "--strong-view", "nosuch"],
+     ["--strong-view", "'nosuch'", "neither a preset", "nor a pipeline file"]),
 ])
 def test_flags_that_do_not_fit_are_refused(data, tmp_path, capsys, argv, words):
     argv = [a.replace("POOL", str(data / "pool.npz")) for a in argv]
@@ -129,3 +132,24 @@ def test_resuming_with_other_settings_is_refused(data, tmp_path):
     with pytest.raises(AugkitError, match="other settings.*threshold"):
         SemiRun(_config(data, "consistency", threshold=0.8), tmp_path / "run", resume=True,
                 progress=False)
+
+
+def test_the_views_are_settings_of_the_run(data, tmp_path):
+    import json
+
+    from augkit.transforms import save
+    from augkit.transforms.presets import small_jitter
+
+    view = tmp_path / "view.yaml"
+    save(small_jitter(), view)
+    runs = {}
+    for name, strong_view in (("default", None), ("file", str(view))):
+        run = tmp_path / name
+        SemiRun(_config(data, "consistency", strong_view=strong_view), run,
+                progress=False).fit(until=2)
+        runs[name] = _weights(run)
+        assert json.loads((run / "semi.json").read_text())["config"]["strong_view"] == \
+            strong_view
+    assert any(not np.array_equal(runs["default"][k], runs["file"][k]) for k in runs["file"])
+    with pytest.raises(AugkitError, match="other settings.*strong_view"):
+        SemiRun(_config(data, "consistency"), tmp_path / "file", resume=True, progress=False)

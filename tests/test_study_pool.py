@@ -145,6 +145,35 @@ def test_bad_pools_are_one_line_and_write_nothing(pool, message, dataset, tmp_pa
     assert not out.exists()
 
 
+def test_the_views_default_by_channel_count_and_take_presets_or_files(tmp_path):
+    from augkit.transforms import save
+    from augkit.transforms.presets import consistency_views
+
+    gray_weak, gray_strong = consistency_views(1)
+    assert gray_weak.to_dict() == small_jitter().to_dict()
+    assert gray_strong.to_dict() == strong().to_dict()
+    weak, strong_view = consistency_views(3)
+    batch = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (6, 3, 32, 32),
+                                                               dtype=np.uint8))
+    generator = torch.Generator().manual_seed(0)
+    for view in (weak, strong_view):
+        out = pipeline_transform(view)(batch, generator)
+        assert out.shape == batch.shape and out.dtype == torch.uint8
+        assert len({bytes(image.numpy()) for image in out}) == len(out)  # per sample
+    path = tmp_path / "view.json"
+    save(small_jitter(), path)
+    assert consistency_views(3, strong=str(path))[1].to_dict() == small_jitter().to_dict()
+    with pytest.raises(ValueError, match="weak_view: 'flip' is neither a preset"):
+        consistency_views(1, weak="flip")
+
+
+def test_a_study_refuses_an_unknown_view_before_training(dataset, tmp_path):
+    folder, _, _ = dataset
+    with pytest.raises(ValueError, match="strong_view: 'wide'"):
+        Study(tiny_pool_config(folder, strong_view="wide"), tmp_path / "s", progress=False)
+    assert not (tmp_path / "s").exists()
+
+
 def test_pool_arms_need_a_pool():
     with pytest.raises(ValueError, match="arms: consistency learn from an unlabeled pool"):
         StudyConfig(arms=("consistency",))

@@ -166,6 +166,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 # the flags of ``train`` that a semi-supervised run (``--unlabeled``) also reads
+# the train flags that only a semi-supervised run takes (besides --semi and --unlabeled)
+SEMI_ONLY = ("unlabeled_ratio", "threshold", "ema_teacher_after", "weak_view", "strong_view",
+             "checkpoint_every")
 SEMI_SHARED = {"data": "data", "max_steps": "steps", "batch_size": "batch_size", "seed": "seed",
                "max_minutes": None}
 
@@ -181,10 +184,9 @@ def _train_semi(args: argparse.Namespace) -> int:
         raise AugkitError(f"{flag}: a GAN setting, not used with --unlabeled (a semi-supervised "
                           "run takes --semi, --data, --max-steps, --batch-size, --seed, --lr, "
                           "--unlabeled-ratio, --threshold, --ema-teacher-after, "
-                          "--checkpoint-every)")
+                          "--weak-view, --strong-view, --checkpoint-every)")
     values = {SEMI_SHARED[k]: v for k, v in given.items() if SEMI_SHARED[k]}
-    for name in ("semi", "unlabeled", "unlabeled_ratio", "threshold", "ema_teacher_after",
-                 "lr", "checkpoint_every"):
+    for name in ("semi", "unlabeled", *SEMI_ONLY, "lr"):
         if getattr(args, name, None) is not None:
             values[name] = getattr(args, name)
     run = SemiRun(SemiConfig(**values), args.out, resume=args.resume, progress=not args.quiet)
@@ -200,8 +202,7 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.unlabeled is not None:
         return _train_semi(args)
-    for flag in ("semi", "unlabeled_ratio", "threshold", "ema_teacher_after",
-                 "checkpoint_every"):
+    for flag in ("semi", *SEMI_ONLY):
         if getattr(args, flag) is not None:
             raise AugkitError(f"--{flag.replace('_', '-')}: only for a semi-supervised run; "
                               "give --unlabeled POOL")
@@ -457,6 +458,12 @@ def _add_train(commands: Any) -> None:
                    "pseudo-label (default: 0.95)")
     p.add_argument("--ema-teacher-after", type=int, help="with --unlabeled: step from which the "
                    "EMA classifier gives the pseudo-labels (default: 500)")
+    p.add_argument("--weak-view", help="with --unlabeled: the pool's weak view, a preset "
+                   "name or a pipeline file (default: small-jitter on grayscale, weak-photo on "
+                   "colour images)")
+    p.add_argument("--strong-view", help="with --unlabeled: the strong view of consistency "
+                   "training, a preset name or a pipeline file (default: strong on grayscale, "
+                   "strong-photo on colour images)")
     p.add_argument("--checkpoint-every", type=int, help="with --unlabeled: steps between "
                    "checkpoints (default: 250)")
     p.add_argument("--out", required=True, help="the run folder")

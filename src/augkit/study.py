@@ -53,7 +53,7 @@ from augkit.semi import (
     train_ssl_gan,
 )
 from augkit.semi.consistency import check_pseudo_labeling
-from augkit.transforms.presets import small_jitter, strong
+from augkit.transforms.presets import consistency_views
 
 ARMS = ("none", "classical", "gan", "both", "consistency", "gan-ssl", "gan-pool",
         "consistency+gan-pool", "consistency+gan-ssl")
@@ -108,6 +108,12 @@ class StudyConfig:
                               "pseudo-label (FixMatch's tau)")
     ema_teacher_after: int = option(500, "step from which the EMA classifier gives the "
                                     "pseudo-labels (a mean teacher)")
+    weak_view: str | None = option(None, "the pool arms' weak view: a preset name or a "
+                                   "pipeline file (default: small-jitter on grayscale, "
+                                   "weak-photo on colour images)")
+    strong_view: str | None = option(None, "the consistency arms' strong view: a preset name "
+                                     "or a pipeline file (default: strong on grayscale, "
+                                     "strong-photo on colour images)")
     gan_ssl_steps: int = option(8000, "training steps of the gan-ssl arm (the classifier is "
                                 "the discriminator of a GAN on the pool)")
     steps: int | None = option(None, "override every arm's training steps (classifier, GAN, "
@@ -229,6 +235,8 @@ class Study:
             raise AugkitError(f"{config.test_spec}: test images are "
                               f"{tuple(self.test_images.shape[1:])}, training images "
                               f"{tuple(self.train_images.shape[1:])}")
+        self.views = consistency_views(self.train_images.shape[1], config.weak_view,
+                                       config.strong_view)
         self.num_classes = int(self.train_labels.max()) + 1
         smallest = int(torch.bincount(self.train_labels, minlength=self.num_classes).min())
         if max(config.labels_per_class) > smallest:
@@ -413,8 +421,9 @@ class Study:
                                        lr=cfg.classifier_lr, seed=seed)
         model = small_classifier(real[0].shape[1], self.num_classes, seed)
         classifier, stats = train_consistency(
-            model, *real, self.pool(per_class, seed), pipeline_transform(small_jitter()),
-            pipeline_transform(strong()), schedule, progress=self.progress, device=self.device)
+            model, *real, self.pool(per_class, seed), pipeline_transform(self.views[0]),
+            pipeline_transform(self.views[1]), schedule, progress=self.progress,
+            device=self.device)
         per_step = cfg.classifier_batch * (1 + 2 * cfg.unlabeled_ratio)
         return classifier, schedule.steps, schedule.steps * per_step, stats
 
@@ -472,9 +481,9 @@ class Study:
                                   ema_teacher_after=cfg.ema_teacher_after, seed=seed)
         model = small_classifier(real[0].shape[1], self.num_classes, seed)
         classifier, generator, losses = train_ssl_gan(
-            model, *real, self.pool(per_class, seed), pipeline_transform(small_jitter()),
+            model, *real, self.pool(per_class, seed), pipeline_transform(self.views[0]),
             schedule, progress=self.progress, device=self.device,
-            strong=pipeline_transform(strong()) if consistency else None)
+            strong=pipeline_transform(self.views[1]) if consistency else None)
         folder = "consistency+gan-ssl" if consistency else "gan-ssl"
         save_generator_grid(generator, self.out / folder / f"k{per_class}-s{seed}.png", seed)
         # labeled, pool and generated images in each step; strong and weak pool views besides
@@ -620,7 +629,9 @@ def results_table(results: dict[str, Any]
             f"matching, input noise, entropy on the pool), {cfg.get('gan_ssl_steps')} steps. "
             "consistency+gan-ssl: gan-ssl with FixMatch's term on the pool added to the "
             "classifier-discriminator's loss (and neither noise nor entropy), "
-            f"{cfg.get('consistency_steps')} steps.")
+            f"{cfg.get('consistency_steps')} steps. Views: weak "
+            f"{cfg.get('weak_view') or 'small-jitter (grayscale) or weak-photo (colour)'}, "
+            f"strong {cfg.get('strong_view') or 'strong (grayscale) or strong-photo (colour)'}.")
     if any(arm in GAN_POOL_ARMS for arm in arms):
         notes.append(
             "gan-pool: a cdcgan trained on the subset and the pool images the consistency "

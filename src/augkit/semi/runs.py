@@ -32,7 +32,7 @@ from augkit.semi.consistency import (
 )
 from augkit.semi.ssl_gan import SSLGANSchedule, SSLGANTraining, save_generator_grid
 from augkit.semi.training import Training
-from augkit.transforms.presets import small_jitter, strong
+from augkit.transforms.presets import consistency_views
 
 SEMI_MODELS = ("consistency", "gan-ssl", "consistency+gan-ssl")
 DEFAULT_STEPS = 4000
@@ -57,6 +57,12 @@ class SemiConfig:
     threshold: float = option(0.95, "confidence that makes a pseudo-label (consistency)")
     ema_teacher_after: int = option(500, "step from which the EMA classifier gives the "
                                     "pseudo-labels (consistency)")
+    weak_view: str | None = option(None, "the weak view of the pool: a preset name or a "
+                                   "pipeline file (default: small-jitter on grayscale, "
+                                   "weak-photo on colour images)")
+    strong_view: str | None = option(None, "the strong view (consistency): a preset name or "
+                                     "a pipeline file (default: strong on grayscale, "
+                                     "strong-photo on colour images)")
     lr: float | None = option(None, "peak learning rate (default: 2e-3 for consistency, 1e-3 "
                               "for gan-ssl)")
     seed: int = option(0, "random seed")
@@ -123,7 +129,9 @@ class SemiRun:
         cfg = self.config
         model = small_classifier(images.shape[1], self.num_classes, cfg.seed)
         lr = cfg.lr if cfg.lr is not None else DEFAULT_LR[cfg.semi]
-        weak = pipeline_transform(small_jitter())
+        weak_view, strong_view = consistency_views(images.shape[1], cfg.weak_view,
+                                                   cfg.strong_view)
+        weak = pipeline_transform(weak_view)
         if cfg.semi == "consistency":
             schedule = ConsistencySchedule(steps=cfg.total_steps, batch_size=cfg.batch_size,
                                            unlabeled_ratio=cfg.unlabeled_ratio,
@@ -131,14 +139,14 @@ class SemiRun:
                                            ema_teacher_after=cfg.ema_teacher_after, lr=lr,
                                            seed=cfg.seed)
             return ConsistencyTraining(model, images, labels, pool, weak,
-                                       pipeline_transform(strong()), schedule)
+                                       pipeline_transform(strong_view), schedule)
         both = cfg.semi == "consistency+gan-ssl"
         schedule = SSLGANSchedule(steps=cfg.total_steps, batch_size=cfg.batch_size, lr=lr,
                                   consistency_weight=1.0 if both else 0.0,
                                   unlabeled_ratio=cfg.unlabeled_ratio, threshold=cfg.threshold,
                                   ema_teacher_after=cfg.ema_teacher_after, seed=cfg.seed)
         return SSLGANTraining(model, images, labels, pool, weak, schedule,
-                              strong=pipeline_transform(strong()) if both else None)
+                              strong=pipeline_transform(strong_view) if both else None)
 
     def fit(self, until: int | None = None, max_minutes: float | None = None) -> int:
         """Train to step ``until`` (default: the end) or for ``max_minutes``, checkpointing on
