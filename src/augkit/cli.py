@@ -434,6 +434,7 @@ def _add_evaluate(commands: Any) -> None:
 
 def _add_train(commands: Any) -> None:
     from augkit.gan.config import TrainConfig
+    from augkit.transforms.presets import VIEW_HELP
 
     p = _command(commands, "train", "train a GAN (reference, dcgan, cdcgan), or with "
                  "--unlabeled a semi-supervised classifier; works under torchrun", _train,
@@ -458,12 +459,9 @@ def _add_train(commands: Any) -> None:
                    "pseudo-label (default: 0.95)")
     p.add_argument("--ema-teacher-after", type=int, help="with --unlabeled: step from which the "
                    "EMA classifier gives the pseudo-labels (default: 500)")
-    p.add_argument("--weak-view", help="with --unlabeled: the pool's weak view, a preset "
-                   "name or a pipeline file (default: small-jitter on grayscale, weak-photo on "
-                   "colour images)")
-    p.add_argument("--strong-view", help="with --unlabeled: the strong view of consistency "
-                   "training, a preset name or a pipeline file (default: strong on grayscale, "
-                   "strong-photo on colour images)")
+    for view in ("weak_view", "strong_view"):
+        p.add_argument("--" + view.replace("_", "-"),
+                       help=f"with --unlabeled: {VIEW_HELP[view]}")
     p.add_argument("--checkpoint-every", type=int, help="with --unlabeled: steps between "
                    "checkpoints (default: 250)")
     p.add_argument("--out", required=True, help="the run folder")

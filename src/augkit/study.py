@@ -53,7 +53,7 @@ from augkit.semi import (
     train_ssl_gan,
 )
 from augkit.semi.consistency import check_pseudo_labeling
-from augkit.transforms.presets import consistency_views
+from augkit.transforms.presets import VIEW_HELP, consistency_views
 
 ARMS = ("none", "classical", "gan", "both", "consistency", "gan-ssl", "gan-pool",
         "consistency+gan-pool", "consistency+gan-ssl")
@@ -108,12 +108,8 @@ class StudyConfig:
                               "pseudo-label (FixMatch's tau)")
     ema_teacher_after: int = option(500, "step from which the EMA classifier gives the "
                                     "pseudo-labels (a mean teacher)")
-    weak_view: str | None = option(None, "the pool arms' weak view: a preset name or a "
-                                   "pipeline file (default: small-jitter on grayscale, "
-                                   "weak-photo on colour images)")
-    strong_view: str | None = option(None, "the consistency arms' strong view: a preset name "
-                                     "or a pipeline file (default: strong on grayscale, "
-                                     "strong-photo on colour images)")
+    weak_view: str | None = option(None, VIEW_HELP["weak_view"])
+    strong_view: str | None = option(None, VIEW_HELP["strong_view"])
     gan_ssl_steps: int = option(8000, "training steps of the gan-ssl arm (the classifier is "
                                 "the discriminator of a GAN on the pool)")
     steps: int | None = option(None, "override every arm's training steps (classifier, GAN, "

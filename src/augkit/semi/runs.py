@@ -32,7 +32,7 @@ from augkit.semi.consistency import (
 )
 from augkit.semi.ssl_gan import SSLGANSchedule, SSLGANTraining, save_generator_grid
 from augkit.semi.training import Training
-from augkit.transforms.presets import consistency_views
+from augkit.transforms.presets import VIEW_HELP, consistency_views
 
 SEMI_MODELS = ("consistency", "gan-ssl", "consistency+gan-ssl")
 DEFAULT_STEPS = 4000
@@ -57,12 +57,8 @@ class SemiConfig:
     threshold: float = option(0.95, "confidence that makes a pseudo-label (consistency)")
     ema_teacher_after: int = option(500, "step from which the EMA classifier gives the "
                                     "pseudo-labels (consistency)")
-    weak_view: str | None = option(None, "the weak view of the pool: a preset name or a "
-                                   "pipeline file (default: small-jitter on grayscale, "
-                                   "weak-photo on colour images)")
-    strong_view: str | None = option(None, "the strong view (consistency): a preset name or "
-                                     "a pipeline file (default: strong on grayscale, "
-                                     "strong-photo on colour images)")
+    weak_view: str | None = option(None, VIEW_HELP["weak_view"])
+    strong_view: str | None = option(None, VIEW_HELP["strong_view"])
     lr: float | None = option(None, "peak learning rate (default: 2e-3 for consistency, 1e-3 "
                               "for gan-ssl)")
     seed: int = option(0, "random seed")

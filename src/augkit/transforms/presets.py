@@ -104,6 +104,13 @@ def named_or_file(spec: str, name: str) -> Transform:
     return load(spec)
 
 
+VIEW_HELP = {
+    "weak_view": "the pool's weak view: a preset name or a pipeline file (default: "
+                 "small-jitter on grayscale, weak-photo on colour images)",
+    "strong_view": "consistency training's strong view: a preset name or a pipeline file "
+                   "(default: strong on grayscale, strong-photo on colour images)"}
+
+
 def consistency_views(channels: int, weak: str | None = None, strong: str | None = None
                       ) -> tuple[Transform, Transform]:
     """The weak and strong views of consistency training: presets or pipeline files, by
@@ -115,5 +122,6 @@ def consistency_views(channels: int, weak: str | None = None, strong: str | None
             named_or_file(strong or default_strong, "strong_view"))
 
 
-__all__ = ["PRESETS", "consistency_views", "digits", "for_channels", "named_or_file", "photo",
-           "small_jitter", "strong", "strong_photo", "study_log", "weak_photo"]
+__all__ = ["PRESETS", "VIEW_HELP", "consistency_views", "digits", "for_channels",
+           "named_or_file", "photo", "small_jitter", "strong", "strong_photo", "study_log",
+           "weak_photo"]
