@@ -331,3 +331,23 @@ def test_bad_target_options_are_one_line(call, words):
     with pytest.raises((ValueError, TypeError)) as info:
         call()
     assert "\n" not in str(info.value) and all(w in str(info.value) for w in words), info.value
+
+
+PRESET_NAMES = ["study-log", "small-jitter", "digits", "photo", "strong", "strong-wide",
+                "weak-photo", "strong-photo"]
+
+
+@pytest.mark.parametrize("name", PRESET_NAMES)
+def test_every_preset_draws_per_sample_and_round_trips(name):
+    from augkit.transforms import from_dict
+    from augkit.transforms.presets import PRESETS
+
+    assert sorted(PRESETS) == sorted(PRESET_NAMES)
+    pipeline = PRESETS[name]().reseed(3)
+    batch = torch.from_numpy(np.random.default_rng(1).integers(0, 256, (6, 3, 24, 24),
+                                                               dtype=np.uint8))
+    out = pipeline(batch)
+    assert out.shape == batch.shape and out.dtype == torch.uint8
+    assert len({bytes(image.numpy()) for image in out}) == len(out)
+    rebuilt = from_dict(yaml.safe_load(yaml.safe_dump(pipeline.to_dict())))
+    assert torch.equal(rebuilt(batch, params=pipeline.last_params), out)

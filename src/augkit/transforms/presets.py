@@ -19,6 +19,11 @@ the same one, and a user can tell which one a run used.
   4, a 7 with a bar turned 30 degrees reads as a 2), and FixMatch then trains the pool's 4s
   towards 9 and its barred 7s towards 2. Without them, MNIST at 10 labels per class went
   from 97.69% to 99.08% on the subset of seed 2.
+- ``strong_wide()``: the strong view before that change, a 30-degree turn, 15 degrees of
+  shear and a cutout of up to a quarter of the image beside the log's four ops and the
+  shift and scale. It pays where labels are scarcest: on MNIST at 1 label per class it gave
+  84.9% against 71.4% for ``strong()`` (3 seeds), at 10 labels 98.75% against 99.03% (one
+  subset); the README has the runs.
 - ``weak_photo()`` and ``strong_photo()``: FixMatch's CIFAR views for colour images: a
   horizontal flip half the time and a shift of up to 12.5% on each axis; the strong view adds
   RandAugment (two ops at torchvision's magnitude 9) and a grey cutout of up to a quarter of
@@ -76,6 +81,14 @@ def strong() -> Compose:
                     RandomAffine(degrees=10, translate=(0.15, 0.15), scale=(0.8, 1.2))])
 
 
+def strong_wide() -> Compose:
+    """The log's four ops, a large turn, shift, scale and shear, and a cutout."""
+    return Compose([study_log(),
+                    RandomAffine(degrees=30, translate=(0.15, 0.15), scale=(0.8, 1.2),
+                                 shear=15),
+                    RandomErasing(p=1.0, scale=(0.05, 0.25), ratio=(0.5, 2.0))])
+
+
 def weak_photo() -> Compose:
     """A horizontal flip half the time and a shift of up to 12.5% per axis."""
     return Compose([RandomHorizontalFlip(), RandomAffine(degrees=0, translate=(0.125, 0.125))])
@@ -89,7 +102,8 @@ def strong_photo() -> Compose:
 
 
 PRESETS = {"study-log": study_log, "small-jitter": small_jitter, "digits": digits,
-           "photo": photo, "strong": strong, "weak-photo": weak_photo,
+           "photo": photo, "strong": strong, "strong-wide": strong_wide,
+           "weak-photo": weak_photo,
            "strong-photo": strong_photo}
 
 
@@ -123,5 +137,5 @@ def consistency_views(channels: int, weak: str | None = None, strong: str | None
 
 
 __all__ = ["PRESETS", "VIEW_HELP", "consistency_views", "digits", "for_channels",
-           "named_or_file", "photo", "small_jitter", "strong", "strong_photo", "study_log",
-           "weak_photo"]
+           "named_or_file", "photo", "small_jitter", "strong", "strong_photo", "strong_wide",
+           "study_log", "weak_photo"]
