@@ -138,7 +138,7 @@ def test_the_views_are_settings_of_the_run(data, tmp_path):
     import json
 
     from augkit.transforms import save
-    from augkit.transforms.presets import small_jitter
+    from augkit.transforms.presets import small_jitter, strong
 
     view = tmp_path / "view.yaml"
     save(small_jitter(), view)
@@ -153,3 +153,10 @@ def test_the_views_are_settings_of_the_run(data, tmp_path):
     assert any(not np.array_equal(runs["default"][k], runs["file"][k]) for k in runs["file"])
     with pytest.raises(AugkitError, match="other settings.*strong_view"):
         SemiRun(_config(data, "consistency"), tmp_path / "file", resume=True, progress=False)
+    resumed = SemiRun(_config(data, "consistency", strong_view=str(view)), tmp_path / "file",
+                      resume=True, progress=False)
+    assert resumed.training.step == 2  # the same file, unchanged: the run continues
+    save(strong(), view)  # the file edited after the start
+    with pytest.raises(AugkitError, match="the strong view differs from the one the run "):
+        SemiRun(_config(data, "consistency", strong_view=str(view)), tmp_path / "file",
+                resume=True, progress=False)

@@ -94,6 +94,10 @@ class SemiRun:
         pool = load_dataset(config.unlabeled, labels="drop", what="the unlabeled pool")
         check_pool(labeled.images, pool.images, "a semi-supervised run")
         self.num_classes = labeled.num_classes
+        self.views = consistency_views(labeled.images.shape[1], config.weak_view,
+                                       config.strong_view)
+        if previous is not None:
+            self._check_views()
         self.training = self._build(labeled.images, labeled.labels, pool.images)
         if previous is not None:
             self.training.load_state_dict(checkpoint.load(
@@ -121,12 +125,27 @@ class SemiRun:
                               "); a resumed run takes the same ones")
         return before
 
+    def _view_specs(self) -> dict[str, Any]:
+        """The two views as stored in ``semi.json`` (JSON's lists, not tuples)."""
+        return json.loads(json.dumps({"weak": self.views[0].to_dict(),
+                                      "strong": self.views[1].to_dict()}))
+
+    def _check_views(self) -> None:
+        """A resumed run's views are the pipelines it started with, not only the same names:
+        a view file edited in between would change the run silently."""
+        stored = json.loads((self.run / RUN_FILE).read_text()).get("views")
+        if stored is not None and stored != self._view_specs():
+            changed = [name for name in ("weak", "strong")
+                       if stored[name] != self._view_specs()[name]]
+            raise AugkitError(f"{self.run}: the {' and '.join(changed)} view differs from the "
+                              "one the run started with (a pipeline file changed?); a resumed "
+                              "run takes the same views")
+
     def _build(self, images: Any, labels: Any, pool: Any) -> Training:
         cfg = self.config
         model = small_classifier(images.shape[1], self.num_classes, cfg.seed)
         lr = cfg.lr if cfg.lr is not None else DEFAULT_LR[cfg.semi]
-        weak_view, strong_view = consistency_views(images.shape[1], cfg.weak_view,
-                                                   cfg.strong_view)
+        weak_view, strong_view = self.views
         weak = pipeline_transform(weak_view)
         if cfg.semi == "consistency":
             schedule = ConsistencySchedule(steps=cfg.total_steps, batch_size=cfg.batch_size,
@@ -149,7 +168,8 @@ class SemiRun:
         the way and at the stop; exports the classifier. Returns the step reached."""
         self.run.mkdir(parents=True, exist_ok=True)
         write_text_atomically(self.run / RUN_FILE, json.dumps(
-            {"format": FORMAT, "config": asdict(self.config)}, indent=1) + "\n")
+            {"format": FORMAT, "config": asdict(self.config), "views": self._view_specs()},
+            indent=1) + "\n")
         started = time.monotonic()
 
         def after_step(training: Training, numbers: dict[str, float]) -> None:
