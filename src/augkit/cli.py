@@ -165,10 +165,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-# the flags of ``train`` that a semi-supervised run (``--unlabeled``) also reads
 # the train flags that only a semi-supervised run takes (besides --semi and --unlabeled)
 SEMI_ONLY = ("unlabeled_ratio", "threshold", "ema_teacher_after", "weak_view", "strong_view",
              "checkpoint_every")
+# the flags of ``train`` that a semi-supervised run (``--unlabeled``) also reads
 SEMI_SHARED = {"data": "data", "max_steps": "steps", "batch_size": "batch_size", "seed": "seed",
                "max_minutes": None}
 
@@ -181,10 +181,10 @@ def _train_semi(args: argparse.Namespace) -> int:
     unused = sorted(set(given) - set(SEMI_SHARED))
     if unused:
         flag = "--" + unused[0].replace("_", "-")
+        taken = ", ".join("--" + name.replace("_", "-") for name in SEMI_ONLY)
         raise AugkitError(f"{flag}: a GAN setting, not used with --unlabeled (a semi-supervised "
                           "run takes --semi, --data, --max-steps, --batch-size, --seed, --lr, "
-                          "--unlabeled-ratio, --threshold, --ema-teacher-after, "
-                          "--weak-view, --strong-view, --checkpoint-every)")
+                          f"{taken})")
     values = {SEMI_SHARED[k]: v for k, v in given.items() if SEMI_SHARED[k]}
     for name in ("semi", "unlabeled", *SEMI_ONLY, "lr"):
         if getattr(args, name, None) is not None:

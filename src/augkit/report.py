@@ -178,26 +178,16 @@ def augment_section(run: Path) -> str:
 
     state = json.loads((run / RUN_FILE).read_text())
     config = state["config"]
-    lines = (run / MANIFEST).read_text().splitlines() if (run / MANIFEST).exists() else []
-    skipped = (run / SKIPPED).read_text().splitlines() if (run / SKIPPED).exists() else []
+    written, shown = _first_outputs(run / MANIFEST, ORIGINAL)
     rows = [[name, html.escape(str(value))] for name, value in (
         ("source", config["source"]), ("format", config["format"]),
         ("copies per image", config["copies"]), ("seed", config["seed"]),
         ("originals kept", config["include_original"]), ("masks", config["masks"]),
-        ("outputs written", f"{len(lines):,}"), ("unreadable inputs skipped", len(skipped)),
+        ("outputs written", f"{written:,}"),
+        ("unreadable inputs skipped", _count_lines(run / SKIPPED)),
         ("complete", state.get("complete", False)))]
     parts = [_table(["setting", "value"], rows), "<h3>Pipeline</h3><pre>"
              + html.escape(yaml.safe_dump(config["pipeline"], sort_keys=False)) + "</pre>"]
-    shown: dict[int, list[dict]] = {}
-    for line in lines:
-        record = json.loads(line)
-        if record["copy"] == ORIGINAL:
-            continue
-        if record["index"] not in shown and len(shown) == AUGMENT_ROWS:
-            break
-        copies = shown.setdefault(record["index"], [])
-        if len(copies) < AUGMENT_COPIES:
-            copies.append(record)
     if not shown:
         return "".join(parts)
     records = [r for index, copies in shown.items()
@@ -214,6 +204,36 @@ def augment_section(run: Path) -> str:
         buffer.getvalue(), "each row: a source image, then its first outputs, replayed from "
         "the manifest (before any JPEG or WebP encoding)"))
     return "".join(parts)
+
+
+def _count_lines(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with path.open("rb") as lines:
+        return sum(1 for _ in lines)
+
+
+def _first_outputs(manifest: Path, original: str) -> tuple[int, dict[int, list[dict]]]:
+    """The manifest's line count and the records of its first AUGMENT_ROWS sources (up to
+    AUGMENT_COPIES each, originals left out), streamed: only those lines are parsed."""
+    count, shown, full = 0, {}, False
+    if not manifest.exists():
+        return count, shown
+    with manifest.open() as lines:
+        for line in lines:
+            count += 1
+            if full:
+                continue
+            record = json.loads(line)
+            if record["copy"] == original:
+                continue
+            if record["index"] not in shown and len(shown) == AUGMENT_ROWS:
+                full = True
+                continue
+            copies = shown.setdefault(record["index"], [])
+            if len(copies) < AUGMENT_COPIES:
+                copies.append(record)
+    return count, shown
 
 
 def _tile(image: Any) -> Image.Image:

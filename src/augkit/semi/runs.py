@@ -134,9 +134,9 @@ class SemiRun:
         """A resumed run's views are the pipelines it started with, not only the same names:
         a view file edited in between would change the run silently."""
         stored = json.loads((self.run / RUN_FILE).read_text()).get("views")
-        if stored is not None and stored != self._view_specs():
-            changed = [name for name in ("weak", "strong")
-                       if stored[name] != self._view_specs()[name]]
+        now = self._view_specs()
+        changed = [name for name in now if stored is not None and stored[name] != now[name]]
+        if changed:
             raise AugkitError(f"{self.run}: the {' and '.join(changed)} view differs from the "
                               "one the run started with (a pipeline file changed?); a resumed "
                               "run takes the same views")

@@ -103,8 +103,7 @@ def strong_photo() -> Compose:
 
 PRESETS = {"study-log": study_log, "small-jitter": small_jitter, "digits": digits,
            "photo": photo, "strong": strong, "strong-wide": strong_wide,
-           "weak-photo": weak_photo,
-           "strong-photo": strong_photo}
+           "weak-photo": weak_photo, "strong-photo": strong_photo}
 
 
 def named_or_file(spec: str, name: str) -> Transform:
