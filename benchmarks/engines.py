@@ -9,7 +9,7 @@ most workers (its start-up is printed apart, a cluster pays it once); each time 
 sample with the local 1-worker run's.
 
     pip install 'augkit[ray]'
-    python benchmarks/engines.py            # 60,000 digits, 2 rounds (a few minutes, 2 cores)
+    python benchmarks/engines.py            # 60,000 digits, 5 rounds (about 2 minutes, 2 cores)
     python benchmarks/engines.py --quick    # 6,000 digits, 1 round
     python benchmarks/engines.py --copies 4 # more work per run: Ray's start-up amortized
 """
@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=1, help="augmented copies per digit")
     args = parser.parse_args()
     count = 6000 if args.quick else 60000
-    rounds = args.rounds or (1 if args.quick else 2)
+    rounds = args.rounds or (1 if args.quick else 5)
     scratch = Path(tempfile.mkdtemp(prefix="augkit-engines-"))
     images, labels = load_mnist("train")
     write_idx_pair(scratch, "digits", images[:count], labels[:count])
@@ -63,7 +63,7 @@ def main() -> None:
              configure_logging=False)
     print(f"ray start-up: {time.perf_counter() - clock:.1f} s (not in the times below)")
     augment_dataset(src, scratch / "warm", digits(), engine="ray", workers=2,
-                    format="wds", progress=False)  # actors' first imports, untimed
+                    format="wds", progress=False)  # workers import torch, augkit: untimed
     times: dict[tuple[str, int], list[float]] = {run: [] for run in RUNS}
     for round_ in range(rounds):
         for engine, workers in RUNS if round_ % 2 == 0 else RUNS[::-1]:

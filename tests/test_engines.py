@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from augkit import augment as augment_module
 from augkit.augment import augment_dataset
@@ -91,3 +92,31 @@ def test_engine_refusals_are_one_line(digits, tmp_path, monkeypatch, capsys):
         "augkit augment: error: --engine: 'ray' needs Ray Data, which is not installed; "
         "pip install 'augkit[ray]'")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_ray_reads_and_writes_uris_as_the_local_engine_does(local_ray, tmp_path, monkeypatch):
+    """A folder source (read file by file on the workers) behind a file:// URI."""
+    pytest.importorskip("pyarrow")
+    monkeypatch.setenv("AUGKIT_CACHE", str(tmp_path / "cache"))
+    images, labels = load_mnist("test")
+    for index in range(40):
+        folder = tmp_path / "photos" / str(labels[index])
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.stack([images[index]] * 3, axis=-1)).save(folder / f"{index}.png")
+    options = {"seed": 4, "format": "wds", "progress": False}
+    src = (tmp_path / "photos").as_uri()
+    augment_dataset(src, (tmp_path / "local").as_uri(), _pipeline(), **options)
+    augment_dataset(src, (tmp_path / "ray").as_uri(), _pipeline(), workers=2, engine="ray",
+                    **options)
+    assert _tree(tmp_path / "ray") == _tree(tmp_path / "local")
+
+
+def test_a_users_mistake_inside_a_ray_task_is_its_one_line(local_ray, digits, tmp_path,
+                                                            capsys):
+    (tmp_path / "crop.yaml").write_text("type: RandomCrop\nsize: 100\n")
+    assert main(["augment", str(digits), str(tmp_path / "out"), "--engine", "ray",
+                 "--pipeline", str(tmp_path / "crop.yaml"), "--quiet"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "augkit augment: error: size: (100, 100) is larger than the (padded) 28x28 image; "
+        "pad it (padding=, pad_if_needed=True)")
+    assert not (tmp_path / "out").exists()

@@ -636,11 +636,15 @@ def _run_chunk(chunk: int) -> ChunkResult:
                          _WORKER["dst"], chunk)
 
 
-def chunk_worker(config: RunConfig, dst: Path) -> Callable[[int], ChunkResult]:
-    """What a Ray actor runs: the run's source and pipeline opened once from ``config``,
-    then ``process_chunk`` for each chunk it is given."""
-    torch.set_num_threads(1)  # the actors are the parallelism
-    source = open_source(config.source)
+def chunk_worker(config: RunConfig, dst: Path,
+                 shared: tuple[ImageSource, dict[str, np.ndarray]]
+                 ) -> Callable[[int], ChunkResult]:
+    """What a Ray worker process runs: the driver's source, with the arrays of an IDX or
+    npz source that the driver read (not read again), and the pipeline built once from
+    ``config``, then ``process_chunk`` for each chunk it is given."""
+    torch.set_num_threads(1)  # the processes are the parallelism
+    source, arrays = shared
+    source.use_arrays(arrays)
     pipeline = _draw_from_parent(from_dict(config.pipeline))
     return functools.partial(process_chunk, source, pipeline, config, dst)
 
@@ -702,10 +706,10 @@ def augment_dataset(src: str | os.PathLike, dst: str | os.PathLike,
     pipeline's kernels on batches there (uint8 outputs of the exact ops are the CPU's).
     ``quality`` is JPEG's and WebP's (1-100, default 90); ``shard_size`` the outputs per
     shard or Parquet part (default: one chunk, 256 small images or fewer large ones).
-    ``engine="ray"`` runs the chunks on ``workers`` Ray Data actors (``augkit.engines``); the
-    outputs are the same bytes as the local engine's. ``src`` and ``dst`` may be URIs that
-    ``pyarrow.fs`` opens (``augkit.remote``); the run records ``source_name`` (default: the
-    URI, or the source's resolved path) as its source."""
+    ``engine="ray"`` runs the chunks as Ray Data tasks, ``workers`` at a time
+    (``augkit.engines``); the outputs are the same bytes as the local engine's. ``src`` and
+    ``dst`` may be URIs that ``pyarrow.fs`` opens (``augkit.remote``); the run records
+    ``source_name`` (default: the URI, or the source's resolved path) as its source."""
     seed = check_seed(seed)
     if is_uri(str(src)) or is_uri(str(dst)):
         with staged_output(str(dst), "dst", overwrite) as local:
@@ -816,7 +820,8 @@ def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, w
     pool, first_output, results = None, {}, iter(())
     try:
         if engine == "ray":
-            results = ray_map(functools.partial(chunk_worker, config, dst), todo, workers)
+            results = ray_map(functools.partial(chunk_worker, config, dst), todo, workers,
+                              shared=(source, source.loaded_arrays()))
         elif _uses_threads(device, workers):
             results = _in_threads(functools.partial(_device_chunk, source, config, dst, device),
                                   todo, workers)
@@ -836,7 +841,7 @@ def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, w
     finally:
         bar.close()
         if engine == "ray" or _uses_threads(device, workers):
-            results.close()  # stops the actors (a local Ray started for this run) or threads
+            results.close()  # stops the tasks (and a local Ray started for this run) or threads
         if pool is not None:
             pool.terminate()
             pool.join()

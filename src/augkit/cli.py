@@ -375,9 +375,9 @@ def _add_augment(commands: Any) -> None:
                    "draws from a seed made from it and the chunk's index, so any seed in the "
                    "pipeline file is replaced")
     p.add_argument("--workers", type=int, default=1, help="worker processes (with --engine "
-                   "ray: Ray actors, one CPU each)")
+                   "ray: Ray Data tasks at a time, one CPU each)")
     p.add_argument("--engine", choices=ENGINES, default="local", help="local: this machine's "
-                   "processes; ray: Ray Data actors, on a local Ray or the cluster RAY_ADDRESS "
+                   "processes; ray: Ray Data tasks, on a local Ray or the cluster RAY_ADDRESS "
                    "names (pip install 'augkit[ray]'; every node must see SRC and DST). The "
                    "same seed gives the same bytes with either engine and any --workers")
     p.add_argument("--device", default="cpu", help="where the kernels run on batches: cpu, "

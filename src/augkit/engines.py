@@ -1,11 +1,13 @@
 """Where independent work items run: in this process, or spread over Ray Data.
 
-``ray_map`` hands each item (a chunk index) to one of ``workers`` Ray actors and yields the
-results in item order as they finish, so a caller can record them one by one exactly as it
-does for local workers. Ray is the optional ``ray`` extra (``pip install augkit[ray]``) and is
-imported only here, only when asked for. Without ``RAY_ADDRESS`` a local Ray is started with
-``workers`` CPUs and shut down after; with it, the work goes to that cluster (every node must
-see the input and output paths, e.g. on a shared file system).
+``ray_map`` runs the items (chunk indices) as Ray Data tasks, ``workers`` at a time, a few
+items per task, and yields the results in item order, so that a caller records them one by
+one exactly as it does for local workers. The tasks run in Ray's worker processes, which Ray
+keeps from run to run: torch and augkit are imported once per process. Ray is the optional
+``ray`` extra (``pip install augkit[ray]``) and is imported only here, only when asked for.
+Without ``RAY_ADDRESS`` a local Ray is started with ``workers`` CPUs and shut down after;
+with it, the work goes to that cluster (every node must see the input and output paths,
+e.g. on a shared file system).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,6 +24,9 @@ import numpy as np
 from augkit.errors import AugkitError
 
 ENGINES = ("local", "ray")
+# Items per Ray Data block (one task each, results back when it ends): few blocks, since
+# each costs the driver a scheduling round, yet bounded, for progress and resume.
+MAX_BLOCK_ITEMS = 16
 
 
 def check_engine(engine: str) -> str:
@@ -43,42 +49,80 @@ def _ray() -> Any:
     return ray
 
 
-class _Actor:
-    """One Ray actor: builds its worker once, then runs the items it is given."""
-
-    def __init__(self, make_worker: Callable[[], Callable[[int], Any]]):
-        self.work = make_worker()
-
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        results = [pickle.dumps(self.work(int(item))) for item in batch["item"]]
-        return {"result": np.array(results, dtype=object)}
+_BUILT: dict[str, Callable[[int], Any]] = {}  # this worker process's worker, by run
 
 
-def ray_map(make_worker: Callable[[], Callable[[int], Any]], items: list[int],
-            workers: int) -> Iterator[Any]:
-    """``make_worker()(item)`` for every item, on ``workers`` Ray actors, in item order.
+def _run_items(batch: dict[str, np.ndarray], run: str, make_worker: Callable[..., Any],
+               shared: Any) -> dict[str, np.ndarray]:
+    """One Ray task: the items of ``batch`` through the run's worker, built on the first
+    task of the run that this process gets. Ray keeps its worker processes between tasks and
+    runs, so torch and augkit are imported once per process, not once per run."""
+    work = _BUILT.get(run)
+    if work is None:
+        _BUILT.clear()  # an earlier run's source and pipeline
+        work = _BUILT[run] = make_worker() if shared is None else make_worker(_ray().get(shared))
+    try:
+        results = [pickle.dumps(work(int(item))) for item in batch["item"]]
+    except AugkitError as error:  # the user's to mend: their one line, not Ray's traceback
+        results = [pickle.dumps(error)]
+    return {"result": np.array(results, dtype=object)}
 
-    ``make_worker`` is pickled to the actors (a module-level function or a
-    ``functools.partial`` of one); each actor calls it once and keeps what it returns."""
+
+# Ray Data settings for the run, put back after it. By default Ray Data holds half the CPUs
+# in reserve per operator, and holds tasks back while finished results wait for earlier ones
+# to be consumed: either leaves one of two workers idle.
+_DATA_SETTINGS = {"enable_progress_bars": False, "op_resource_reservation_enabled": False,
+                  "downstream_capacity_backpressure_ratio": None}
+
+
+def _blocks(items: int, workers: int) -> int:
+    """One block per worker, or more of at most MAX_BLOCK_ITEMS items each."""
+    return max(1, min(items, workers), -(-items // MAX_BLOCK_ITEMS))
+
+
+def ray_map(make_worker: Callable[..., Callable[[int], Any]], items: list[int],
+            workers: int, shared: Any = None) -> Iterator[Any]:
+    """``make_worker()(item)`` for every item, as Ray Data tasks, at most ``workers`` at
+    once, in item order.
+
+    ``make_worker`` is pickled to the tasks (a module-level function or a
+    ``functools.partial`` of one); each worker process calls it once per run and keeps what
+    it returns. ``shared``, when given, goes once into Ray's object store and the worker is
+    ``make_worker(shared)``: the numpy arrays in it are read there in place by every process
+    of a node, not pickled per task."""
     ray = _ray()
     started = not ray.is_initialized()
     if started:
         local = {} if os.environ.get("RAY_ADDRESS") else {"num_cpus": workers}
         ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
                  configure_logging=False, **local)
+    context = ray.data.DataContext.get_current()
+    before = {name: getattr(context, name) for name in _DATA_SETTINGS
+              if hasattr(context, name)}  # an older Ray Data may lack one
+    before_order = context.execution_options.preserve_order
     try:
-        context = ray.data.DataContext.get_current()
+        for name in before:
+            setattr(context, name, _DATA_SETTINGS[name])
         context.execution_options.preserve_order = True  # results come back in item order
-        context.enable_progress_bars = False
         logging.getLogger("ray.data").setLevel(logging.WARNING)
         dataset = ray.data.from_items([{"item": item} for item in items],
-                                      override_num_blocks=max(1, len(items)))
-        dataset = dataset.map_batches(_Actor, fn_constructor_args=(make_worker,),
+                                      override_num_blocks=_blocks(len(items), workers))
+        shared_ref = None if shared is None else ray.put(shared)
+        dataset = dataset.map_batches(_run_items,
+                                      fn_args=(uuid.uuid4().hex, make_worker, shared_ref),
                                       batch_size=1, num_cpus=1,
-                                      compute=ray.data.ActorPoolStrategy(size=workers))
-        for row in dataset.iter_rows():
-            yield pickle.loads(row["result"])
+                                      compute=ray.data.TaskPoolStrategy(size=workers))
+        for batch in dataset.iter_batches(batch_size=None, batch_format="numpy",
+                                          prefetch_batches=0):
+            for result in batch["result"]:
+                value = pickle.loads(result)
+                if isinstance(value, AugkitError):
+                    raise value
+                yield value
     finally:
+        context.execution_options.preserve_order = before_order
+        for name, value in before.items():
+            setattr(context, name, value)
         if started:
             ray.shutdown()
 

@@ -341,3 +341,19 @@ def test_pickled_source_leaves_its_arrays_behind(tmp_path):
     assert len(data) < 4000 < images.nbytes
     copy = pickle.loads(data)
     assert copy.names == source.names and np.array_equal(copy.read(199), images[199])
+
+
+def test_a_worker_takes_the_arrays_its_driver_read(tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (6, 5, 4, 3), dtype=np.uint8)
+    write_npz(tmp_path / "d.npz", images, np.arange(6), masks=np.ones((6, 5, 4), np.int64))
+    driver = open_source(tmp_path / "d.npz")
+    driver.read(0), driver.read_mask(0)
+    arrays = driver.loaded_arrays()
+    assert sorted(arrays) == ["images", "masks"]
+    worker = pickle.loads(pickle.dumps(driver))  # arrays are not pickled with the source
+    (tmp_path / "d.npz").unlink()  # the worker reads nothing from the file
+    worker.use_arrays(arrays)
+    assert np.array_equal(worker.read(5), images[5]) and worker.read_mask(2).sum() == 20
+    with pytest.raises(ValueError, match="images: 2 items for a source of 6"):
+        worker.use_arrays({"images": images[:2]})

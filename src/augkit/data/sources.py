@@ -173,6 +173,19 @@ class ImageSource:
             self._cache["images"] = images
         return self._cache["images"]
 
+    def loaded_arrays(self) -> dict[str, np.ndarray]:
+        """The image and mask arrays of an IDX or npz source read so far, for handing to
+        another process's ``use_arrays`` (empty for sources read file by file)."""
+        return {key: self._cache[key] for key in ("images", "masks") if key in self._cache}
+
+    def use_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Take arrays that another process read from this source's files (its
+        ``loaded_arrays``) instead of reading the files again."""
+        for key, array in arrays.items():
+            if key not in ("images", "masks") or len(array) != len(self):
+                raise ValueError(f"{key}: {len(array)} items for a source of {len(self)}")
+            self._cache[key] = array
+
     def __getstate__(self) -> dict:
         # Workers reload the arrays themselves; indexed names are cheap to rebuild.
         state = {key: value for key, value in self.__dict__.items() if key != "_cache"}
