@@ -74,13 +74,114 @@ def _row_any(line, out, bounds, coeffs):
             out[x, c] = _clip8(total)
 
 
+# Four rows at a time share each output column's bounds and taps and keep 4 x C sums in
+# registers: a third less time than one row at a time. Indices are unsigned so that numba
+# leaves out its negative-index wraparound.
+_U0, _U1, _U2, _U3 = np.uint64(0), np.uint64(1), np.uint64(2), np.uint64(3)
+
+
+@njit(inline="always")
+def _four_rows_one(l0, l1, l2, l3, o0, o1, o2, o3, bounds, coeffs):
+    for xi in range(o0.shape[0]):
+        x = np.uint64(xi)
+        start, count = np.uint64(bounds[x, _U0]), np.uint64(bounds[x, _U1])
+        a = b = c = d = _HALF
+        k = _U0
+        while k < count:
+            w, j = coeffs[x, k], start + k
+            a += np.int32(l0[j, _U0]) * w
+            b += np.int32(l1[j, _U0]) * w
+            c += np.int32(l2[j, _U0]) * w
+            d += np.int32(l3[j, _U0]) * w
+            k += _U1
+        o0[x, _U0], o1[x, _U0], o2[x, _U0], o3[x, _U0] = _clip8(a), _clip8(b), _clip8(c), \
+            _clip8(d)
+
+
+@njit(inline="always")
+def _four_rows_three(l0, l1, l2, l3, o0, o1, o2, o3, bounds, coeffs):
+    for xi in range(o0.shape[0]):
+        x = np.uint64(xi)
+        start, count = np.uint64(bounds[x, _U0]), np.uint64(bounds[x, _U1])
+        a0 = a1 = a2 = b0 = b1 = b2 = c0 = c1 = c2 = d0 = d1 = d2 = _HALF
+        k = _U0
+        while k < count:
+            w, j = coeffs[x, k], start + k
+            a0 += np.int32(l0[j, _U0]) * w
+            a1 += np.int32(l0[j, _U1]) * w
+            a2 += np.int32(l0[j, _U2]) * w
+            b0 += np.int32(l1[j, _U0]) * w
+            b1 += np.int32(l1[j, _U1]) * w
+            b2 += np.int32(l1[j, _U2]) * w
+            c0 += np.int32(l2[j, _U0]) * w
+            c1 += np.int32(l2[j, _U1]) * w
+            c2 += np.int32(l2[j, _U2]) * w
+            d0 += np.int32(l3[j, _U0]) * w
+            d1 += np.int32(l3[j, _U1]) * w
+            d2 += np.int32(l3[j, _U2]) * w
+            k += _U1
+        o0[x, _U0], o0[x, _U1], o0[x, _U2] = _clip8(a0), _clip8(a1), _clip8(a2)
+        o1[x, _U0], o1[x, _U1], o1[x, _U2] = _clip8(b0), _clip8(b1), _clip8(b2)
+        o2[x, _U0], o2[x, _U1], o2[x, _U2] = _clip8(c0), _clip8(c1), _clip8(c2)
+        o3[x, _U0], o3[x, _U1], o3[x, _U2] = _clip8(d0), _clip8(d1), _clip8(d2)
+
+
+@njit(inline="always")
+def _four_rows_four(l0, l1, l2, l3, o0, o1, o2, o3, bounds, coeffs):
+    for xi in range(o0.shape[0]):
+        x = np.uint64(xi)
+        start, count = np.uint64(bounds[x, _U0]), np.uint64(bounds[x, _U1])
+        a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = _HALF
+        c0 = c1 = c2 = c3 = d0 = d1 = d2 = d3 = _HALF
+        k = _U0
+        while k < count:
+            w, j = coeffs[x, k], start + k
+            a0 += np.int32(l0[j, _U0]) * w
+            a1 += np.int32(l0[j, _U1]) * w
+            a2 += np.int32(l0[j, _U2]) * w
+            a3 += np.int32(l0[j, _U3]) * w
+            b0 += np.int32(l1[j, _U0]) * w
+            b1 += np.int32(l1[j, _U1]) * w
+            b2 += np.int32(l1[j, _U2]) * w
+            b3 += np.int32(l1[j, _U3]) * w
+            c0 += np.int32(l2[j, _U0]) * w
+            c1 += np.int32(l2[j, _U1]) * w
+            c2 += np.int32(l2[j, _U2]) * w
+            c3 += np.int32(l2[j, _U3]) * w
+            d0 += np.int32(l3[j, _U0]) * w
+            d1 += np.int32(l3[j, _U1]) * w
+            d2 += np.int32(l3[j, _U2]) * w
+            d3 += np.int32(l3[j, _U3]) * w
+            k += _U1
+        o0[x, _U0], o0[x, _U1], o0[x, _U2], o0[x, _U3] = _clip8(a0), _clip8(a1), _clip8(a2), \
+            _clip8(a3)
+        o1[x, _U0], o1[x, _U1], o1[x, _U2], o1[x, _U3] = _clip8(b0), _clip8(b1), _clip8(b2), \
+            _clip8(b3)
+        o2[x, _U0], o2[x, _U1], o2[x, _U2], o2[x, _U3] = _clip8(c0), _clip8(c1), _clip8(c2), \
+            _clip8(c3)
+        o3[x, _U0], o3[x, _U1], o3[x, _U2], o3[x, _U3] = _clip8(d0), _clip8(d1), _clip8(d2), \
+            _clip8(d3)
+
+
 @njit(cache=True, nogil=True)
 def horizontal_pass(src, dst, first_row, bounds, coeffs):
     """``dst[m, y, x]`` from input row ``first_row + y``: the taps of output column ``x``
-    (one accumulator per channel, in registers)."""
+    (one accumulator per channel and row, in registers). A planar batch is passed as
+    ``(N * C, H, W, 1)``."""
     images, rows, _, channels = dst.shape
+    grouped = rows // 4 * 4 if channels in (1, 3, 4) else 0
     for m in range(images):
-        for y in range(rows):
+        for y in range(0, grouped, 4):
+            r = first_row + y
+            l0, l1, l2, l3 = src[m, r], src[m, r + 1], src[m, r + 2], src[m, r + 3]
+            o0, o1, o2, o3 = dst[m, y], dst[m, y + 1], dst[m, y + 2], dst[m, y + 3]
+            if channels == 1:
+                _four_rows_one(l0, l1, l2, l3, o0, o1, o2, o3, bounds, coeffs)
+            elif channels == 3:
+                _four_rows_three(l0, l1, l2, l3, o0, o1, o2, o3, bounds, coeffs)
+            else:
+                _four_rows_four(l0, l1, l2, l3, o0, o1, o2, o3, bounds, coeffs)
+        for y in range(grouped, rows):
             line, out = src[m, first_row + y], dst[m, y]
             if channels == 1:
                 _row_one(line, out, bounds, coeffs)
@@ -90,37 +191,6 @@ def horizontal_pass(src, dst, first_row, bounds, coeffs):
                 _row_four(line, out, bounds, coeffs)
             else:
                 _row_any(line, out, bounds, coeffs)
-
-
-@njit(cache=True, nogil=True)
-def horizontal_pass_planar(src, dst, first_row, bounds, coeffs):
-    """``horizontal_pass`` on planar ``(N, C, H, W)`` batches: three planes share one loop,
-    so that their three sums run side by side as the interleaved pass's do."""
-    images, channels, rows, out_w = dst.shape
-    for m in range(images):
-        for y in range(rows):
-            if channels == 3:
-                r, g, b = src[m, 0, first_row + y], src[m, 1, first_row + y], \
-                    src[m, 2, first_row + y]
-                out_r, out_g, out_b = dst[m, 0, y], dst[m, 1, y], dst[m, 2, y]
-                for x in range(out_w):
-                    start, count = bounds[x, 0], bounds[x, 1]
-                    t0 = t1 = t2 = _HALF
-                    for k in range(count):
-                        w = coeffs[x, k]
-                        t0 += np.int32(r[start + k]) * w
-                        t1 += np.int32(g[start + k]) * w
-                        t2 += np.int32(b[start + k]) * w
-                    out_r[x], out_g[x], out_b[x] = _clip8(t0), _clip8(t1), _clip8(t2)
-            else:
-                for c in range(channels):
-                    line, out = src[m, c, first_row + y], dst[m, c, y]
-                    for x in range(out_w):
-                        start, count = bounds[x, 0], bounds[x, 1]
-                        t0 = _HALF
-                        for k in range(count):
-                            t0 += np.int32(line[start + k]) * coeffs[x, k]
-                        out[x] = _clip8(t0)
 
 
 @njit(cache=True, nogil=True)
@@ -166,5 +236,4 @@ def gather_pass(src, dst, rows, cols):
                         out[x, c] = line[cols[x], c]
 
 
-__all__ = ["PRECISION_BITS", "gather_pass", "horizontal_pass", "horizontal_pass_planar",
-           "vertical_pass"]
+__all__ = ["PRECISION_BITS", "gather_pass", "horizontal_pass", "vertical_pass"]

@@ -179,50 +179,50 @@ def _fix16(v):
     return np.int64(math.floor(v * 65536.0 + 0.5))
 
 
-@njit(cache=True, nogil=True)
-def _pillow_sources(data, in_h, in_w, out_h, out_w, index):
-    """Flat source index of every output pixel (-1 outside), as ``pillow_sampling`` does."""
+@njit(inline="always")
+def _row_sources(data, in_h, in_w, y, yo, index):
+    """Flat source index of every pixel of output row ``y`` (-1 outside), as
+    ``pillow_sampling`` does: float64 steps for a pure scale and shift (``yo``: the row's
+    source y, stepped by ``data[4]`` row after row as Pillow does), 16.16 fixed point
+    otherwise."""
+    out_w = index.shape[0]
     a0, a1, a2, a3, a4, a5 = data[0], data[1], data[2], data[3], data[4], data[5]
     if a1 == 0.0 and a3 == 0.0:
-        columns = np.empty(out_w, np.int64)
+        iy = -1 if yo < 0 else np.int64(yo)
         xo = a2 + a0 * 0.5
         for x in range(out_w):
-            columns[x] = -1 if xo < 0 else np.int64(xo)
+            ix = -1 if xo < 0 else np.int64(xo)
+            inside = ix >= 0 and ix < in_w and iy >= 0 and iy < in_h
+            index[x] = iy * in_w + ix if inside else -1
             xo += a0
-        yo = a5 + a4 * 0.5
-        for y in range(out_h):
-            iy = -1 if yo < 0 else np.int64(yo)
-            for x in range(out_w):
-                ix = columns[x]
-                inside = ix >= 0 and ix < in_w and iy >= 0 and iy < in_h
-                index[y * out_w + x] = iy * in_w + ix if inside else -1
-            yo += a4
         return
     f0, f1, f3, f4 = _fix16(a0), _fix16(a1), _fix16(a3), _fix16(a4)
     x_start, y_start = _fix16(a2 + a1 * 0.5 + a0 * 0.5), _fix16(a5 + a4 * 0.5 + a3 * 0.5)
-    for y in range(out_h):
-        xx, yy = x_start + f1 * y, y_start + f4 * y  # exact integers: sums are products
-        for x in range(out_w):
-            ix, iy = xx >> 16, yy >> 16
-            inside = ix >= 0 and ix < in_w and iy >= 0 and iy < in_h
-            index[y * out_w + x] = iy * in_w + ix if inside else -1
-            xx += f0
-            yy += f3
+    xx, yy = x_start + f1 * y, y_start + f4 * y  # exact integers: sums are products
+    for x in range(out_w):
+        ix, iy = xx >> 16, yy >> 16
+        inside = ix >= 0 and ix < in_w and iy >= 0 and iy < in_h
+        index[x] = iy * in_w + ix if inside else -1
+        xx += f0
+        yy += f3
 
 
 @njit(cache=True, nogil=True)
 def _pillow_nearest(src, out, data, fill):
-    """Pillow's NEAREST ``Image.transform(AFFINE)``: float64 steps for a pure scale and
-    shift, 16.16 fixed point otherwise; the source map first, then a copy per channel."""
+    """Pillow's NEAREST ``Image.transform(AFFINE)`` on planar (N, C, H, W) batches: each
+    output row's sources, then a copy per channel."""
     out_h, out_w = out.shape[2], out.shape[3]
-    index = np.empty(out_h * out_w, np.int64)
+    index = np.empty(out_w, np.int64)
     for n in range(src.shape[0]):
-        _pillow_sources(data[n], src.shape[2], src.shape[3], out_h, out_w, index)
-        for c in range(src.shape[1]):
-            plane, target = src[n, c].ravel(), out[n, c].ravel()
-            for q in range(out_h * out_w):
-                j = index[q]
-                target[q] = plane[j] if j >= 0 else fill[c]
+        yo = data[n, 5] + data[n, 4] * 0.5
+        for y in range(out_h):
+            _row_sources(data[n], src.shape[2], src.shape[3], y, yo, index)
+            yo += data[n, 4]
+            for c in range(src.shape[1]):
+                plane, target = src[n, c].ravel(), out[n, c, y]
+                for x in range(out_w):
+                    j = index[x]
+                    target[x] = plane[j] if j >= 0 else fill[c]
 
 
 @njit(cache=True, nogil=True)
@@ -230,14 +230,27 @@ def _pillow_nearest_interleaved(src, out, data, fill):
     """``_pillow_nearest`` on interleaved (N, H, W, C) pixels, as Pillow keeps them: each
     output pixel's channels copied from one place."""
     out_h, out_w, channels = out.shape[1], out.shape[2], out.shape[3]
-    index = np.empty(out_h * out_w, np.int64)
+    index = np.empty(out_w, np.int64)
     for n in range(src.shape[0]):
-        _pillow_sources(data[n], src.shape[1], src.shape[2], out_h, out_w, index)
-        pixels, target = src[n].reshape(-1, channels), out[n].reshape(-1, channels)
-        for q in range(out_h * out_w):
-            j = index[q]
-            for c in range(channels):
-                target[q, c] = pixels[j, c] if j >= 0 else fill[c]
+        pixels = src[n].reshape(-1, channels)
+        yo = data[n, 5] + data[n, 4] * 0.5
+        for y in range(out_h):
+            _row_sources(data[n], src.shape[1], src.shape[2], y, yo, index)
+            yo += data[n, 4]
+            target = out[n, y]
+            if channels == 3:
+                for x in range(out_w):
+                    j = index[x]
+                    if j >= 0:
+                        target[x, 0], target[x, 1], target[x, 2] = \
+                            pixels[j, 0], pixels[j, 1], pixels[j, 2]
+                    else:
+                        target[x, 0], target[x, 1], target[x, 2] = fill[0], fill[1], fill[2]
+            else:
+                for x in range(out_w):
+                    j = index[x]
+                    for c in range(channels):
+                        target[x, c] = pixels[j, c] if j >= 0 else fill[c]
 
 
 def pillow_nearest_uint8(images: np.ndarray, planar: bool, data: np.ndarray,

@@ -311,13 +311,13 @@ def _columns_pass(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
     bounds, _, fixed = plan.cols
     height = batch.shape[2 if planar else 1]
     first, last = (0, height) if plan.rows_first else (plan.first_row, plan.last_row)
-    if planar:
+    if planar:  # the planes seen as interleaved channels (strided views, no copies)
         out = np.empty((*batch.shape[:2], last - first, plan.out_size[1]), np.uint8)
-        _resample_cpu.horizontal_pass_planar(batch, out, first, bounds, fixed)
-    else:
-        out = np.empty((batch.shape[0], last - first, plan.out_size[1], batch.shape[3]),
-                       np.uint8)
-        _resample_cpu.horizontal_pass(batch, out, first, bounds, fixed)
+        _resample_cpu.horizontal_pass(batch.transpose(0, 2, 3, 1), out.transpose(0, 2, 3, 1),
+                                      first, bounds, fixed)
+        return out
+    out = np.empty((batch.shape[0], last - first, plan.out_size[1], batch.shape[3]), np.uint8)
+    _resample_cpu.horizontal_pass(batch, out, first, bounds, fixed)
     return out
 
 
