@@ -44,6 +44,27 @@ def _linear_row(image, row, x0, x1, c, d):
     return a + (float(image[row, x1, c]) - a) * d
 
 
+_ONE, _TWO, _THREE = np.uint64(1), np.uint64(2), np.uint64(3)
+
+
+@njit(inline="always")
+def _cubic_at(row, u, c, d):
+    return _cubic(float(row[u, c]), float(row[u + _ONE, c]), float(row[u + _TWO, c]),
+                  float(row[u + _THREE, c]), d)
+
+
+@njit(inline="always")
+def _bicubic_inside(image, target, y, x, ix, iy, dx, dy, c):
+    """Channel ``c`` of a pixel whose 4x4 taps all lie inside: no clipping, and unsigned
+    indices (numba then checks for no negative ones), the same sums in the same order."""
+    u, v, c = np.uint64(ix), np.uint64(iy), np.uint64(c)
+    value = _cubic(_cubic_at(image[v], u, c, dx), _cubic_at(image[v + _ONE], u, c, dx),
+                   _cubic_at(image[v + _TWO], u, c, dx), _cubic_at(image[v + _THREE], u, c, dx),
+                   dy)
+    target[y, x, c] = 0 if value <= 0.0 else (255 if value >= 255.0 else
+                                              np.uint8(int(value)))
+
+
 @njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in C
 def pillow_transform(src, out, data, fill, mode):
     """``src`` (N, H, W, C) uint8 into ``out`` (N, h, w, C); ``data`` (N, 8) float64. Pixels
@@ -87,6 +108,22 @@ def pillow_transform(src, out, data, fill, mode):
                         target[y, x, c] = np.uint8(int(v1 + (v2 - v1) * dy))
                     continue
                 ix, iy = ix - 1, iy - 1
+                if ix >= 0 and ix + 3 < width and iy >= 0 and iy + 3 < height:
+                    # inside: no clipping; the same sums in the same order
+                    if channels == 3:
+                        _bicubic_inside(image, target, y, x, ix, iy, dx, dy, 0)
+                        _bicubic_inside(image, target, y, x, ix, iy, dx, dy, 1)
+                        _bicubic_inside(image, target, y, x, ix, iy, dx, dy, 2)
+                        continue
+                    for c in range(channels):
+                        v1 = _cubic_row(image, iy, ix, ix + 1, ix + 2, ix + 3, c, dx)
+                        v2 = _cubic_row(image, iy + 1, ix, ix + 1, ix + 2, ix + 3, c, dx)
+                        v3 = _cubic_row(image, iy + 2, ix, ix + 1, ix + 2, ix + 3, c, dx)
+                        v4 = _cubic_row(image, iy + 3, ix, ix + 1, ix + 2, ix + 3, c, dx)
+                        v = _cubic(v1, v2, v3, v4, dy)
+                        target[y, x, c] = 0 if v <= 0.0 else (255 if v >= 255.0 else
+                                                              np.uint8(int(v)))
+                    continue
                 x0, x1 = _clip(ix, width), _clip(ix + 1, width)
                 x2, x3 = _clip(ix + 2, width), _clip(ix + 3, width)
                 for c in range(channels):
