@@ -213,16 +213,18 @@ def _pillow_nearest(src, out, data, fill):
     output row's sources, then a copy per channel."""
     out_h, out_w = out.shape[2], out.shape[3]
     index = np.empty(out_w, np.int64)
+    channels = src.shape[1]
     for n in range(src.shape[0]):
+        planes, targets = src[n].reshape(channels, -1), out[n].reshape(channels, -1)
         yo = data[n, 5] + data[n, 4] * 0.5
         for y in range(out_h):
             _row_sources(data[n], src.shape[2], src.shape[3], y, yo, index)
             yo += data[n, 4]
-            for c in range(src.shape[1]):
-                plane, target = src[n, c].ravel(), out[n, c, y]
+            row = y * out_w
+            for c in range(channels):
                 for x in range(out_w):
                     j = index[x]
-                    target[x] = plane[j] if j >= 0 else fill[c]
+                    targets[c, row + x] = planes[c, j] if j >= 0 else fill[c]
 
 
 @njit(cache=True, nogil=True)
