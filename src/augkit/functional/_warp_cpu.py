@@ -221,6 +221,15 @@ def _pillow_nearest(src, out, data, fill):
             _row_sources(data[n], src.shape[2], src.shape[3], y, yo, index)
             yo += data[n, 4]
             row = y * out_w
+            if channels == 3:  # one index and one test per pixel for its three planes
+                for x in range(out_w):
+                    j, q = index[x], row + x
+                    if j >= 0:
+                        targets[0, q], targets[1, q], targets[2, q] = \
+                            planes[0, j], planes[1, j], planes[2, j]
+                    else:
+                        targets[0, q], targets[1, q], targets[2, q] = fill[0], fill[1], fill[2]
+                continue
             for c in range(channels):
                 for x in range(out_w):
                     j = index[x]
