@@ -43,6 +43,9 @@ def per_sample(value: Any, batch: int | None, name: str, width: int = 1,
     """``value`` as a float64 array ``(N, width)`` (or ``(N,)`` for width 1), checked to be
     finite and within ``[low, high]``; a single value (or ``width`` values) is repeated."""
     n = 1 if batch is None else batch
+    if width == 1 and isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value) and low <= value <= high:
+        return np.full(n, value, np.float64)  # the common case, without numpy's checks
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     try:
@@ -78,6 +81,8 @@ _check_interpolation = check_interpolation
 
 def _fill_values(fill: Any, channels: int, dtype: torch.dtype) -> torch.Tensor:
     high = 255.0 if dtype == torch.uint8 else 1.0
+    if isinstance(fill, (int, float)) and not isinstance(fill, bool) and 0 <= fill <= high:
+        return torch.full((channels,), float(fill), dtype=torch.float64)
     values = per_sample(fill, None, "fill", width=1, low=0.0, high=high) if np.ndim(fill) == 0 \
         else np.asarray(fill, dtype=np.float64).reshape(-1)
     if values.size not in (1, channels) or not np.all((values >= 0) & (values <= high)):
