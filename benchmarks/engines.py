@@ -11,7 +11,8 @@ sample with the local 1-worker run's.
     pip install 'augkit[ray]'
     python benchmarks/engines.py            # 60,000 digits, 5 rounds (about 2 minutes, 2 cores)
     python benchmarks/engines.py --quick    # 6,000 digits, 1 round
-    python benchmarks/engines.py --copies 4 # more work per run: Ray's start-up amortized
+    python benchmarks/engines.py --copies 4 # more work per run
+    python benchmarks/engines.py --photos 2000  # 224x224 photos from a PNG folder instead
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from pathlib import Path
 
 import numpy as np
 import ray
+from PIL import Image
 
 import augkit
 from augkit.augment import augment_dataset
 from augkit.data import load_mnist, open_source, write_idx_pair
-from augkit.transforms.presets import digits
+from augkit.transforms.presets import digits, for_channels
+from formats import make_photos  # benchmarks/formats.py
 
 RUNS = (("local", 1), ("local", 2), ("ray", 1), ("ray", 2))
 
@@ -48,21 +51,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int)
-    parser.add_argument("--copies", type=int, default=1, help="augmented copies per digit")
+    parser.add_argument("--copies", type=int, default=1, help="augmented copies per image")
+    parser.add_argument("--photos", type=int, help="this many 224x224 photos, read from a "
+                        "folder of PNG files, instead of the digits")
     args = parser.parse_args()
-    count = 6000 if args.quick else 60000
+    count = args.photos or (6000 if args.quick else 60000)
     rounds = args.rounds or (1 if args.quick else 5)
     scratch = Path(tempfile.mkdtemp(prefix="augkit-engines-"))
-    images, labels = load_mnist("train")
-    write_idx_pair(scratch, "digits", images[:count], labels[:count])
-    src = scratch / "digits-images-idx3-ubyte.gz"
+    if args.photos:
+        src, pipeline, what = scratch / "photos", for_channels(3), "photos (PNG folder)"
+        for index, (image, label) in enumerate(zip(*make_photos(count), strict=True)):
+            folder = src / str(label)
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image).save(folder / f"{index:05d}.png")
+    else:
+        images, labels = load_mnist("train")
+        write_idx_pair(scratch, "digits", images[:count], labels[:count])
+        src, pipeline, what = scratch / "digits-images-idx3-ubyte.gz", digits(), "digits"
     print(f"augkit {augkit.__version__}, ray {ray.__version__}, {os.cpu_count()} CPUs; "
-          f"{count:,} digits x {args.copies} copies to WebDataset shards, {rounds} round(s)")
+          f"{count:,} {what} x {args.copies} copies to WebDataset shards, {rounds} round(s)")
     clock = time.perf_counter()
     ray.init(num_cpus=max(w for _, w in RUNS), include_dashboard=False, log_to_driver=False,
              configure_logging=False)
     print(f"ray start-up: {time.perf_counter() - clock:.1f} s (not in the times below)")
-    augment_dataset(src, scratch / "warm", digits(), engine="ray", workers=2,
+    augment_dataset(src, scratch / "warm", pipeline, engine="ray", workers=2,
                     format="wds", progress=False)  # workers import torch, augkit: untimed
     times: dict[tuple[str, int], list[float]] = {run: [] for run in RUNS}
     for round_ in range(rounds):
@@ -70,7 +82,7 @@ def main() -> None:
             dst = scratch / f"{engine}{workers}"
             shutil.rmtree(dst, ignore_errors=True)
             clock = time.perf_counter()
-            augment_dataset(src, dst, digits(), copies=args.copies, engine=engine,
+            augment_dataset(src, dst, pipeline, copies=args.copies, engine=engine,
                             workers=workers, format="wds", progress=False)
             times[(engine, workers)].append(time.perf_counter() - clock)
     ray.shutdown()
