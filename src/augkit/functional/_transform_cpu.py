@@ -65,6 +65,22 @@ def _bicubic_inside(image, target, y, x, ix, iy, dx, dy, c):
                                               np.uint8(int(value)))
 
 
+@njit(inline="always")
+def _bicubic_edge(image, target, y, x, ix, iy, dx, dy):
+    """Channel by channel, a pixel whose 4x4 taps (corner ``(iy, ix)``) reach past an edge:
+    columns clipped, rows past the bottom repeating the last row's result, as Pillow does."""
+    height, width = image.shape[0], image.shape[1]
+    x0, x1 = _clip(ix, width), _clip(ix + 1, width)
+    x2, x3 = _clip(ix + 2, width), _clip(ix + 3, width)
+    for c in range(image.shape[2]):
+        v1 = _cubic_row(image, _clip(iy, height), x0, x1, x2, x3, c, dx)
+        v2 = _cubic_row(image, iy + 1, x0, x1, x2, x3, c, dx) if 0 <= iy + 1 < height else v1
+        v3 = _cubic_row(image, iy + 2, x0, x1, x2, x3, c, dx) if 0 <= iy + 2 < height else v2
+        v4 = _cubic_row(image, iy + 3, x0, x1, x2, x3, c, dx) if 0 <= iy + 3 < height else v3
+        v = _cubic(v1, v2, v3, v4, dy)
+        target[y, x, c] = 0 if v <= 0.0 else (255 if v >= 255.0 else np.uint8(int(v)))
+
+
 @njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in C
 def pillow_transform(src, out, data, fill, mode):
     """``src`` (N, H, W, C) uint8 into ``out`` (N, h, w, C); ``data`` (N, 8) float64. Pixels
@@ -116,24 +132,6 @@ def pillow_transform(src, out, data, fill, mode):
                         _bicubic_inside(image, target, y, x, ix, iy, dx, dy, 2)
                         continue
                     for c in range(channels):
-                        v1 = _cubic_row(image, iy, ix, ix + 1, ix + 2, ix + 3, c, dx)
-                        v2 = _cubic_row(image, iy + 1, ix, ix + 1, ix + 2, ix + 3, c, dx)
-                        v3 = _cubic_row(image, iy + 2, ix, ix + 1, ix + 2, ix + 3, c, dx)
-                        v4 = _cubic_row(image, iy + 3, ix, ix + 1, ix + 2, ix + 3, c, dx)
-                        v = _cubic(v1, v2, v3, v4, dy)
-                        target[y, x, c] = 0 if v <= 0.0 else (255 if v >= 255.0 else
-                                                              np.uint8(int(v)))
+                        _bicubic_inside(image, target, y, x, ix, iy, dx, dy, c)
                     continue
-                x0, x1 = _clip(ix, width), _clip(ix + 1, width)
-                x2, x3 = _clip(ix + 2, width), _clip(ix + 3, width)
-                for c in range(channels):
-                    v1 = _cubic_row(image, _clip(iy, height), x0, x1, x2, x3, c, dx)
-                    v2 = _cubic_row(image, iy + 1, x0, x1, x2, x3, c, dx) \
-                        if 0 <= iy + 1 < height else v1
-                    v3 = _cubic_row(image, iy + 2, x0, x1, x2, x3, c, dx) \
-                        if 0 <= iy + 2 < height else v2
-                    v4 = _cubic_row(image, iy + 3, x0, x1, x2, x3, c, dx) \
-                        if 0 <= iy + 3 < height else v3
-                    v = _cubic(v1, v2, v3, v4, dy)
-                    target[y, x, c] = 0 if v <= 0.0 else (255 if v >= 255.0 else
-                                                          np.uint8(int(v)))
+                _bicubic_edge(image, target, y, x, ix, iy, dx, dy)
