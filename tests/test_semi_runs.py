@@ -156,6 +156,16 @@ def test_the_views_are_settings_of_the_run(data, tmp_path):
     resumed = SemiRun(_config(data, "consistency", strong_view=str(view)), tmp_path / "file",
                       resume=True, progress=False)
     assert resumed.training.step == 2  # the same file, unchanged: the run continues
+    from augkit.transforms import presets
+    from augkit.transforms.presets import strong_wide
+
+    started_with = json.loads((tmp_path / "default" / "semi.json").read_text())["views"]
+    assert started_with["strong"] == json.loads(json.dumps(strong_wide().to_dict()))  # 2/class
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(presets, "FEW_LABELS", 0)  # a later version's default differs
+        resumed = SemiRun(_config(data, "consistency"), tmp_path / "default", resume=True,
+                          progress=False)
+    assert resumed.training.step == 2 and resumed._view_specs() == started_with
     save(strong(), view)  # the file edited after the start
     with pytest.raises(AugkitError, match="the strong view differs from the one the run "):
         SemiRun(_config(data, "consistency", strong_view=str(view)), tmp_path / "file",

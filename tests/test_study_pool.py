@@ -167,6 +167,24 @@ def test_the_views_default_by_channel_count_and_take_presets_or_files(tmp_path):
         consistency_views(1, weak="flip")
 
 
+def test_few_labels_per_class_take_the_wider_strong_view_on_grayscale(dataset, tmp_path):
+    from augkit.transforms.presets import FEW_LABELS, consistency_views, strong_photo, strong_wide
+
+    assert consistency_views(1, labels_per_class=1)[1].to_dict() == strong_wide().to_dict()
+    assert consistency_views(1, labels_per_class=FEW_LABELS)[1].to_dict() == \
+        strong_wide().to_dict()
+    assert consistency_views(1, labels_per_class=FEW_LABELS + 1)[1].to_dict() == \
+        strong().to_dict()
+    assert consistency_views(3, labels_per_class=1)[1].to_dict() == strong_photo().to_dict()
+    assert consistency_views(1, strong="strong", labels_per_class=1)[1].to_dict() == \
+        strong().to_dict()  # a named view is kept
+    folder, _, _ = dataset
+    views = Study(tiny_pool_config(folder, labels_per_class=(1, FEW_LABELS + 1)),
+                  tmp_path / "s", progress=False).views
+    assert views[1][1].to_dict() == strong_wide().to_dict()
+    assert views[FEW_LABELS + 1][1].to_dict() == strong().to_dict()
+
+
 def test_a_study_refuses_an_unknown_view_before_training(dataset, tmp_path):
     folder, _, _ = dataset
     with pytest.raises(ValueError, match="strong_view: 'wide'"):

@@ -53,7 +53,7 @@ from augkit.semi import (
     train_ssl_gan,
 )
 from augkit.semi.consistency import check_pseudo_labeling
-from augkit.transforms.presets import VIEW_HELP, consistency_views
+from augkit.transforms.presets import FEW_LABELS, VIEW_HELP, consistency_views
 
 ARMS = ("none", "classical", "gan", "both", "consistency", "gan-ssl", "gan-pool",
         "consistency+gan-pool", "consistency+gan-ssl")
@@ -64,6 +64,8 @@ POOL_ARMS = ("consistency", "gan-ssl", "gan-pool", "consistency+gan-pool",
              "consistency+gan-ssl")
 GAN_POOL_ARMS = ("gan-pool", "consistency+gan-pool")  # a GAN on the pseudo-labeled pool
 STUDY_VERSION = 1
+_DEFAULT_STRONG = (f"strong (grayscale; strong-wide at {FEW_LABELS} labels per class or fewer) "
+                   "or strong-photo (colour)")
 
 
 @dataclass(frozen=True)
@@ -231,8 +233,11 @@ class Study:
             raise AugkitError(f"{config.test_spec}: test images are "
                               f"{tuple(self.test_images.shape[1:])}, training images "
                               f"{tuple(self.train_images.shape[1:])}")
-        self.views = consistency_views(self.train_images.shape[1], config.weak_view,
-                                       config.strong_view)
+        # per amount of labels, since the default strong view depends on it; built here so
+        # that a bad view is one line before any training
+        self.views = {per_class: consistency_views(self.train_images.shape[1], config.weak_view,
+                                                   config.strong_view, per_class)
+                      for per_class in config.labels_per_class}
         self.num_classes = int(self.train_labels.max()) + 1
         smallest = int(torch.bincount(self.train_labels, minlength=self.num_classes).min())
         if max(config.labels_per_class) > smallest:
@@ -417,8 +422,9 @@ class Study:
                                        lr=cfg.classifier_lr, seed=seed)
         model = small_classifier(real[0].shape[1], self.num_classes, seed)
         classifier, stats = train_consistency(
-            model, *real, self.pool(per_class, seed), pipeline_transform(self.views[0]),
-            pipeline_transform(self.views[1]), schedule, progress=self.progress,
+            model, *real, self.pool(per_class, seed),
+            pipeline_transform(self.views[per_class][0]),
+            pipeline_transform(self.views[per_class][1]), schedule, progress=self.progress,
             device=self.device)
         per_step = cfg.classifier_batch * (1 + 2 * cfg.unlabeled_ratio)
         return classifier, schedule.steps, schedule.steps * per_step, stats
@@ -477,9 +483,10 @@ class Study:
                                   ema_teacher_after=cfg.ema_teacher_after, seed=seed)
         model = small_classifier(real[0].shape[1], self.num_classes, seed)
         classifier, generator, losses = train_ssl_gan(
-            model, *real, self.pool(per_class, seed), pipeline_transform(self.views[0]),
-            schedule, progress=self.progress, device=self.device,
-            strong=pipeline_transform(self.views[1]) if consistency else None)
+            model, *real, self.pool(per_class, seed),
+            pipeline_transform(self.views[per_class][0]), schedule, progress=self.progress,
+            device=self.device,
+            strong=pipeline_transform(self.views[per_class][1]) if consistency else None)
         folder = "consistency+gan-ssl" if consistency else "gan-ssl"
         save_generator_grid(generator, self.out / folder / f"k{per_class}-s{seed}.png", seed)
         # labeled, pool and generated images in each step; strong and weak pool views besides
@@ -627,7 +634,7 @@ def results_table(results: dict[str, Any]
             "classifier-discriminator's loss (and neither noise nor entropy), "
             f"{cfg.get('consistency_steps')} steps. Views: weak "
             f"{cfg.get('weak_view') or 'small-jitter (grayscale) or weak-photo (colour)'}, "
-            f"strong {cfg.get('strong_view') or 'strong (grayscale) or strong-photo (colour)'}.")
+            f"strong {cfg.get('strong_view') or _DEFAULT_STRONG}.")
     if any(arm in GAN_POOL_ARMS for arm in arms):
         notes.append(
             "gan-pool: a cdcgan trained on the subset and the pool images the consistency "

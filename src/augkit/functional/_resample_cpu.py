@@ -1,7 +1,8 @@
 """Compiled passes of Pillow's separable resampling on uint8 (see ``augkit.functional.resize``).
 
-Both take images as ``(M, H, W, C)`` rows of interleaved pixels (a planar batch is passed as
-``(N * C, H, W, 1)``), per-output ``bounds`` (first input index, tap count) and the
+Both take images as ``(M, H, W, C)`` rows of interleaved pixels (a planar batch is passed
+as strided views of its planes to the horizontal pass, as ``(N * C, H, W, 1)`` to the
+vertical one), per-output ``bounds`` (first input index, tap count) and the
 fixed-point taps ``coeffs`` (22 fractional bits), and round and clip as Pillow's ``clip8``.
 Sums stay in int32 as Pillow's do: 255 times the taps' absolute sum (below 2 for every
 filter) times 2**22 is below 2**31.
@@ -75,9 +76,10 @@ def _row_any(line, out, bounds, coeffs):
 
 
 # Four rows at a time share each output column's bounds and taps and keep 4 x C sums in
-# registers: a third less time than one row at a time. Indices are unsigned so that numba
+# registers: a third less time than one row at a time (grey and RGB; RGBA, premultiplied,
+# goes row by row). Indices are unsigned so that numba
 # leaves out its negative-index wraparound.
-_U0, _U1, _U2, _U3 = np.uint64(0), np.uint64(1), np.uint64(2), np.uint64(3)
+_U0, _U1, _U2 = np.uint64(0), np.uint64(1), np.uint64(2)
 
 
 @njit(inline="always")
@@ -126,50 +128,13 @@ def _four_rows_three(l0, l1, l2, l3, o0, o1, o2, o3, bounds, coeffs):
         o3[x, _U0], o3[x, _U1], o3[x, _U2] = _clip8(d0), _clip8(d1), _clip8(d2)
 
 
-@njit(inline="always")
-def _four_rows_four(l0, l1, l2, l3, o0, o1, o2, o3, bounds, coeffs):
-    for xi in range(o0.shape[0]):
-        x = np.uint64(xi)
-        start, count = np.uint64(bounds[x, _U0]), np.uint64(bounds[x, _U1])
-        a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = _HALF
-        c0 = c1 = c2 = c3 = d0 = d1 = d2 = d3 = _HALF
-        k = _U0
-        while k < count:
-            w, j = coeffs[x, k], start + k
-            a0 += np.int32(l0[j, _U0]) * w
-            a1 += np.int32(l0[j, _U1]) * w
-            a2 += np.int32(l0[j, _U2]) * w
-            a3 += np.int32(l0[j, _U3]) * w
-            b0 += np.int32(l1[j, _U0]) * w
-            b1 += np.int32(l1[j, _U1]) * w
-            b2 += np.int32(l1[j, _U2]) * w
-            b3 += np.int32(l1[j, _U3]) * w
-            c0 += np.int32(l2[j, _U0]) * w
-            c1 += np.int32(l2[j, _U1]) * w
-            c2 += np.int32(l2[j, _U2]) * w
-            c3 += np.int32(l2[j, _U3]) * w
-            d0 += np.int32(l3[j, _U0]) * w
-            d1 += np.int32(l3[j, _U1]) * w
-            d2 += np.int32(l3[j, _U2]) * w
-            d3 += np.int32(l3[j, _U3]) * w
-            k += _U1
-        o0[x, _U0], o0[x, _U1], o0[x, _U2], o0[x, _U3] = _clip8(a0), _clip8(a1), _clip8(a2), \
-            _clip8(a3)
-        o1[x, _U0], o1[x, _U1], o1[x, _U2], o1[x, _U3] = _clip8(b0), _clip8(b1), _clip8(b2), \
-            _clip8(b3)
-        o2[x, _U0], o2[x, _U1], o2[x, _U2], o2[x, _U3] = _clip8(c0), _clip8(c1), _clip8(c2), \
-            _clip8(c3)
-        o3[x, _U0], o3[x, _U1], o3[x, _U2], o3[x, _U3] = _clip8(d0), _clip8(d1), _clip8(d2), \
-            _clip8(d3)
-
-
 @njit(cache=True, nogil=True)
 def horizontal_pass(src, dst, first_row, bounds, coeffs):
     """``dst[m, y, x]`` from input row ``first_row + y``: the taps of output column ``x``
-    (one accumulator per channel and row, in registers). A planar batch is passed as
-    ``(N * C, H, W, 1)``."""
+    (one accumulator per channel and row, in registers). A planar batch comes as strided
+    ``(N, H, W, C)`` views of its planes."""
     images, rows, _, channels = dst.shape
-    grouped = rows // 4 * 4 if channels in (1, 3, 4) else 0
+    grouped = rows // 4 * 4 if channels in (1, 3) else 0
     for m in range(images):
         for y in range(0, grouped, 4):
             r = first_row + y
@@ -177,10 +142,8 @@ def horizontal_pass(src, dst, first_row, bounds, coeffs):
             o0, o1, o2, o3 = dst[m, y], dst[m, y + 1], dst[m, y + 2], dst[m, y + 3]
             if channels == 1:
                 _four_rows_one(l0, l1, l2, l3, o0, o1, o2, o3, bounds, coeffs)
-            elif channels == 3:
-                _four_rows_three(l0, l1, l2, l3, o0, o1, o2, o3, bounds, coeffs)
             else:
-                _four_rows_four(l0, l1, l2, l3, o0, o1, o2, o3, bounds, coeffs)
+                _four_rows_three(l0, l1, l2, l3, o0, o1, o2, o3, bounds, coeffs)
         for y in range(grouped, rows):
             line, out = src[m, first_row + y], dst[m, y]
             if channels == 1:

@@ -33,6 +33,7 @@ from augkit.semi.consistency import (
 from augkit.semi.ssl_gan import SSLGANSchedule, SSLGANTraining, save_generator_grid
 from augkit.semi.training import Training
 from augkit.transforms.presets import VIEW_HELP, consistency_views
+from augkit.transforms.serialization import from_dict
 
 SEMI_MODELS = ("consistency", "gan-ssl", "consistency+gan-ssl")
 DEFAULT_STEPS = 4000
@@ -95,9 +96,10 @@ class SemiRun:
         check_pool(labeled.images, pool.images, "a semi-supervised run")
         self.num_classes = labeled.num_classes
         self.views = consistency_views(labeled.images.shape[1], config.weak_view,
-                                       config.strong_view)
+                                       config.strong_view,
+                                       len(labeled.labels) / self.num_classes)
         if previous is not None:
-            self._check_views()
+            self._resume_views()
         self.training = self._build(labeled.images, labeled.labels, pool.images)
         if previous is not None:
             self.training.load_state_dict(checkpoint.load(
@@ -130,16 +132,25 @@ class SemiRun:
         return json.loads(json.dumps({"weak": self.views[0].to_dict(),
                                       "strong": self.views[1].to_dict()}))
 
-    def _check_views(self) -> None:
-        """A resumed run's views are the pipelines it started with, not only the same names:
-        a view file edited in between would change the run silently."""
+    def _resume_views(self) -> None:
+        """A resumed run takes the views it started with: a default view is the pipeline
+        stored then (defaults may change between versions); a named one must still be that
+        pipeline, since a view file edited in between would change the run silently."""
         stored = json.loads((self.run / RUN_FILE).read_text()).get("views")
+        if stored is None:  # a run from before views were stored
+            return
+        names = ("weak", "strong")
+        named = [getattr(self.config, f"{name}_view") is not None for name in names]
         now = self._view_specs()
-        changed = [name for name in now if stored is not None and stored[name] != now[name]]
+        changed = [name for name, given in zip(names, named, strict=True)
+                   if given and stored[name] != now[name]]
         if changed:
             raise AugkitError(f"{self.run}: the {' and '.join(changed)} view differs from the "
                               "one the run started with (a pipeline file changed?); a resumed "
                               "run takes the same views")
+        weak, strong = (view if given else from_dict(stored[name])
+                        for view, name, given in zip(self.views, names, named, strict=True))
+        self.views = (weak, strong)
 
     def _build(self, images: Any, labels: Any, pool: Any) -> Training:
         cfg = self.config

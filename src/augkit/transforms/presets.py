@@ -121,20 +121,38 @@ VIEW_HELP = {
     "weak_view": "the pool's weak view: a preset name or a pipeline file (default: "
                  "small-jitter on grayscale, weak-photo on colour images)",
     "strong_view": "consistency training's strong view: a preset name or a pipeline file "
-                   "(default: strong on grayscale, strong-photo on colour images)"}
+                   "(default: strong on grayscale, strong-wide there with 2 labels per class "
+                   "or fewer, strong-photo on colour images)"}
 
 
-def consistency_views(channels: int, weak: str | None = None, strong: str | None = None
-                      ) -> tuple[Transform, Transform]:
+#: Labels per class at or below which grayscale images default to the ``strong-wide`` view.
+#: FixMatch on MNIST, 4,000 steps: at 1 label per class ``strong`` reached 71.4 +- 10.3 %
+#: (3 seeds) and ``strong-wide`` 84.9 +- 5.5; at 4 and 10 labels ``strong`` led (98.75
+#: against 98.45, 99.03 against 98.75, seed 0).
+FEW_LABELS = 2
+
+
+def default_view_names(channels: int, labels_per_class: float | None = None
+                       ) -> tuple[str, str]:
+    """The presets consistency training takes unless told otherwise: ``small-jitter`` and
+    ``strong`` on grayscale images (``strong-wide`` at ``FEW_LABELS`` labels per class or
+    fewer), ``weak-photo`` and ``strong-photo`` on colour ones."""
+    if channels != 1:
+        return "weak-photo", "strong-photo"
+    few = labels_per_class is not None and labels_per_class <= FEW_LABELS
+    return "small-jitter", "strong-wide" if few else "strong"
+
+
+def consistency_views(channels: int, weak: str | None = None, strong: str | None = None,
+                      labels_per_class: float | None = None) -> tuple[Transform, Transform]:
     """The weak and strong views of consistency training: presets or pipeline files, by
-    default ``small-jitter`` and ``strong`` on grayscale images, ``weak-photo`` and
-    ``strong-photo`` on colour ones."""
-    default_weak, default_strong = (("small-jitter", "strong") if channels == 1
-                                    else ("weak-photo", "strong-photo"))
+    default ``default_view_names``."""
+    default_weak, default_strong = default_view_names(channels, labels_per_class)
     return (named_or_file(weak or default_weak, "weak_view"),
             named_or_file(strong or default_strong, "strong_view"))
 
 
-__all__ = ["PRESETS", "VIEW_HELP", "consistency_views", "digits", "for_channels",
+__all__ = ["FEW_LABELS", "PRESETS", "VIEW_HELP", "consistency_views", "default_view_names",
+           "digits", "for_channels",
            "named_or_file", "photo", "small_jitter", "strong", "strong_photo", "strong_wide",
            "study_log", "weak_photo"]
