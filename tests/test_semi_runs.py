@@ -157,12 +157,13 @@ def test_the_views_are_settings_of_the_run(data, tmp_path):
                       resume=True, progress=False)
     assert resumed.training.step == 2  # the same file, unchanged: the run continues
     from augkit.transforms import presets
-    from augkit.transforms.presets import strong_wide
 
     started_with = json.loads((tmp_path / "default" / "semi.json").read_text())["views"]
-    assert started_with["strong"] == json.loads(json.dumps(strong_wide().to_dict()))  # 2/class
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(presets, "FEW_LABELS", 0)  # a later version's default differs
+    default = presets.default_view_names(1, labels_per_class=2)[1]  # the data: 2 per class
+    assert started_with["strong"] == json.loads(json.dumps(presets.PRESETS[default]().to_dict()))
+    with pytest.MonkeyPatch.context() as patch:  # a later version's default differs
+        patch.setattr(presets, "FEW_LABELS", 0 if default == "strong-wide" else 2)
+        assert presets.default_view_names(1, labels_per_class=2)[1] != default
         resumed = SemiRun(_config(data, "consistency"), tmp_path / "default", resume=True,
                           progress=False)
     assert resumed.training.step == 2 and resumed._view_specs() == started_with

@@ -49,7 +49,9 @@ def _ray() -> Any:
     return ray
 
 
-_BUILT: dict[str, Callable[[int], Any]] = {}  # this worker process's worker, by run
+# This worker process's worker, by run; kept (with the shared arrays it reads in place)
+# until the process's next run replaces it.
+_BUILT: dict[str, Callable[[int], Any]] = {}
 
 
 def _run_items(batch: dict[str, np.ndarray], run: str, make_worker: Callable[..., Any],
