@@ -129,6 +129,8 @@ def test_float_path_is_differentiable():
     (lambda x: F.affine(x, translate=(1, 2, 3)), ["translate", "3 values"]),
     (lambda x: F.affine(x, angle=[1, 2]), ["angle", "2 values", "batch of 3"]),
     (lambda x: F.affine(x, fill=300), ["fill", "300"]),
+    (lambda x: F.rotate(x, 10 ** 400), ["angle", "too large", "finite"]),
+    (lambda x: F.rotate(x, 30, fill=-1), ["fill", "-1"]),
     (lambda x: F.resized_crop(x, 0, 0, 4, 4, size=0), ["size", "0"]),
     (lambda x: F.erase(x, 0.5, 0, 2, 2), ["whole numbers"]),
     (lambda x: F.hflip(x.view(-1)), ["img", "(C, H, W)"]),

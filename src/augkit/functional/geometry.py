@@ -38,20 +38,34 @@ Interpolation = str | Enum
 Values = float | Sequence[float] | np.ndarray | torch.Tensor
 
 
+def _plain_number(value: Any) -> float | None:
+    """``value`` as a finite float when it is a plain Python int or float; None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def per_sample(value: Any, batch: int | None, name: str, width: int = 1,
                low: float = -math.inf, high: float = math.inf) -> np.ndarray:
     """``value`` as a float64 array ``(N, width)`` (or ``(N,)`` for width 1), checked to be
     finite and within ``[low, high]``; a single value (or ``width`` values) is repeated."""
     n = 1 if batch is None else batch
-    if width == 1 and isinstance(value, (int, float)) and not isinstance(value, bool) \
-            and math.isfinite(value) and low <= value <= high:
-        return np.full(n, value, np.float64)  # the common case, without numpy's checks
+    number = _plain_number(value)
+    if width == 1 and number is not None and low <= number <= high:
+        return np.full(n, number)  # the common case, without numpy's checks
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise AugkitTypeError(f"{name}: expected numbers, got {value!r:.60}") from None
+    except OverflowError:
+        raise AugkitError(f"{name}: {value!r:.40} is too large; expected finite values in "
+                          f"[{low}, {high}]") from None
     if arr.size == width:
         arr = np.repeat(arr.reshape(1, width), n, axis=0)
     if arr.size != n * width:
@@ -81,8 +95,9 @@ _check_interpolation = check_interpolation
 
 def _fill_values(fill: Any, channels: int, dtype: torch.dtype) -> torch.Tensor:
     high = 255.0 if dtype == torch.uint8 else 1.0
-    if isinstance(fill, (int, float)) and not isinstance(fill, bool) and 0 <= fill <= high:
-        return torch.full((channels,), float(fill), dtype=torch.float64)
+    number = _plain_number(fill)
+    if number is not None and 0 <= number <= high:
+        return torch.full((channels,), number, dtype=torch.float64)
     values = per_sample(fill, None, "fill", width=1, low=0.0, high=high) if np.ndim(fill) == 0 \
         else np.asarray(fill, dtype=np.float64).reshape(-1)
     if values.size not in (1, channels) or not np.all((values >= 0) & (values <= high)):
