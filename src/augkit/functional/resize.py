@@ -204,7 +204,6 @@ def _nearest(img: Image, in_size: tuple[int, int], out_size: tuple[int, int],
              box: Box | None = None) -> Image:
     """Pillow's NEAREST resize: its scale-only affine sampler, whose source rows and columns
     are separable (every output pixel lands inside the input)."""
-    height, width = in_size
     rows, cols = nearest_sources(in_size, out_size, box)
 
     def kernel(images: torch.Tensor) -> torch.Tensor:
@@ -213,10 +212,14 @@ def _nearest(img: Image, in_size: tuple[int, int], out_size: tuple[int, int],
         return images.index_select(-2, index_rows).index_select(-1, index_cols)
 
     def uint8_kernel(batch: np.ndarray, planar: bool) -> np.ndarray:
-        src = batch.reshape(-1, height, width, 1) if planar else batch
-        out = np.empty((src.shape[0], *out_size, src.shape[3]), np.uint8)
-        _resample_cpu.gather_pass(src, out, rows, cols)
-        return out.reshape(batch.shape[0], batch.shape[1], *out_size) if planar else out
+        if planar:  # the planes seen as interleaved channels (strided views, no copies)
+            out = np.empty((*batch.shape[:2], *out_size), np.uint8)
+            _resample_cpu.gather_pass(batch.transpose(0, 2, 3, 1), out.transpose(0, 2, 3, 1),
+                                      rows, cols)
+            return out
+        out = np.empty((batch.shape[0], *out_size, batch.shape[3]), np.uint8)
+        _resample_cpu.gather_pass(batch, out, rows, cols)
+        return out
 
     return dispatch.apply(img, {}, kernel, uint8_kernel)
 
