@@ -178,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     tensor = torch.from_numpy(photo.copy()).permute(2, 0, 1).contiguous()
     batch = tensor[None].repeat(BATCH, 1, 1, 1).contiguous()
     floats, float_batch = tensor[None].float() / 255, batch.float() / 255
-    pictures, arrays = [picture] * BATCH, [photo] * BATCH
+    # 64 images in memory for every library, as augkit's and kornia's batches hold: one
+    # image 64 times would stay in the cache for the loops
+    pictures = [picture.copy() for _ in range(BATCH)]
+    arrays = [photo.copy() for _ in range(BATCH)]
     albu, korn = albumentations_ops(), kornia_ops()
     chosen = ops()
     if args.ops:
