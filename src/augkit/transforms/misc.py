@@ -198,24 +198,33 @@ class JPEG(Transform):
                                     ).to(images.device)
 
         def uint8(images: np.ndarray, planar: bool, quality: np.ndarray) -> np.ndarray:
-            # Pillow takes interleaved pixels; torch makes the layout faster than numpy does
-            hwc = torch.from_numpy(images).permute(0, 2, 3, 1).contiguous().numpy() \
-                if planar else images
-            out = np.stack([_jpeg(image, int(q)) for image, q in zip(hwc, quality, strict=True)])
-            return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous().numpy() \
-                if planar else out
+            out = np.empty_like(images)
+            for image, q, target in zip(images, quality, out, strict=True):
+                _jpeg(image, int(q), planar, target)
+            return out
 
         return dispatch.apply(img, {"quality": params["quality"]}, kernel, uint8,
                               channels=(1, 3), op="JPEG")
 
 
-def _jpeg(hwc: np.ndarray, quality: int) -> np.ndarray:
-    """One (H, W, C) uint8 image through Pillow's JPEG encoder and decoder."""
-    picture = Image.fromarray(hwc[:, :, 0] if hwc.shape[2] == 1 else hwc)
+def _jpeg(image: np.ndarray, quality: int, planar: bool, out: np.ndarray) -> None:
+    """One uint8 image, (C, H, W) when ``planar`` else (H, W, C), through Pillow's JPEG
+    encoder and decoder into ``out``. Planes go in and out through Pillow's own merge and
+    split, which cost less than reordering the bytes."""
+    channels = image.shape[0 if planar else 2]
+    if planar:
+        picture = Image.fromarray(image[0]) if channels == 1 else Image.merge(
+            "RGB", [Image.fromarray(plane) for plane in image])
+    else:
+        picture = Image.fromarray(image[:, :, 0] if channels == 1 else image)
     buffer = io.BytesIO()
     picture.save(buffer, format="JPEG", quality=quality)
-    decoded = np.asarray(Image.open(io.BytesIO(buffer.getvalue())))
-    return decoded[:, :, None] if decoded.ndim == 2 else decoded
+    decoded = Image.open(io.BytesIO(buffer.getvalue()))
+    if planar:
+        for index, band in enumerate(decoded.split()):
+            out[index] = np.asarray(band)
+    else:
+        out[...] = np.asarray(decoded).reshape(out.shape)
 
 
 __all__ = ["JPEG", "Identity", "Lambda", "RandomAdjustSharpness", "RandomChannelPermutation",
