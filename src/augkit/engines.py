@@ -107,13 +107,16 @@ def ray_map(make_worker: Callable[..., Callable[[int], Any]], items: list[int],
             setattr(context, name, _DATA_SETTINGS[name])
         context.execution_options.preserve_order = True  # results come back in item order
         logging.getLogger("ray.data").setLevel(logging.WARNING)
+        # augkit shows its own bar; Ray Data's note that its bars are off is noise
+        logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)
+        blocks = _blocks(len(items), workers)
         dataset = ray.data.from_items([{"item": item} for item in items],
-                                      override_num_blocks=_blocks(len(items), workers))
+                                      override_num_blocks=blocks)
         shared_ref = None if shared is None else ray.put(shared)
         dataset = dataset.map_batches(_run_items,
                                       fn_args=(uuid.uuid4().hex, make_worker, shared_ref),
                                       batch_size=1, num_cpus=1,
-                                      compute=ray.data.TaskPoolStrategy(size=workers))
+                                      compute=ray.data.TaskPoolStrategy(size=min(workers, blocks)))
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy",
                                           prefetch_batches=0):
             for result in batch["result"]:
