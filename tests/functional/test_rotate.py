@@ -48,6 +48,14 @@ def test_smooth_filters_match_pillow_in_every_mode():
     assert differing == 0
 
 
+def test_bicubic_equals_pillow_below_and_above_the_float_copys_cap():
+    rng = np.random.default_rng(5)
+    for size in (64, 1200):  # 1200 x 1200 x 3 values are past the sampler's float64 copy
+        image = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+        expected = Image.fromarray(image).rotate(23.5, FILTERS["bicubic"])
+        assert np.array_equal(F.rotate(image, 23.5, "bicubic"), np.asarray(expected)), size
+
+
 def test_a_batch_rotates_each_sample_by_its_own_angle():
     rng = np.random.default_rng(1)
     batch = torch.from_numpy(rng.integers(0, 256, (5, 1, 13, 17), dtype=np.uint8))
