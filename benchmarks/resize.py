@@ -19,6 +19,7 @@ import argparse
 import timeit
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 import torch
@@ -121,43 +122,44 @@ def rotate_peers(name: str, angle: float, size: int
 
 def rotate_row(source: Image.Image, angle: float, name: str, repeat: int) -> str:
     """One line of the rotation table, as ``row`` gives for resizing."""
-    array = np.asarray(source).copy()
-    tensor = torch.from_numpy(array).permute(2, 0, 1).contiguous()[None]
-    batch = tensor.repeat(64, 1, 1, 1)
-    expected = np.asarray(source.rotate(angle, PILLOW[name]))
-    exact = np.array_equal(rotate(array, angle, name), expected) and np.array_equal(
-        rotate(tensor, angle, name)[0].permute(1, 2, 0).numpy(), expected)
-    ours = seconds(lambda: rotate(array, angle, name), repeat)
-    pillow = seconds(lambda: source.rotate(angle, PILLOW[name]), repeat)
-    ours_batch = seconds(lambda: rotate(batch, angle, name), max(3, repeat // 10))
-    pictures = [source.copy() for _ in range(64)]
-    pillow_batch = seconds(lambda: [p.rotate(angle, PILLOW[name]) for p in pictures],
-                           max(3, repeat // 10))
-    others = [f"{peer} {seconds(partial(fn, array, tensor), repeat) / ours:.2f}x"
-              for peer, fn in rotate_peers(name, angle, source.width).items()]
-    return (f"{'224x224':14} {name:9} {'yes' if exact else 'NO':>6} "
-            f"{pillow / ours:>7.2f}x {pillow_batch / ours_batch:>18.2f}x  " + ", ".join(others))
+    return measured(f"{source.width}x{source.height}", name, source,
+                    lambda image: rotate(image, angle, name),
+                    lambda picture: picture.rotate(angle, PILLOW[name]),
+                    rotate_peers(name, angle, source.width), repeat)
 
 
 def row(source: Image.Image, out_size: int, name: str, repeat: int) -> str:
-    """One line of the table: exactness, Pillow's and the peers' times over augkit's."""
+    """One line of the resize table."""
+    size = [out_size, out_size]
+    return measured(f"{source.width}->{out_size}", name, source,
+                    lambda image: resize(image, size, name),
+                    lambda picture: picture.resize((out_size, out_size), PILLOW[name]),
+                    peers(name, out_size), repeat)
+
+
+def measured(case: str, name: str, source: Image.Image, ours: Callable[[Any], Any],
+             pillow: Callable[[Image.Image], Image.Image],
+             others: dict[str, Callable[[np.ndarray, torch.Tensor], object]],
+             repeat: int) -> str:
+    """Exactness (array and tensor against Pillow), then Pillow's and the peers' times over
+    augkit's: one image, and a batch of 64 against Pillow's loop over 64 copies (64 images
+    in memory on both sides)."""
     array = np.asarray(source).copy()
     tensor = torch.from_numpy(array).permute(2, 0, 1).contiguous()[None]
     batch = tensor.repeat(64, 1, 1, 1)
-    size = [out_size, out_size]
-    expected = np.asarray(source.resize((out_size, out_size), PILLOW[name]))
-    exact = np.array_equal(resize(array, size, name), expected) and np.array_equal(
-        resize(tensor, size, name)[0].permute(1, 2, 0).numpy(), expected)
-    ours = seconds(lambda: resize(array, size, name), repeat)
-    pillow = seconds(lambda: source.resize((out_size, out_size), PILLOW[name]), repeat)
-    ours_batch = seconds(lambda: resize(batch, size, name), max(3, repeat // 10))
-    pictures = [source.copy() for _ in range(64)]  # 64 in memory, as the batch holds
-    pillow_batch = seconds(lambda: [p.resize((out_size, out_size), PILLOW[name])
-                                    for p in pictures], max(3, repeat // 10))
-    others = [f"{peer} {seconds(partial(fn, array, tensor), repeat) / ours:.2f}x"
-              for peer, fn in peers(name, out_size).items()]
-    return (f"{source.width}->{out_size:<9} {name:9} {'yes' if exact else 'NO':>6} "
-            f"{pillow / ours:>7.2f}x {pillow_batch / ours_batch:>18.2f}x  " + ", ".join(others))
+    expected = np.asarray(pillow(source))
+    exact = np.array_equal(ours(array), expected) and np.array_equal(
+        ours(tensor)[0].permute(1, 2, 0).numpy(), expected)
+    single = seconds(lambda: ours(array), repeat)
+    pillow_single = seconds(lambda: pillow(source), repeat)
+    pictures = [source.copy() for _ in range(64)]
+    batch_ratio = seconds(lambda: [pillow(p) for p in pictures], max(3, repeat // 10)) / \
+        seconds(lambda: ours(batch), max(3, repeat // 10))
+    ratios = [f"{peer} {seconds(partial(fn, array, tensor), repeat) / single:.2f}x"
+              for peer, fn in others.items()]
+    return (f"{case:14} {name:9} {'yes' if exact else 'NO':>6} {pillow_single / single:>7.2f}x "
+            f"{batch_ratio:>18.2f}x  " + ", ".join(ratios))
+
 
 if __name__ == "__main__":
     main()
