@@ -8,11 +8,12 @@ training steps with and without AMP.
    input (largest absolute difference).
 2. Speed: a batch of 64 224x224 RGB uint8 images, each transform on CUDA (median of 5 after a
    warm-up, synchronised) beside the CPU with 2 threads (one call), and the ratio.
-3. ``augment``: 2,000 224x224 photos (the formats benchmark's crops of the bundled photos)
-   through the ``digits`` preset (the study log's four ops and an affine jitter), one copy,
-   written as WebDataset shards and as PNG files: ``--device cuda`` with one worker and with
-   ``--threads`` worker threads beside ``--workers 2`` on the CPU pinned to 2 cores
-   (``taskset``), and whether the outputs are identical.
+3. ``augment``: ``--photos`` 224x224 photos (the formats benchmark's crops of the bundled
+   photos, 2,000 distinct and their mirrors), read from WebDataset shards and written as
+   shards, one copy, through each of ``PIPELINES``: ``--workers 2`` on the CPU pinned to 2
+   cores (``taskset``), the CPU with every core, and ``--device cuda`` with one worker and
+   each of ``--runs`` (worker processes or threads sharing the GPU); each run in a fresh
+   process, and whether its outputs equal the 2-core run's sample by sample.
 4. Training: ``augkit train --model dcgan`` for ``--steps`` steps on CUDA with and without
    ``--amp``; images/s from ``metrics.csv`` and whether the losses are finite and moving.
 
@@ -42,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import augkit.transforms as T
 from augkit.augment import augment_dataset
-from augkit.data import load_arrays, open_source, write_npz
+from augkit.data import load_arrays, open_source
 from augkit.transforms import presets
 from formats import make_photos
 
@@ -197,51 +198,91 @@ def speed(device: str, batch_size: int, repeats: int) -> list[dict]:
     return rows
 
 
-CPU_RUN = ("import sys, time, torch; from augkit.augment import augment_dataset; "
-           "from augkit.transforms import presets; start = time.perf_counter(); "
-           "augment_dataset(sys.argv[1], sys.argv[2], presets.digits(), copies=1, seed=0, "
-           "workers=2, format=sys.argv[3], progress=False); "
-           "print(time.perf_counter() - start)")
+# The pipelines of the augment section: the study log's (cheap on a CPU) and a photo
+# training pipeline (torchvision's ImageNet recipe with hue) and the consistency preset
+PIPELINES: dict[str, Callable[[], T.Transform]] = {
+    "digits": presets.digits,
+    "imagenet": lambda: T.Compose([T.RandomResizedCrop(224), T.RandomHorizontalFlip(),
+                                   T.ColorJitter(0.4, 0.4, 0.4, 0.1)]),
+    "strong-photo": presets.strong_photo,
+}
 
 
-def augment(device: str, count: int, scratch: Path, threads: int) -> list[dict]:
-    """``augment_dataset`` on ``count`` photos: ``device`` with one worker and with
-    ``threads`` worker threads, beside 2 pinned CPU workers, as WebDataset shards and PNG
-    files; outputs compared."""
-    images, labels = make_photos(count)
-    src = scratch / "photos.npz"
-    write_npz(src, images, labels)
+def one_run(src: str, dst: str, pipeline: str, device: str, workers: int, mode: str) -> None:
+    """One timed ``augment_dataset`` in this (fresh) process; prints seconds and the split."""
+    import augkit.augment as augment_module
+
+    augment_module.DEVICE_WORKERS = mode
+    start = time.perf_counter()
+    summary = augment_dataset(src, dst, PIPELINES[pipeline](), copies=1, seed=0,
+                              workers=workers, device=device, format="wds", progress=False)
+    print(json.dumps({"seconds": time.perf_counter() - start, "split": summary.seconds,
+                      "written": summary.written}))
+
+
+def _run_in_process(args: list[str], pin: list[str]) -> dict:
+    done = subprocess.run([*pin, sys.executable, __file__, "--one", *args],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip()[-400:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def augment(device: str, count: int, scratch: Path, runs: list[tuple[str, int, str]],
+            pipelines: list[str]) -> list[dict]:
+    """``augment_dataset`` on ``count`` 224x224 photos read from WebDataset shards, written
+    as shards, one copy: each pipeline on 2 CPU workers pinned to 2 cores (``taskset``), on
+    all cores, and on ``device`` with each of ``runs`` (workers, processes or threads); each
+    run in a fresh process; outputs compared sample by sample with the 2-core run's."""
+    distinct = min(count, 2000)  # cut from the photos one by one; the rest are their mirrors
+    images, labels = make_photos(distinct)
+    repeats = -(-count // distinct)
+    images = np.concatenate([images if r % 2 == 0 else images[:, :, ::-1]
+                             for r in range(repeats)])[:count]
+    labels = np.tile(labels, repeats)[:count]
+    np.savez(scratch / "photos.npz", images=images, labels=labels)  # stored: quick to read
+    src = scratch / "photos"
+    augment_dataset(scratch / "photos.npz", src, T.Compose([T.RandomHorizontalFlip(p=0.0)]),
+                    format="wds", workers=os.cpu_count() or 1, progress=False)
+    np.savez(scratch / "few.npz", images=images[:256], labels=labels[:256])
+    del images, labels
+    for name in pipelines:  # compiles (and caches on disk) the CPU kernels before any timing
+        augment_dataset(scratch / "few.npz", scratch / f"warm-{name}", PIPELINES[name](),
+                        format="wds", progress=False)
     pin = ["taskset", "-c", "0,1"] if shutil.which("taskset") else []
+    cores = os.cpu_count() or 1
     rows = []
-    print(f"\n== augment: {count:,} photos 224x224, digits preset, one copy ==")
-    print(f"{'format':<7} {'run':<22} {'seconds':>8} {'x cpu':>7} identical  split (s)")
-    for fmt in ("wds", "png"):
-        cpu_dst = scratch / f"cpu-{fmt}"
-        done = subprocess.run([*pin, sys.executable, "-c", CPU_RUN, str(src), str(cpu_dst), fmt],
-                              check=True, capture_output=True, text=True)
-        cpu = float(done.stdout.split()[-1])
-        print(f"{fmt:<7} {'cpu, 2 workers, 2 cores':<22} {cpu:>8.2f} {1:>6.1f}x")
-        expected = load_arrays(open_source(cpu_dst))
-        augment_dataset(src, scratch / f"warm-{fmt}", presets.digits(), copies=1, seed=0,
-                        device=device, format=fmt, progress=False)  # first calls untimed
-        for workers in (1, threads):
-            dst = scratch / f"dev-{fmt}-{workers}"
-            _sync(device)
-            start = time.perf_counter()
-            summary = augment_dataset(src, dst, presets.digits(), copies=1, seed=0,
-                                      device=device, workers=workers, format=fmt,
-                                      progress=False)
-            seconds = time.perf_counter() - start
+    print(f"\n== augment: {count:,} photos 224x224 from shards to shards, one copy; "
+          f"each run a fresh process, timed from the call to its return ==")
+    print(f"{'pipeline':<13} {'run':<30} {'seconds':>8} {'images/s':>9} {'x 2 cores':>9} "
+          f"identical  split (s)")
+    for name in pipelines:
+        plan = [("cpu", 2, "processes", pin), ("cpu", cores, "processes", [])] + [
+            (device, workers, mode, []) for workers, mode in [(1, "processes"), *runs]]
+        expected, base = None, 1.0
+        for where, workers, mode, pinned in plan:
+            dst = scratch / f"out-{name}-{where.replace(':', '')}-{workers}-{mode}"
+            result = _run_in_process([str(src), str(dst), name, where, str(workers), mode],
+                                     pinned)
+            label = (f"{where}, {workers} {'worker' if workers == 1 else mode}"
+                     + (", 2 cores" if pinned else ""))
+            row = {"pipeline": name, "run": label, "images": count, **result}
+            if "error" in result:
+                print(f"{name:<13} {label:<30} ERROR {result['error'][-200:]}")
+                rows.append(row)
+                continue
             got = load_arrays(open_source(dst))
-            identical = bool(np.array_equal(expected[0], got[0])
-                             and np.array_equal(expected[1], got[1]))
-            split = {k: round(v, 2) for k, v in summary.seconds.items()}
-            run = f"{device}, {workers} worker(s)"
-            rows.append({"format": fmt, "images": count, "run": run, "seconds": seconds,
-                         "cpu_2_workers_s": cpu, "x_cpu": cpu / seconds,
-                         "identical": identical, "split_s": split})
-            print(f"{fmt:<7} {run:<22} {seconds:>8.2f} {cpu / seconds:>6.1f}x {identical!s:<10} "
-                  f"{split}")
+            if expected is None:
+                expected, base = got, result["seconds"]
+            row["identical"] = bool(np.array_equal(expected[0], got[0])
+                                    and np.array_equal(expected[1], got[1]))
+            row["x_2_cores"] = base / result["seconds"]
+            split = {k: round(v, 2) for k, v in result["split"].items()}
+            print(f"{name:<13} {label:<30} {result['seconds']:>8.2f} "
+                  f"{count / result['seconds']:>9,.0f} {row['x_2_cores']:>8.1f}x "
+                  f"{row['identical']!s:<10} {split}", flush=True)
+            rows.append(row)
+            shutil.rmtree(dst, ignore_errors=True)
     return rows
 
 
@@ -280,11 +321,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--quick", action="store_true", help="small sizes: a look in a minute")
-    parser.add_argument("--sections", default="parity,speed,augment,training")
-    parser.add_argument("--threads", type=int, default=8, help="worker threads sharing the "
-                        "device in the augment section")
+    parser.add_argument("--sections", default="parity,augment,speed,training")
+    parser.add_argument("--runs", default="8:processes,14:processes,8:threads",
+                        help="the device runs of the augment section, WORKERS:MODE (processes "
+                        "or threads) beside one worker")
+    parser.add_argument("--pipelines", default=",".join(PIPELINES))
+    parser.add_argument("--photos", type=int, default=20000)
     parser.add_argument("--out", type=Path, help="folder for gpu.json")
+    parser.add_argument("--one", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        src, dst, pipeline, device, workers, mode = args.one
+        one_run(src, dst, pipeline, device, int(workers), mode)
+        return
+    runs = [(int(w), m) for w, m in (r.split(":") for r in args.runs.split(",") if r)]
     sections = args.sections.split(",")
     if args.device.startswith("cuda"):
         print(f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
@@ -300,12 +350,12 @@ def main() -> None:
         if "parity" in sections:
             results["parity"] = parity(args.device)
             save()
+        if "augment" in sections:
+            results["augment"] = augment(args.device, 96 if args.quick else args.photos,
+                                         scratch, runs, args.pipelines.split(","))
+            save()
         if "speed" in sections:
             results["speed"] = speed(args.device, 8 if args.quick else 64, 2 if args.quick else 5)
-            save()
-        if "augment" in sections:
-            results["augment"] = augment(args.device, 64 if args.quick else 2000, scratch,
-                                         args.threads)
             save()
         if "training" in sections:
             results["training"] = training(args.device, 20 if args.quick else 300, scratch)

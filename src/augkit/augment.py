@@ -83,7 +83,7 @@ from augkit.data.writers import (
     write_parquet_part,
     write_shard,
 )
-from augkit.devices import check_device
+from augkit.devices import check_device, cuda_started
 from augkit.engines import check_engine, ray_map
 from augkit.errors import AugkitError
 from augkit.files import write_many_small, write_text_atomically
@@ -341,8 +341,30 @@ def _batches(samples: list[_Sample]) -> Iterator[list[_Sample]]:
 
 
 def _unbatched(batch: torch.Tensor, like: np.ndarray) -> list[np.ndarray]:
-    images = to_nhwc(batch)
+    images = _host_nhwc(batch) if batch.device.type == "cuda" else to_nhwc(batch)
     return list(images if images.ndim == like.ndim + 1 else images[..., None])
+
+
+def _device_batch(images: list[np.ndarray], device: str) -> torch.Tensor:
+    """Same-shape uint8 images as an (N, C, H, W) batch on ``device``. To a GPU they go
+    stacked into page-locked memory, copied without waiting, and reordered there."""
+    if not device.startswith("cuda"):
+        return to_nchw(np.stack(images)).to(device)
+    first = images[0]
+    host = torch.empty((len(images), *first.shape), dtype=torch.uint8, pin_memory=True)
+    np.stack(images, out=host.numpy())
+    batch = host.to(device, non_blocking=True)
+    return (batch[:, None] if first.ndim == 2 else batch.permute(0, 3, 1, 2)).contiguous()
+
+
+def _host_nhwc(batch: torch.Tensor) -> np.ndarray:
+    """``to_nhwc`` of a batch on a GPU: reordered there, copied into page-locked memory."""
+    nhwc = batch.detach().permute(0, 2, 3, 1).contiguous()
+    host = torch.empty(nhwc.shape, dtype=nhwc.dtype, pin_memory=True)
+    host.copy_(nhwc, non_blocking=True)
+    torch.cuda.current_stream(batch.device).synchronize()
+    images = host.numpy()
+    return images[..., 0] if images.shape[-1] == 1 else images
 
 
 @dataclass
@@ -389,13 +411,13 @@ def _augment_batch(pipeline: Transform, group: list[_Sample], params: dict,
                    device: str = "cpu") -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """One same-size group through the pipeline with drawn ``params`` on ``device``; masks
     move along."""
-    batch = to_nchw(np.stack([sample.image for sample in group])).to(device)
+    batch = _device_batch([sample.image for sample in group], device)
     if group[0].mask is None:
         out = pipeline(batch, params=params)
-        return _unbatched(out.cpu(), group[0].image), [None] * len(group)
+        return _unbatched(out, group[0].image), [None] * len(group)
     masks = torch.from_numpy(np.stack([sample.mask for sample in group])).to(device)
     result = pipeline(image=batch, mask=masks, params=params)
-    return (_unbatched(result["image"].cpu(), group[0].image),
+    return (_unbatched(result["image"], group[0].image),
             list(result["mask"].to(torch.int64).cpu().numpy()))
 
 
@@ -584,9 +606,24 @@ def _process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, 
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(source: ImageSource, pipeline: Transform, config: RunConfig, dst: Path) -> None:
+def _init_worker(source: ImageSource, pipeline: Transform | None, config: RunConfig, dst: Path,
+                 device: str = "cpu") -> None:
     torch.set_num_threads(1)  # the processes are the parallelism
-    _WORKER.update(source=source, pipeline=pipeline, config=config, dst=dst)
+    if pipeline is None:
+        pipeline = _draw_from_parent(from_dict(config.pipeline))
+    _WORKER.update(source=source, pipeline=pipeline, config=config, dst=dst, device=device)
+
+
+def _worker_pool(workers: int, source: ImageSource, pipeline: Transform, config: RunConfig,
+                 dst: Path, device: str) -> Any:
+    """``workers`` processes. On a GPU each opens its own context on it, so they are forked
+    only while this process has not used CUDA (a forked child cannot use its parent's
+    context), else started afresh, building the pipeline from ``config``."""
+    fork = os.name == "posix" and not (device != "cpu" and cuda_started())
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    return context.Pool(workers, initializer=_init_worker,
+                        initargs=(source, pipeline if device == "cpu" else None, config, dst,
+                                  device))
 
 
 def _draw_from_parent(transform: Transform) -> Transform:
@@ -600,9 +637,13 @@ def _draw_from_parent(transform: Transform) -> Transform:
 _THREAD = threading.local()
 
 
+#: how ``workers`` share a GPU: as processes (each with its own CUDA context) or as threads
+#: of this process
+DEVICE_WORKERS = "processes"
+
+
 def _uses_threads(device: str, workers: int) -> bool:
-    """Workers on a GPU are threads of this process sharing it; on the CPU, processes."""
-    return device != "cpu" and workers > 1
+    return device != "cpu" and workers > 1 and DEVICE_WORKERS == "threads"
 
 
 def _device_chunk(source: ImageSource, config: RunConfig, dst: Path, device: str,
@@ -610,7 +651,10 @@ def _device_chunk(source: ImageSource, config: RunConfig, dst: Path, device: str
     """One chunk on ``device`` in a thread, with the thread's own copy of the pipeline."""
     if getattr(_THREAD, "pipeline", None) is None:
         _THREAD.pipeline = _draw_from_parent(from_dict(config.pipeline))
-    return process_chunk(source, _THREAD.pipeline, config, dst, chunk, device)
+        # its own stream, so that one thread's waits for its copies do not hold the others
+        _THREAD.stream = torch.cuda.Stream(device) if device.startswith("cuda") else None
+    with torch.cuda.stream(_THREAD.stream) if _THREAD.stream else contextlib.nullcontext():
+        return process_chunk(source, _THREAD.pipeline, config, dst, chunk, device)
 
 
 def _in_threads(work: Callable[[int], ChunkResult], chunks: list[int], threads: int
@@ -633,7 +677,7 @@ def _in_threads(work: Callable[[int], ChunkResult], chunks: list[int], threads: 
 
 def _run_chunk(chunk: int) -> ChunkResult:
     return process_chunk(_WORKER["source"], _WORKER["pipeline"], _WORKER["config"],
-                         _WORKER["dst"], chunk)
+                         _WORKER["dst"], chunk, _WORKER["device"])
 
 
 def chunk_worker(config: RunConfig, dst: Path,
@@ -826,9 +870,7 @@ def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, w
             results = _in_threads(functools.partial(_device_chunk, source, config, dst, device),
                                   todo, workers)
         elif workers > 1 and len(todo) > 1:
-            context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-            pool = context.Pool(workers, initializer=_init_worker,
-                                initargs=(source, pipeline, config, dst))
+            pool = _worker_pool(workers, source, pipeline, config, dst, device)
             results = pool.imap(_run_chunk, todo)
         else:
             results = (process_chunk(source, pipeline, config, dst, c, device) for c in todo)

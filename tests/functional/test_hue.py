@@ -39,6 +39,21 @@ def test_adjust_hue_matches_torchvisions_pil_path_on_1000_random_cases():
     assert differing == 0
 
 
+def test_the_tensor_kernel_for_other_devices_is_pillows_hue_turn():
+    """The kernel a GPU runs, here on the CPU: per-sample shifts, RGBA's alpha kept."""
+    from augkit.functional.hue import _hue_float
+
+    rng = np.random.default_rng(4)
+    images = rng.integers(0, 256, (4, 150, 150, 4), dtype=np.uint8)
+    images[0, :40, :, :3] = images[0, :40, :, :1]  # grey pixels too
+    factors = np.array([-0.5, -0.13, 0.21, 0.5])
+    out = _hue_float(torch.from_numpy(images).permute(0, 3, 1, 2), torch.from_numpy(factors))
+    out = out.permute(0, 2, 3, 1).numpy()
+    for i, factor in enumerate(factors):
+        assert np.array_equal(out[i, ..., :3], _pil_hue(images[i, ..., :3], factor)), i
+    assert np.array_equal(out[..., 3], images[..., 3])
+
+
 def test_color_jitter_is_the_pil_chain_in_each_samples_order():
     rng = np.random.default_rng(2)
     batch = torch.from_numpy(rng.integers(0, 256, (12, 3, 9, 11), dtype=np.uint8))

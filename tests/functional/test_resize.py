@@ -60,6 +60,26 @@ def test_the_device_path_sums_the_same_integers():
                                    F.resize(batch, list(out), interpolation))
 
 
+@pytest.mark.parametrize("interpolation", FILTERS[1:])
+def test_batched_boxes_equal_pillows_resize_of_each_crop(interpolation):
+    """``resize_boxes`` (RandomResizedCrop's way off the CPU), run here on the CPU: every
+    sample its own box, both pass orders, L, RGB and RGBA."""
+    from augkit.functional.resize import resize_boxes
+
+    rng = np.random.default_rng(FILTERS.index(interpolation))
+    boxes = np.array([[0, 0, 30, 26], [3, 5, 27, 4], [10, 1, 2, 25], [4, 9, 1, 1],
+                      [0, 2, 29, 19]])  # the second and fifth shrink their rows first
+    for mode in ("L", "RGB", "RGBA"):
+        images = rng.integers(0, 256, (5, 30, 26, len(mode)), dtype=np.uint8)
+        out = resize_boxes(torch.from_numpy(images).permute(0, 3, 1, 2), boxes, (9, 13),
+                           interpolation).permute(0, 2, 3, 1).numpy()
+        for i, (top, left, height, width) in enumerate(boxes):
+            pil = Image.fromarray(images[i, ..., 0] if mode == "L" else images[i], mode)
+            expected = np.asarray(pil.crop((left, top, left + width, top + height)).resize(
+                (13, 9), PILLOW[interpolation])).reshape(9, 13, -1)
+            assert np.array_equal(out[i], expected), (mode, i)
+
+
 def test_float_images_get_the_same_taps_unrounded():
     rng = np.random.default_rng(4)
     batch = torch.from_numpy(rng.integers(0, 256, (2, 3, 30, 20), dtype=np.uint8))

@@ -78,6 +78,39 @@ def turn_hue_reference(rgb: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return hsv_to_rgb(hsv)
 
 
+def turn_hue_tensor(rgb: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """``turn_hue_reference`` on a uint8 (N, 3, H, W) tensor on any device, with the same
+    float32 / float64 steps, so that a GPU gives Pillow's bytes."""
+    f, d, i64 = torch.float32, torch.float64, torch.int64
+    r, g, b = (rgb[:, c].to(i64) for c in range(3))
+    maxc, minc = torch.maximum(r, torch.maximum(g, b)), torch.minimum(r, torch.minimum(g, b))
+    flat = minc == maxc
+    spread = (maxc - minc).to(f)
+    safe = torch.where(flat, 1.0, spread)
+    s = spread / torch.where(maxc == 0, 1, maxc).to(f)
+    rc, gc, bc = ((maxc - c).to(f) / safe for c in (r, g, b))
+    h = torch.where(r == maxc, (bc - gc).to(d),
+                    torch.where(g == maxc, 2.0 + rc.to(d) - bc.to(d),
+                                4.0 + gc.to(d) - rc.to(d))).to(f)
+    h = torch.fmod(h.to(d) / 6.0 + 1.0, 1.0).to(f)
+    hue = torch.where(flat, 0, (h.to(d) * 255.0).to(i64).clamp(0, 255))
+    sat = torch.where(flat, 0, (s.to(d) * 255.0).to(i64).clamp(0, 255))
+    hue = (hue + shift.to(i64).view(-1, 1, 1)) % 256
+    # back to RGB, as hsv_to_rgb
+    h32 = hue.to(f)
+    sector = torch.floor(h32 * 6.0 / 255.0)
+    frac = h32 * 6.0 / 255.0 - sector
+    fs = (sat.to(d) / 255.0).to(f)
+    value = maxc.to(f)
+    p, q, t = (torch.floor(value * x + 0.5).clamp(0, 255).to(i64)
+               for x in (1.0 - fs, 1.0 - fs * frac, 1.0 - fs * (1.0 - frac)))
+    k, v = sector.to(i64) % 6, maxc
+    choices = torch.stack([torch.stack(c) for c in (
+        (v, q, p, p, t, v), (t, v, v, q, p, p), (p, p, t, v, v, q))])  # (3, 6, N, H, W)
+    out = choices.gather(1, k.expand(3, 1, *k.shape)).squeeze(1).movedim(0, 1)
+    return torch.where((sat == 0)[:, None], v[:, None], out).to(torch.uint8)
+
+
 def _hue_uint8(images: np.ndarray, planar: bool, hue: np.ndarray) -> np.ndarray:
     if images.shape[1 if planar else -1] == 1:
         return images.copy()
@@ -89,9 +122,9 @@ def _hue_uint8(images: np.ndarray, planar: bool, hue: np.ndarray) -> np.ndarray:
 def _hue_float(images: torch.Tensor, hue: torch.Tensor) -> torch.Tensor:
     if images.shape[1] == 1:
         return images.clone()
-    if images.dtype == torch.uint8:  # on a GPU: the same tables through the CPU
-        planes = images.cpu().numpy()
-        return torch.from_numpy(_hue_uint8(planes, True, hue.cpu().numpy())).to(images.device)
+    if images.dtype == torch.uint8:
+        shifts = torch.from_numpy(hue_shifts(hue.cpu().numpy())).to(images.device)
+        return torch.cat([turn_hue_tensor(images[:, :3], shifts), images[:, 3:]], dim=1)
     rgb = images[:, :3]
     maxc, minc = rgb.amax(dim=1), rgb.amin(dim=1)
     spread = maxc - minc
@@ -123,4 +156,5 @@ def adjust_hue(img: Image, hue_factor: Any) -> Image:
                           unit_range=True)
 
 
-__all__ = ["adjust_hue", "hsv_to_rgb", "hue_shifts", "rgb_to_hsv", "turn_hue_reference"]
+__all__ = ["adjust_hue", "hsv_to_rgb", "hue_shifts", "rgb_to_hsv", "turn_hue_reference",
+           "turn_hue_tensor"]

@@ -44,7 +44,7 @@ from augkit.functional.perspective import (
     transform_generic,
     transform_masks_generic,
 )
-from augkit.functional.resize import check_filter, nearest_sources
+from augkit.functional.resize import check_filter, nearest_sources, resize_boxes
 from augkit.transforms.base import Params, Transform, check_range, scale_uniform
 from augkit.transforms.targets import Targets
 
@@ -358,6 +358,10 @@ class RandomResizedCrop(Geometric):
         if not self.antialias:
             return resized_crop(img, top, left, box_h, box_w, tuple(self.size),
                                 self.interpolation)
+        if (isinstance(img, torch.Tensor) and img.ndim == 4 and self.interpolation != "nearest"
+                and not (img.device.type == "cpu" and img.dtype == torch.uint8)):
+            boxes = np.stack([top, left, box_h, box_w], 1).astype(np.int64)
+            return resize_boxes(img, boxes, (self.size[0], self.size[1]), self.interpolation)
         return _per_box(img, top, left, box_h, box_w, lambda part: resize(
             part, list(self.size), self.interpolation))
 
