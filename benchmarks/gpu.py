@@ -12,7 +12,7 @@ training steps with and without AMP.
    photos, 2,000 distinct and their mirrors), read from WebDataset shards and written as
    shards, one copy, through each of ``PIPELINES``: ``--workers 2`` on the CPU pinned to 2
    cores (``taskset``), the CPU with every core, and ``--device cuda`` with one worker and
-   each of ``--runs`` (worker processes or threads sharing the GPU); each run in a fresh
+   each of ``--device-workers`` (threads sharing the GPU); each run in a fresh
    process, and whether its outputs equal the 2-core run's sample by sample.
 4. Training: ``augkit train --model dcgan`` for ``--steps`` steps on CUDA with and without
    ``--amp``; images/s from ``metrics.csv`` and whether the losses are finite and moving.
@@ -198,6 +198,60 @@ def speed(device: str, batch_size: int, repeats: int) -> list[dict]:
     return rows
 
 
+# The ops of the augment section's pipelines, one by one
+STEPS: dict[str, Callable[[], T.Transform]] = {
+    "RandomResizedCrop(224)": lambda: T.RandomResizedCrop(224),
+    "ColorJitter(hue=0.1)": lambda: T.ColorJitter(hue=0.1),
+    "ColorJitter(0.4, 0.4, 0.4)": lambda: T.ColorJitter(0.4, 0.4, 0.4),
+    "ColorJitter(0.4, 0.4, 0.4, 0.1)": lambda: T.ColorJitter(0.4, 0.4, 0.4, 0.1),
+    "RandomEnhance": lambda: T.RandomEnhance(),
+    "RandAugment": lambda: T.RandAugment(num_ops=2, magnitude=9),
+}
+
+
+def steps(device: str, count: int, repeats: int) -> list[dict]:
+    """Each op of the augment pipelines and each pipeline on ``count`` 224x224 photos: the
+    CPU's draw replayed on ``device`` (differing bytes; the first differing sample's
+    parameters) and the time per batch on both."""
+    from augkit.transforms.calls import select
+
+    images, _ = make_photos(count)
+    batch = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
+    on_device = batch.to(device)
+    torch.set_num_threads(2)
+    rows = []
+    print(f"\n== steps: {count} photos 224x224, CPU draw replayed on {device} ==")
+    print(f"{'step':<32} {'differing':>10} {'samples':>8} {device + ' ms':>9} {'cpu ms':>8}")
+    for name, make in {**STEPS, **{f"pipeline {k}": v for k, v in PIPELINES.items()}}.items():
+        row = {"step": name}
+        try:
+            t = make().reseed(3)
+            start = time.perf_counter()
+            cpu = t(batch)
+            row["cpu_ms"] = (time.perf_counter() - start) * 1e3
+            params = t.last_params
+            moved = make()(on_device, params=params).cpu()
+            differs = (cpu != moved).flatten(1).any(1)
+            row.update(differing=int((cpu != moved).sum()), samples=int(differs.sum()))
+            if row["samples"]:
+                first = int(differs.nonzero()[0])
+                row["first"] = first
+                row["first_params"] = str(select(params, torch.tensor([first])))[:600]
+            row["device_ms"] = _median_seconds(
+                lambda t=t, p=params: t(on_device, params=p), device, repeats) * 1e3
+        except Exception as error:
+            row["error"] = f"{type(error).__name__}: {error}"
+        rows.append(row)
+        if "error" in row:
+            print(f"{name:<32} ERROR {row['error'][:100]}")
+        else:
+            print(f"{name:<32} {row['differing']:>10} {row['samples']:>8} "
+                  f"{row['device_ms']:>9.2f} {row['cpu_ms']:>8.1f}", flush=True)
+            if row["samples"]:
+                print(f"   first: {row['first']} {row['first_params'][:300]}")
+    return rows
+
+
 # The pipelines of the augment section: the study log's (cheap on a CPU) and a photo
 # training pipeline (torchvision's ImageNet recipe with hue) and the consistency preset
 PIPELINES: dict[str, Callable[[], T.Transform]] = {
@@ -208,11 +262,8 @@ PIPELINES: dict[str, Callable[[], T.Transform]] = {
 }
 
 
-def one_run(src: str, dst: str, pipeline: str, device: str, workers: int, mode: str) -> None:
+def one_run(src: str, dst: str, pipeline: str, device: str, workers: int) -> None:
     """One timed ``augment_dataset`` in this (fresh) process; prints seconds and the split."""
-    import augkit.augment as augment_module
-
-    augment_module.DEVICE_WORKERS = mode
     start = time.perf_counter()
     summary = augment_dataset(src, dst, PIPELINES[pipeline](), copies=1, seed=0,
                               workers=workers, device=device, format="wds", progress=False)
@@ -228,11 +279,11 @@ def _run_in_process(args: list[str], pin: list[str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def augment(device: str, count: int, scratch: Path, runs: list[tuple[str, int, str]],
+def augment(device: str, count: int, scratch: Path, device_workers: list[int],
             pipelines: list[str]) -> list[dict]:
     """``augment_dataset`` on ``count`` 224x224 photos read from WebDataset shards, written
     as shards, one copy: each pipeline on 2 CPU workers pinned to 2 cores (``taskset``), on
-    all cores, and on ``device`` with each of ``runs`` (workers, processes or threads); each
+    all cores, and on ``device`` with each of ``device_workers`` (threads); each
     run in a fresh process; outputs compared sample by sample with the 2-core run's."""
     distinct = min(count, 2000)  # cut from the photos one by one; the rest are their mirrors
     images, labels = make_photos(distinct)
@@ -257,14 +308,14 @@ def augment(device: str, count: int, scratch: Path, runs: list[tuple[str, int, s
     print(f"{'pipeline':<13} {'run':<30} {'seconds':>8} {'images/s':>9} {'x 2 cores':>9} "
           f"identical  split (s)")
     for name in pipelines:
-        plan = [("cpu", 2, "processes", pin), ("cpu", cores, "processes", [])] + [
-            (device, workers, mode, []) for workers, mode in [(1, "processes"), *runs]]
+        plan = [("cpu", 2, pin), ("cpu", cores, [])] + [
+            (device, workers, []) for workers in device_workers]
         expected, base = None, 1.0
-        for where, workers, mode, pinned in plan:
-            dst = scratch / f"out-{name}-{where.replace(':', '')}-{workers}-{mode}"
-            result = _run_in_process([str(src), str(dst), name, where, str(workers), mode],
-                                     pinned)
-            label = (f"{where}, {workers} {'worker' if workers == 1 else mode}"
+        for where, workers, pinned in plan:
+            dst = scratch / f"out-{name}-{where.replace(':', '')}-{workers}"
+            result = _run_in_process([str(src), str(dst), name, where, str(workers)], pinned)
+            kind = "processes" if where == "cpu" else "threads"
+            label = (f"{where}, {workers} {'worker' if workers == 1 else kind}"
                      + (", 2 cores" if pinned else ""))
             row = {"pipeline": name, "run": label, "images": count, **result}
             if "error" in result:
@@ -322,19 +373,17 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--quick", action="store_true", help="small sizes: a look in a minute")
     parser.add_argument("--sections", default="parity,augment,speed,training")
-    parser.add_argument("--runs", default="8:processes,14:processes,8:threads",
-                        help="the device runs of the augment section, WORKERS:MODE (processes "
-                        "or threads) beside one worker")
+    parser.add_argument("--device-workers", default="1,8",
+                        help="worker counts (threads) of the augment section's device runs")
     parser.add_argument("--pipelines", default=",".join(PIPELINES))
     parser.add_argument("--photos", type=int, default=20000)
     parser.add_argument("--out", type=Path, help="folder for gpu.json")
-    parser.add_argument("--one", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        src, dst, pipeline, device, workers, mode = args.one
-        one_run(src, dst, pipeline, device, int(workers), mode)
+        src, dst, pipeline, device, workers = args.one
+        one_run(src, dst, pipeline, device, int(workers))
         return
-    runs = [(int(w), m) for w, m in (r.split(":") for r in args.runs.split(",") if r)]
     sections = args.sections.split(",")
     if args.device.startswith("cuda"):
         print(f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
@@ -350,9 +399,14 @@ def main() -> None:
         if "parity" in sections:
             results["parity"] = parity(args.device)
             save()
+        if "steps" in sections:
+            results["steps"] = steps(args.device, 16 if args.quick else 128,
+                                     2 if args.quick else 3)
+            save()
         if "augment" in sections:
             results["augment"] = augment(args.device, 96 if args.quick else args.photos,
-                                         scratch, runs, args.pipelines.split(","))
+                                         scratch, [int(w) for w in args.device_workers.split(",")],
+                                         args.pipelines.split(","))
             save()
         if "speed" in sections:
             results["speed"] = speed(args.device, 8 if args.quick else 64, 2 if args.quick else 5)

@@ -173,32 +173,6 @@ def test_threads_sharing_a_device_give_the_bytes_of_one_worker(digits_npz, tmp_p
     assert _tree(one) == _tree(threads)
 
 
-@pytest.mark.parametrize("started", ["fork", "spawn"])
-def test_device_worker_processes_give_the_bytes_of_one_worker(digits_npz, tmp_path,
-                                                               monkeypatch, started):
-    """A GPU's worker processes (here on "cpu:0", which takes the same way): each builds the
-    pipeline from the run's settings; forked while this process has not used CUDA, else
-    spawned."""
-    one, many = tmp_path / "one", tmp_path / "many"
-    pipeline = Compose([RandomEnhance(random_order=True), digits()])
-    kwargs = dict(copies=2, seed=4, format="wds", progress=False, shard_size=256)
-    augment_dataset(digits_npz, one, pipeline, workers=1, **kwargs)
-    monkeypatch.setattr(augment_module, "check_device", lambda device, name: device)
-    monkeypatch.setattr(augment_module, "cuda_started", lambda: started == "spawn")
-    pools = []
-    real_pool = augment_module._worker_pool
-
-    def recorded(*args):
-        pool = real_pool(*args)
-        pools.append(pool._ctx.get_start_method())
-        return pool
-
-    monkeypatch.setattr(augment_module, "_worker_pool", recorded)
-    summary = augment_dataset(digits_npz, many, pipeline, workers=2, device="cpu:0", **kwargs)
-    assert pools == [started] and summary.written == 1200
-    assert _tree(one) == _tree(many)
-
-
 def test_interrupted_run_resumes_to_the_uninterrupted_result(digits_npz, tmp_path, monkeypatch):
     reference = tmp_path / "reference"
     augment_dataset(digits_npz, reference, copies=1, seed=2, progress=False)

@@ -30,7 +30,7 @@ from augkit.data import tables as tables_module
 from augkit.data.codecs import fast_png, npy_bytes, read_npy
 from augkit.data.tars import END, member, scan
 from augkit.errors import AugkitError
-from augkit.transforms import Compose, RandomAffine, RandomHorizontalFlip
+from augkit.transforms import Compose, RandomAffine, RandomHorizontalFlip, RandomResizedCrop
 from tests.helpers import interrupt_at_chunk
 
 COUNT = 20
@@ -178,6 +178,34 @@ def test_augment_shards_hold_the_png_run_with_its_manifest(tmp_path, monkeypatch
     assert np.array_equal(shards.labels, [r["label"] for r in records])
     pattern = "shard-*.tar" if fmt == "wds" else "part-*.parquet"
     assert len(list((tmp_path / fmt).glob(pattern))) == 3  # 120 outputs, 48 a shard
+
+
+def test_a_resizing_pipelines_blocks_run_as_one_batch_with_the_png_runs_pixels(tmp_path,
+                                                                               monkeypatch):
+    """RandomResizedCrop's output size is set whatever is drawn, so a shard's blocks go to
+    the kernels as one batch; each output is still the png run's."""
+    monkeypatch.setattr(augment_module, "CHUNK", 8)  # png: 5 chunks; shards: 2 chunks each
+    src = _digits(tmp_path)
+    pipeline = Compose([RandomResizedCrop((9, 7), scale=(0.3, 1.0)), RandomHorizontalFlip()])
+    augment_dataset(src, tmp_path / "png", pipeline, copies=2, seed=3, progress=False)
+    sizes = []
+    real = augment_module._augment_batch
+
+    def recorded(pipeline, group, params, device="cpu"):
+        sizes.append(len(group))
+        return real(pipeline, group, params, device)
+
+    monkeypatch.setattr(augment_module, "_augment_batch", recorded)
+    augment_dataset(src, tmp_path / "wds", pipeline, copies=2, seed=3, format="wds",
+                    progress=False)
+    assert max(sizes) > 8  # blocks of 8 joined
+    shards, png = open_source(tmp_path / "wds"), open_source(tmp_path / "png")
+    keys = {shards.record(i)["output"].split("/", 1)[1]: i for i in range(len(shards))}
+    for i, name in enumerate(png.names):
+        j = keys[name.rsplit(".", 1)[0]]
+        assert shards.read(j).shape == (9, 7)
+        assert np.array_equal(shards.read(j), png.read(i))
+        assert np.array_equal(shards.read_mask(j), png.read_mask(i))
 
 
 @pytest.mark.parametrize("fmt", ["wds", "parquet"])

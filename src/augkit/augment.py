@@ -83,7 +83,7 @@ from augkit.data.writers import (
     write_parquet_part,
     write_shard,
 )
-from augkit.devices import check_device, cuda_started
+from augkit.devices import check_device
 from augkit.engines import check_engine, ray_map
 from augkit.errors import AugkitError
 from augkit.files import write_many_small, write_text_atomically
@@ -606,24 +606,9 @@ def _process_chunk(source: ImageSource, pipeline: Transform, config: RunConfig, 
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(source: ImageSource, pipeline: Transform | None, config: RunConfig, dst: Path,
-                 device: str = "cpu") -> None:
+def _init_worker(source: ImageSource, pipeline: Transform, config: RunConfig, dst: Path) -> None:
     torch.set_num_threads(1)  # the processes are the parallelism
-    if pipeline is None:
-        pipeline = _draw_from_parent(from_dict(config.pipeline))
-    _WORKER.update(source=source, pipeline=pipeline, config=config, dst=dst, device=device)
-
-
-def _worker_pool(workers: int, source: ImageSource, pipeline: Transform, config: RunConfig,
-                 dst: Path, device: str) -> Any:
-    """``workers`` processes. On a GPU each opens its own context on it, so they are forked
-    only while this process has not used CUDA (a forked child cannot use its parent's
-    context), else started afresh, building the pipeline from ``config``."""
-    fork = os.name == "posix" and not (device != "cpu" and cuda_started())
-    context = multiprocessing.get_context("fork" if fork else "spawn")
-    return context.Pool(workers, initializer=_init_worker,
-                        initargs=(source, pipeline if device == "cpu" else None, config, dst,
-                                  device))
+    _WORKER.update(source=source, pipeline=pipeline, config=config, dst=dst)
 
 
 def _draw_from_parent(transform: Transform) -> Transform:
@@ -637,13 +622,11 @@ def _draw_from_parent(transform: Transform) -> Transform:
 _THREAD = threading.local()
 
 
-#: how ``workers`` share a GPU: as processes (each with its own CUDA context) or as threads
-#: of this process
-DEVICE_WORKERS = "processes"
-
-
 def _uses_threads(device: str, workers: int) -> bool:
-    return device != "cpu" and workers > 1 and DEVICE_WORKERS == "threads"
+    """Workers on a GPU are threads of this process sharing it; on the CPU, processes.
+    (Processes with a CUDA context each took the GPU in turns: 8 of them ran 6x slower than
+    one thread.)"""
+    return device != "cpu" and workers > 1
 
 
 def _device_chunk(source: ImageSource, config: RunConfig, dst: Path, device: str,
@@ -677,7 +660,7 @@ def _in_threads(work: Callable[[int], ChunkResult], chunks: list[int], threads: 
 
 def _run_chunk(chunk: int) -> ChunkResult:
     return process_chunk(_WORKER["source"], _WORKER["pipeline"], _WORKER["config"],
-                         _WORKER["dst"], chunk, _WORKER["device"])
+                         _WORKER["dst"], chunk)
 
 
 def chunk_worker(config: RunConfig, dst: Path,
@@ -870,7 +853,9 @@ def _run(source: ImageSource, pipeline: Transform, state: RunState, dst: Path, w
             results = _in_threads(functools.partial(_device_chunk, source, config, dst, device),
                                   todo, workers)
         elif workers > 1 and len(todo) > 1:
-            pool = _worker_pool(workers, source, pipeline, config, dst, device)
+            context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+            pool = context.Pool(workers, initializer=_init_worker,
+                                initargs=(source, pipeline, config, dst))
             results = pool.imap(_run_chunk, todo)
         else:
             results = (process_chunk(source, pipeline, config, dst, c, device) for c in todo)

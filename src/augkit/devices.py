@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import re
 
 import torch
@@ -22,9 +21,7 @@ def check_device(device: str, name: str = "device") -> str:
     """``device`` if torch can run on it here; else one line saying why not."""
     check_device_name(device, name)
     if device.startswith("cuda"):
-        # device_count asks NVML first, which leaves the process free to fork workers that
-        # use the GPU themselves; is_available would open the CUDA driver here
-        if torch.cuda.device_count() == 0:
+        if not torch.cuda.is_available():
             build = ("this torch build has no CUDA support" if torch.version.cuda is None
                      else "no CUDA device is visible")
             raise AugkitError(f"{name}: {device} is not available ({build}); use --device cpu")
@@ -37,21 +34,4 @@ def check_device(device: str, name: str = "device") -> str:
     return device
 
 
-_CUDA_ERROR_NOT_INITIALIZED = 3
-
-
-def cuda_started() -> bool:
-    """Whether this process has started the CUDA driver (after which a forked child cannot
-    use the GPU). Asked of the driver itself, since a library other than torch may have
-    started it."""
-    if torch.cuda.is_initialized():
-        return True
-    try:
-        driver = ctypes.CDLL("libcuda.so.1")
-    except OSError:  # no driver: nothing to inherit
-        return False
-    count = ctypes.c_int()
-    return driver.cuDeviceGetCount(ctypes.byref(count)) != _CUDA_ERROR_NOT_INITIALIZED
-
-
-__all__ = ["check_device", "check_device_name", "cuda_started"]
+__all__ = ["check_device", "check_device_name"]

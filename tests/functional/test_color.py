@@ -117,6 +117,23 @@ def test_smooth_division_trick_is_exact_for_every_reachable_sum():
     assert np.array_equal(((sums + 6) * 5042) >> 16, (sums + 6) // 13)
 
 
+def test_the_device_contrast_rounds_a_half_mean_as_pillow():
+    """The torch kernel (what a GPU runs) where the grey mean is exactly k + 0.5, which
+    Pillow rounds up, and beside it."""
+    from PIL import ImageEnhance
+
+    rng = np.random.default_rng(5)
+    for width in (2, 6, 224):
+        for shift in (0, 1):
+            row = rng.integers(60, 200, width).astype(np.int64)
+            row[-1] += (width // 2 - row.sum()) % width + shift  # sum = (k + 0.5) width (+1)
+            row = row.astype(np.uint8)
+            out = _enhance_torch.contrast(torch.from_numpy(row).view(1, 1, 1, width),
+                                          torch.tensor([0.3], dtype=torch.float64))
+            expected = np.asarray(ImageEnhance.Contrast(Image.fromarray(row[None])).enhance(0.3))
+            assert np.array_equal(out[0, 0].numpy(), expected), (width, shift)
+
+
 @pytest.mark.parametrize("op", OPS)
 def test_per_sample_factors_equal_per_image_results(op):
     rng = np.random.default_rng(11)

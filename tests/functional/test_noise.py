@@ -36,6 +36,23 @@ def test_blur_per_sample_sigma_and_zero():
     assert torch.equal(out[2], F.gaussian_blur(batch[2], 2.5))
 
 
+def test_the_device_blur_runs_every_sigma_at_once_as_pillow():
+    """The batched kernel a GPU runs (here on the CPU): each sample its own sigma and
+    radius, none for sigma 0, L, RGB and RGBA against Pillow."""
+    from augkit.functional.noise import _batched_pillow_blur
+
+    rng = np.random.default_rng(6)
+    sigmas = [0.0, 0.4, 1.7, 5.5]
+    for mode in MODES:
+        images = rng.integers(0, 256, (4, 23, 17, len(mode)), dtype=np.uint8)
+        out = _batched_pillow_blur(torch.from_numpy(images).permute(0, 3, 1, 2), sigmas)
+        for i, sigma in enumerate(sigmas):
+            pil = Image.fromarray(images[i, ..., 0] if mode == "L" else images[i], mode)
+            expected = np.asarray(pil.filter(ImageFilter.GaussianBlur(sigma)) if sigma else pil)
+            assert np.array_equal(out[i].permute(1, 2, 0).numpy(),
+                                  expected.reshape(23, 17, -1)), (mode, sigma)
+
+
 def test_blur_float_path_follows_uint8_and_is_differentiable():
     batch = torch.from_numpy(np.random.default_rng(1).integers(0, 256, (2, 3, 16, 16),
                                                                dtype=np.uint8))

@@ -69,8 +69,10 @@ def contrast(images: torch.Tensor, factors: torch.Tensor) -> torch.Tensor:
     color, alpha = _split_alpha(images)
     gray = _gray(color)
     if images.dtype == torch.uint8:
-        total = gray.sum(dim=(1, 2, 3), dtype=torch.int64).to(torch.float64)
-        mean = torch.floor(total / gray[0].numel() + 0.5)
+        # floor(total / n + 0.5) in integers: a GPU divides by a plain number through its
+        # reciprocal, which can round a mean of exactly k + 0.5 down
+        total, n = gray.sum(dim=(1, 2, 3), dtype=torch.int64), gray[0].numel()
+        mean = torch.div(2 * total + n, 2 * n, rounding_mode="floor")
     else:
         mean = gray.mean(dim=(1, 2, 3))
     degenerate = mean.to(torch.float32 if images.dtype == torch.uint8 else images.dtype)

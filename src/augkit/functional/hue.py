@@ -82,6 +82,11 @@ def turn_hue_tensor(rgb: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     """``turn_hue_reference`` on a uint8 (N, 3, H, W) tensor on any device, with the same
     float32 / float64 steps, so that a GPU gives Pillow's bytes."""
     f, d, i64 = torch.float32, torch.float64, torch.int64
+
+    def over(x: torch.Tensor, divisor: float) -> torch.Tensor:
+        # a tensor divisor: CUDA multiplies by the reciprocal of a plain number instead
+        return x / torch.full((), divisor, dtype=x.dtype, device=x.device)
+
     r, g, b = (rgb[:, c].to(i64) for c in range(3))
     maxc, minc = torch.maximum(r, torch.maximum(g, b)), torch.minimum(r, torch.minimum(g, b))
     flat = minc == maxc
@@ -92,15 +97,16 @@ def turn_hue_tensor(rgb: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     h = torch.where(r == maxc, (bc - gc).to(d),
                     torch.where(g == maxc, 2.0 + rc.to(d) - bc.to(d),
                                 4.0 + gc.to(d) - rc.to(d))).to(f)
-    h = torch.fmod(h.to(d) / 6.0 + 1.0, 1.0).to(f)
+    h = torch.fmod(over(h.to(d), 6.0) + 1.0, 1.0).to(f)
     hue = torch.where(flat, 0, (h.to(d) * 255.0).to(i64).clamp(0, 255))
     sat = torch.where(flat, 0, (s.to(d) * 255.0).to(i64).clamp(0, 255))
     hue = (hue + shift.to(i64).view(-1, 1, 1)) % 256
     # back to RGB, as hsv_to_rgb
     h32 = hue.to(f)
-    sector = torch.floor(h32 * 6.0 / 255.0)
-    frac = h32 * 6.0 / 255.0 - sector
-    fs = (sat.to(d) / 255.0).to(f)
+    sixths = over(h32 * 6.0, 255.0)
+    sector = torch.floor(sixths)
+    frac = sixths - sector
+    fs = over(sat.to(d), 255.0).to(f)
     value = maxc.to(f)
     p, q, t = (torch.floor(value * x + 0.5).clamp(0, 255).to(i64)
                for x in (1.0 - fs, 1.0 - fs * frac, 1.0 - fs * (1.0 - frac)))

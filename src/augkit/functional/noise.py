@@ -117,6 +117,8 @@ def _box_pass(rows: torch.Tensor, radius: int, ww: int, fw: int) -> torch.Tensor
 
 
 def _pillow_blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    if not (images.dtype == torch.uint8 and images.device.type == "cpu"):
+        return _batched_pillow_blur(images, sigma.cpu().tolist())
     out = images.clone()
     for value in sigma.unique().tolist():
         if value == 0:
@@ -124,6 +126,47 @@ def _pillow_blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         index = (sigma == value).nonzero().squeeze(1).to(images.device)
         out[index] = pillow_gaussian(images[index], value)
     return out
+
+
+def _batched_pillow_blur(images: torch.Tensor, sigmas: list[float]) -> torch.Tensor:
+    """Pillow's Gaussian blur with a sigma per sample, all samples in each pass at once (the
+    way off the CPU, where a loop over sigmas would launch a few kernels per sample)."""
+    blurred = [i for i, value in enumerate(sigmas) if value != 0]
+    if not blurred:
+        return images.clone()
+    weights = torch.tensor([box_blur_weights(sigmas[i]) for i in blurred])
+    part = images[torch.tensor(blurred, device=images.device)]
+    x = part.to(torch.int64) if images.dtype == torch.uint8 else part
+    for _ in range(_BLUR_PASSES):
+        x = _box_pass_per_sample(x, weights)
+    x = x.transpose(-1, -2)
+    for _ in range(_BLUR_PASSES):
+        x = _box_pass_per_sample(x, weights)
+    out = images.clone()
+    out[torch.tensor(blurred, device=images.device)] = x.transpose(-1, -2).to(images.dtype)
+    return out
+
+
+def _box_pass_per_sample(rows: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """``_box_pass`` along the last dim of (N, C, H, W) with each sample's ``(radius, ww,
+    fw)`` (``weights`` (N, 3)): the rows padded for the largest radius, and each sample's
+    window sums and far pixels gathered at its own offsets."""
+    n, width, device = rows.shape[0], rows.shape[-1], rows.device
+    pad = int(weights[:, 0].max()) + 1
+    index = torch.arange(-pad, width + pad, device=device).clamp(0, width - 1)
+    padded = rows[..., index]
+    cumulative = torch.cat([torch.zeros_like(padded[..., :1]), padded.cumsum(-1)], dim=-1)
+    radius, ww, fw = (weights[:, i].to(device).view(n, 1, 1, 1) for i in range(3))
+    j = torch.arange(width, device=device).view(1, 1, 1, width) + pad
+
+    def at(values: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+        return values.gather(-1, offsets.expand(*rows.shape[:-1], width))
+
+    window = at(cumulative, j + radius + 1) - at(cumulative, j - radius)
+    far = at(padded, j - radius - 1) + at(padded, j + radius + 1)
+    if rows.dtype == torch.int64:
+        return (window * ww + far * fw + (1 << 23)) >> 24
+    return (window * ww.to(rows.dtype) + far * fw.to(rows.dtype)) / _ONE
 
 
 def pillow_gaussian(images: torch.Tensor, sigma: float) -> torch.Tensor:

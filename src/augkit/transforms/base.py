@@ -97,6 +97,9 @@ class Transform(ABC):
 
     #: whether ``apply`` keeps the image size (then unapplied samples are simply skipped)
     keeps_size: ClassVar[bool] = True
+    #: whether the output size follows from the input size alone, whatever is drawn (true
+    #: of every transform that keeps the size, and of resizing or cropping to a set size)
+    size_from_input: ClassVar[bool] = True
     #: whether ``p`` is drawn once per call for the whole batch, as torchvision does
     applies_per_call: ClassVar[bool] = False
     #: whether sample i's output depends on sample i and its parameters alone (MixUp and

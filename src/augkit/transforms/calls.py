@@ -107,11 +107,14 @@ class NotPerSample(ValueError):
 
 
 def joinable(transform: Any) -> bool:
-    """Whether draws of ``transform`` for several batches may run as one batch: it keeps the
-    image size (else a batch's size comes from its first draw) and treats each sample on its
-    own, and so does everything inside it."""
-    return (transform.keeps_size and transform.samples_independent
-            and all(joinable(child) for child in getattr(transform, "transforms", [])))
+    """Whether draws of ``transform`` for several batches of one image size may run as one
+    batch: its output size follows from the input size alone (else a batch's size would come
+    from its first draw) and it treats each sample on its own, and so does everything
+    inside it."""
+    children = getattr(transform, "transforms", None)
+    if children is not None:
+        return transform.samples_independent and all(joinable(child) for child in children)
+    return transform.size_from_input and transform.samples_independent
 
 
 def concat_params(draws: list[Any]) -> Any:

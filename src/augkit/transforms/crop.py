@@ -168,6 +168,8 @@ class RandomZoomOut(_Window):
     ``fill`` canvas ``side_range`` times its size (one ratio per call, so a batch keeps one
     size), at a position drawn per sample; targets move along."""
 
+    size_from_input = False
+
     applies_per_call = True
 
     def __init__(self, fill: Any = 0, side_range: Any = (1.0, 4.0), p: float = 0.5,
@@ -204,6 +206,8 @@ class RandomIoUCrop(_Window):
     dropped with their labels (torchvision zeroes them for ``SanitizeBoundingBoxes``). After
     16 rounds without a window the image is left, where torchvision would keep drawing.
     Needs boxes; crops have their own sizes, so it takes single images or lists."""
+
+    size_from_input = False
 
     def __init__(self, min_scale: float = 0.3, max_scale: float = 1.0,
                  min_aspect_ratio: float = 0.5, max_aspect_ratio: float = 2.0,
@@ -289,6 +293,7 @@ class FiveCrop(_FixedWindows):
     a tuple of five images (or batches); images only, as in torchvision."""
 
     keeps_size = False
+    size_from_input = False  # five outputs, not a batch
 
     def apply(self, img: Any, params: Params) -> Any:
         return five_crop(img, self.size)

@@ -148,6 +148,10 @@ class RandomRotation(Geometric):
     def keeps_size(self) -> bool:  # type: ignore[override]
         return not self.expand
 
+    @property
+    def size_from_input(self) -> bool:  # type: ignore[override]
+        return not self.expand  # an expanded turn's size follows its angle
+
     def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
         u = torch.rand(1 if self.expand else batch, generator=generator, dtype=torch.float64)
         return {"angle": scale_uniform(u, self.degrees).expand(batch).clone()}

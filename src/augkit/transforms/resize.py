@@ -95,6 +95,8 @@ class Resize(_Resizing):
 class _OneDraw(_Resizing):
     """A size parameter drawn once per call and shared by every sample."""
 
+    size_from_input = False
+
     def make_params(self, batch: int, generator: torch.Generator | None) -> Params:
         u = torch.rand(1, generator=generator, dtype=torch.float64)
         return {"u": u.expand(batch).clone()}
