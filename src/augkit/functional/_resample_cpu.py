@@ -181,22 +181,24 @@ def vertical_pass(src, dst, bounds, coeffs):
 
 @njit(cache=True, nogil=True)
 def gather_pass(src, dst, rows, cols):
-    """``dst[m, y, x] = src[m, rows[y], cols[x]]`` (NEAREST), all channels of a pixel."""
+    """``dst[m, y, x] = src[m, rows[y], cols[x]]`` (NEAREST), all channels of a pixel.
+    The indices go unsigned, which spares numba's check for negative ones."""
     images, out_h, out_w, channels = dst.shape
     for m in range(images):
         for y in range(out_h):
-            line, out = src[m, rows[y]], dst[m, y]
+            line, out = src[m, np.uintp(rows[y])], dst[m, y]
             if channels == 3:
                 for x in range(out_w):
-                    col = cols[x]
+                    col = np.uintp(cols[x])
                     out[x, 0], out[x, 1], out[x, 2] = line[col, 0], line[col, 1], line[col, 2]
             elif channels == 1:
                 for x in range(out_w):
-                    out[x, 0] = line[cols[x], 0]
+                    out[x, 0] = line[np.uintp(cols[x]), 0]
             else:
                 for x in range(out_w):
+                    col = np.uintp(cols[x])
                     for c in range(channels):
-                        out[x, c] = line[cols[x], c]
+                        out[x, c] = line[col, c]
 
 
 __all__ = ["PRECISION_BITS", "gather_pass", "horizontal_pass", "vertical_pass"]
