@@ -40,6 +40,13 @@ def _photo() -> np.ndarray:
     return np.asarray(Image.fromarray(photo).resize((SIZE, SIZE), Image.Resampling.BILINEAR))
 
 
+def _pil_hue(picture: Image.Image, factor: float) -> Image.Image:
+    """torchvision's ``adjust_hue`` on a PIL image: Pillow's HSV, the hue byte moved."""
+    h, s, v = picture.convert("HSV").split()
+    hue = np.asarray(h) + np.uint8(int(factor * 255) % 256)  # wraps around
+    return Image.merge("HSV", (Image.fromarray(hue, "L"), s, v)).convert("RGB")
+
+
 def _jpeg(picture: Image.Image, quality: int) -> Image.Image:
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", quality=quality)
@@ -81,7 +88,7 @@ def ops() -> dict[str, tuple[Callable[[Any], Any], Callable[[Image.Image], Any]]
         "sharpen": (lambda x: F.image_filter(x, "sharpen"),
                     lambda p: p.filter(ImageFilter.SHARPEN)),
         "unsharp_mask": (F.unsharp_mask, lambda p: p.filter(ImageFilter.UnsharpMask())),
-        "adjust_hue(0.1)": (lambda x: F.adjust_hue(x, 0.1), None),
+        "adjust_hue(0.1)": (lambda x: F.adjust_hue(x, 0.1), lambda p: _pil_hue(p, 0.1)),
         "jpeg(75)": (JPEG(75), lambda p: _jpeg(p, 75)),
     }
 
@@ -118,9 +125,18 @@ def albumentations_ops() -> dict[str, Callable[[np.ndarray], Any]]:
         "median_filter(3)": lambda a: cv2.medianBlur(a, 3),
         "sharpen": lambda a: cv2.filter2D(a, -1, np.array([[-2, -2, -2], [-2, 32, -2],
                                                           [-2, -2, -2]], np.float32) / 16),
+        "adjust_hue(0.1)": lambda a: _cv2_hue(cv2, a, 0.1),
         "jpeg(75)": lambda a: cv2.imdecode(cv2.imencode(".jpg", a, [cv2.IMWRITE_JPEG_QUALITY,
                                                                    75])[1], cv2.IMREAD_COLOR),
     }
+
+
+def _cv2_hue(cv2: Any, array: np.ndarray, factor: float) -> np.ndarray:
+    """albumentations' hue shift: OpenCV's HSV (hue 0-179), a table on the hue plane."""
+    hsv = cv2.cvtColor(array, cv2.COLOR_RGB2HSV)
+    table = ((np.arange(256) + int(factor * 180)) % 180).astype(np.uint8)
+    hsv[..., 0] = cv2.LUT(hsv[..., 0], table)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
 
 
 def kornia_ops() -> dict[str, Callable[[torch.Tensor], Any]]:
