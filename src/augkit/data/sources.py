@@ -842,11 +842,14 @@ def _container_item(source: ImageSource, index: int, item: str) -> np.ndarray:
         raise UnreadableImage(file, f"sample {sample[1:-1]}: {error.reason}") from None
 
 
-def _decoded(file: Path, data: bytes, item: str) -> np.ndarray:
-    simple = read_simple_png(data)  # what augkit writes, without Pillow
-    if simple is not None and (item == "image" or simple.ndim == 2):
-        return simple if item == "image" else simple.astype(np.int64)
+def _decoded(file: Path, data: bytes | memoryview, item: str) -> np.ndarray:
+    """The array of one member's bytes; a ``.npy`` member is copied once, straight from
+    the shard's mapped file."""
     if data[:6] != b"\x93NUMPY":
+        data = bytes(data)
+        simple = read_simple_png(data)  # what augkit writes, without Pillow
+        if simple is not None and (item == "image" or simple.ndim == 2):
+            return simple if item == "image" else simple.astype(np.int64)
         if item == "image":
             return _decode(file, _pixels, data)
         return _decode(file, lambda img: _mask_values(img, file), data)
@@ -866,7 +869,8 @@ def _decoded(file: Path, data: bytes, item: str) -> np.ndarray:
     return array[..., 0] if array.ndim == 3 and array.shape[2] == 1 else array
 
 
-def _member_bytes(source: ImageSource, file_index: int, offset: int, size: int) -> bytes:
+def _member_bytes(source: ImageSource, file_index: int, offset: int, size: int
+                  ) -> memoryview:
     maps = source._cache.setdefault("maps", OrderedDict())
     if file_index not in maps:
         maps[file_index] = _file_bytes(source._files[file_index], mapped=True)
@@ -876,7 +880,7 @@ def _member_bytes(source: ImageSource, file_index: int, offset: int, size: int) 
     buffer = maps[file_index]
     if offset + size > len(buffer):
         raise UnreadableImage(source._files[file_index], "now shorter than when it was opened")
-    return bytes(buffer[offset: offset + size])
+    return memoryview(buffer)[offset: offset + size]
 
 
 def _table_cells(source: ImageSource, file_index: int, column: str) -> list:
@@ -922,7 +926,7 @@ def _container_record(source: ImageSource, index: int) -> dict | None:
         offset, size = (int(v) for v in entries.record[index])
         if offset < 0:
             return None
-        return json.loads(_member_bytes(source, file_index, offset, size))
+        return json.loads(bytes(_member_bytes(source, file_index, offset, size)))
     row = int(entries.image[index, 0])
     try:
         fields = {name: _table_cells(source, file_index, name)[row]
