@@ -103,3 +103,17 @@ def test_more_bad_arguments_are_one_line(call, words):
     with pytest.raises((ValueError, TypeError)) as info:
         call()
     assert all(word in str(info.value) for word in words), str(info.value)
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4, 5])
+def test_compiled_layout_changes_equal_numpys(channels):
+    from augkit.functional._layout_cpu import interleaved, planar
+
+    rng = np.random.default_rng(channels)
+    nhwc = rng.integers(0, 256, (3, 7, 9, channels), dtype=np.uint8)
+    nchw = np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2))
+    assert np.array_equal(planar(nhwc), nchw) and planar(nhwc).flags.c_contiguous
+    assert np.array_equal(interleaved(nchw), nhwc) and interleaved(nchw).flags.c_contiguous
+    assert np.array_equal(planar(nhwc[:, ::2, 1:]), nchw[:, :, ::2, 1:])  # strided input
+    floats = nhwc.astype(np.float32)
+    assert np.array_equal(planar(floats), nchw.astype(np.float32))

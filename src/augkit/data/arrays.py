@@ -12,21 +12,24 @@ import torch
 
 from augkit.data.sources import ImageSource, load_arrays, open_source
 from augkit.errors import AugkitError
+from augkit.functional._layout_cpu import interleaved, planar
 
 LABEL_POLICIES = ("optional", "required", "drop")
 
 
 def to_nchw(images: np.ndarray) -> torch.Tensor:
     """uint8 (N, H, W) or (N, H, W, C) to a contiguous (N, C, H, W) tensor."""
-    images = images[..., None] if images.ndim == 3 else images
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous()
+    if images.ndim == 3:
+        return torch.from_numpy(np.ascontiguousarray(images)[:, None])
+    return torch.from_numpy(planar(images))
 
 
 def to_nhwc(batch: torch.Tensor) -> np.ndarray:
     """The inverse of ``to_nchw``: (N, C, H, W) to (N, H, W) for one channel, else
     (N, H, W, C), on the CPU."""
-    images = batch.detach().cpu().permute(0, 2, 3, 1).contiguous().numpy()
-    return images[..., 0] if images.shape[-1] == 1 else images
+    if batch.shape[1] == 1:
+        return batch.detach().cpu()[:, 0].contiguous().numpy()
+    return interleaved(batch.detach().cpu().numpy())
 
 
 @dataclass

@@ -13,6 +13,8 @@ import math
 import numpy as np
 from numba import njit
 
+from augkit.functional import _layout_cpu
+
 f32 = np.float32
 CUBIC_A = -0.75  # the cubic convolution kernel of torch's grid_sample and bicubic upsampling
 MODES = {"nearest": 0, "bilinear": 1, "bicubic": 2}
@@ -160,7 +162,7 @@ def warp_uint8(images: np.ndarray, planar: bool, inverse: np.ndarray, size: tupl
                interpolation: str, fill: np.ndarray, border: str) -> np.ndarray:
     """Warp a uint8 batch: ``(N, C, H, W)`` when ``planar``, else ``(N, H, W, C)``;
     ``interpolation`` is a lower-case name from ``MODES``."""
-    src = images if planar else np.ascontiguousarray(images.transpose(0, 3, 1, 2))
+    src = images if planar else _layout_cpu.planar(images)
     n, channels = src.shape[:2]
     src = src.view()
     src.flags.writeable = False  # one compiled signature whether or not the input is writable
@@ -171,7 +173,7 @@ def warp_uint8(images: np.ndarray, planar: bool, inverse: np.ndarray, size: tupl
         _warp_nearest(src, out, matrices, fills, border == "edge")
     else:
         _warp(src, out, matrices, fills, MODES[interpolation], border == "edge")
-    return out if planar else np.ascontiguousarray(out.transpose(0, 2, 3, 1))
+    return out if planar else _layout_cpu.interleaved(out)
 
 
 @njit(inline="always")

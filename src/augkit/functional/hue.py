@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from augkit.functional import dispatch
+from augkit.functional import _layout_cpu, dispatch
 from augkit.functional._hue_cpu import turn_hue_uint8
 from augkit.functional.geometry import per_sample
 
@@ -120,9 +120,9 @@ def turn_hue_tensor(rgb: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
 def _hue_uint8(images: np.ndarray, planar: bool, hue: np.ndarray) -> np.ndarray:
     if images.shape[1 if planar else -1] == 1:
         return images.copy()
-    batch = images.transpose(0, 2, 3, 1) if planar else images
+    batch = _layout_cpu.interleaved(images) if planar else images
     out = turn_hue_uint8(batch, hue_shifts(hue))
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2)) if planar else out
+    return _layout_cpu.planar(out) if planar else out
 
 
 def _hue_float(images: torch.Tensor, hue: torch.Tensor) -> torch.Tensor:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from augkit.errors import AugkitError, AugkitTypeError
-from augkit.functional import dispatch
+from augkit.functional import _layout_cpu, dispatch
 from augkit.functional._lut_cpu import histograms, look_up, luma
 from augkit.functional.geometry import per_sample
 
@@ -53,14 +53,14 @@ def _uint8_kernel(make: LutMaker, histogram: str | None) -> Callable[..., np.nda
     """``histogram``: None (tables from the parameters alone), "channels" (one per
     channel) or "gray" (one from the grayscale image, for every channel)."""
     def kernel(images: np.ndarray, planar: bool, **params: np.ndarray) -> np.ndarray:
-        batch = images if planar else images.transpose(0, 3, 1, 2)
+        batch = images if planar else _layout_cpu.planar(images)
         colour = _colour(batch)
         counts = None if histogram is None else histograms(
             _gray_planes(colour) if histogram == "gray" else colour)
         looked = look_up(colour, make(counts, colour.shape, **params))
         out = looked if colour.shape[1] == batch.shape[1] else np.concatenate(
             [looked, batch[:, 3:]], axis=1)  # alpha stays as it is
-        return out if planar else np.ascontiguousarray(out.transpose(0, 2, 3, 1))
+        return out if planar else _layout_cpu.interleaved(out)
     return kernel
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from augkit.errors import AugkitError
-from augkit.functional import dispatch
+from augkit.functional import _layout_cpu, dispatch
 from augkit.functional._transform_cpu import MODES, pillow_transform
 from augkit.functional.geometry import _dtype, _fill_values, check_interpolation
 from augkit.functional.resize import premultiply, unpremultiply
@@ -126,13 +126,13 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
     bytes_fill = np.clip(np.round(fills.numpy()), 0, 255).astype(np.uint8)
 
     def uint8_kernel(images: np.ndarray, planar: bool, data: np.ndarray) -> np.ndarray:
-        nhwc = images.transpose(0, 2, 3, 1) if planar else images
+        nhwc = _layout_cpu.interleaved(images) if planar else images
         if smooth_alpha:
             nhwc = premultiply(nhwc)
         out_nhwc = _compiled(nhwc, data, bytes_fill, mode, out_size)
         if smooth_alpha:
             out_nhwc = unpremultiply(out_nhwc)
-        return np.ascontiguousarray(out_nhwc.transpose(0, 3, 1, 2) if planar else out_nhwc)
+        return _layout_cpu.planar(out_nhwc) if planar else out_nhwc
 
     def tensor_kernel(images: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
         if smooth_alpha and images.dtype == torch.uint8:
@@ -165,9 +165,9 @@ def transform_masks_generic(masks: torch.Tensor, data: np.ndarray, fill: int) ->
     if masks.device.type == "cpu" and masks.dtype in (torch.uint8, torch.bool) \
             and 0 <= fill <= 255:
         planes = (masks.view(torch.uint8) if masks.dtype == torch.bool else masks).numpy()
-        moved = _compiled(planes.transpose(0, 2, 3, 1), data,
+        moved = _compiled(_layout_cpu.interleaved(planes), data,
                           np.full(masks.shape[1], fill, np.uint8), "nearest")
-        out = torch.from_numpy(np.ascontiguousarray(moved.transpose(0, 3, 1, 2)))
+        out = torch.from_numpy(_layout_cpu.planar(moved))
         return out.view(torch.bool) if masks.dtype == torch.bool else out
     fills = torch.full((masks.shape[1],), float(fill), dtype=torch.float64)
     return sample_generic(masks, torch.as_tensor(data), "nearest", fills)

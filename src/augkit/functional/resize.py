@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from augkit.errors import AugkitError
-from augkit.functional import _resample_cpu, dispatch
+from augkit.functional import _layout_cpu, _resample_cpu, dispatch
 from augkit.functional.dispatch import Image
 from augkit.functional.pillow_sampling import scale_sources
 
@@ -354,9 +354,9 @@ class _Plan:
 def _resize_uint8(batch: np.ndarray, planar: bool, plan: _Plan) -> np.ndarray:
     channels = batch.shape[1 if planar else 3]
     if channels == 4:  # premultiplied, interleaved
-        nhwc = premultiply(batch.transpose(0, 2, 3, 1) if planar else batch)
+        nhwc = premultiply(_layout_cpu.interleaved(batch) if planar else batch)
         out = unpremultiply(_passes(nhwc, plan, planar=False))
-        return np.ascontiguousarray(out.transpose(0, 3, 1, 2)) if planar else out
+        return _layout_cpu.planar(out) if planar else out
     return _passes(np.ascontiguousarray(batch), plan, planar)
 
 

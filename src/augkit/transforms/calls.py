@@ -16,6 +16,7 @@ import torch
 
 from augkit.errors import AugkitError, AugkitTypeError
 from augkit.functional import dispatch
+from augkit.functional._layout_cpu import interleaved, planar
 from augkit.transforms.targets import (
     BOX_ALIGNED,
     TARGET_KEYS,
@@ -47,9 +48,9 @@ def run_call(transform: Any, img: Any, given: dict[str, Any] | None, params: Any
         out, moved = transform.apply_with_targets(work, read.targets, params)
         written = write_targets(read, moved, batch)
     if channels_last and isinstance(out, tuple):  # FiveCrop's and TenCrop's crops
-        out = tuple(np.ascontiguousarray(o.permute(0, 2, 3, 1).numpy()) for o in out)
+        out = tuple(interleaved(o.numpy()) for o in out)
     elif channels_last:
-        out = np.ascontiguousarray(out.permute(0, 2, 3, 1).numpy())
+        out = interleaved(out.numpy())
     elif isinstance(img, torch.Tensor) and type(img) is not torch.Tensor and \
             type(out) is torch.Tensor:
         out = out.as_subclass(type(img))  # a torchvision tv_tensors.Image stays one
@@ -63,8 +64,7 @@ def _nchw(batch: np.ndarray) -> torch.Tensor:
     if batch.dtype != np.uint8 and not np.issubdtype(batch.dtype, np.floating):
         raise AugkitTypeError(f"img: numpy dtype {batch.dtype} is not supported; expected uint8 "
                               "or a float dtype")
-    source = batch if batch.flags.writeable else batch.copy()
-    return torch.from_numpy(source).permute(0, 3, 1, 2)
+    return torch.from_numpy(planar(batch))
 
 
 def _run_list(transform: Any, images: list[Any], given: dict[str, Any] | None, params: Any,
