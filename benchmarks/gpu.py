@@ -2,22 +2,27 @@
 its speed on a batch, ``augkit augment --device cuda`` against the 2-core CPU rate, and GAN
 training steps with and without AMP.
 
-1. Parity: every image transform, seeded, draws its parameters once on a uint8 batch
+The sections, in the order they run (``--sections``):
+
+1. parity: every image transform, seeded, draws its parameters once on a uint8 batch
    (8x3x37x41) on the CPU; the same draw is replayed on the batch moved to CUDA. The table
    gives the differing pixels and the largest difference (uint8), then the same for float32
    input (largest absolute difference).
-2. Speed: a batch of 64 224x224 RGB uint8 images, each transform on CUDA (median of 5 after a
-   warm-up, synchronised) beside the CPU with 2 threads (one call), and the ratio.
-3. ``augment``: ``--photos`` 224x224 photos (the formats benchmark's crops of the bundled
+2. steps: the augment section's ops and pipelines on 128 real 224x224 photos, the CPU's draw
+   replayed on CUDA: differing bytes (and the first differing sample's parameters), and the
+   time of a batch on each. (Small random batches missed a difference this found.)
+3. augment: ``--photos`` 224x224 photos (the formats benchmark's crops of the bundled
    photos, 2,000 distinct and their mirrors), read from WebDataset shards and written as
    shards, one copy, through each of ``PIPELINES``: ``--workers 2`` on the CPU pinned to 2
-   cores (``taskset``), the CPU with every core, and ``--device cuda`` with one worker and
-   each of ``--device-workers`` (threads sharing the GPU); each run in a fresh
-   process, and whether its outputs equal the 2-core run's sample by sample.
-4. Training: ``augkit train --model dcgan`` for ``--steps`` steps on CUDA with and without
+   cores (``taskset``), the CPU with every core, and ``--device cuda`` with each of
+   ``--device-workers`` (threads sharing the GPU); each run in a fresh process, and
+   whether its outputs equal the 2-core run's sample by sample.
+4. speed: a batch of 64 224x224 RGB uint8 images, each transform on CUDA (median of 5 after
+   a warm-up, synchronised) beside the CPU with 2 threads (one call), and the ratio.
+5. training: ``augkit train --model dcgan`` for ``--steps`` steps on CUDA with and without
    ``--amp``; images/s from ``metrics.csv`` and whether the losses are finite and moving.
 
-    python benchmarks/gpu.py --out results    # a few minutes on one GPU
+    python benchmarks/gpu.py --out results    # about 5 minutes on one H200
     python benchmarks/gpu.py --quick          # smaller everything (also runs on a CPU)
 """
 
@@ -372,11 +377,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--quick", action="store_true", help="small sizes: a look in a minute")
-    parser.add_argument("--sections", default="parity,augment,speed,training")
+    parser.add_argument("--sections", default="parity,steps,augment,speed,training")
     parser.add_argument("--device-workers", default="1,8",
                         help="worker counts (threads) of the augment section's device runs")
     parser.add_argument("--pipelines", default=",".join(PIPELINES))
-    parser.add_argument("--photos", type=int, default=20000)
+    parser.add_argument("--photos", type=int, default=6000)
     parser.add_argument("--out", type=Path, help="folder for gpu.json")
     parser.add_argument("--one", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
