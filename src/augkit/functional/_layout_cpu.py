@@ -2,7 +2,9 @@
 
 A compiled copy row by row: numpy's and torch's transposing copies walk one side with a
 stride of C or of a whole plane, and took 36 us (to planar) and 120 us (to interleaved) for
-one 224x224 RGB image, where these take 3 and 19 us.
+one 224x224 RGB image, where these take 3 and 19 us. Two mirror-image kernels rather than
+one with a direction flag: with the flag the copy to planar lost its vectorised loop (3 to
+20 us).
 """
 
 from __future__ import annotations
