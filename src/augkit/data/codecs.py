@@ -154,10 +154,15 @@ def _npy_header(shape: tuple[int, ...], dtype: str) -> bytes:
 
 def npy_bytes(array: np.ndarray) -> bytes:
     """The ``.npy`` file of a numeric array, as ``np.save`` writes it."""
+    return b"".join(npy_parts(array))
+
+
+def npy_parts(array: np.ndarray) -> tuple[bytes, memoryview]:
+    """``npy_bytes`` as its header and a view of the array's own bytes (no copy of them)."""
     array = np.ascontiguousarray(array)
     if array.dtype.kind not in "biuf":
         raise AugkitError(f"expected a numeric array for .npy, found {array.dtype}")
-    return _npy_header(array.shape, array.dtype.str) + array.tobytes()
+    return _npy_header(array.shape, array.dtype.str), memoryview(array.reshape(-1)).cast("B")
 
 
 @cache
@@ -194,4 +199,5 @@ def read_npy(data: bytes | memoryview) -> np.ndarray:
     return np.frombuffer(data, dtype, count, offset).reshape(shape).copy()
 
 
-__all__ = ["fast_png", "fast_pngs", "npy_bytes", "npy_layout", "read_npy", "read_simple_png"]
+__all__ = ["fast_png", "fast_pngs", "npy_bytes", "npy_layout", "npy_parts", "read_npy",
+           "read_simple_png"]

@@ -54,19 +54,28 @@ def member(name: str, data: bytes) -> bytes:
     return header + data + b"\0" * (-len(data) % BLOCK)
 
 
-def archive(names: list[str], datas: list[bytes]) -> bytes:
+Data = bytes | memoryview | tuple[bytes | memoryview, ...]  # a tuple: pieces of one file
+
+
+def _pieces(data: Data) -> tuple[bytes | memoryview, ...]:
+    return data if isinstance(data, tuple) else (data,)
+
+
+def archive(names: list[str], datas: list[Data]) -> bytes:
     """A whole tar archive of regular files, the same bytes as ``member`` for each and
     ``END``: the ustar headers made together in numpy (a long name falls back to
-    ``member``)."""
+    ``member``). A file's data may come in pieces (a tuple), written one after the other."""
     return b"".join(archive_parts(names, datas))
 
 
-def archive_parts(names: list[str], datas: list[bytes]) -> list[bytes | memoryview]:
-    """``archive`` as the pieces to write one after the other (headers, data, padding)."""
+def archive_parts(names: list[str], datas: list[Data]) -> list[bytes | memoryview]:
+    """``archive`` as the pieces to write one after the other (headers, data, padding);
+    data given as views is not copied."""
     encoded = [name.encode("utf-8") for name in names]
     if not encoded or max(map(len, encoded)) > 100:
-        return [member(n, d) for n, d in zip(names, datas, strict=True)] + [END]
-    sizes = np.fromiter(map(len, datas), np.int64, len(datas))
+        return [member(n, b"".join(_pieces(d))) for n, d in zip(names, datas, strict=True)] \
+            + [END]
+    sizes = np.fromiter((sum(map(len, _pieces(d))) for d in datas), np.int64, len(datas))
     headers = np.empty((len(encoded), BLOCK), np.uint8)
     headers[:] = _EMPTY_HEADER
     name_bytes = np.array(encoded, "S100").view(np.uint8).reshape(-1, 100)
@@ -80,7 +89,7 @@ def archive_parts(names: list[str], datas: list[bytes]) -> list[bytes | memoryvi
     rows = memoryview(headers.reshape(-1)).cast("B")
     parts = []
     for i, (data, size) in enumerate(zip(datas, sizes.tolist(), strict=True)):
-        parts += (rows[i * BLOCK: (i + 1) * BLOCK], data, _PADS[-size % BLOCK])
+        parts += (rows[i * BLOCK: (i + 1) * BLOCK], *_pieces(data), _PADS[-size % BLOCK])
     parts.append(END)
     return parts
 

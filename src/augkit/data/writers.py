@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from augkit.data import tables, tars
-from augkit.data.codecs import fast_png, fast_pngs, npy_bytes
+from augkit.data.codecs import fast_png, fast_pngs, npy_parts
 from augkit.data.idx import write_idx
 from augkit.data.sources import IMAGES_FOLDER, MASKS_FOLDER, check_images_shape, checked_labels
 from augkit.errors import AugkitError
@@ -211,7 +211,7 @@ def _shard_parts(samples: Sequence[Sample], name: str | os.PathLike) -> list:
     names, datas = [], []
     for sample in samples:
         names.append(f"{sample.key}.npy")
-        datas.append(npy_bytes(sample.image))
+        datas.append(npy_parts(sample.image))  # the pixels written from the array itself
         if sample.label >= 0:
             names.append(f"{sample.key}.cls")
             datas.append(b"%d" % sample.label)
