@@ -210,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     table = ["| op | equals Pillow | augkit ms | Pillow | albumentations | kornia | augkit ms, "
              f"batch of {BATCH} | Pillow | albumentations | kornia |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    slower: list[str] = []
     for name, (ours, pillow) in chosen.items():
         equal = "-"
         if ours is not None and pillow is not None:
@@ -247,13 +248,56 @@ def main(argv: list[str] | None = None) -> int:
         table.append("| " + " | ".join([name, equal, first.strip(), *(c.strip() for c in cells),
                                         second.strip(), *(c.strip() for c in cells_many)])
                      + " |")
+        slower += _slower_rows(name, one, base_one, "one image")
+        slower += _slower_rows(name, lots, base_many, f"batch of {BATCH}")
     if args.markdown:
         from pathlib import Path
 
         from augkit.files import write_text_atomically
 
-        write_text_atomically(Path(args.markdown), header + "\n\n" + "\n".join(table) + "\n")
+        write_text_atomically(Path(args.markdown), header + "\n\n"
+                              + "\n".join(table + _slower_notes(slower)) + "\n")
     return 0
+
+
+# Why a peer can be faster than augkit: a key per peer, or per (op, peer), explained once
+WHY = {
+    "opencv": "OpenCV's vectorised C++ kernels, which do not reproduce Pillow's rounding, "
+              "borders or antialiasing; augkit's compiled loops copy Pillow's arithmetic",
+    "libjpeg": "OpenCV's own JPEG codec build and settings, not Pillow's",
+    "one op": "a single float32 torch op, where augkit's uint8 op goes through a table kernel "
+              "whose call costs more than the 0.05 ms op",
+    "codec": "the same Pillow codec; augkit adds the copies into and out of a PIL image",
+    "4 bytes": "Pillow copies a 4-byte pixel at a time; a planar tensor takes three one-byte "
+               "reads a pixel",
+    "noise": "no cause found; timings on this machine move by up to 2x between runs",
+}
+WHY_KEY = {"albument.": "opencv", "kornia": "one op", ("jpeg(75)", "albument."): "libjpeg",
+           ("jpeg(75)", "Pillow"): "codec", ("rotate(30, nearest)", "Pillow"): "4 bytes"}
+
+
+def _slower_rows(name: str, times: dict[str, float], base: float | None,
+                 where: str) -> list[str]:
+    """A table row for each peer faster than augkit on ``name`` at ``where``."""
+    if base is None:
+        return []
+    rows = []
+    for peer, seconds in times.items():
+        if peer == "augkit" or seconds >= base:
+            continue
+        key = WHY_KEY.get((name, peer), WHY_KEY.get(peer, "noise"))
+        label = "albumentations" if peer == "albument." else peer
+        rows.append(f"| {name} | {where} | {label} | {seconds / base:.2f} | {key} |")
+    return rows
+
+
+def _slower_notes(rows: list[str]) -> list[str]:
+    if not rows:
+        return []
+    used = [key for key in WHY if any(row.endswith(f"| {key} |") for row in rows)]
+    return ["", "Where a peer is faster (its time over augkit's), and why:", "",
+            "| op | on | peer | ratio | why |", "| --- | --- | --- | ---: | --- |", *rows, "",
+            *(f"- {key}: {WHY[key]}." for key in used)]
 
 
 if __name__ == "__main__":
