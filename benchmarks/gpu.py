@@ -315,7 +315,7 @@ def augment(device: str, count: int, scratch: Path, device_workers: list[int],
     for name in pipelines:
         plan = [("cpu", 2, pin), ("cpu", cores, [])] + [
             (device, workers, []) for workers in device_workers]
-        expected, base = None, 1.0
+        expected, base = None, None  # the 2-core run's outputs and seconds
         for where, workers, pinned in plan:
             dst = scratch / f"out-{name}-{where.replace(':', '')}-{workers}"
             result = _run_in_process([str(src), str(dst), name, where, str(workers)], pinned)
@@ -328,14 +328,16 @@ def augment(device: str, count: int, scratch: Path, device_workers: list[int],
                 rows.append(row)
                 continue
             got = load_arrays(open_source(dst))
-            if expected is None:
-                expected, base = got, result["seconds"]
+            if expected is None:  # the first run that worked is what the others must equal
+                expected = got
+                base = result["seconds"] if pinned else None
             row["identical"] = bool(np.array_equal(expected[0], got[0])
                                     and np.array_equal(expected[1], got[1]))
-            row["x_2_cores"] = base / result["seconds"]
+            row["x_2_cores"] = base / result["seconds"] if base else None
+            ratio = f"{row['x_2_cores']:>8.1f}x" if base else f"{'-':>9}"
             split = {k: round(v, 2) for k, v in result["split"].items()}
             print(f"{name:<13} {label:<30} {result['seconds']:>8.2f} "
-                  f"{count / result['seconds']:>9,.0f} {row['x_2_cores']:>8.1f}x "
+                  f"{count / result['seconds']:>9,.0f} {ratio} "
                   f"{row['identical']!s:<10} {split}", flush=True)
             rows.append(row)
             shutil.rmtree(dst, ignore_errors=True)
