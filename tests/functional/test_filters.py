@@ -77,6 +77,22 @@ def test_rank_filters_match_pillow(ours, pillow):
                                   _pillow(image, ImageFilter.RankFilter(3, 2)))
 
 
+def test_the_3x3_min_median_max_from_sorted_columns_equal_the_sorting_network():
+    """Their own kernel (columns of three sorted once, shared by the windows) against the
+    general one, on images one and two pixels thin and on flat areas."""
+    from augkit.functional._filter_cpu import _rank, rank_uint8
+
+    rng = np.random.default_rng(9)
+    for height, width in ((1, 1), (1, 7), (6, 1), (2, 2), (2, 9), (17, 23)):
+        planes = rng.integers(0, 256, (4, height, width), dtype=np.uint8)
+        planes[1] = planes[1] // 128 * 128
+        for rank in (0, 4, 8):
+            expected = np.empty_like(planes)
+            _rank(planes, 3, rank, expected)
+            assert np.array_equal(rank_uint8(planes[None], 3, rank)[0], expected), (
+                height, width, rank)
+
+
 def test_unsharp_mask_matches_pillow():
     rng = np.random.default_rng(4)
     for _ in range(CASES):
