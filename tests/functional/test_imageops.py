@@ -123,3 +123,34 @@ def test_bad_arguments_are_one_line(call, words):
     with pytest.raises((ValueError, TypeError)) as info:
         call(x)
     assert all(word in str(info.value) for word in words), str(info.value)
+
+
+def test_computed_invert_posterize_solarize_equal_their_tables():
+    """The three ops whose tables are arithmetic compute their values (planar and
+    interleaved, RGBA's alpha kept, a setting per sample); the tables are the reference."""
+    from augkit.functional import _lut_cpu
+
+    rng = np.random.default_rng(11)
+    bits, thresholds = np.array([0, 3, 8]), np.array([0.0, 100.5, 256.0])
+    for channels in (1, 3, 4):
+        planar = rng.integers(0, 256, (3, channels, 9, 7), dtype=np.uint8)
+        tables = {
+            "invert": np.tile(255 - np.arange(256), (3, 1)),
+            "posterize": np.arange(256)[None] & ~(2 ** (8 - bits[:, None]) - 1),
+            "solarize": np.where(np.arange(256)[None] < thresholds[:, None], np.arange(256),
+                                 255 - np.arange(256))}
+        calls = {"invert": F.invert, "posterize": lambda x: F.posterize(x, bits.tolist()),
+                 "solarize": lambda x: F.solarize(x, thresholds.tolist())}
+        colour = min(channels, 3)
+        for name, table in tables.items():
+            expected = planar.copy()
+            expected[:, :colour] = _lut_cpu.look_up(
+                planar[:, :colour], np.repeat(table[:, None], colour, 1))
+            got = calls[name](torch.from_numpy(planar)).numpy()
+            assert np.array_equal(got, expected), (name, channels)
+            for i in range(3):  # interleaved single images, through the same kernels
+                one = {"invert": F.invert, "posterize": lambda x, i=i: F.posterize(x, bits[i]),
+                       "solarize": lambda x, i=i: F.solarize(x, thresholds[i])}[name]
+                image = planar[i].transpose(1, 2, 0).copy()
+                assert np.array_equal(np.asarray(one(image)).reshape(image.shape),
+                                      expected[i].transpose(1, 2, 0)), (name, channels, i)

@@ -24,7 +24,7 @@ import torch
 
 from augkit.errors import AugkitError, AugkitTypeError
 from augkit.functional import _layout_cpu, dispatch
-from augkit.functional._lut_cpu import histograms, look_up, luma
+from augkit.functional._lut_cpu import INVERT, MASK, SOLARIZE, histograms, look_up, luma, point
 from augkit.functional.geometry import per_sample
 
 Image = TypeVar("Image")
@@ -49,10 +49,19 @@ def _gray_planes(colour: np.ndarray) -> np.ndarray:
     return ((19595 * r + 38470 * g + 7471 * b + 32768) >> 16).astype(np.uint8)
 
 
-def _uint8_kernel(make: LutMaker, histogram: str | None) -> Callable[..., np.ndarray]:
+def _uint8_kernel(make: LutMaker, histogram: str | None,
+                  computed: Callable[..., tuple[int, np.ndarray]] | None = None
+                  ) -> Callable[..., np.ndarray]:
     """``histogram``: None (tables from the parameters alone), "channels" (one per
-    channel) or "gray" (one from the grayscale image, for every channel)."""
+    channel) or "gray" (one from the grayscale image, for every channel). ``computed``:
+    for a table that is arithmetic, the ``_lut_cpu.point`` kind and per-sample settings
+    from the parameters, to compute the values (any layout without alpha) instead."""
     def kernel(images: np.ndarray, planar: bool, **params: np.ndarray) -> np.ndarray:
+        if computed is not None and (planar or images.shape[-1] != 4):
+            kind, settings = computed(**params)
+            if not planar or images.shape[1] != 4:  # every value is a colour value
+                return point(images, kind, settings)
+            return np.concatenate([point(images[:, :3], kind, settings), images[:, 3:]], 1)
         batch = images if planar else _layout_cpu.planar(images)
         colour = _colour(batch)
         counts = None if histogram is None else histograms(
@@ -96,9 +105,10 @@ def _torch_histograms(planes: torch.Tensor) -> np.ndarray:
 
 
 def _apply(img: Any, params: dict[str, np.ndarray], make: LutMaker, histogram: str | None,
-           float_op: Callable | None, op: str) -> Any:
+           float_op: Callable | None, op: str,
+           computed: Callable[..., tuple[int, np.ndarray]] | None = None) -> Any:
     return dispatch.apply(img, params, _tensor_kernel(make, histogram, float_op, op),
-                          _uint8_kernel(make, histogram),
+                          _uint8_kernel(make, histogram, computed),
                           channels=dispatch.SUPPORTED_CHANNELS, op=op, unit_range=True)
 
 
@@ -115,7 +125,8 @@ def invert(img: Image) -> Image:
     def make(_: Any, shape: Sequence[int]) -> np.ndarray:
         return _per_channel(np.tile(255 - _IDENTITY, (shape[0], 1)), shape)
 
-    return _apply(img, {}, make, None, lambda x: 1.0 - x, "invert")
+    return _apply(img, {}, make, None, lambda x: 1.0 - x, "invert",
+                  lambda: (INVERT, np.zeros(dispatch.batch_size(img) or 1, np.int64)))
 
 
 def posterize(img: Image, bits: Any) -> Image:
@@ -130,7 +141,10 @@ def posterize(img: Image, bits: Any) -> Image:
         masks = ~(2 ** (8 - bits.astype(np.int64)) - 1)
         return _per_channel(_IDENTITY[None, :] & masks[:, None], shape)
 
-    return _apply(img, {"bits": bits_}, make, None, None, "posterize")
+    def masks(bits: np.ndarray) -> tuple[int, np.ndarray]:
+        return MASK, ~(2 ** (8 - bits.astype(np.int64)) - 1) & 255
+
+    return _apply(img, {"bits": bits_}, make, None, None, "posterize", masks)
 
 
 def solarize(img: Image, threshold: Any) -> Image:
@@ -148,7 +162,11 @@ def solarize(img: Image, threshold: Any) -> Image:
         t = threshold.to(x.dtype).view(-1, 1, 1, 1)
         return torch.where(x >= t, 1.0 - x, x)
 
-    return _apply(img, {"threshold": thresholds}, make, None, floats, "solarize")
+    def whole_thresholds(threshold: np.ndarray) -> tuple[int, np.ndarray]:
+        return SOLARIZE, np.ceil(threshold).astype(np.int64)  # x >= t for whole x
+
+    return _apply(img, {"threshold": thresholds}, make, None, floats, "solarize",
+                  whole_thresholds)
 
 
 def _is_uint8(img: Any) -> bool:
