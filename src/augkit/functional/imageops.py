@@ -137,14 +137,14 @@ def posterize(img: Image, bits: Any) -> Image:
     if not np.array_equal(bits_, np.round(bits_)):
         raise AugkitError(f"bits: {bits!r} is not allowed; expected whole numbers 0 to 8")
 
+    def masks(bits: np.ndarray) -> np.ndarray:
+        return ~(2 ** (8 - bits.astype(np.int64)) - 1) & 255
+
     def make(_: Any, shape: Sequence[int], bits: np.ndarray) -> np.ndarray:
-        masks = ~(2 ** (8 - bits.astype(np.int64)) - 1)
-        return _per_channel(_IDENTITY[None, :] & masks[:, None], shape)
+        return _per_channel(_IDENTITY[None, :] & masks(bits)[:, None], shape)
 
-    def masks(bits: np.ndarray) -> tuple[int, np.ndarray]:
-        return MASK, ~(2 ** (8 - bits.astype(np.int64)) - 1) & 255
-
-    return _apply(img, {"bits": bits_}, make, None, None, "posterize", masks)
+    return _apply(img, {"bits": bits_}, make, None, None, "posterize",
+                  lambda bits: (MASK, masks(bits)))
 
 
 def solarize(img: Image, threshold: Any) -> Image:
