@@ -9,7 +9,7 @@ take the ``rank``-th smallest of each window of the edge-replicated image.
 Each box pass is Pillow's running sum: the ``2 * radius + 1`` nearest pixels weighed ``ww / 2**24``
 and the two next ones ``fw / 2**24``, edges replicated, rounded half up to uint8 after every
 pass; rows first, then columns (Pillow transposes and runs rows again, which is the same
-arithmetic). Equal to ``noise._box_pass`` on integers, several times faster.
+arithmetic). Equal to ``noise.torch_box_passes`` on integers, several times faster.
 """
 
 from __future__ import annotations

@@ -101,21 +101,6 @@ def box_weights(float_radius: float) -> tuple[int, int, int]:
     return radius, ww, fw
 
 
-def _box_pass(rows: torch.Tensor, radius: int, ww: int, fw: int) -> torch.Tensor:
-    """One pass along the last dim, edges replicated: exact integers for uint8 (rounded as
-    Pillow does), plain weights for floats."""
-    width = rows.shape[-1]
-    index = torch.arange(-radius - 1, width + radius + 1, device=rows.device).clamp(0, width - 1)
-    padded = rows[..., index]
-    zero = torch.zeros_like(padded[..., :1])
-    cumulative = torch.cat([zero, padded.cumsum(-1)], dim=-1)
-    window = cumulative[..., 2 * radius + 2:2 * radius + 2 + width] - cumulative[..., 1:1 + width]
-    far = padded[..., :width] + padded[..., 2 * radius + 2:]
-    if rows.dtype == torch.int64:
-        return (window * ww + far * fw + (1 << 23)) >> 24
-    return (window * ww + far * fw) / _ONE
-
-
 def _pillow_blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     if not (images.dtype == torch.uint8 and images.device.type == "cpu"):
         return _batched_pillow_blur(images, sigma.cpu().tolist())
@@ -135,28 +120,24 @@ def _batched_pillow_blur(images: torch.Tensor, sigmas: list[float]) -> torch.Ten
     if not blurred:
         return images.clone()
     weights = torch.tensor([box_blur_weights(sigmas[i]) for i in blurred])
-    part = images[torch.tensor(blurred, device=images.device)]
-    x = part.to(torch.int64) if images.dtype == torch.uint8 else part
-    for _ in range(_BLUR_PASSES):
-        x = _box_pass_per_sample(x, weights)
-    x = x.transpose(-1, -2)
-    for _ in range(_BLUR_PASSES):
-        x = _box_pass_per_sample(x, weights)
+    index = torch.tensor(blurred, device=images.device)
+    blurs = torch_box_passes(images[index], weights, weights, _BLUR_PASSES)
     out = images.clone()
-    out[torch.tensor(blurred, device=images.device)] = x.transpose(-1, -2).to(images.dtype)
+    out[index] = blurs
     return out
 
 
-def _box_pass_per_sample(rows: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """``_box_pass`` along the last dim of (N, C, H, W) with each sample's ``(radius, ww,
-    fw)`` (``weights`` (N, 3)): the rows padded for the largest radius, and each sample's
-    window sums and far pixels gathered at its own offsets."""
-    n, width, device = rows.shape[0], rows.shape[-1], rows.device
+def _box_pass(rows: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """One box pass along the last dim of (N, C, H, W), edges replicated, with each
+    sample's ``(radius, ww, fw)`` (``weights`` (N, 3), or (1, 3) for all): the rows padded
+    for the largest radius, and each sample's window sums and far pixels gathered at its own
+    offsets. Exact integers for int64 (rounded as Pillow does), plain weights for floats."""
+    width, device = rows.shape[-1], rows.device
     pad = int(weights[:, 0].max()) + 1
     index = torch.arange(-pad, width + pad, device=device).clamp(0, width - 1)
     padded = rows[..., index]
     cumulative = torch.cat([torch.zeros_like(padded[..., :1]), padded.cumsum(-1)], dim=-1)
-    radius, ww, fw = (weights[:, i].to(device).view(n, 1, 1, 1) for i in range(3))
+    radius, ww, fw = (weights[:, i].to(device).view(-1, 1, 1, 1) for i in range(3))
     j = torch.arange(width, device=device).view(1, 1, 1, width) + pad
 
     def at(values: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
@@ -186,18 +167,19 @@ def box_passes(images: torch.Tensor, across: tuple[int, int, int] | None,
     return torch_box_passes(images, across, down, passes)
 
 
-def torch_box_passes(images: torch.Tensor, across: tuple[int, int, int] | None,
-                     down: tuple[int, int, int] | None, passes: int) -> torch.Tensor:
-    """``box_passes`` in torch ops, for any device (the compiled copy runs uint8 on CPU)."""
+def torch_box_passes(images: torch.Tensor, across: Any, down: Any, passes: int
+                     ) -> torch.Tensor:
+    """``box_passes`` in torch ops, for any device (the compiled copy runs uint8 on CPU);
+    ``across`` and ``down`` may also be (N, 3) tensors, a ``(radius, ww, fw)`` per sample."""
     is_uint8 = images.dtype == torch.uint8
     x = images.to(torch.int64) if is_uint8 else images
     if across is not None:
         for _ in range(passes):
-            x = _box_pass(x, *across)
+            x = _box_pass(x, torch.as_tensor(across).view(-1, 3))
     if down is not None:
         x = x.transpose(-1, -2)
         for _ in range(passes):
-            x = _box_pass(x, *down)
+            x = _box_pass(x, torch.as_tensor(down).view(-1, 3))
         x = x.transpose(-1, -2)
     return x.to(images.dtype) if is_uint8 else x.clone()
 

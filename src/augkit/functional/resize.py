@@ -245,7 +245,15 @@ def _box_matrices(starts: np.ndarray, lengths: np.ndarray, full: int, out_size: 
     """(N, full, out_size) matrices: each sample's taps for resizing ``lengths[i]`` input
     pixels from ``starts[i]`` to ``out_size``, placed on the whole axis."""
     plans = [taps(int(length), out_size, interpolation) for length in lengths]
+    return _dense(plans, starts, full, fixed, like.dtype, like.device)
+
+
+def _dense(plans: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], starts: Any,
+           full: int, fixed: bool, dtype: torch.dtype, device: Any) -> torch.Tensor:
+    """(N, full, out) matrices of ``taps`` results, each shifted by its ``starts[i]``: the
+    fixed-point integers or the float weights, zero where a tap does not reach."""
     width = max(plan[1].shape[1] for plan in plans)
+    out_size = len(plans[0][0])
     positions = np.zeros((len(plans), width, out_size), np.int64)
     values = np.zeros((len(plans), width, out_size))
     for i, (bounds, weights, integers) in enumerate(plans):
@@ -254,9 +262,9 @@ def _box_matrices(starts: np.ndarray, lengths: np.ndarray, full: int, out_size: 
         where = np.where(inside, bounds[:, :1] + k[None, :] + starts[i], 0)
         positions[i, :len(k)] = where.T
         values[i, :len(k)] = np.where(inside, integers if fixed else weights, 0).T
-    matrices = torch.zeros((len(plans), full, out_size), dtype=like.dtype, device=like.device)
-    return matrices.scatter_add_(1, torch.from_numpy(positions).to(like.device),
-                                 torch.from_numpy(values).to(like.device, like.dtype))
+    matrices = torch.zeros((len(plans), full, out_size), dtype=dtype, device=device)
+    return matrices.scatter_add_(1, torch.from_numpy(positions).to(device),
+                                 torch.from_numpy(values).to(device, dtype))
 
 
 def _nearest(img: Image, in_size: tuple[int, int], out_size: tuple[int, int],
@@ -416,12 +424,7 @@ def unpremultiply(nhwc: np.ndarray) -> np.ndarray:
 def _matrix(taps_: tuple[np.ndarray, np.ndarray, np.ndarray], in_size: int, fixed: bool,
             dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """The taps of one axis as a dense (in, out) matrix."""
-    bounds, weights, integers = taps_
-    values = integers if fixed else weights
-    matrix = np.zeros((in_size, len(bounds)))
-    for out, (start, count) in enumerate(bounds):
-        matrix[start:start + count, out] = values[out, :count]
-    return torch.as_tensor(matrix, dtype=dtype, device=device)
+    return _dense([taps_], [0], in_size, fixed, dtype, device)[0]
 
 
 def _resize_tensor(images: torch.Tensor, plan: _Plan, channels: int) -> torch.Tensor:
