@@ -16,7 +16,9 @@ np.uint8(0)
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -109,7 +111,9 @@ def convolve(img: Image, kernel: Sequence[float], scale: float | None = None,
     if len(values) not in (9, 25):
         raise AugkitError(f"kernel: {kernel!r:.60} is not allowed; expected 9 (3x3) or 25 (5x5) "
                           "numbers")
-    divisor = np.float32(sum(values) if scale is None else _number(scale, "scale"))
+    # Pillow adds the weights left to right (functools.reduce); sum() compensates on 3.12+
+    total = functools.reduce(operator.add, values)
+    divisor = np.float32(total if scale is None else _number(scale, "scale"))
     if divisor == 0:
         raise AugkitError("scale: 0 is not allowed (the kernel's weights sum to 0: give scale, "
                           "e.g. scale=1)")

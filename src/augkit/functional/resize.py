@@ -13,7 +13,6 @@ float taps without rounding, torchvision's antialiased resize.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,49 +29,9 @@ FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
 _ONE = 1 << _resample_cpu.PRECISION_BITS
 
 
-def _box(x: float) -> float:
-    return 1.0 if -0.5 < x <= 0.5 else 0.0
-
-
-def _bilinear(x: float) -> float:
-    x = abs(x)
-    return 1.0 - x if x < 1.0 else 0.0
-
-
-def _hamming(x: float) -> float:
-    x = abs(x)
-    if x == 0.0:
-        return 1.0
-    if x >= 1.0:
-        return 0.0
-    x = x * math.pi
-    return math.sin(x) / x * (0.54 + 0.46 * math.cos(x))
-
-
-def _bicubic(x: float) -> float:
-    a = -0.5
-    x = abs(x)
-    if x < 1.0:
-        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1
-    if x < 2.0:
-        return (((x - 5) * x + 8) * x - 4) * a
-    return 0.0
-
-
-def _sinc(x: float) -> float:
-    if x == 0.0:
-        return 1.0
-    x = x * math.pi
-    return math.sin(x) / x
-
-
-def _lanczos(x: float) -> float:
-    return _sinc(x) * _sinc(x / 3) if -3.0 <= x < 3.0 else 0.0
-
-
-_KERNELS: dict[str, tuple[Callable[[float], float], float]] = {
-    "box": (_box, 0.5), "bilinear": (_bilinear, 1.0), "hamming": (_hamming, 1.0),
-    "bicubic": (_bicubic, 2.0), "lanczos": (_lanczos, 3.0)}
+# Pillow's filters as (number used by the compiled ``precompute``, support)
+_KERNELS = {"box": (0, 0.5), "bilinear": (1, 1.0), "hamming": (2, 1.0), "bicubic": (3, 2.0),
+            "lanczos": (4, 3.0)}
 
 
 @functools.lru_cache(maxsize=256)
@@ -84,22 +43,9 @@ def taps(in_size: int, out_size: int, interpolation: str, start: float = 0.0,
     kernel, support = _KERNELS[interpolation]
     first = float(np.float32(start))
     last = float(np.float32(in_size if end is None else end))
-    scale = filterscale = float(np.float32(last) - np.float32(first)) / out_size
-    filterscale = max(filterscale, 1.0)
-    support = support * filterscale
-    ksize = math.ceil(support) * 2 + 1
-    bounds = np.zeros((out_size, 2), np.int64)
-    weights = np.zeros((out_size, ksize), np.float64)
-    inverse = 1.0 / filterscale
-    for xx in range(out_size):
-        center = first + (xx + 0.5) * scale
-        xmin = max(int(center - support + 0.5), 0)
-        xmax = min(int(center + support + 0.5), in_size) - xmin
-        row = [kernel((x + xmin - center + 0.5) * inverse) for x in range(xmax)]
-        total = sum(row)  # left to right, as Pillow adds them
-        for x, w in enumerate(row):
-            weights[xx, x] = w / total if total != 0.0 else w
-        bounds[xx] = xmin, xmax
+    scale = float(np.float32(last) - np.float32(first)) / out_size
+    bounds, weights = _resample_cpu.precompute(in_size, out_size, first, scale, kernel,
+                                               support)
     fixed = np.where(weights < 0, np.trunc(-0.5 + weights * _ONE),
                      np.trunc(0.5 + weights * _ONE)).astype(np.int32)
     for array in (bounds, weights, fixed):
@@ -337,8 +283,9 @@ class _Plan:
 
     def __init__(self, in_size: tuple[int, int], out_size: tuple[int, int],
                  interpolation: str, box: Box | None = None):
-        self.in_size, self.out_size = in_size, out_size
-        left, top, right, bottom = box or (0, 0, in_size[1], in_size[0])
+        self.in_size, self.out_size, self.interpolation = in_size, out_size, interpolation
+        self.box = box or (0, 0, in_size[1], in_size[0])
+        left, top, right, bottom = self.box
         # Pillow's tests, which compare the box's far edge with the output size
         self.horizontal = out_size[1] != in_size[1] or left != 0 or right != out_size[1]
         self.vertical = out_size[0] != in_size[0] or top != 0 or bottom != out_size[0]
@@ -378,17 +325,29 @@ def _passes(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
 
 def _columns_pass(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
     """The horizontal pass; before the rows' pass, only on the input rows it reads."""
-    bounds, _, fixed = plan.cols
     height = batch.shape[2 if planar else 1]
     first, last = (0, height) if plan.rows_first else (plan.first_row, plan.last_row)
-    if planar:  # the planes seen as interleaved channels (strided views, no copies)
-        out = np.empty((*batch.shape[:2], last - first, plan.out_size[1]), np.uint8)
-        _resample_cpu.horizontal_pass(batch.transpose(0, 2, 3, 1), out.transpose(0, 2, 3, 1),
-                                      first, bounds, fixed)
-        return out
-    out = np.empty((batch.shape[0], last - first, plan.out_size[1], batch.shape[3]), np.uint8)
-    _resample_cpu.horizontal_pass(batch, out, first, bounds, fixed)
-    return out
+    channels = 1 if planar else batch.shape[3]
+    sources, weights = column_taps(plan.in_size[1], plan.out_size[1], plan.interpolation,
+                                   plan.box[0], plan.box[2], channels)
+    rows = batch.reshape(-1, height, plan.in_size[1] * channels)
+    out = np.empty((rows.shape[0], last - first, plan.out_size[1] * channels), np.uint8)
+    _resample_cpu.horizontal_pass(rows, out, first, sources, weights)
+    if planar:
+        return out.reshape(*batch.shape[:2], last - first, plan.out_size[1])
+    return out.reshape(batch.shape[0], last - first, plan.out_size[1], channels)
+
+
+@functools.lru_cache(maxsize=64)
+def column_taps(in_size: int, out_size: int, interpolation: str, start: float, end: float,
+                channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """``taps`` laid out for the compiled columns' pass (``_resample_cpu.column_tables``) on
+    rows of ``channels`` interleaved values."""
+    bounds, _, fixed = taps(in_size, out_size, interpolation, start, end)
+    tables = _resample_cpu.column_tables(bounds, fixed, in_size, channels)
+    for array in tables:
+        array.flags.writeable = False
+    return tables
 
 
 def _rows_pass(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
