@@ -5,8 +5,11 @@ and from 448 down to 224, with every filter Pillow has, single image and a batch
 side by side in one run: Pillow (``Image.resize``, one image at a time; for the batch
 column a loop over 64 copies, so that both sides read 64 images from memory), albumentations
 (OpenCV's ``cv2.resize``), kornia and torchvision (tensor path, antialiased where it can),
-each when installed. Every augkit result is compared with Pillow's pixel for pixel. The
-table gives each peer's time over augkit's (above 1: augkit is faster). A second table
+each when installed (without torchvision, the torch kernel its tensor path calls on uint8).
+Every augkit result is compared with Pillow's pixel for pixel. The table gives each peer's
+time over augkit's (above 1: augkit is faster) and how far the peer's pixels are from
+Pillow's: "off by" more than a level or two means another filter (OpenCV does not widen its
+filter when shrinking, and its cubic and Lanczos differ from Pillow's), not another rounding. A second table
 turns the 224x224 photo by 30 degrees with each filter Pillow's ``rotate`` has, beside
 Pillow, OpenCV's ``warpAffine`` and kornia's ``rotate``.
 
@@ -67,7 +70,11 @@ def peers(name: str, size: int) -> dict[str, Callable[[np.ndarray, torch.Tensor]
             found["torchvision"] = lambda a, t: TF.resize(t, [size, size], modes[name],
                                                           antialias=True)
     except ImportError:
-        pass
+        # torchvision's tensor path resizes uint8 with this torch kernel (Pillow-SIMD's
+        # integer algorithm, AVX2), so it stands in when torchvision does not import
+        if name in ("bilinear", "bicubic"):
+            found["torch-uint8"] = lambda a, t: torch.nn.functional.interpolate(
+                t, size=(size, size), mode=name, antialias=True)
     return found
 
 
@@ -105,7 +112,9 @@ def rotate_peers(name: str, angle: float, size: int
 
         codes = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR,
                  "bicubic": cv2.INTER_CUBIC}
-        matrix = cv2.getRotationMatrix2D((size / 2, size / 2), angle, 1.0)
+        # Pillow's centre (size / 2 in its pixel-edge coordinates) in OpenCV's pixel-centre
+        # ones
+        matrix = cv2.getRotationMatrix2D(((size - 1) / 2, (size - 1) / 2), angle, 1.0)
         found["opencv"] = lambda a, t: cv2.warpAffine(a, matrix, (size, size),
                                                       flags=codes[name])
     except ImportError:
@@ -156,9 +165,19 @@ def measured(case: str, name: str, source: Image.Image, ours: Callable[[Any], An
     batch_ratio = seconds(lambda: [pillow(p) for p in pictures], max(3, repeat // 10)) / \
         seconds(lambda: ours(batch), max(3, repeat // 10))
     ratios = [f"{peer} {seconds(partial(fn, array, tensor), repeat) / single:.2f}x"
-              for peer, fn in others.items()]
+              f"{agreement(fn(array, tensor), expected)}" for peer, fn in others.items()]
     return (f"{case:14} {name:9} {'yes' if exact else 'NO':>6} {pillow_single / single:>7.2f}x "
             f"{batch_ratio:>18.2f}x  " + ", ".join(ratios))
+
+
+def agreement(result: Any, expected: np.ndarray) -> str:
+    """How far a peer's image is from Pillow's: empty when equal, else the largest
+    difference in levels (a different filter or rounding)."""
+    if isinstance(result, torch.Tensor):
+        result = result[0].permute(1, 2, 0).float().round().clamp(0, 255).numpy()
+    ours = np.asarray(result, dtype=np.int16).reshape(expected.shape)
+    worst = int(np.abs(ours - expected.astype(np.int16)).max())
+    return f" (off by {worst})" if worst else " (exact)"
 
 
 if __name__ == "__main__":

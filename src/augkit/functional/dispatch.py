@@ -170,7 +170,8 @@ def _apply_host(img: Any, params: dict[str, Any], tensor_kernel: TensorKernel,
     if img.dtype == np.uint8 and uint8_kernel is not None:
         hwc = img if img.ndim == 3 else img[:, :, None]
         batch = np.ascontiguousarray(hwc)[None]
-        out = uint8_kernel(batch, planar=False, **_numpy_params(params))
+        out = uint8_kernel(batch, planar=False, **_numpy_params(params)) if params else \
+            uint8_kernel(batch, planar=False)
         return out[0, :, :, 0] if img.ndim == 2 else out[0]
     out = tensor_kernel(_numpy_to_batch(img), **_tensor_params(params, "cpu"))
     return _batch_to_numpy(out, img)

@@ -59,7 +59,7 @@ def output_size(size: tuple[int, int], target: int | Sequence[int] | None,
     (the longer one keeps the aspect ratio, at most ``max_size``)."""
     height, width = size
     if isinstance(target, (list, tuple)) and len(target) == 2:
-        out = tuple(_positive(v, "size") for v in target)
+        out = (_positive(target[0], "size"), _positive(target[1], "size"))
         if max_size is not None:
             raise AugkitError("max_size: only with a single number for size (the shorter "
                               "side)")
@@ -225,10 +225,10 @@ def _nearest(img: Image, in_size: tuple[int, int], out_size: tuple[int, int],
         return images.index_select(-2, index_rows).index_select(-1, index_cols)
 
     def uint8_kernel(batch: np.ndarray, planar: bool) -> np.ndarray:
-        if planar:  # the planes seen as interleaved channels (strided views, no copies)
+        batch = np.ascontiguousarray(batch)
+        if planar:
             out = np.empty((*batch.shape[:2], *out_size), np.uint8)
-            _resample_cpu.gather_pass(batch.transpose(0, 2, 3, 1), out.transpose(0, 2, 3, 1),
-                                      rows, cols)
+            _resample_cpu.gather_planes(batch, out, rows, cols)
             return out
         out = np.empty((batch.shape[0], *out_size, batch.shape[3]), np.uint8)
         _resample_cpu.gather_pass(batch, out, rows, cols)
