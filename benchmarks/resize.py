@@ -88,6 +88,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)  # one thread for every library, as the bar says
+    except ImportError:
+        pass
     photo = load_photos()[0].convert("RGB")
     print(f"{'case':14} {'filter':9} {'exact':>6} {'pillow':>8} {'batch 64 vs pillow':>19}  "
           "peers (their time / augkit's)")

@@ -2,7 +2,7 @@
 
 A compiled copy row by row: numpy's and torch's transposing copies walk one side with a
 stride of C or of a whole plane, and took 36 us (to planar) and 120 us (to interleaved) for
-one 224x224 RGB image, where these take 3 and 19 us. Two mirror-image kernels rather than
+one 224x224 RGB image, where these take 3 and 3.4 us. Two mirror-image kernels rather than
 one with a direction flag: with the flag the copy to planar lost its vectorised loop (3 to
 20 us).
 """
@@ -36,10 +36,17 @@ def _to_interleaved(src, dst):
     for n in range(images):
         for y in range(height):
             row = dst[n, y]
-            if channels == 3:
+            if channels == 3:  # a constant stride: the stores vectorize (19 to 3.4 us)
+                flat = row.reshape(-1)
                 red, green, blue = src[n, 0, y], src[n, 1, y], src[n, 2, y]
                 for x in range(width):
-                    row[x, 0], row[x, 1], row[x, 2] = red[x], green[x], blue[x]
+                    flat[3 * x], flat[3 * x + 1], flat[3 * x + 2] = red[x], green[x], blue[x]
+            elif channels == 4:
+                flat = row.reshape(-1)
+                red, green, blue, alpha = src[n, 0, y], src[n, 1, y], src[n, 2, y], src[n, 3, y]
+                for x in range(width):
+                    flat[4 * x], flat[4 * x + 1] = red[x], green[x]
+                    flat[4 * x + 2], flat[4 * x + 3] = blue[x], alpha[x]
             else:
                 for c in range(channels):
                     plane = src[n, c, y]

@@ -210,38 +210,10 @@ def _row_sources(data, in_h, in_w, y, yo, index):
 
 
 @njit(cache=True, nogil=True)
-def _pillow_nearest(src, out, data, fill):
-    """Pillow's NEAREST ``Image.transform(AFFINE)`` on planar (N, C, H, W) batches: each
-    output row's sources, then a copy per channel."""
-    out_h, out_w = out.shape[2], out.shape[3]
-    index = np.empty(out_w, np.int64)
-    channels = src.shape[1]
-    for n in range(src.shape[0]):
-        planes, targets = src[n].reshape(channels, -1), out[n].reshape(channels, -1)
-        yo = data[n, 5] + data[n, 4] * 0.5
-        for y in range(out_h):
-            _row_sources(data[n], src.shape[2], src.shape[3], y, yo, index)
-            yo += data[n, 4]
-            row = y * out_w
-            if channels == 3:  # one index and one test per pixel for its three planes
-                for x in range(out_w):
-                    j, q = index[x], row + x
-                    if j >= 0:
-                        targets[0, q], targets[1, q], targets[2, q] = \
-                            planes[0, j], planes[1, j], planes[2, j]
-                    else:
-                        targets[0, q], targets[1, q], targets[2, q] = fill[0], fill[1], fill[2]
-                continue
-            for c in range(channels):
-                for x in range(out_w):
-                    j = index[x]
-                    targets[c, row + x] = planes[c, j] if j >= 0 else fill[c]
-
-
-@njit(cache=True, nogil=True)
 def _pillow_nearest_interleaved(src, out, data, fill):
-    """``_pillow_nearest`` on interleaved (N, H, W, C) pixels, as Pillow keeps them: each
-    output pixel's channels copied from one place."""
+    """Pillow's NEAREST ``Image.transform(AFFINE)`` on interleaved (N, H, W, C) pixels, as
+    Pillow keeps them: each output row's sources, then each pixel's channels copied from one
+    place."""
     out_h, out_w, channels = out.shape[1], out.shape[2], out.shape[3]
     index = np.empty(out_w, np.int64)
     for n in range(src.shape[0]):
@@ -270,15 +242,23 @@ def pillow_nearest_uint8(images: np.ndarray, planar: bool, data: np.ndarray,
                          fill: np.ndarray, out_size: tuple[int, int] | None = None
                          ) -> np.ndarray:
     """Pillow's NEAREST affine on a uint8 batch, ``(N, C, H, W)`` when ``planar`` (else
-    interleaved, sampled as it is), onto a canvas of ``out_size`` (default the input's)."""
+    interleaved), onto a canvas of ``out_size`` (default the input's). Planar batches of
+    several channels are sampled interleaved: a turned row reads across the image, and one
+    cache line then serves every channel of a pixel (224x224 RGB: 41 to 34 us, the two
+    layout copies included)."""
+    if planar:
+        n, channels, height, width = images.shape
+        if channels == 1:  # the same bytes in either layout
+            out = pillow_nearest_uint8(np.ascontiguousarray(images).reshape(n, height, width, 1),
+                                       False, data, fill, out_size)
+            return out.reshape(n, 1, *out.shape[1:3])
+        out = pillow_nearest_uint8(_layout_cpu.interleaved(images), False, data, fill,
+                                   out_size)
+        return _layout_cpu.planar(out)
     src = np.ascontiguousarray(images).view()
     src.flags.writeable = False
     matrices = np.ascontiguousarray(data, np.float64).reshape(-1, 6)
     fills = np.ascontiguousarray(fill, np.uint8)
-    if planar:
-        out = np.empty((*src.shape[:2], *(out_size or src.shape[2:])), np.uint8)
-        _pillow_nearest(src, out, matrices, fills)
-    else:
-        out = np.empty((src.shape[0], *(out_size or src.shape[1:3]), src.shape[3]), np.uint8)
-        _pillow_nearest_interleaved(src, out, matrices, fills)
+    out = np.empty((src.shape[0], *(out_size or src.shape[1:3]), src.shape[3]), np.uint8)
+    _pillow_nearest_interleaved(src, out, matrices, fills)
     return out

@@ -26,7 +26,7 @@ import torch
 from augkit.errors import AugkitError
 from augkit.functional import _layout_cpu, dispatch
 from augkit.functional._transform_cpu import MODES, pillow_transform
-from augkit.functional.geometry import _dtype, _fill_values, check_interpolation
+from augkit.functional.geometry import _dtype, _fill_values, check_interpolation, fill_bytes
 from augkit.functional.resize import premultiply, unpremultiply
 
 Image = TypeVar("Image")
@@ -123,7 +123,7 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
     fills = _fill_values(fill, channels, _dtype(img))
     smooth_alpha = channels == 4 and mode != "nearest"
 
-    bytes_fill = np.clip(np.round(fills.numpy()), 0, 255).astype(np.uint8)
+    bytes_fill = fill_bytes(fills)
 
     def uint8_kernel(images: np.ndarray, planar: bool, data: np.ndarray) -> np.ndarray:
         nhwc = _layout_cpu.interleaved(images) if planar else images

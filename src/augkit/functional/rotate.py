@@ -139,7 +139,8 @@ def rotate(img: Image, angle: Any, interpolation: Any = "nearest", expand: bool 
     fills = _fill_values(fill, dispatch.num_channels(img), _dtype(img))
     if method == "nearest":
         return transform_nearest(img, data, fills, out_size)
-    smooth = transform_generic(img, np.pad(data, ((0, 0), (0, 2))), method, fill, out_size)
+    perspective = np.concatenate([data, np.zeros((len(data), 2))], axis=1)  # np.pad: 10 us
+    smooth = transform_generic(img, perspective, method, fill, out_size)
     # Pillow transposes these instead (no premultiplied round trip for RGBA); NEAREST's
     # pixels are the transposed ones
     turns = np.mod(angles, 360.0)
