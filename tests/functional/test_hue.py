@@ -99,11 +99,12 @@ def test_bad_jitter_arguments_are_one_line():
 
 
 def test_the_compiled_hue_turn_equals_the_reference_conversions():
-    from augkit.functional._hue_cpu import turn_hue_uint8
+    from augkit.functional._hue_cpu import turn_hue_planes
     from augkit.functional.hue import turn_hue_reference
 
     rng = np.random.default_rng(4)
     colours = rng.integers(0, 256, (4, 300, 300, 3), dtype=np.uint8)
     colours[0, :16, :16] = np.arange(256, dtype=np.uint8).reshape(16, 16, 1)  # grays
     shifts = np.array([0, 25, 128, 231], dtype=np.uint8)
-    assert np.array_equal(turn_hue_uint8(colours, shifts), turn_hue_reference(colours, shifts))
+    turned = turn_hue_planes(colours.transpose(0, 3, 1, 2), shifts).transpose(0, 2, 3, 1)
+    assert np.array_equal(turned, turn_hue_reference(colours, shifts))

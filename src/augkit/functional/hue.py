@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from augkit.functional import _layout_cpu, dispatch
-from augkit.functional._hue_cpu import turn_hue_uint8
+from augkit.functional._hue_cpu import turn_hue_planes
 from augkit.functional.geometry import per_sample
 
 Image = TypeVar("Image")
@@ -120,9 +120,8 @@ def turn_hue_tensor(rgb: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
 def _hue_uint8(images: np.ndarray, planar: bool, hue: np.ndarray) -> np.ndarray:
     if images.shape[1 if planar else -1] == 1:
         return images.copy()
-    batch = _layout_cpu.interleaved(images) if planar else images
-    out = turn_hue_uint8(batch, hue_shifts(hue))
-    return _layout_cpu.planar(out) if planar else out
+    out = turn_hue_planes(images if planar else _layout_cpu.planar(images), hue_shifts(hue))
+    return out if planar else _layout_cpu.interleaved(out)
 
 
 def _hue_float(images: torch.Tensor, hue: torch.Tensor) -> torch.Tensor:
