@@ -104,9 +104,11 @@ def test_every_kind_and_mode_comes_back_as_itself_and_replays(name):
 def test_batches_get_per_sample_draws_equal_to_single_replays(name):
     rng = np.random.default_rng(1)
     batch = torch.from_numpy(rng.integers(0, 256, (12, 3, 14, 16), dtype=np.uint8))
+    before = batch.clone()
     t = FACTORIES[name]().reseed(3)
     out = t(batch)
     assert out.shape[0] == 12
+    assert torch.equal(batch, before)  # samples are written into the call's own copy only
     params = t.last_params
     from augkit.transforms.base import select
 

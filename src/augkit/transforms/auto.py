@@ -34,6 +34,7 @@ from augkit.functional import (
 )
 from augkit.functional.geometry import check_interpolation
 from augkit.transforms.base import Params, Transform
+from augkit.transforms.calls import put_samples, take_samples
 from augkit.transforms.targets import Targets
 
 Magnitudes = Callable[[int, int, int], np.ndarray | None]
@@ -281,10 +282,9 @@ class _Policy(Transform):
             if op < 0:
                 continue
             index = (ops == op).nonzero().squeeze(1)
-            device_index = index.to(img.device)
-            out[device_index] = apply_op(img[device_index], names[op],
-                                         magnitudes[index.numpy()], self.interpolation,
-                                         self.fill)
+            put_samples(out, index, apply_op(take_samples(img, index), names[op],
+                                             magnitudes[index.numpy()], self.interpolation,
+                                             self.fill))
         return out
 
     def apply_targets(self, targets: Targets, params: Params, size: tuple[int, int]

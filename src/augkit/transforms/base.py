@@ -24,8 +24,10 @@ from augkit.transforms.calls import (
     OPTION_KEYS,
     call_with_keywords,
     call_with_target,
+    put_samples,
     run_call,
     select,
+    take_samples,
 )
 from augkit.transforms.targets import TargetOptions, Targets
 
@@ -243,11 +245,11 @@ class Transform(ABC):
                               "would hold two sizes; use p=1, or call it on single images")
         index = applied.nonzero().squeeze(1)
         subset = {k: select(v, index) for k, v in params.items()}
-        part, part_targets = self.apply_pair(img[index.to(img.device)],
+        part, part_targets = self.apply_pair(take_samples(img, index),
                                              None if targets is None else targets.select(index),
                                              subset)
         out = img.clone()
-        out[index.to(img.device)] = part
+        put_samples(out, index, part)
         if targets is not None:
             targets = targets.copy()
             targets.put(index, part_targets)

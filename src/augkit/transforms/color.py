@@ -42,6 +42,7 @@ from augkit.transforms.base import (
     scale_uniform,
     uniform,
 )
+from augkit.transforms.calls import put_samples, take_samples
 
 LOG_RANGES = {
     "color": (0.0, 9.9),
@@ -192,25 +193,27 @@ class ColorJitter(Transform):
     def apply(self, img: Any, params: Params) -> Any:
         ops, factors = self._ops(), np.asarray(params["factors"])
         order = params["order"]
+        own = False  # whether img is this call's own copy, free to write into
         for position in range(4):
             for op in range(4):
                 if ops[op] is not None:
-                    img = run_where(img, order[:, position] == op,
-                                    lambda x, index, op=op: ops[op](x, factors[index, op]))
+                    out = run_where(img, order[:, position] == op,
+                                    lambda x, index, op=op: ops[op](x, factors[index, op]), own)
+                    img, own = out, own or out is not img
         return img
 
 
-def run_where(img: Any, mask: torch.Tensor, fn: Any) -> Any:
+def run_where(img: Any, mask: torch.Tensor, fn: Any, in_place: bool = False) -> Any:
     """``fn(samples, index)`` on the samples of ``img`` where ``mask`` (one flag per sample)
-    is set, ``index`` their positions as a numpy array; the others pass unchanged."""
+    is set, ``index`` their positions as a numpy array; the others pass unchanged. A batch
+    is copied first unless ``in_place`` (the caller's own copy, written into)."""
     if not bool(mask.any()):
         return img
     if dispatch.batch_size(img) is None or bool(mask.all()):
         return fn(img, np.arange(len(mask)))
     index = mask.nonzero().squeeze(1)
-    device_index = index.to(img.device)
-    out = img.clone()
-    out[device_index] = fn(img[device_index], index.numpy())
+    out = img if in_place else img.clone()
+    put_samples(out, index, fn(take_samples(img, index), index.numpy()))
     return out
 
 
@@ -253,11 +256,14 @@ class RandomPhotometricDistort(Transform):
     def apply(self, img: Any, params: Params) -> Any:
         steps, factors = params["steps"], np.asarray(params["factors"])
         before = params["contrast_before"]
+        own = False  # as in ColorJitter.apply
         for op, kernel, mask in ((0, brightness, steps[:, 0]), (1, contrast, steps[:, 1] & before),
                                  (2, color, steps[:, 2]), (3, adjust_hue, steps[:, 3]),
                                  (1, contrast, steps[:, 1] & ~before)):
-            img = run_where(img, mask, lambda x, index, op=op, kernel=kernel:
-                            kernel(x, factors[index, op]))
+            out = run_where(img, mask, lambda x, index, op=op, kernel=kernel:
+                            kernel(x, factors[index, op]), own)
+            img, own = out, own or out is not img
         channels = dispatch.num_channels(img)
         order = params["keys"][:, :channels].argsort(dim=1)
-        return run_where(img, steps[:, 4], lambda x, index: permute_channels(x, order[index]))
+        return run_where(img, steps[:, 4], lambda x, index: permute_channels(x, order[index]),
+                         own)

@@ -9,6 +9,7 @@ import torch
 
 from augkit.errors import AugkitError, AugkitTypeError
 from augkit.transforms.base import Params, Transform, select
+from augkit.transforms.calls import put_samples, take_samples
 from augkit.transforms.targets import TargetOptions, Targets
 
 
@@ -123,13 +124,12 @@ def _apply_grouped(img: Any, targets: Targets | None, keys: torch.Tensor, run: A
     for key in keys.unique(dim=0):
         match = (keys == key).view(keys.shape[0], -1).all(dim=1)
         index = match.nonzero().squeeze(1)
-        device_index = index.to(img.device)
-        result, moved = run(img[device_index], None if targets is None
+        result, moved = run(take_samples(img, index), None if targets is None
                             else targets.select(index), index, key)
         if result.shape[1:] != img.shape[1:]:
             raise AugkitError("transforms: per-sample choices on a batch must keep the image "
                               "size")
-        out[device_index] = result
+        put_samples(out, index, result)
         if merged is not None:
             merged.put(index, moved)
     return out, merged
