@@ -50,6 +50,14 @@ def remap(batch: torch.Tensor, rows: np.ndarray, cols: np.ndarray, fill: torch.T
     ``fill`` (one value per channel)."""
     n, channels = batch.shape[:2]
     device = batch.device
+    if device.type == "cpu" and _inside_runs(rows) and _inside_runs(cols):
+        # windows inside the image: a slice each (indexing copies element by element on the
+        # CPU: 250 us for a 150x150 RGB window, the slice 10)
+        out = batch.new_empty((n, channels, rows.shape[1], cols.shape[1]))
+        for i in range(n):
+            top, left = int(rows[i, 0]), int(cols[i, 0])
+            out[i] = batch[i, :, top:top + rows.shape[1], left:left + cols.shape[1]]
+        return out
     r = torch.as_tensor(rows, device=device, dtype=torch.long)
     c = torch.as_tensor(cols, device=device, dtype=torch.long)
     picked = batch[torch.arange(n, device=device)[:, None, None], :,
@@ -59,6 +67,13 @@ def remap(batch: torch.Tensor, rows: np.ndarray, cols: np.ndarray, fill: torch.T
     if bool(outside.any()):
         out = torch.where(outside, fill.to(device, batch.dtype).view(1, channels, 1, 1), out)
     return out.contiguous()
+
+
+def _inside_runs(indices: np.ndarray) -> bool:
+    """Whether every row of (N, k) source indices is a run of consecutive ones inside the
+    image (no -1 for fill)."""
+    indices = np.asarray(indices)
+    return bool((indices[:, :1] >= 0).all() and (np.diff(indices, axis=1) == 1).all())
 
 
 def windows(top: Any, left: Any, size: tuple[int, int], batch: int | None,
