@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
@@ -219,8 +218,8 @@ def _load_word(typingctx, array, offset):
     """The 4 bytes of a contiguous uint8 array from ``offset`` as one uint32 (unaligned)."""
     def codegen(context, builder, signature, args):
         data = context.make_array(signature.args[0])(context, builder, args[0]).data
-        pointer = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(32).as_pointer())
-        return builder.load(pointer, align=1)
+        word = context.get_value_type(types.uint32).as_pointer()
+        return builder.load(builder.bitcast(builder.gep(data, [args[1]]), word), align=1)
     return types.uint32(array, types.intp), codegen
 
 
@@ -229,8 +228,8 @@ def _store_word(typingctx, array, offset, word):
     """Write a uint32 as the 4 bytes of a contiguous uint8 array from ``offset``."""
     def codegen(context, builder, signature, args):
         data = context.make_array(signature.args[0])(context, builder, args[0]).data
-        pointer = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(32).as_pointer())
-        builder.store(args[2], pointer, align=1)
+        word = context.get_value_type(types.uint32).as_pointer()
+        builder.store(args[2], builder.bitcast(builder.gep(data, [args[1]]), word), align=1)
         return context.get_dummy_value()
     return types.void(array, types.intp, types.uint32), codegen
 
