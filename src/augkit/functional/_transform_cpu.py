@@ -59,8 +59,7 @@ def _bicubic_edge(image, target, y, x, ix, iy, dx, dy):
 @njit(inline="always")
 def _word(flat, at, last):
     """The 4 bytes of ``flat`` from ``at`` as a uint32, low byte first (numba targets only
-    little-endian machines); near the end, the
-    last word shifted down (its top bytes zero)."""
+    little-endian machines); near the end, the last word shifted down (top bytes zero)."""
     start = min(at, last)
     return _load_word(flat, start) >> np.uint32((at - start) * 8)
 
