@@ -9,9 +9,9 @@ each when installed (without torchvision, the torch kernel its tensor path calls
 Every augkit result is compared with Pillow's pixel for pixel. The table gives each peer's
 time over augkit's (above 1: augkit is faster) and how far the peer's pixels are from
 Pillow's: "off by" more than a level or two means another filter (OpenCV does not widen its
-filter when shrinking, and its cubic and Lanczos differ from Pillow's), not another rounding. A second table
-turns the 224x224 photo by 30 degrees with each filter Pillow's ``rotate`` has, beside
-Pillow, OpenCV's ``warpAffine`` and kornia's ``rotate``.
+filter when shrinking, and its cubic and Lanczos differ from Pillow's), not another rounding.
+A second table turns the 224x224 photo by 30 degrees with each filter Pillow's ``rotate``
+has, beside Pillow, OpenCV's ``warpAffine`` and kornia's ``rotate``.
 
     python benchmarks/resize.py [--repeat 30]
 """
