@@ -261,3 +261,65 @@ def unsharp_uint8(images: np.ndarray, blurred: np.ndarray, percent: int, thresho
     _unsharp(source, np.ascontiguousarray(blurred).reshape(-1), np.int32(percent),
              np.int32(threshold), out)
     return out.reshape(images.shape)
+
+
+@njit(inline="always")
+def _reflect(i, size):
+    """torch's ``reflect`` padding: the index mirrored at the edges, the edge not repeated."""
+    if i < 0:
+        return -i
+    return 2 * (size - 1) - i if i >= size else i
+
+
+@njit(cache=True, nogil=True)
+def _truncated_blur(images, across, down, out):
+    """``noise.truncated_blur`` on a planar uint8 batch (N, C, H, W): per sample a float32
+    kernel across (``across[n]``, odd length) and one down, reflect padding, the same
+    float32 products and sums in the same order as the torch version (each product rounded,
+    then added to the running sum), rounded half to even and clipped."""
+    images_n, channels, height, width = images.shape
+    kx, ky = across.shape[1], down.shape[1]
+    rx, ry = kx // 2, ky // 2
+    padded = np.empty(width + kx - 1, np.float32)
+    rows = np.empty((height, width), np.float32)
+    total = np.empty(width, np.float32)
+    for n in range(images_n):
+        for c in range(channels):
+            plane = images[n, c]
+            for y in range(height):
+                line = plane[y]
+                for x in range(width + kx - 1):
+                    padded[x] = np.float32(line[_reflect(x - rx, width)])
+                row = rows[y]
+                w = across[n, 0]
+                for x in range(width):
+                    row[x] = padded[x] * w
+                for i in range(1, kx):
+                    w = across[n, i]
+                    for x in range(width):
+                        row[x] = row[x] + padded[x + i] * w
+            target = out[n, c]
+            for y in range(height):
+                first = rows[_reflect(y - ry, height)]
+                w = down[n, 0]
+                for x in range(width):
+                    total[x] = first[x] * w
+                for i in range(1, ky):
+                    source = rows[_reflect(y - ry + i, height)]
+                    w = down[n, i]
+                    for x in range(width):
+                        total[x] = total[x] + source[x] * w
+                line = target[y]
+                for x in range(width):
+                    line[x] = np.uint8(min(max(np.rint(total[x]), np.float32(0.0)),
+                                           np.float32(255.0)))
+
+
+def truncated_blur_uint8(images: np.ndarray, across: np.ndarray, down: np.ndarray
+                         ) -> np.ndarray:
+    """``_truncated_blur`` into a new array; ``images`` planar (N, C, H, W) uint8, ``across``
+    and ``down`` (N, k) float32 kernels."""
+    out = np.empty_like(images)
+    _truncated_blur(np.ascontiguousarray(images), np.ascontiguousarray(across, np.float32),
+                    np.ascontiguousarray(down, np.float32), out)
+    return out
