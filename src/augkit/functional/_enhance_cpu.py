@@ -335,3 +335,20 @@ def enhance_uint8(ops: Sequence[str], images: np.ndarray, factors: np.ndarray, p
     else:
         run(*args)
     return out
+
+
+@njit(cache=True, nogil=True)
+def add_weighted(total, weights, images, first):
+    """``total[n] (+)= weights[n] * images[n]`` over (N, ...) float32 sums and uint8 images:
+    each product rounded to float32, then added, as ``total + weights * images`` in torch
+    (``first``: the sums start from the products)."""
+    flat_total = total.reshape(total.shape[0], -1)
+    flat_images = images.reshape(images.shape[0], -1)
+    for n in range(flat_total.shape[0]):
+        w, sums, pixels = np.float32(weights[n]), flat_total[n], flat_images[n]
+        if first:
+            for i in range(sums.shape[0]):
+                sums[i] = w * np.float32(pixels[i])
+        else:
+            for i in range(sums.shape[0]):
+                sums[i] = sums[i] + w * np.float32(pixels[i])
