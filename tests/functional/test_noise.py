@@ -182,22 +182,20 @@ def test_kernel_size_blur_per_sample_sigma_equals_single_calls():
 
 
 def test_the_compiled_kernel_size_blur_gives_the_torch_ops_bytes():
-    """uint8 on the CPU runs a compiled copy of the torch ops (what runs elsewhere): the same
-    bytes, planar and interleaved, sigma 0 included, kernels up to the reflect limit."""
-    from augkit.functional.noise import _truncated_blur_uint8, truncated_blur
+    """uint8 and float32 on the CPU run a compiled copy of the torch ops (what runs
+    elsewhere): the same values, sigma 0 included, kernels up to the reflect limit."""
+    from augkit.functional.noise import _truncated_blur_ops, truncated_blur
 
     rng = np.random.default_rng(6)
     for (n, c, h, w), size in [((3, 3, 17, 23), (9, 5)), ((2, 1, 6, 9), (11, 11)),
                                ((2, 4, 12, 3), (5, 23)), ((1, 3, 1, 7), (13, 1))]:
-        images = rng.integers(0, 256, (n, c, h, w), dtype=np.uint8)
-        sigmas = rng.uniform(0.3, 4.0, n)
+        images = torch.from_numpy(rng.integers(0, 256, (n, c, h, w), dtype=np.uint8))
+        sigmas = torch.from_numpy(rng.uniform(0.3, 4.0, n))
         sigmas[0] = 0.0
-        expected = truncated_blur(torch.from_numpy(images), torch.from_numpy(sigmas), size)
-        assert np.array_equal(_truncated_blur_uint8(images, True, sigmas, size),
-                              expected.numpy())
-        interleaved = np.ascontiguousarray(images.transpose(0, 2, 3, 1))
-        assert np.array_equal(_truncated_blur_uint8(interleaved, False, sigmas, size),
-                              expected.permute(0, 2, 3, 1).numpy())
+        for batch in (images, images.float() / 255, images.permute(0, 2, 3, 1)
+                      .contiguous().permute(0, 3, 1, 2)):  # strided, as from numpy HWC
+            assert torch.equal(truncated_blur(batch, sigmas, size),
+                               _truncated_blur_ops(batch, sigmas, size))
 
 
 def test_kernel_size_none_is_still_pillows_blur_and_floats_are_differentiable():

@@ -272,11 +272,11 @@ def _reflect(i, size):
 
 
 @njit(cache=True, nogil=True)
-def _truncated_blur(images, across, down, out):
-    """``noise.truncated_blur`` on a planar uint8 batch (N, C, H, W): per sample a float32
-    kernel across (``across[n]``, odd length) and one down, reflect padding, the same
-    float32 products and sums in the same order as the torch version (each product rounded,
-    then added to the running sum), rounded half to even and clipped."""
+def _truncated_blur(images, across, down, out, rounded):
+    """``noise.truncated_blur`` on a planar uint8 or float32 batch (N, C, H, W): per sample a
+    float32 kernel across (``across[n]``, odd length) and one down, reflect padding, the
+    same float32 products and sums in the same order as the torch version (each product
+    rounded, then added to the running sum); ``rounded``: to uint8, half to even, clipped."""
     images_n, channels, height, width = images.shape
     kx, ky = across.shape[1], down.shape[1]
     rx, ry = kx // 2, ky // 2
@@ -310,16 +310,20 @@ def _truncated_blur(images, across, down, out):
                     for x in range(width):
                         total[x] = total[x] + source[x] * w
                 line = target[y]
-                for x in range(width):
-                    line[x] = np.uint8(min(max(np.rint(total[x]), np.float32(0.0)),
-                                           np.float32(255.0)))
+                if rounded:
+                    for x in range(width):
+                        line[x] = min(max(np.rint(total[x]), np.float32(0.0)),
+                                      np.float32(255.0))
+                else:
+                    for x in range(width):
+                        line[x] = total[x]
 
 
-def truncated_blur_uint8(images: np.ndarray, across: np.ndarray, down: np.ndarray
-                         ) -> np.ndarray:
-    """``_truncated_blur`` into a new array; ``images`` planar (N, C, H, W) uint8, ``across``
-    and ``down`` (N, k) float32 kernels."""
+def truncated_blur_planes(images: np.ndarray, across: np.ndarray, down: np.ndarray
+                          ) -> np.ndarray:
+    """``_truncated_blur`` into a new array; ``images`` planar (N, C, H, W) uint8 (rounded
+    back to uint8) or float32, ``across`` and ``down`` (N, k) float32 kernels."""
     out = np.empty_like(images)
     _truncated_blur(np.ascontiguousarray(images), np.ascontiguousarray(across, np.float32),
-                    np.ascontiguousarray(down, np.float32), out)
+                    np.ascontiguousarray(down, np.float32), out, images.dtype == np.uint8)
     return out

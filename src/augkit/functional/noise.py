@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from augkit.errors import AugkitError
-from augkit.functional import _layout_cpu, dispatch
-from augkit.functional._filter_cpu import box_passes_uint8, truncated_blur_uint8
+from augkit.functional import dispatch
+from augkit.functional._filter_cpu import box_passes_uint8, truncated_blur_planes
 from augkit.functional.geometry import Values, per_sample
 
 Image = TypeVar("Image")
@@ -231,7 +231,22 @@ def _convolve_rows(padded: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
 def truncated_blur(images: torch.Tensor, sigma: torch.Tensor, kernel_size: tuple[int, int],
                    sigma_y: torch.Tensor | None = None) -> torch.Tensor:
     """torchvision's ``gaussian_blur`` on an ``(N, C, H, W)`` batch: ``kernel_size`` ``(kx,
-    ky)``, one ``sigma`` per sample across (and ``sigma_y`` down, default the same)."""
+    ky)``, one ``sigma`` per sample across (and ``sigma_y`` down, default the same). uint8
+    and float32 on the CPU (without gradients) take the compiled copy of these ops."""
+    if (images.device.type == "cpu" and images.dtype in (torch.uint8, torch.float32)
+            and not images.requires_grad):
+        down = sigma if sigma_y is None else sigma_y
+        sigmas = sigma.expand(images.shape[0]).cpu()
+        return torch.from_numpy(truncated_blur_planes(
+            images.contiguous().numpy(), gaussian_kernels(sigmas, kernel_size[0]).numpy(),
+            gaussian_kernels(down.expand(images.shape[0]).cpu(), kernel_size[1]).numpy()))
+    return _truncated_blur_ops(images, sigma, kernel_size, sigma_y)
+
+
+def _truncated_blur_ops(images: torch.Tensor, sigma: torch.Tensor,
+                        kernel_size: tuple[int, int], sigma_y: torch.Tensor | None = None
+                        ) -> torch.Tensor:
+    """``truncated_blur`` in torch ops: any device, differentiable."""
     kx, ky = kernel_size
     work = images.dtype if images.dtype in (torch.float32, torch.float64) else torch.float32
     x = torch.nn.functional.pad(images.to(work), (kx // 2, kx // 2, ky // 2, ky // 2),
@@ -269,20 +284,7 @@ def gaussian_blur(img: Image, sigma: Values, kernel_size: KernelSize = None) -> 
         return dispatch.apply(img, {"sigma": sigmas}, _pillow_blur, unit_range=True)
     _check_fits(size, dispatch.image_size(img))
     return dispatch.apply(img, {"sigma": sigmas}, partial(truncated_blur, kernel_size=size),
-                          partial(_truncated_blur_uint8, kernel_size=size), unit_range=True)
-
-
-def _truncated_blur_uint8(images: np.ndarray, planar: bool, sigma: np.ndarray,
-                          kernel_size: tuple[int, int]) -> np.ndarray:
-    """``truncated_blur``'s arithmetic compiled, on a uint8 batch (20x the torch ops' speed
-    for a 9x9 kernel, the same bytes)."""
-    sigmas = torch.from_numpy(np.asarray(sigma, np.float64))
-    across = gaussian_kernels(sigmas, kernel_size[0]).numpy()
-    down = gaussian_kernels(sigmas, kernel_size[1]).numpy()
-    if planar:
-        return truncated_blur_uint8(images, across, down)
-    return _layout_cpu.interleaved(truncated_blur_uint8(_layout_cpu.planar(images), across,
-                                                        down))
+                          unit_range=True)
 
 
 def noise_seeds(n: int, generator: torch.Generator | None) -> torch.Tensor:
