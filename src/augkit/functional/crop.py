@@ -22,6 +22,7 @@ import torch
 
 from augkit.errors import AugkitError, AugkitTypeError
 from augkit.functional import dispatch
+from augkit.functional._crop_cpu import index_runs
 from augkit.functional.geometry import _check_size, _dtype, _fill_values, hflip, per_sample, vflip
 
 Image = TypeVar("Image")
@@ -73,19 +74,11 @@ def remap(batch: torch.Tensor, rows: np.ndarray, cols: np.ndarray, fill: torch.T
 
 
 def _runs(indices: np.ndarray) -> np.ndarray | None:
-    """For (N, k) source indices that are, per row, one run of consecutive indices with -1
-    (fill) before and after it: ``(N, 3)`` rows of (first output, first source, length);
-    ``None`` when some row is not so."""
-    indices = np.asarray(indices)
-    inside = indices >= 0
-    length = inside.sum(axis=1)
-    first = np.argmax(inside, axis=1)
-    start = indices[np.arange(len(indices)), first]
-    offset = np.arange(indices.shape[1])[None, :] - first[:, None]
-    expected = np.where((offset >= 0) & (offset < length[:, None]), start[:, None] + offset, -1)
-    if not np.array_equal(indices, expected):
-        return None
-    return np.stack([first, np.where(length > 0, start, 0), length], axis=1)
+    """``_crop_cpu.index_runs``: (N, 3) rows of (first output, first source, length) when
+    every row of (N, k) source indices is one window with fill around it, else ``None``."""
+    indices = np.ascontiguousarray(indices, np.int64)
+    runs = np.empty((indices.shape[0], 3), np.int64)
+    return runs if index_runs(indices, runs) else None
 
 
 def windows(top: Any, left: Any, size: tuple[int, int], batch: int | None,
@@ -102,10 +95,7 @@ def remap_image(img: Any, rows: np.ndarray, cols: np.ndarray, fill: Any) -> Any:
     """``remap`` on any image kind, with per-sample (N, out_h) rows and (N, out_w) columns."""
     fills = _fill_values(fill, dispatch.num_channels(img), _dtype(img))
 
-    def kernel(images: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-        return remap(images, rows.cpu().numpy(), cols.cpu().numpy(), fills)
-
-    return dispatch.apply(img, {"rows": rows, "cols": cols}, kernel)
+    return dispatch.apply(img, {}, lambda images: remap(images, rows, cols, fills))
 
 
 def crop(img: Image, top: Any, left: Any, height: int, width: int, fill: Any = 0) -> Image:

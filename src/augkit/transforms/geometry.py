@@ -387,7 +387,14 @@ def _per_box(img: Any, top: np.ndarray, left: np.ndarray, box_h: np.ndarray,
     boxes = [tuple(int(v) for v in box) for box in zip(top, left, box_h, box_w, strict=True)]
     if dispatch.batch_size(img) is None:
         return finish(crop(img, *boxes[0]))
-    return torch.stack([finish(crop(sample, *box)) for sample, box in
+    height, width = img.shape[-2:]
+
+    def cut(sample: torch.Tensor, y: int, x: int, h: int, w: int) -> torch.Tensor:
+        if y >= 0 and y + h <= height and x >= 0 and x + w <= width:
+            return sample[:, y:y + h, x:x + w]  # a view: ``finish`` copies what it reads
+        return crop(sample, y, x, h, w)
+
+    return torch.stack([finish(cut(sample, *box)) for sample, box in
                         zip(img, boxes, strict=True)])
 
 
