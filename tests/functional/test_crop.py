@@ -117,3 +117,22 @@ def test_compiled_layout_changes_equal_numpys(channels):
     assert np.array_equal(planar(nhwc[:, ::2, 1:]), nchw[:, :, ::2, 1:])  # strided input
     floats = nhwc.astype(np.float32)
     assert np.array_equal(planar(floats), nchw.astype(np.float32))
+
+
+def test_windows_copied_as_slices_equal_the_indexed_gather():
+    """On the CPU a window (with fill where it passes the image) is copied as slices; any
+    other indices (reflect padding) gather; both give the indexed gather's values."""
+    from augkit.functional.crop import gather_windows, remap, source_indices
+
+    rng = np.random.default_rng(9)
+    for case in range(60):
+        n, c = int(rng.integers(1, 4)), int(rng.choice([1, 3]))
+        h, w = (int(v) for v in rng.integers(1, 15, 2))
+        out_h, out_w = (int(v) for v in rng.integers(1, 25, 2))
+        batch = torch.from_numpy(rng.integers(0, 256, (n, c, h, w), dtype=np.uint8))
+        mode = "reflect" if case % 5 == 0 and min(h, w) > 1 else "constant"
+        rows = source_indices(rng.integers(-8, h + 4, n)[:, None] + np.arange(out_h), h, mode)
+        cols = source_indices(rng.integers(-8, w + 4, n)[:, None] + np.arange(out_w), w, mode)
+        fill = torch.tensor(rng.uniform(0, 255, c))
+        assert torch.equal(remap(batch, rows, cols, fill),
+                           gather_windows(batch, rows, cols, fill)), case
