@@ -448,12 +448,17 @@ def erase(img: Image, top: Values, left: Values, height: Values, width: Values,
 
     def kernel(images: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
         n, _, h, w = images.shape
+        fill = _fill_values(value, channels, images.dtype).to(images.device, images.dtype)
+        if images.device.type == "cpu":  # a copy, then each box filled as a slice
+            out = images.clone()
+            for i, (top_i, left_i, h_i, w_i) in enumerate(boxes.long().tolist()):
+                out[i, :, top_i:top_i + h_i, left_i:left_i + w_i] = fill.view(-1, 1, 1)
+            return out
         rows = torch.arange(h, device=images.device).view(1, h, 1)
         cols = torch.arange(w, device=images.device).view(1, 1, w)
         b = boxes.long().view(n, 4, 1, 1)
         inside = ((rows >= b[:, 0]) & (rows < b[:, 0] + b[:, 2])
                   & (cols >= b[:, 1]) & (cols < b[:, 1] + b[:, 3])).unsqueeze(1)
-        fill = _fill_values(value, channels, images.dtype).to(images.device, images.dtype)
         return torch.where(inside, fill.view(1, -1, 1, 1), images)
 
     return dispatch.apply(img, {"boxes": boxes}, kernel)
