@@ -16,8 +16,6 @@ augkit.transforms.catalogue``) and the tests.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +24,7 @@ import torch
 
 import augkit.transforms as T
 from augkit.data import load_photos
+from transforms import median_times  # benchmarks/transforms.py, beside this file
 
 BATCH, SIZE = 64, 224
 
@@ -90,8 +89,11 @@ def albumentations_cases() -> dict[str, Callable[[np.ndarray], Any]]:
             A.RandomResizedCrop(size=(SIZE, SIZE)), A.HorizontalFlip(),
             A.ColorJitter(0.4, 0.4, 0.4, 0.1, p=1.0)]),
     }
-    return {name: (lambda t: lambda image: t(image=image)["image"])(t)
-            for name, t in cases.items()}
+    return {name: _on_image(t) for name, t in cases.items()}
+
+
+def _on_image(transform: Any) -> Callable[[np.ndarray], Any]:
+    return lambda image: transform(image=image)["image"]
 
 
 def kornia_cases() -> dict[str, Callable[[torch.Tensor], Any]]:
@@ -119,18 +121,6 @@ def kornia_cases() -> dict[str, Callable[[torch.Tensor], Any]]:
     }
 
 
-def _median_times(runs: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for run in runs.values():
-        run()  # warm-up: compilation, caches
-    for _ in range(rounds):
-        for name, run in runs.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -152,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             runs["albumentations"] = lambda fn=albu[name]: [fn(a) for a in arrays]
         if name in korn:
             runs["kornia"] = lambda fn=korn[name]: fn(floats)
-        times = _median_times(runs, args.rounds)
+        times = median_times(runs, args.rounds)
         base = times["augkit"]
         cells = [f"{times[peer] / base:.2f}" if peer in times else "-"
                  for peer in ("albumentations", "kornia")]

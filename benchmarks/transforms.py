@@ -170,7 +170,7 @@ def kornia_ops() -> dict[str, Callable[[torch.Tensor], Any]]:
     }
 
 
-def _median_time(runs: dict[str, Run], rounds: int) -> dict[str, float]:
+def median_times(runs: dict[str, Run], rounds: int) -> dict[str, float]:
     times: dict[str, list[float]] = {name: [] for name in runs}
     for run in runs.values():
         run()  # warm-up (compilation, caches)
@@ -230,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         if name in korn:
             single["kornia"] = lambda fn=korn[name]: fn(floats)
             many["kornia"] = lambda fn=korn[name]: fn(float_batch)
-        one = _median_time(single, args.rounds)
-        lots = _median_time(many, max(3, args.rounds // 5))
+        one = median_times(single, args.rounds)
+        lots = median_times(many, max(3, args.rounds // 5))
         base_one, base_many = one.get("augkit"), lots.get("augkit")
 
         def cell(times: dict[str, float], peer: str, base: float | None) -> str:

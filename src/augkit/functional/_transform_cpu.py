@@ -145,9 +145,12 @@ def _tap(words, k, channels, j, c, x):
 
 
 @njit(inline="always")
-def _cubic_of_ints(v1, v2, v3, v4, d):
-    """``_cubic`` of four bytes: its p2 to p4 are exact small integers, so taken in int32
-    (the same values as Pillow's float64 sums) and the rounding steps kept in float64."""
+def _row_cubic(words, k, channels, c, x, d):
+    """``_cubic`` of channel ``c`` across row ``k`` of a pixel's 4x4 window. Of four bytes,
+    its p2 to p4 are exact small integers, so taken in int32 (the same values as Pillow's
+    float64 sums), and the rounding steps are kept in float64."""
+    v1, v2 = _tap(words, k, channels, 0, c, x), _tap(words, k, channels, 1, c, x)
+    v3, v4 = _tap(words, k, channels, 2, c, x), _tap(words, k, channels, 3, c, x)
     p2, p3, p4 = -v1 + v3, 2 * (v1 - v2) + v3 - v4, -v1 + v2 - v3 + v4
     return v2 + d * (p2 + d * (p3 + d * np.float64(p4)))
 
@@ -183,23 +186,10 @@ def bicubic_rows(image, target, coefficients, fill):
         for c in range(channels):
             for x in range(out_w):
                 dx = dxs[x]
-                v1 = _cubic_of_ints(_tap(words, 0, channels, 0, c, x),
-                                    _tap(words, 0, channels, 1, c, x),
-                                    _tap(words, 0, channels, 2, c, x),
-                                    _tap(words, 0, channels, 3, c, x), dx)
-                v2 = _cubic_of_ints(_tap(words, 1, channels, 0, c, x),
-                                    _tap(words, 1, channels, 1, c, x),
-                                    _tap(words, 1, channels, 2, c, x),
-                                    _tap(words, 1, channels, 3, c, x), dx)
-                v3 = _cubic_of_ints(_tap(words, 2, channels, 0, c, x),
-                                    _tap(words, 2, channels, 1, c, x),
-                                    _tap(words, 2, channels, 2, c, x),
-                                    _tap(words, 2, channels, 3, c, x), dx)
-                v4 = _cubic_of_ints(_tap(words, 3, channels, 0, c, x),
-                                    _tap(words, 3, channels, 1, c, x),
-                                    _tap(words, 3, channels, 2, c, x),
-                                    _tap(words, 3, channels, 3, c, x), dx)
-                v = _cubic(v1, v2, v3, v4, dys[x])
+                v = _cubic(_row_cubic(words, 0, channels, c, x, dx),
+                           _row_cubic(words, 1, channels, c, x, dx),
+                           _row_cubic(words, 2, channels, c, x, dx),
+                           _row_cubic(words, 3, channels, c, x, dx), dys[x])
                 values[x] = 0 if v <= 0.0 else (255 if v >= 255.0 else np.int32(v))
             for x in range(out_w):
                 row[x, c] = np.uint8(values[x]) if inside[x] else fill[c]
