@@ -33,9 +33,11 @@ def _turn_planes(red, green, blue, out_red, out_green, out_blue, shift):
         other = (g if b_min else b) if r_max else (
             (r if b_min else b) if g_max else (r if g_min else g))
         middle = f32(maxc - other) / spread
-        h_red = (one - middle) if b_min else (middle - one)  # bc - gc, in float32
-        h_green = f32(2.0 + f64(middle) - 1.0) if b_min else f32(2.0 + 1.0 - f64(middle))
-        h_blue = f32(4.0 + 1.0 - f64(middle)) if g_min else f32(4.0 + f64(middle) - 1.0)
+        # bc - gc in float32; the others as float32 of float64 sums, which are exact here
+        # (middle is a float32 in [0, 1]), so one float32 operation rounds them the same
+        h_red = (one - middle) if b_min else (middle - one)
+        h_green = (one + middle) if b_min else (f32(3.0) - middle)
+        h_blue = (f32(5.0) - middle) if g_min else (f32(3.0) + middle)
         h = h_red if r_max else (h_green if g_max else h_blue)
         turn = f64(h) / 6.0 + 1.0
         h = f32(turn - 1.0 if turn >= 1.0 else turn)  # fmod(turn, 1), exact for [0, 2)
