@@ -242,7 +242,7 @@ def warp_uint8(images: np.ndarray, planar: bool, inverse: np.ndarray, size: tupl
                interpolation: str, fill: np.ndarray, border: str) -> np.ndarray:
     """Warp a uint8 batch: ``(N, C, H, W)`` when ``planar``, else ``(N, H, W, C)``;
     ``interpolation`` is a lower-case name from ``MODES``."""
-    src = images if planar else _layout_cpu.planar(images)
+    src = np.ascontiguousarray(images) if planar else _layout_cpu.planar(images)
     n, channels = src.shape[:2]
     src = src.view()
     src.flags.writeable = False  # one compiled signature whether or not the input is writable
