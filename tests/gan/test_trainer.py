@@ -112,9 +112,11 @@ def test_divergence_stops_with_a_message_and_keeps_the_last_good_checkpoint(digi
 
 def test_ddp_on_two_gloo_processes_keeps_ranks_identical(digits, tmp_path):
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
-    command = [torchrun or "torchrun", "--nproc_per_node", "2", "--master_port", "29517",
+    # --standalone: a free port of torchrun's choosing (a fixed one was sometimes taken)
+    command = [torchrun or "torchrun", "--standalone", "--nproc_per_node", "2",
                str(Path(__file__).parent / "ddp_worker.py"), str(digits), str(tmp_path / "run")]
-    subprocess.run(command, check=True, timeout=120, capture_output=True)
+    done = subprocess.run(command, timeout=120, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
     digests = [(tmp_path / f"weights-rank{r}.txt").read_text() for r in (0, 1)]
     assert digests[0] == digests[1] and "step=3" in digests[0]
     assert (tmp_path / "run" / "checkpoint.json").exists()
