@@ -24,7 +24,7 @@ from augkit.transforms.calls import (
     OPTION_KEYS,
     call_with_keywords,
     call_with_target,
-    put_samples,
+    merge_samples,
     run_call,
     select,
     take_samples,
@@ -248,8 +248,7 @@ class Transform(ABC):
         part, part_targets = self.apply_pair(take_samples(img, index),
                                              None if targets is None else targets.select(index),
                                              subset)
-        out = img.clone()
-        put_samples(out, index, part)
+        out = merge_samples(img, index, part)
         if targets is not None:
             targets = targets.copy()
             targets.put(index, part_targets)

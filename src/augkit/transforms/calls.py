@@ -108,6 +108,22 @@ def take_samples(batch: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return batch.index_select(0, index.to(batch.device))
 
 
+def merge_samples(batch: torch.Tensor, index: torch.Tensor, values: torch.Tensor
+                  ) -> torch.Tensor:
+    """A new batch: ``values`` at ``index``, the other samples of ``batch``. On the CPU each
+    sample is copied once (a copy of the batch, then ``values`` over it, copied the chosen
+    ones twice)."""
+    if batch.device.type != "cpu":
+        out = batch.clone()
+        out[index.to(batch.device)] = values
+        return out
+    out = torch.empty_like(batch)
+    chosen = dict(zip(index.tolist(), values, strict=True))
+    for row in range(batch.shape[0]):
+        out[row].copy_(chosen.get(row, batch[row]))
+    return out
+
+
 def put_samples(out: torch.Tensor, index: torch.Tensor, values: torch.Tensor) -> None:
     """``out[index] = values`` in place; on the CPU a copy per sample (23 us for 5 of 16
     224x224 RGB images, 270 us by indexing), elsewhere one indexed write."""

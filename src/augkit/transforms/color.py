@@ -42,7 +42,7 @@ from augkit.transforms.base import (
     scale_uniform,
     uniform,
 )
-from augkit.transforms.calls import put_samples, take_samples
+from augkit.transforms.calls import merge_samples, put_samples, take_samples
 
 LOG_RANGES = {
     "color": (0.0, 9.9),
@@ -212,9 +212,11 @@ def run_where(img: Any, mask: torch.Tensor, fn: Any, in_place: bool = False) -> 
     if dispatch.batch_size(img) is None or bool(mask.all()):
         return fn(img, np.arange(len(mask)))
     index = mask.nonzero().squeeze(1)
-    out = img if in_place else img.clone()
-    put_samples(out, index, fn(take_samples(img, index), index.numpy()))
-    return out
+    part = fn(take_samples(img, index), index.numpy())
+    if not in_place:
+        return merge_samples(img, index, part)
+    put_samples(img, index, part)
+    return img
 
 
 def _hue_range(hue: Any) -> tuple[float, float]:
