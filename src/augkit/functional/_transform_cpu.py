@@ -65,21 +65,34 @@ def _word(flat, at, last):
 
 
 @njit(inline="always")
+def _coefficients(data):
+    """The 8 transform coefficients as scalars, and whether the map is affine (then the
+    division by a denominator of exactly 1 is skipped)."""
+    a = (data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7])
+    return a, data[6] == 0.0 and data[7] == 0.0
+
+
+@njit(inline="always")
+def _source(a, affine, x, y):
+    """Output pixel ``(x, y)``'s centre through the transform ``a``, as Pillow computes
+    it."""
+    xc, yc = x + 0.5, y + 0.5
+    xin = a[0] * xc + a[1] * yc + a[2]
+    yin = a[3] * xc + a[4] * yc + a[5]
+    if not affine:
+        den = a[6] * xc + a[7] * yc + 1.0
+        xin, yin = xin / den, yin / den
+    return xin, yin
+
+
+@njit(inline="always")
 def _row_positions(coefficients, y, width, height, floor_x, floor_y, dxs, dys, inside):
     """For each pixel of output row ``y``: its centre through the transform, whether that
     lands inside the input, and (moved half a pixel back, as Pillow's filters read) the
     floors and fractions of the position (0 outside)."""
-    a0, a1, a2, a3 = coefficients[0], coefficients[1], coefficients[2], coefficients[3]
-    a4, a5, a6, a7 = coefficients[4], coefficients[5], coefficients[6], coefficients[7]
-    affine = a6 == 0.0 and a7 == 0.0  # the denominator is exactly 1: skip the division
-    yc = y + 0.5
+    a, affine = _coefficients(coefficients)
     for x in range(floor_x.shape[0]):
-        xc = x + 0.5
-        xin = a0 * xc + a1 * yc + a2
-        yin = a3 * xc + a4 * yc + a5
-        if not affine:
-            den = a6 * xc + a7 * yc + 1.0
-            xin, yin = xin / den, yin / den
+        xin, yin = _source(a, affine, x, y)
         inside[x] = xin >= 0.0 and xin < width and yin >= 0.0 and yin < height
         xs, ys = xin - 0.5, yin - 0.5
         fx, fy = math.floor(xs), math.floor(ys)
@@ -214,18 +227,10 @@ def pillow_transform(src, out, data, fill, mode):
         if mode == 2:
             bicubic_rows(image, target, data[n], fill)
             continue
-        a0, a1, a2, a3 = data[n, 0], data[n, 1], data[n, 2], data[n, 3]
-        a4, a5, a6, a7 = data[n, 4], data[n, 5], data[n, 6], data[n, 7]
-        affine = a6 == 0.0 and a7 == 0.0  # the denominator is exactly 1: skip the division
+        a, affine = _coefficients(data[n])
         for y in range(out_h):
-            yc = y + 0.5
             for x in range(out_w):
-                xc = x + 0.5
-                xin = a0 * xc + a1 * yc + a2
-                yin = a3 * xc + a4 * yc + a5
-                if not affine:
-                    den = a6 * xc + a7 * yc + 1.0
-                    xin, yin = xin / den, yin / den
+                xin, yin = _source(a, affine, x, y)
                 if not (xin >= 0.0 and xin < width and yin >= 0.0 and yin < height):
                     for c in range(channels):
                         target[y, x, c] = fill[c]
