@@ -9,6 +9,8 @@ one with a direction flag: with the flag the copy to planar lost its vectorised 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
@@ -56,21 +58,21 @@ def _to_interleaved(src, dst):
 
 def planar(nhwc: np.ndarray) -> np.ndarray:
     """A new contiguous (N, C, H, W) array of an (N, H, W, C) one."""
-    if nhwc.dtype != np.uint8:
-        return np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2))
-    n, h, w, c = nhwc.shape
-    out = np.empty((n, c, h, w), np.uint8)
-    _to_planar(np.ascontiguousarray(nhwc), out)
-    return out
+    return _moved(nhwc, (0, 3, 1, 2), _to_planar)
 
 
 def interleaved(nchw: np.ndarray) -> np.ndarray:
     """A new contiguous (N, H, W, C) array of an (N, C, H, W) one."""
-    if nchw.dtype != np.uint8:
-        return np.ascontiguousarray(nchw.transpose(0, 2, 3, 1))
-    n, c, h, w = nchw.shape
-    out = np.empty((n, h, w, c), np.uint8)
-    _to_interleaved(np.ascontiguousarray(nchw), out)
+    return _moved(nchw, (0, 2, 3, 1), _to_interleaved)
+
+
+def _moved(batch: np.ndarray, axes: tuple[int, ...], copy: Any) -> np.ndarray:
+    """``batch`` with its axes in the order ``axes``, contiguous: uint8 through the compiled
+    ``copy``, other dtypes through numpy."""
+    if batch.dtype != np.uint8:
+        return np.ascontiguousarray(batch.transpose(axes))
+    out = np.empty(tuple(batch.shape[a] for a in axes), np.uint8)
+    copy(np.ascontiguousarray(batch), out)
     return out
 
 

@@ -2,8 +2,9 @@
 
 It computes exactly what ``geometry.warp`` computes with torch (float64 positions snapped to
 integers within 1e-9, float64 cubic weights, float32 interpolation in the same order,
-rounding half to even), one output pixel at a time instead of through full-size
-temporaries, so the two agree bit for bit.
+rounding half to even) without full-size temporaries, so the two agree bit for bit: bilinear
+a row at a time (positions, gathers, then vectorized lerps), nearest and bicubic a pixel at
+a time. Pillow's NEAREST affine sampler is here too.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from augkit.functional import _layout_cpu
 
 f32 = np.float32
 CUBIC_A = -0.75  # the cubic convolution kernel of torch's grid_sample and bicubic upsampling
-MODES = {"nearest": 0, "bilinear": 1, "bicubic": 2}
 
 
 @njit(inline="always")
@@ -85,36 +85,9 @@ def _bicubic(src, out, n, y, x, sx, sy, fill, edge, xs, ys, wx, wy):
         out[n, c, y, x] = _to_uint8(total)
 
 
-@njit(inline="always")
-def _bilinear(src, out, n, y, x, sx, sy, fill, edge):
-    channels, height, width = src.shape[1], src.shape[2], src.shape[3]
-    one = f32(1.0)
-    fx, fy = math.floor(sx), math.floor(sy)
-    wx, wy = f32(sx - fx), f32(sy - fy)
-    x0, y0, x1, y1 = fx, fy, fx + 1, fy + 1
-    if edge:
-        x0, x1 = _clamp(x0, width), _clamp(x1, width)
-        y0, y1 = _clamp(y0, height), _clamp(y1, height)
-    for c in range(channels):
-        top = (_px(src, n, c, y0, x0, height, width, fill) * (one - wx)
-               + _px(src, n, c, y0, x1, height, width, fill) * wx)
-        bottom = (_px(src, n, c, y1, x0, height, width, fill) * (one - wx)
-                  + _px(src, n, c, y1, x1, height, width, fill) * wx)
-        out[n, c, y, x] = _to_uint8(top * (one - wy) + bottom * wy)
-
-
-@njit(inline="always")
-def _nearest(src, out, n, y, x, sx, sy, fill, edge):
-    channels, height, width = src.shape[1], src.shape[2], src.shape[3]
-    ix, iy = math.floor(sx + 0.5), math.floor(sy + 0.5)
-    if edge:
-        ix, iy = _clamp(ix, width), _clamp(iy, height)
-    for c in range(channels):
-        out[n, c, y, x] = _to_uint8(_px(src, n, c, iy, ix, height, width, fill))
-
-
 @njit(cache=True, nogil=True)
-def _warp(src, out, inverse, fill, mode, edge):
+def _warp_bicubic(src, out, inverse, fill, edge):
+    """The bicubic mode, a pixel at a time (``_bicubic``)."""
     out_h, out_w = out.shape[2], out.shape[3]
     xs, ys = np.empty(4, np.int64), np.empty(4, np.int64)
     wx, wy = np.empty(4, np.float32), np.empty(4, np.float32)
@@ -125,12 +98,7 @@ def _warp(src, out, inverse, fill, mode, edge):
             for x in range(out_w):
                 sx = _snap(m0 * x + m1 * y + m2)
                 sy = _snap(m3 * x + m4 * y + m5)
-                if mode == 2:
-                    _bicubic(src, out, n, y, x, sx, sy, fill, edge, xs, ys, wx, wy)
-                elif mode == 1:
-                    _bilinear(src, out, n, y, x, sx, sy, fill, edge)
-                else:
-                    _nearest(src, out, n, y, x, sx, sy, fill, edge)
+                _bicubic(src, out, n, y, x, sx, sy, fill, edge, xs, ys, wx, wy)
 
 
 @njit(inline="always")
@@ -241,7 +209,7 @@ def _warp_nearest(src, out, inverse, fill, edge):
 def warp_uint8(images: np.ndarray, planar: bool, inverse: np.ndarray, size: tuple[int, int],
                interpolation: str, fill: np.ndarray, border: str) -> np.ndarray:
     """Warp a uint8 batch: ``(N, C, H, W)`` when ``planar``, else ``(N, H, W, C)``;
-    ``interpolation`` is a lower-case name from ``MODES``."""
+    ``interpolation`` is "nearest", "bilinear" or "bicubic"."""
     src = np.ascontiguousarray(images) if planar else _layout_cpu.planar(images)
     n, channels = src.shape[:2]
     src = src.view()
@@ -254,7 +222,7 @@ def warp_uint8(images: np.ndarray, planar: bool, inverse: np.ndarray, size: tupl
     elif interpolation == "bilinear":
         _warp_bilinear(src, out, matrices, fills, border == "edge")
     else:
-        _warp(src, out, matrices, fills, MODES[interpolation], border == "edge")
+        _warp_bicubic(src, out, matrices, fills, border == "edge")
     return out if planar else _layout_cpu.interleaved(out)
 
 
