@@ -46,6 +46,36 @@ def test_every_filter_and_mode_equals_pillow(mode, interpolation):
         assert np.array_equal(out[1].numpy(), mirrored.reshape(oh, ow, -1).transpose(2, 0, 1))
 
 
+# (mode, factor down, factor across, output h, w): both axes, one axis, Pillow's rows-first
+# order (8 down, 2 across), rows narrower than one vector step and not a multiple of one
+# (each case compiles its own kernel: one mode each, and planar batches)
+WHOLE_BOXES = [("RGB", 2, 2, 9, 17), ("RGBA", 3, 5, 4, 40), ("L", 8, 2, 5, 9),
+               ("RGB", 1, 4, 6, 21), ("RGBA", 7, 1, 3, 70), ("L", 6, 3, 2, 1)]
+
+
+def test_a_box_shrinking_by_whole_factors_equals_pillow():
+    """Those shrinks run a kernel of their own (vector shuffles): the same bytes as
+    Pillow's two rounded passes, saturated pixels included, with and without a box."""
+    from augkit.functional.resize import _plan
+
+    rng = np.random.default_rng(7)
+    for mode, factor_y, factor_x, oh, ow in WHOLE_BOXES:
+        h, w = oh * factor_y, ow * factor_x
+        extra = 3 if factor_x > 1 else 0  # a box starting 3 pixels in
+        hwc = rng.integers(0, 256, (h, w + extra, len(mode)), dtype=np.uint8)
+        hwc[: h // 2, : w // 2] = 255
+        pil = Image.fromarray(hwc[..., 0] if mode == "L" else hwc, mode)
+        for box in {(0, 0, w, h), (extra, 0, w + extra, h)}:
+            assert _plan((h, w + extra), (oh, ow), "box", box).whole_box
+            expected = np.asarray(pil.resize((ow, oh), Image.Resampling.BOX, box=box))
+            ours = F.resize(pil, [oh, ow], "box", box=box)
+            assert np.array_equal(np.asarray(ours), expected), (mode, factor_y, factor_x, box)
+            tensor = torch.from_numpy(hwc).permute(2, 0, 1)
+            batch = F.resize(torch.stack([tensor, 255 - tensor]), [oh, ow], "box", box=box)
+            assert np.array_equal(batch[0].numpy(), expected.reshape(oh, ow, -1).transpose(
+                2, 0, 1)), (factor_y, factor_x, box)
+
+
 def test_hamming_uses_pillows_single_precision_window_constants():
     """Pillow's Hamming window is ``0.54f + 0.46f * cos``: with the double constants one
     pixel of this image comes out 193 where Pillow gives 192."""

@@ -10,9 +10,12 @@ filter) times 2**22 is below 2**31.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
@@ -302,6 +305,191 @@ def gather_planes(src, dst, rows, cols):
                         out[x] = line[np.uintp(cols[x])]
 
 
-__all__ = ["BLOCK", "PRECISION_BITS", "column_tables", "gather_pass", "gather_planes",
-           "horizontal_pass",
-           "precompute", "vertical_pass"]
+# A box filter shrinking an axis by a whole factor gives every output the same taps: the
+# mean of its own ``factor`` inputs, one fixed-point weight. Those passes run as explicit
+# vector code (LLVM IR, lowered for the machine's own vector unit): a group of outputs'
+# inputs is loaded at once and split by shuffles, where a loop would read bytes at a
+# stride and stay scalar. Factors from 2 to 8.
+_GROUP = 16  # output pixels a columns' step makes
+_ROW_BYTES = 64  # output values a rows' step makes
+MAX_BOX_FACTOR = 8
+
+
+def _splat(builder, value, vector_type):
+    """``value`` in every lane of ``vector_type``."""
+    lanes = vector_type.count
+    one = builder.insert_element(ir.Constant(vector_type, ir.Undefined), value,
+                                 ir.Constant(ir.IntType(32), 0))
+    return builder.shuffle_vector(one, one, ir.Constant(ir.VectorType(ir.IntType(32), lanes),
+                                                        [0] * lanes))
+
+
+@njit(cache=True)
+def box_weight(factor):
+    """Pillow's fixed-point tap of a box shrinking by a whole ``factor``: 1 / factor in 22
+    bits, rounded half away from zero as its ``precompute_coeffs`` does."""
+    return np.int32(0.5 + (1.0 / factor) * (1 << PRECISION_BITS))
+
+
+def _box_mean(builder, total, factor):
+    """Pillow's fixed-point mean of ``factor`` bytes from a vector of their i16 sums, as
+    bytes: ``(sum * weight + half) >> 22``, at most 255 (its ``clip8``; sums are never
+    negative). For a power of two the weight is exact and that is ``(sum + factor / 2) >>
+    log2(factor)``, all in i16 (for 2, the vector unit's byte average)."""
+    i8, i16, i32, lanes = ir.IntType(8), ir.IntType(16), ir.IntType(32), total.type.count
+    weight = int(box_weight(factor))
+    if weight * factor == 1 << PRECISION_BITS:
+        bits = factor.bit_length() - 1
+        vector = ir.VectorType(i16, lanes)
+        mean = builder.lshr(builder.add(total, ir.Constant(vector, [factor // 2] * lanes)),
+                            ir.Constant(vector, [bits] * lanes))
+        return builder.trunc(mean, ir.VectorType(i8, lanes))
+    vector = ir.VectorType(i32, lanes)
+    scaled = builder.add(builder.mul(builder.zext(total, vector),
+                                     ir.Constant(vector, [weight] * lanes)),
+                         ir.Constant(vector, [int(_HALF)] * lanes))
+    shifted = builder.lshr(scaled, ir.Constant(vector, [PRECISION_BITS] * lanes))
+    top = ir.Constant(vector, [255] * lanes)
+    clipped = builder.select(builder.icmp_unsigned("<", shifted, top), shifted, top)
+    return builder.trunc(clipped, ir.VectorType(i8, lanes))
+
+
+def _pointer(context, builder, array_type, array, offset, vector_type):
+    data = context.make_array(array_type)(context, builder, array).data
+    return builder.bitcast(builder.gep(data, [offset]), vector_type.as_pointer())
+
+
+@intrinsic
+def _box_columns_group(typingctx, src, at, dst, to, factor, channels):
+    """``_GROUP`` output pixels of a box columns' pass: ``dst[to:]`` from the
+    ``_GROUP * factor`` pixels of ``channels`` interleaved bytes at ``src[at:]``."""
+    if not (isinstance(factor, types.IntegerLiteral)
+            and isinstance(channels, types.IntegerLiteral)):
+        return None
+    step, width = factor.literal_value, channels.literal_value
+    lanes = _GROUP * width
+
+    def codegen(context, builder, signature, args):
+        i8, i16, i32 = ir.IntType(8), ir.IntType(16), ir.IntType(32)
+        inputs = ir.VectorType(i8, lanes * step)
+        block = builder.load(_pointer(context, builder, signature.args[0], args[0], args[1],
+                                      inputs), align=1)
+        total = None
+        for k in range(step):  # tap k of every output: bytes (factor * x + k) * C + c
+            mask = [(step * x + k) * width + c for x in range(_GROUP) for c in range(width)]
+            tap = builder.zext(builder.shuffle_vector(block, block, ir.Constant(
+                ir.VectorType(i32, lanes), mask)), ir.VectorType(i16, lanes))
+            total = tap if total is None else builder.add(total, tap)
+        builder.store(_box_mean(builder, total, step),
+                      _pointer(context, builder, signature.args[2], args[2], args[3],
+                               ir.VectorType(i8, lanes)), align=1)
+        return context.get_dummy_value()
+    return types.void(src, at, dst, to, factor, channels), codegen
+
+
+@intrinsic
+def _box_rows_group(typingctx, src, at, stride, dst, to, factor):
+    """``_ROW_BYTES`` values of a box rows' pass: ``dst[to:]`` from the ``factor`` rows
+    ``stride`` apart at ``src[at:]``."""
+    if not isinstance(factor, types.IntegerLiteral):
+        return None
+    step = factor.literal_value
+
+    def codegen(context, builder, signature, args):
+        i8, i16 = ir.IntType(8), ir.IntType(16)
+        row_type = ir.VectorType(i8, _ROW_BYTES)
+        total = None
+        for k in range(step):
+            offset = builder.add(args[1], builder.mul(args[2], context.get_constant(
+                types.intp, k)))
+            row = builder.load(_pointer(context, builder, signature.args[0], args[0], offset,
+                                        row_type), align=1)
+            wide = builder.zext(row, ir.VectorType(i16, _ROW_BYTES))
+            total = wide if total is None else builder.add(total, wide)
+        builder.store(_box_mean(builder, total, step),
+                      _pointer(context, builder, signature.args[3], args[3], args[4], row_type),
+                      align=1)
+        return context.get_dummy_value()
+    return types.void(src, types.intp, types.intp, dst, types.intp, factor), codegen
+
+
+@njit(inline="always")
+def _mean8(total, weight):
+    return min((total * weight + _HALF) >> PRECISION_BITS, 255)
+
+
+@njit(inline="always")
+def _box_line_columns(line, out, first, weight, factor, channels):
+    """One row through a box columns' pass: output pixel ``x`` of ``channels`` interleaved
+    bytes the mean of input pixels ``first + factor * x`` onward (``factor`` and
+    ``channels`` compile-time constants)."""
+    values = out.shape[0]
+    group = _GROUP * channels
+    if values < group:  # narrower than one vector step
+        for v in range(values):
+            at = (first + (v // channels) * factor) * channels + v % channels
+            total = 0
+            for k in range(factor):
+                total += line[at + k * channels]
+            out[v] = _mean8(total, weight)
+        return
+    # the last step ends at the row's end, over values the one before made (the same)
+    for step in range((values + group - 1) // group):
+        to = min(step * group, values - group)
+        _box_columns_group(line, first * channels + to * factor, out, to, factor, channels)
+
+
+@njit(inline="always")
+def _box_line_rows(rows, top, out, weight, factor):
+    """The mean of rows ``top`` to ``top + factor`` of a contiguous 2-D array into ``out``
+    (``factor`` a compile-time constant)."""
+    values = out.shape[0]
+    if values < _ROW_BYTES:
+        for v in range(values):
+            total = 0
+            for k in range(factor):
+                total += rows[top + k, v]
+            out[v] = _mean8(total, weight)
+        return
+    for step in range((values + _ROW_BYTES - 1) // _ROW_BYTES):
+        to = min(step * _ROW_BYTES, values - _ROW_BYTES)
+        _box_rows_group(rows, top * values + to, values, out, to, factor)
+
+
+@functools.cache
+def box_shrink(factor_x: int, factor_y: int, channels: int) -> Callable[..., None]:
+    """Both passes of a box shrinking ``(M, H, W * C)`` rows by whole factors (1 to
+    ``MAX_BOX_FACTOR``; 1: that axis is not resized), compiled for those factors and
+    ``channels`` (the vector shuffles need them as constants), called ``(src, dst,
+    first_row, first, rows_first)``. One output row at a time: the ``factor_y`` rows it
+    reads through the columns' pass, then their mean (or with ``rows_first``, as Pillow
+    orders the passes when the height shrinks much more, the other way round)."""
+    wx, wy = box_weight(factor_x), box_weight(factor_y)
+
+    @njit(cache=True, nogil=True)
+    def run(src, dst, first_row, first, rows_first):
+        images, out_h, values = dst.shape
+        narrowed = np.empty((factor_y, values), np.uint8)
+        merged = np.empty(src.shape[2], np.uint8)
+        for m in range(images):
+            image = src[m]
+            for y in range(out_h):
+                top, out = first_row + factor_y * y, dst[m, y]
+                if factor_x == 1:
+                    _box_line_rows(image, top, out, wy, factor_y)
+                elif factor_y == 1:
+                    _box_line_columns(image[top], out, first, wx, factor_x, channels)
+                elif rows_first:
+                    _box_line_rows(image, top, merged, wy, factor_y)
+                    _box_line_columns(merged, out, first, wx, factor_x, channels)
+                else:
+                    for k in range(factor_y):
+                        _box_line_columns(image[top + k], narrowed[k], first, wx, factor_x,
+                                          channels)
+                    _box_line_rows(narrowed, 0, out, wy, factor_y)
+    return run
+
+
+__all__ = ["BLOCK", "MAX_BOX_FACTOR", "PRECISION_BITS", "box_shrink", "box_weight",
+           "column_tables", "gather_pass", "gather_planes", "horizontal_pass", "precompute",
+           "vertical_pass"]

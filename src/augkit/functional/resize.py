@@ -140,7 +140,7 @@ def resize(img: Image, size: int | Sequence[int] | None,
     if interpolation == "nearest":
         return _nearest(img, in_size, (out_h, out_w), region)
     channels = dispatch.num_channels(img)
-    plan = _Plan(in_size, (out_h, out_w), interpolation, region)
+    plan = _plan(in_size, (out_h, out_w), interpolation, region)
     return dispatch.apply(img, {}, functools.partial(_resize_tensor, plan=plan,
                                                      channels=channels),
                           functools.partial(_resize_uint8, plan=plan))
@@ -297,6 +297,12 @@ class _Plan:
             if self.horizontal else None
         self.rows = taps(in_size[0], out_size[0], interpolation, top, bottom) \
             if self.vertical else None
+        # both passes (or the one needed) a box shrinking by whole factors: the compiled
+        # box kernel's (first row, first column, factor down, factor across)
+        cols_box = whole_box(self.cols) if self.cols else (0, 1)
+        rows_box = whole_box(self.rows) if self.rows else (0, 1)
+        self.whole_box = (rows_box[0], cols_box[0], rows_box[1], cols_box[1]) \
+            if cols_box and rows_box else None
         if self.rows is not None and not self.rows_first:
             # the first pass makes only the rows the second reads
             bounds = self.rows[0]
@@ -304,6 +310,27 @@ class _Plan:
             self.last_row = int(bounds[-1, 0] + bounds[-1, 1])
         else:
             self.first_row, self.last_row = 0, in_size[0]
+
+
+_plan = functools.lru_cache(maxsize=256)(_Plan)
+
+
+def whole_box(axis_taps: tuple[np.ndarray, np.ndarray, np.ndarray]
+              ) -> tuple[int, int] | None:
+    """``(first input, factor)`` when an axis' taps are a box shrinking by a whole factor
+    from 2 to ``MAX_BOX_FACTOR``: output ``x`` the mean of inputs ``first + factor * x``
+    onward, every tap ``box_weight(factor)`` (the compiled box passes' case); else
+    ``None``."""
+    bounds, _, fixed = axis_taps
+    factor = int(bounds[0, 1])
+    if not 2 <= factor <= _resample_cpu.MAX_BOX_FACTOR or fixed.shape[1] < factor:
+        return None
+    first = int(bounds[0, 0])
+    steps = first + factor * np.arange(len(bounds))
+    if (bounds[:, 1] == factor).all() and (bounds[:, 0] == steps).all() \
+            and (fixed[:, :factor] == _resample_cpu.box_weight(factor)).all():
+        return first, factor
+    return None
 
 
 def _resize_uint8(batch: np.ndarray, planar: bool, plan: _Plan) -> np.ndarray:
@@ -316,6 +343,19 @@ def _resize_uint8(batch: np.ndarray, planar: bool, plan: _Plan) -> np.ndarray:
 
 
 def _passes(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
+    channels = 1 if planar else batch.shape[3]
+    if plan.whole_box and channels <= 4:  # wider pixels: vectors too long to compile well
+        first_row, first, factor_y, factor_x = plan.whole_box
+        out_h, out_w = plan.out_size
+        if planar:
+            out = np.empty((*batch.shape[:2], out_h, out_w), np.uint8)
+        else:
+            out = np.empty((batch.shape[0], out_h, out_w, channels), np.uint8)
+        rows = batch.reshape(-1, plan.in_size[0], plan.in_size[1] * channels)
+        _resample_cpu.box_shrink(factor_x, factor_y, channels)(
+            rows, out.reshape(rows.shape[0], out_h, out_w * channels), first_row, first,
+            plan.rows_first)
+        return out
     passes = [(_columns_pass, plan.horizontal), (_rows_pass, plan.vertical)]
     for one_pass, needed in passes[::-1] if plan.rows_first else passes:
         if needed:
@@ -328,10 +368,10 @@ def _columns_pass(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
     height = batch.shape[2 if planar else 1]
     first, last = (0, height) if plan.rows_first else (plan.first_row, plan.last_row)
     channels = 1 if planar else batch.shape[3]
-    sources, weights = column_taps(plan.in_size[1], plan.out_size[1], plan.interpolation,
-                                   plan.box[0], plan.box[2], channels)
     rows = batch.reshape(-1, height, plan.in_size[1] * channels)
     out = np.empty((rows.shape[0], last - first, plan.out_size[1] * channels), np.uint8)
+    sources, weights = column_taps(plan.in_size[1], plan.out_size[1], plan.interpolation,
+                                   plan.box[0], plan.box[2], channels)
     _resample_cpu.horizontal_pass(rows, out, first, sources, weights)
     if planar:
         return out.reshape(*batch.shape[:2], last - first, plan.out_size[1])
