@@ -216,14 +216,23 @@ def vertical_pass(src, dst, bounds, coeffs):
                 out[j] = _clip8(totals[j])
 
 
-@intrinsic
-def _load_word(typingctx, array, offset):
-    """The 4 bytes of a contiguous uint8 array from ``offset`` as one uint32 (unaligned)."""
-    def codegen(context, builder, signature, args):
-        data = context.make_array(signature.args[0])(context, builder, args[0]).data
-        word = context.get_value_type(types.uint32).as_pointer()
-        return builder.load(builder.bitcast(builder.gep(data, [args[1]]), word), align=1)
-    return types.uint32(array, types.intp), codegen
+def _unaligned_load(width):
+    def load(typingctx, array, offset):
+        kind = types.uint32 if width == 4 else types.uint64
+
+        def codegen(context, builder, signature, args):
+            data = context.make_array(signature.args[0])(context, builder, args[0]).data
+            pointer = context.get_value_type(kind).as_pointer()
+            return builder.load(builder.bitcast(builder.gep(data, [args[1]]), pointer),
+                                align=1)
+        return kind(array, types.intp), codegen
+    load.__doc__ = (f"The {width} bytes of a contiguous uint8 array from ``offset`` as one "
+                    f"uint{width * 8} (unaligned).")
+    return intrinsic(load)
+
+
+_load_word = _unaligned_load(4)
+_load_long = _unaligned_load(8)
 
 
 @intrinsic
