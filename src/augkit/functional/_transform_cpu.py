@@ -35,25 +35,36 @@ def _cubic(v1, v2, v3, v4, d):
 
 
 @njit(inline="always")
-def _cubic_row(image, row, x0, x1, x2, x3, c, d):
-    return _cubic(float(image[row, x0, c]), float(image[row, x1, c]),
-                  float(image[row, x2, c]), float(image[row, x3, c]), d)
-
-
-@njit(inline="always")
-def _bicubic_edge(image, target, y, x, ix, iy, dx, dy):
-    """Channel by channel, a pixel whose 4x4 taps (corner ``(iy, ix)``) reach past an edge:
-    columns clipped, rows past the bottom repeating the last row's result, as Pillow does."""
-    height, width = image.shape[0], image.shape[1]
-    x0, x1 = _clip(ix, width), _clip(ix + 1, width)
-    x2, x3 = _clip(ix + 2, width), _clip(ix + 3, width)
-    for c in range(image.shape[2]):
-        v1 = _cubic_row(image, _clip(iy, height), x0, x1, x2, x3, c, dx)
-        v2 = _cubic_row(image, iy + 1, x0, x1, x2, x3, c, dx) if 0 <= iy + 1 < height else v1
-        v3 = _cubic_row(image, iy + 2, x0, x1, x2, x3, c, dx) if 0 <= iy + 2 < height else v2
-        v4 = _cubic_row(image, iy + 3, x0, x1, x2, x3, c, dx) if 0 <= iy + 3 < height else v3
-        v = _cubic(v1, v2, v3, v4, dy)
-        target[y, x, c] = 0 if v <= 0.0 else (255 if v >= 255.0 else np.uint8(int(v)))
+def _clipped_window(image, words, x, ix, iy):
+    """Pixel ``x``'s 4x4 window (corner ``(iy, ix)``) reaching past an edge, written into
+    ``words`` as ``bicubic_rows`` reads a whole one, from rows and columns clipped to the
+    image: what Pillow's edge handling comes to (it clips columns, and repeats the last
+    row's result for rows past either end, which are the clipped rows' values)."""
+    height, width, channels = image.shape
+    for k in range(4):
+        row = _clip(iy + k, height)
+        w0 = w1 = w2 = w3 = np.uint32(0)  # the row's 4C bytes as C words
+        for j in range(4):
+            column = _clip(ix + j, width)
+            for c in range(channels):
+                at = j * channels + c
+                value = np.uint32(image[row, column, c]) << np.uint32((at & 3) * 8)
+                if at < 4:
+                    w0 |= value
+                elif at < 8:
+                    w1 |= value
+                elif at < 12:
+                    w2 |= value
+                else:
+                    w3 |= value
+        first = k * channels
+        words[first, x] = w0
+        if channels > 1:
+            words[first + 1, x] = w1
+        if channels > 2:
+            words[first + 2, x] = w2
+        if channels > 3:
+            words[first + 3, x] = w3
 
 
 @njit(inline="always")
@@ -136,7 +147,7 @@ def bilinear_rows(image, target, coefficients, fill):
     a time in loops: positions and weights (vectorized); each pixel's four neighbours as two
     8-byte words, a pixel and its right neighbour in each (one load per row of the window
     away from the edges); every channel's three lerps in float64 (vectorized); the row's
-    pixels. The same operations on the same values as Pillow: 3.9x faster than a pixel at a
+    pixels. The same operations on the same values as Pillow: 3.4x faster than a pixel at a
     time (224x224 RGB turned by 30 degrees)."""
     height, width, channels = image.shape
     out_w = target.shape[1]
@@ -211,10 +222,12 @@ def _row_cubic(words, k, channels, c, x, d):
 @njit(cache=True, nogil=True, error_model="numpy")
 def bicubic_rows(image, target, coefficients, fill):
     """Pillow's BICUBIC ``transform`` of one interleaved image of 1 to 4 channels, a row at a
-    time as ``bilinear_rows``: a pixel whose 4x4 window lies inside reads each window row as
-    ``C`` 4-byte words (its 4C bytes), and every channel's five cubics run vectorized in
-    float64; pixels whose window reaches past an edge go one by one as Pillow clips them.
-    3x faster than a pixel at a time (224x224 RGB turned by 30 degrees)."""
+    time as ``bilinear_rows``: each pixel's 4x4 window read as ``C`` 4-byte words a window row
+    (its 4C bytes; where the window starts is computed in a vectorized loop, and a window
+    reaching past an edge is gathered from clipped rows and columns), then every channel's
+    five cubics in float64 (vectorized). 4.3x faster than a pixel at a time (224x224 RGB
+    turned by 30 degrees).
+    """
     height, width, channels = image.shape
     out_w = target.shape[1]
     flat = image.reshape(-1)
@@ -222,20 +235,24 @@ def bicubic_rows(image, target, coefficients, fill):
     floor_x, floor_y = np.empty(out_w, np.int64), np.empty(out_w, np.int64)
     dxs, dys = np.empty(out_w), np.empty(out_w)
     inside, whole = np.empty(out_w, np.bool_), np.empty(out_w, np.bool_)
+    starts = np.empty(out_w, np.int64)
     words = np.zeros((4 * channels, out_w), np.uint32)
-    values = np.empty(out_w, np.int32)
+    values = np.empty((channels, out_w), np.int32)
     for y in range(target.shape[0]):
         _row_positions(coefficients, y, width, height, floor_x, floor_y, dxs, dys, inside)
-        for x in range(out_w):
+        for x in range(out_w):  # where each window starts (vectorized)
             ix, iy = floor_x[x] - 1, floor_y[x] - 1
-            whole[x] = inside[x] and ix >= 0 and ix + 3 < width and iy >= 0 and iy + 3 < height
-            if whole[x]:
-                start = iy * row_bytes + ix * channels
-                for k in range(4):
-                    for w in range(channels):
-                        words[k * channels + w, x] = _load_word(flat, start + k * row_bytes
-                                                                + 4 * w)
-        row = target[y]
+            whole[x] = inside[x] & (ix >= 0) & (ix + 3 < width) & (iy >= 0) & (iy + 3 < height)
+            starts[x] = iy * row_bytes + ix * channels if whole[x] else 0
+        if width >= 4 and height >= 4:  # else no window is whole, and none starts at 0
+            for k in range(4):  # every pixel's words, the window at 0 for the others
+                for w in range(channels):
+                    into, step = words[k * channels + w], k * row_bytes + 4 * w
+                    for x in range(out_w):
+                        into[x] = _load_word(flat, starts[x] + step)
+        for x in range(out_w):
+            if inside[x] and not whole[x]:
+                _clipped_window(image, words, x, floor_x[x] - 1, floor_y[x] - 1)
         for c in range(channels):
             for x in range(out_w):
                 dx = dxs[x]
@@ -243,13 +260,8 @@ def bicubic_rows(image, target, coefficients, fill):
                            _row_cubic(words, 1, channels, c, x, dx),
                            _row_cubic(words, 2, channels, c, x, dx),
                            _row_cubic(words, 3, channels, c, x, dx), dys[x])
-                values[x] = 0 if v <= 0.0 else (255 if v >= 255.0 else np.int32(v))
-            for x in range(out_w):
-                row[x, c] = np.uint8(values[x]) if inside[x] else fill[c]
-        for x in range(out_w):
-            if inside[x] and not whole[x]:
-                _bicubic_edge(image, target, y, x, floor_x[x] - 1, floor_y[x] - 1, dxs[x],
-                              dys[x])
+                values[c, x] = 0 if v <= 0.0 else (255 if v >= 255.0 else np.int32(v))
+        _write_pixels(target[y], values, inside, fill, channels)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in C
