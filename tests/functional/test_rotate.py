@@ -48,6 +48,23 @@ def test_smooth_filters_match_pillow_in_every_mode():
     assert differing == 0
 
 
+def test_smooth_filters_match_pillow_on_images_smaller_than_their_windows():
+    """Every window past an edge (BICUBIC's 4x4, BILINEAR's 2x2 and its 8-byte pair reads
+    near the image's last bytes) on images from 1x1 up."""
+    rng = np.random.default_rng(9)
+    for height, width in ((1, 1), (1, 7), (7, 1), (2, 3), (3, 2), (2, 9), (4, 4)):
+        for mode in ("L", "RGB", "RGBA"):
+            image = rng.integers(0, 256, (height, width, len(mode)), dtype=np.uint8)
+            image = image[:, :, 0] if mode == "L" else image
+            for name in ("bilinear", "bicubic"):
+                for angle in (30.0, 200.0, 0.5):
+                    expected = Image.fromarray(image, mode).rotate(angle, FILTERS[name],
+                                                                   expand=True)
+                    ours = F.rotate(image, angle, name, expand=True)
+                    assert np.array_equal(ours, np.asarray(expected)), (height, width, mode,
+                                                                        name, angle)
+
+
 def test_bicubic_equals_pillow_below_and_above_the_float_copys_cap():
     rng = np.random.default_rng(5)
     for size in (64, 1200):  # 1200 x 1200 x 3 values are past the sampler's float64 copy

@@ -75,8 +75,8 @@ def rotated_canvas(angles: np.ndarray, size: tuple[int, int],
                    ) -> tuple[np.ndarray | None, tuple[int, int]]:
     """How ``rotate`` turns an image of ``size``: the per-sample (N, 6) Pillow data and the
     output size; ``None`` data for whole quarter turns with ``expand``, which transpose."""
-    turns = np.mod(angles, 360.0)
-    if expand and center is None and np.isin(turns, (0.0, 90.0, 180.0, 270.0)).all():
+    turns = np.mod(angles, 360.0) if expand and center is None else None
+    if turns is not None and np.isin(turns, (0.0, 90.0, 180.0, 270.0)).all():
         odd = set((turns // 90 % 2).astype(int).tolist())
         if size[0] != size[1] and len(odd) > 1:
             raise AugkitError(f"expand: quarter and half turns of a {size[0]}x{size[1]} batch "
@@ -136,19 +136,23 @@ def rotate(img: Image, angle: Any, interpolation: Any = "nearest", expand: bool 
     if data is None:
         return dispatch.apply(img, {"turns": _quarters(angles)},
                               lambda images, turns: _turn_each(images, turns.cpu()))
-    fills = _fill_values(fill, dispatch.num_channels(img), _dtype(img))
+    channels = dispatch.num_channels(img)
     if method == "nearest":
-        return transform_nearest(img, data, fills, out_size)
-    perspective = np.concatenate([data, np.zeros((len(data), 2))], axis=1)  # np.pad: 10 us
+        return transform_nearest(img, data, _fill_values(fill, channels, _dtype(img)),
+                                 out_size)
+    perspective = np.zeros((len(data), 8))
+    perspective[:, :6] = data
     smooth = transform_generic(img, perspective, method, fill, out_size)
+    if channels != 4 or center is not None:
+        return smooth
     # Pillow transposes these instead (no premultiplied round trip for RGBA); NEAREST's
     # pixels are the transposed ones
     turns = np.mod(angles, 360.0)
-    transposed = (center is None) & ((turns == 0) | (turns == 180) | (
-        ((turns == 90) | (turns == 270)) & (expand or size[0] == size[1])))
-    if dispatch.num_channels(img) != 4 or not transposed.any():
+    transposed = (turns == 0) | (turns == 180) | (
+        ((turns == 90) | (turns == 270)) & (expand or size[0] == size[1]))
+    if not transposed.any():
         return smooth
-    turned = transform_nearest(img, data, fills, out_size)
+    turned = transform_nearest(img, data, _fill_values(fill, channels, _dtype(img)), out_size)
     if dispatch.batch_size(img) is None:
         return turned
     index = torch.from_numpy(np.flatnonzero(transposed)).to(smooth.device)
