@@ -8,7 +8,7 @@ Peers run round-robin, so machine noise hits them alike; each time is the median
 rounds. The table gives each peer's time over augkit's (above 1: augkit is faster) and
 whether augkit's uint8 result equals Pillow's.
 
-    python benchmarks/transforms.py [--rounds 15] [--ops rotate,median_filter]
+    python benchmarks/transforms.py [--rounds 15] [--ops "rotate(30, nearest);invert"]
                                     [--markdown docs/transforms-speed.md]
 """
 
@@ -185,7 +185,8 @@ def median_times(runs: dict[str, Run], rounds: int) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--ops", help="comma-separated op names (default: all)")
+    parser.add_argument("--ops", help="op names separated by semicolons, as the table names "
+                        "them (default: all)")
     parser.add_argument("--markdown", help="also write the table to this file")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -201,7 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     albu, korn = albumentations_ops(), kornia_ops()
     chosen = ops()
     if args.ops:
-        chosen = {k: v for k, v in chosen.items() if k in args.ops.split(",")}
+        wanted = [name.strip() for name in args.ops.split(";")]
+        unknown = sorted(set(wanted) - set(chosen))
+        if unknown:
+            parser.error(f"--ops: no op named {unknown[0]!r}; the ops are "
+                         f"{'; '.join(chosen)}")
+        chosen = {k: v for k, v in chosen.items() if k in wanted}
     header = (f"one thread; {SIZE}x{SIZE} RGB photo; batch of {BATCH}; {args.rounds} rounds; "
               "ratio = peer time / augkit time (above 1: augkit faster)")
     print(header)
