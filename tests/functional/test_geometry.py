@@ -303,6 +303,8 @@ def test_compiled_bicubic_equals_torch_on_random_warps(border):
     inverse[:, 0, 0] += rng.uniform(0.2, 2.5, n)
     inverse[:, 1, 1] += rng.uniform(0.2, 2.5, n)
     inverse[:, :, 2] = rng.uniform(-6, 20, (n, 2))
+    if border == "fill":  # every position far outside (torch's edge clamps an overflow)
+        inverse[n - 1, :, 2] = 1e20
     fill = np.array([0.0, 17.5, 255.0, 99.25], np.float32)
     expected = warp(x, torch.from_numpy(inverse), (23, 21), "bicubic", fill, border)
     for planar in (True, False):
@@ -310,6 +312,34 @@ def test_compiled_bicubic_equals_torch_on_random_warps(border):
         out = warp_uint8(images, planar, inverse, (23, 21), "bicubic", fill, border)
         out = out if planar else out.transpose(0, 3, 1, 2)
         assert np.array_equal(out, expected.numpy()), planar
+
+
+@pytest.mark.parametrize("border", ["fill", "edge"])
+def test_compiled_bilinear_equals_torch_on_random_warps(border):
+    """Interleaved pixels read a window at a time, pixels half outside one by one, pixels
+    wholly outside the fill: L, RGB, RGBA and six channels (four at a time), images from
+    1x1, fractional fills, far-off positions."""
+    rng = np.random.default_rng(12)
+    for channels, (height, width) in ((1, (19, 27)), (3, (19, 27)), (4, (2, 3)),
+                                      (6, (19, 27)), (3, (1, 1)), (1, (5, 1))):
+        n = 4
+        x = torch.from_numpy(rng.integers(0, 256, (n, channels, height, width),
+                                          dtype=np.uint8))
+        inverse = np.zeros((n, 2, 3))
+        inverse[:, :, :2] = rng.uniform(-1.5, 1.5, (n, 2, 2))
+        inverse[:, 0, 0] += rng.uniform(0.2, 2.5, n)
+        inverse[:, 1, 1] += rng.uniform(0.2, 2.5, n)
+        inverse[:, :, 2] = rng.uniform(-6, 20, (n, 2))
+        if border == "fill":  # every position far outside (torch's edge clamps an overflow)
+            inverse[3, :, 2] = 1e20
+        fill = rng.uniform(0, 255, channels).astype(np.float32)
+        expected = warp(x, torch.from_numpy(inverse), (23, 21), "bilinear", fill, border)
+        for planar in (True, False):
+            images = x.numpy() if planar else np.ascontiguousarray(
+                x.numpy().transpose(0, 2, 3, 1))
+            out = warp_uint8(images, planar, inverse, (23, 21), "bilinear", fill, border)
+            out = out if planar else out.transpose(0, 3, 1, 2)
+            assert np.array_equal(out, expected.numpy()), (channels, height, width, planar)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

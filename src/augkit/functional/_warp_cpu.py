@@ -3,18 +3,23 @@
 It computes exactly what ``geometry.warp`` computes with torch (float64 positions snapped to
 integers within 1e-9, float64 cubic weights, float32 interpolation in the same order,
 rounding half to even) without full-size temporaries, so the two agree bit for bit: bilinear
-a row at a time (positions, gathers, then vectorized lerps), nearest and bicubic a pixel at
-a time. Pillow's NEAREST affine sampler is here too.
+a row at a time on interleaved pixels (positions, each window's bytes as two words, then
+vectorized lerps), nearest and bicubic a pixel at a time on planes. Floors stay floats until
+clipped, so that positions far outside (which torch's float floor keeps exact) do not
+overflow an integer. Pillow's NEAREST affine sampler is here too.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit
 
 from augkit.functional import _layout_cpu
+from augkit.functional._resample_cpu import _load_long
+from augkit.functional._transform_cpu import _write_pixels
 
 f32 = np.float32
 CUBIC_A = -0.75  # the cubic convolution kernel of torch's grid_sample and bicubic upsampling
@@ -22,7 +27,7 @@ CUBIC_A = -0.75  # the cubic convolution kernel of torch's grid_sample and bicub
 
 @njit(inline="always")
 def _snap(v):
-    nearest = math.floor(v + 0.5)  # a tie is never within 1e-9 of an integer
+    nearest = np.floor(v + 0.5)  # a tie is never within 1e-9 of an integer
     return nearest if abs(v - nearest) < 1e-9 else v
 
 
@@ -60,14 +65,15 @@ def _cubic_far(d):
 @njit(inline="always")
 def _cubic_taps(s, size, edge, index, weight):
     """The four neighbours of position ``s`` and their weights (float64, then float32)."""
-    f = math.floor(s)
+    f = np.floor(s)  # a float: far-off positions stay exact
     t = s - f
     weight[0] = f32(_cubic_far(t + 1.0))
     weight[1] = f32(_cubic_near(t))
     weight[2] = f32(_cubic_near(1.0 - t))
     weight[3] = f32(_cubic_far(2.0 - t))
+    first = np.int64(min(max(f, -4.0), size + 3.0))  # clipped: the conversion would overflow
     for i in range(4):
-        index[i] = _clamp(f - 1 + i, size) if edge else f - 1 + i
+        index[i] = _clamp(first - 1 + i, size) if edge else first - 1 + i
 
 
 @njit(inline="always")
@@ -102,83 +108,155 @@ def _warp_bicubic(src, out, inverse, fill, edge):
 
 
 @njit(inline="always")
-def _bilinear_row(src, out, n, y, sxs, sys, fill, edge, corners, wxs, values):
-    """Output row ``y`` of sample ``n`` sampled bilinearly at the positions ``sxs``, ``sys``
-    as ``geometry._bilinear`` does: corners and weights in one loop, the corners' bytes
-    gathered, then every channel's float32 lerps in a loop that vectorizes; the same
-    operations in the same order."""
-    channels, height, width = src.shape[1], src.shape[2], src.shape[3]
+def _bilinear_pixel(flat, width, height, channels, sx, sy, fill, edge, values, x):
+    """One pixel as ``_bilinear_row`` computes it, any corner outside the image taking
+    ``fill`` (or, with ``edge``, the clamped corner): the pixels its pair reads miss."""
     one = f32(1.0)
-    for x in range(sxs.shape[0]):
-        sx, sy = sxs[x], sys[x]
-        fx, fy = math.floor(sx), math.floor(sy)
-        wxs[0, x], wxs[1, x] = f32(sx - fx), f32(sy - fy)
-        x0, y0, x1, y1 = fx, fy, fx + 1, fy + 1
-        if edge:
-            x0, x1 = _clamp(x0, width), _clamp(x1, width)
-            y0, y1 = _clamp(y0, height), _clamp(y1, height)
-        in_x0, in_x1 = 0 <= x0 < width, 0 <= x1 < width
-        in_y0, in_y1 = 0 <= y0 < height, 0 <= y1 < height
-        corners[0, x] = y0 * width + x0 if in_y0 and in_x0 else -1
-        corners[1, x] = y0 * width + x1 if in_y0 and in_x1 else -1
-        corners[2, x] = y1 * width + x0 if in_y1 and in_x0 else -1
-        corners[3, x] = y1 * width + x1 if in_y1 and in_x1 else -1
+    fx, fy = np.floor(sx), np.floor(sy)  # floats: far-off positions stay exact
+    wx, wy = f32(sx - fx), f32(sy - fy)
+    x0 = np.int64(min(max(fx, -2.0), width + 1.0))
+    y0 = np.int64(min(max(fy, -2.0), height + 1.0))
+    x1, y1 = x0 + 1, y0 + 1
+    if edge:
+        x0, x1 = _clamp(x0, width), _clamp(x1, width)
+        y0, y1 = _clamp(y0, height), _clamp(y1, height)
     for c in range(channels):
-        plane, fill_c = src[n, c].reshape(-1), fill[c]
-        for k in range(4):
-            for x in range(sxs.shape[0]):
-                at = corners[k, x]
-                values[k, x] = f32(plane[at]) if at >= 0 else fill_c
-        row = out[n, c, y]
-        for x in range(sxs.shape[0]):
-            wx, wy = wxs[0, x], wxs[1, x]
-            top = values[0, x] * (one - wx) + values[1, x] * wx
-            bottom = values[2, x] * (one - wx) + values[3, x] * wx
+        v00 = _corner(flat, width, height, channels, x0, y0, c, fill)
+        v01 = _corner(flat, width, height, channels, x1, y0, c, fill)
+        v10 = _corner(flat, width, height, channels, x0, y1, c, fill)
+        v11 = _corner(flat, width, height, channels, x1, y1, c, fill)
+        top = v00 * (one - wx) + v01 * wx
+        bottom = v10 * (one - wx) + v11 * wx
+        v = np.rint(top * (one - wy) + bottom * wy)
+        values[c, x] = np.uint8(min(max(v, f32(0.0)), f32(255.0)))
+
+
+@njit(inline="always")
+def _corner(flat, width, height, channels, x, y, c, fill):
+    # without branches: the same test as a chain of ``and``s ran 30x slower here
+    inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    at = min(max((y * width + x) * channels + c, 0), flat.size - 1)
+    return f32(flat[at]) if inside else fill[c]
+
+
+@njit(inline="always")
+def _bilinear_row(flat, width, height, sxs, sys, fill, edge, weights, starts, whole, away,
+                  pairs, values):
+    """One output row of an interleaved image (``flat``, 1 to 4 channels as ``values`` has
+    rows) sampled bilinearly at ``sxs``, ``sys`` as ``geometry._bilinear`` does, into
+    ``values`` (a row per channel): the float32 lerps in its order, rounded half to even.
+    Weights and where each pixel's 2x2 window starts in one vectorized loop; the window as
+    two 8-byte words, a pixel and its right neighbour in each; every channel's lerps in a
+    vectorized loop (a pixel with no corner inside takes the fill there); then pixels whose
+    window passes an edge (or the image's last bytes) one by one."""
+    channels, out_w = values.shape
+    row_bytes = width * channels
+    last_pair = flat.size - 8
+    one = f32(1.0)
+    for x in range(out_w):
+        sx, sy = sxs[x], sys[x]
+        fx, fy = np.floor(sx), np.floor(sy)  # floats: far-off positions stay exact
+        weights[0, x], weights[1, x] = f32(sx - fx), f32(sy - fy)
+        # clipped before the integer conversion, which far-off positions would overflow
+        ix = np.int64(min(max(fx, -2.0), width + 1.0))
+        iy = np.int64(min(max(fy, -2.0), height + 1.0))
+        start = iy * row_bytes + ix * channels
+        whole[x] = (ix >= 0) & (ix + 1 < width) & (iy >= 0) & (iy + 1 < height) & (
+            start + row_bytes <= last_pair)
+        # no corner inside: every corner the fill (left to the vectorized loop)
+        away[x] = ~edge & ((ix + 1 < 0) | (ix >= width) | (iy + 1 < 0) | (iy >= height))
+        starts[x] = start if whole[x] else 0
+    if last_pair >= row_bytes:  # else no window is whole, and none is read at 0
+        for x in range(out_w):
+            pairs[0, x] = _load_long(flat, starts[x])
+            pairs[1, x] = _load_long(flat, starts[x] + row_bytes)
+    for c in range(channels):
+        near, far = np.uint64(8 * c), np.uint64(8 * (c + channels))
+        fill_c = fill[c]
+        for x in range(out_w):
+            v00 = f32(np.int32((pairs[0, x] >> near) & np.uint64(255)))
+            v01 = f32(np.int32((pairs[0, x] >> far) & np.uint64(255)))
+            v10 = f32(np.int32((pairs[1, x] >> near) & np.uint64(255)))
+            v11 = f32(np.int32((pairs[1, x] >> far) & np.uint64(255)))
+            if away[x]:
+                v00 = v01 = v10 = v11 = fill_c
+            wx, wy = weights[0, x], weights[1, x]
+            top = v00 * (one - wx) + v01 * wx
+            bottom = v10 * (one - wx) + v11 * wx
             v = np.rint(top * (one - wy) + bottom * wy)  # half to even, as torch
-            row[x] = np.uint8(min(max(v, f32(0.0)), f32(255.0)))
+            values[c, x] = np.uint8(min(max(v, f32(0.0)), f32(255.0)))
+    for x in range(out_w):
+        if not (whole[x] or away[x]):  # some corners inside, some not
+            _bilinear_pixel(flat, width, height, channels, sxs[x], sys[x], fill, edge,
+                            values, x)
+
+
+@njit(inline="always")
+def _bilinear_rows(src, out, n, y, sxs, sys, fill, edge, scratch):
+    weights, starts, whole, away, pairs, values, everywhere = scratch
+    _bilinear_row(src[n].reshape(-1), src.shape[2], src.shape[1], sxs, sys, fill, edge,
+                  weights, starts, whole, away, pairs, values)
+    _write_pixels(out[n, y], values, everywhere, fill, values.shape[0])
+
+
+@njit(inline="always")
+def _row_scratch(out_w, channels):
+    return (np.empty((2, out_w), np.float32), np.empty(out_w, np.int64),
+            np.empty(out_w, np.bool_), np.empty(out_w, np.bool_), np.zeros((2, out_w), np.uint64),
+            np.empty((channels, out_w), np.uint8), np.ones(out_w, np.bool_))
 
 
 @njit(cache=True, nogil=True)
 def _warp_bilinear(src, out, inverse, fill, edge):
-    """The bilinear mode of ``_warp`` a row at a time (``_bilinear_row``): the same bytes,
-    RandomAffine on 16 224x224 photos 50 to 3.8 ms."""
-    out_w = out.shape[3]
+    """The bilinear mode of ``_warp`` on interleaved ``(N, H, W, C)`` images of 1 to 4
+    channels, a row at a time (``_bilinear_row``): the same bytes."""
+    out_w = out.shape[2]
     sxs, sys = np.empty(out_w), np.empty(out_w)
-    corners, weights = np.empty((4, out_w), np.int64), np.empty((2, out_w), np.float32)
-    values = np.empty((4, out_w), np.float32)
+    scratch = _row_scratch(out_w, src.shape[3])
     for n in range(src.shape[0]):
         m0, m1, m2 = inverse[n, 0], inverse[n, 1], inverse[n, 2]
         m3, m4, m5 = inverse[n, 3], inverse[n, 4], inverse[n, 5]
-        for y in range(out.shape[2]):
+        for y in range(out.shape[1]):
             for x in range(out_w):
                 sxs[x] = _snap(m0 * x + m1 * y + m2)
                 sys[x] = _snap(m3 * x + m4 * y + m5)
-            _bilinear_row(src, out, n, y, sxs, sys, fill, edge, corners, weights, values)
+            _bilinear_rows(src, out, n, y, sxs, sys, fill, edge, scratch)
 
 
 @njit(cache=True, nogil=True)
 def _sample_bilinear(src, out, src_x, src_y, fill, edge):
-    """``geometry.sample_at``'s bilinear mode at given positions ``(N, h, w)`` (float64),
-    compiled (``_bilinear_row``)."""
-    out_w = out.shape[3]
-    corners, weights = np.empty((4, out_w), np.int64), np.empty((2, out_w), np.float32)
-    values = np.empty((4, out_w), np.float32)
+    """``geometry.sample_at``'s bilinear mode at given positions ``(N, h, w)`` (float64) on
+    interleaved images of 1 to 4 channels (``_bilinear_row``)."""
+    scratch = _row_scratch(out.shape[2], src.shape[3])
     for n in range(src.shape[0]):
-        for y in range(out.shape[2]):
-            _bilinear_row(src, out, n, y, src_x[n, y], src_y[n, y], fill, edge, corners,
-                          weights, values)
+        for y in range(out.shape[1]):
+            _bilinear_rows(src, out, n, y, src_x[n, y], src_y[n, y], fill, edge, scratch)
 
 
-def sample_bilinear_uint8(images: np.ndarray, src_x: np.ndarray, src_y: np.ndarray,
-                          fill: np.ndarray, border: str = "fill") -> np.ndarray:
-    """A planar uint8 batch ``(N, C, H, W)`` sampled bilinearly at ``(src_x, src_y)``
-    (``(N, h, w)`` pixels), as ``geometry.sample_at`` samples it."""
-    n, channels = images.shape[:2]
-    out = np.empty((n, channels, *src_x.shape[1:]), np.uint8)
-    _sample_bilinear(np.ascontiguousarray(images), out, np.ascontiguousarray(src_x, np.float64),
-                     np.ascontiguousarray(src_y, np.float64),
-                     np.ascontiguousarray(fill, np.float32), border == "edge")
-    return out
+def _by_four_channels(run: Any, src: np.ndarray, out: np.ndarray, fill: np.ndarray) -> None:
+    """``run(src, out, fill)`` on interleaved batches, four channels at a time (the
+    compiled bilinear row reads a pixel and its neighbour as one 8-byte word)."""
+    if src.shape[3] <= 4:
+        run(src, out, fill)
+        return
+    for first in range(0, src.shape[3], 4):
+        part = np.empty((*out.shape[:3], min(4, src.shape[3] - first)), np.uint8)
+        run(np.ascontiguousarray(src[..., first:first + 4]), part, fill[first:first + 4])
+        out[..., first:first + 4] = part
+
+
+def sample_bilinear_uint8(images: np.ndarray, planar: bool, src_x: np.ndarray,
+                          src_y: np.ndarray, fill: np.ndarray, border: str = "fill"
+                          ) -> np.ndarray:
+    """A uint8 batch, ``(N, C, H, W)`` when ``planar`` (else interleaved), sampled
+    bilinearly at ``(src_x, src_y)`` (``(N, h, w)`` pixels), as ``geometry.sample_at``
+    samples it."""
+    src = _layout_cpu.interleaved(images) if planar else np.ascontiguousarray(images)
+    out = np.empty((src.shape[0], *src_x.shape[1:], src.shape[3]), np.uint8)
+    xs, ys = np.ascontiguousarray(src_x, np.float64), np.ascontiguousarray(src_y, np.float64)
+    _by_four_channels(lambda a, b, f: _sample_bilinear(a, b, xs, ys, f, border == "edge"),
+                      src, out, np.ascontiguousarray(fill, np.float32))
+    return _layout_cpu.planar(out) if planar else out
 
 
 @njit(cache=True, nogil=True)
@@ -194,8 +272,11 @@ def _warp_nearest(src, out, inverse, fill, edge):
         m3, m4, m5 = inverse[n, 3], inverse[n, 4], inverse[n, 5]
         for y in range(out_h):
             for x in range(out_w):
-                ix = math.floor(_snap(m0 * x + m1 * y + m2) + 0.5)
-                iy = math.floor(_snap(m3 * x + m4 * y + m5) + 0.5)
+                # floors as floats, clipped before the conversion a far-off one overflows
+                ix = np.int64(min(max(np.floor(_snap(m0 * x + m1 * y + m2) + 0.5), -1.0),
+                                  width + 1.0))
+                iy = np.int64(min(max(np.floor(_snap(m3 * x + m4 * y + m5) + 0.5), -1.0),
+                                  height + 1.0))
                 if edge:
                     ix, iy = _clamp(ix, width), _clamp(iy, height)
                 if ix < 0 or ix >= width or iy < 0 or iy >= height:
@@ -209,21 +290,32 @@ def _warp_nearest(src, out, inverse, fill, edge):
 def warp_uint8(images: np.ndarray, planar: bool, inverse: np.ndarray, size: tuple[int, int],
                interpolation: str, fill: np.ndarray, border: str) -> np.ndarray:
     """Warp a uint8 batch: ``(N, C, H, W)`` when ``planar``, else ``(N, H, W, C)``;
-    ``interpolation`` is "nearest", "bilinear" or "bicubic"."""
-    src = np.ascontiguousarray(images) if planar else _layout_cpu.planar(images)
-    n, channels = src.shape[:2]
-    src = src.view()
-    src.flags.writeable = False  # one compiled signature whether or not the input is writable
-    out = np.empty((n, channels, *size), np.uint8)
+    ``interpolation`` is "nearest", "bilinear" or "bicubic". Bilinear samples interleaved
+    pixels (a window's channels in one place), the others planes."""
+    n = images.shape[0]
     matrices = np.ascontiguousarray(inverse, np.float64).reshape(n, 6)
     fills = np.ascontiguousarray(fill, np.float32)
+    edge = border == "edge"
+    if interpolation == "bilinear":
+        src = _layout_cpu.interleaved(images) if planar else np.ascontiguousarray(images)
+        out = np.empty((n, *size, src.shape[3]), np.uint8)
+        _by_four_channels(lambda a, b, f: _warp_bilinear(_readonly(a), b, matrices, f, edge),
+                          src, out, fills)
+        return _layout_cpu.planar(out) if planar else out
+    src = _readonly(np.ascontiguousarray(images) if planar else _layout_cpu.planar(images))
+    out = np.empty((n, src.shape[1], *size), np.uint8)
     if interpolation == "nearest":
-        _warp_nearest(src, out, matrices, fills, border == "edge")
-    elif interpolation == "bilinear":
-        _warp_bilinear(src, out, matrices, fills, border == "edge")
+        _warp_nearest(src, out, matrices, fills, edge)
     else:
-        _warp_bicubic(src, out, matrices, fills, border == "edge")
+        _warp_bicubic(src, out, matrices, fills, edge)
     return out if planar else _layout_cpu.interleaved(out)
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    """A read-only view: one compiled signature whether or not the input is writable."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 @njit(inline="always")

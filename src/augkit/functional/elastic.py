@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from augkit.errors import AugkitError
-from augkit.functional import _layout_cpu, dispatch
+from augkit.functional import dispatch
 from augkit.functional._warp_cpu import sample_bilinear_uint8
 from augkit.functional.geometry import _fill_values, check_interpolation, sample_at
 from augkit.functional.noise import truncated_blur
@@ -99,9 +99,8 @@ def elastic(img: Image, displacement: Any, interpolation: Any = "bilinear",
     def bilinear_uint8(images: np.ndarray, planar: bool, field: np.ndarray) -> np.ndarray:
         src_x, src_y = displacement_sources(torch.from_numpy(field), size)
         fills = _fill_values(fill, images.shape[1 if planar else 3], torch.uint8)
-        out = sample_bilinear_uint8(images if planar else _layout_cpu.planar(images),
-                                    src_x.numpy(), src_y.numpy(), fills.numpy())
-        return out if planar else _layout_cpu.interleaved(out)
+        return sample_bilinear_uint8(images, planar, src_x.numpy(), src_y.numpy(),
+                                     fills.numpy())
 
     return dispatch.apply(img, {"field": field}, kernel,
                           bilinear_uint8 if interpolation == "bilinear" else None)
