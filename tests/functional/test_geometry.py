@@ -292,26 +292,38 @@ def test_bicubic_uint8_rounds_and_clamps_and_floats_overshoot():
     assert as_uint8.min() == 0 and as_uint8.max() == 255
 
 
-@pytest.mark.parametrize("border", ["fill", "edge"])
-def test_compiled_bicubic_equals_torch_on_random_warps(border):
-    rng = np.random.default_rng(11)
-    n = 8
-    x = torch.from_numpy(rng.integers(0, 256, (n, 4, 19, 27), dtype=np.uint8))
-    x[:2] = x[:2] // 128 * 255  # hard edges: overshoot beyond 0 and 255
+def _random_inverses(rng: np.random.Generator, n: int, border: str) -> np.ndarray:
+    """(n, 2, 3) warps that turn, shear, scale and shift; with the fill border the last one
+    sends every position far outside (torch's edge border clamps an overflowed floor)."""
     inverse = np.zeros((n, 2, 3))
     inverse[:, :, :2] = rng.uniform(-1.5, 1.5, (n, 2, 2))
     inverse[:, 0, 0] += rng.uniform(0.2, 2.5, n)
     inverse[:, 1, 1] += rng.uniform(0.2, 2.5, n)
     inverse[:, :, 2] = rng.uniform(-6, 20, (n, 2))
-    if border == "fill":  # every position far outside (torch's edge clamps an overflow)
+    if border == "fill":
         inverse[n - 1, :, 2] = 1e20
-    fill = np.array([0.0, 17.5, 255.0, 99.25], np.float32)
-    expected = warp(x, torch.from_numpy(inverse), (23, 21), "bicubic", fill, border)
+    return inverse
+
+
+def _assert_compiled_equals_torch(x: torch.Tensor, inverse: np.ndarray, interpolation: str,
+                                  fill: np.ndarray, border: str) -> None:
+    """``warp_uint8`` on planar and on interleaved copies of ``x`` gives torch's bytes."""
+    expected = warp(x, torch.from_numpy(inverse), (23, 21), interpolation, fill, border)
     for planar in (True, False):
         images = x.numpy() if planar else np.ascontiguousarray(x.numpy().transpose(0, 2, 3, 1))
-        out = warp_uint8(images, planar, inverse, (23, 21), "bicubic", fill, border)
+        out = warp_uint8(images, planar, inverse, (23, 21), interpolation, fill, border)
         out = out if planar else out.transpose(0, 3, 1, 2)
-        assert np.array_equal(out, expected.numpy()), planar
+        assert np.array_equal(out, expected.numpy()), (tuple(x.shape), planar)
+
+
+@pytest.mark.parametrize("border", ["fill", "edge"])
+def test_compiled_bicubic_equals_torch_on_random_warps(border):
+    rng = np.random.default_rng(11)
+    x = torch.from_numpy(rng.integers(0, 256, (8, 4, 19, 27), dtype=np.uint8))
+    x[:2] = x[:2] // 128 * 255  # hard edges: overshoot beyond 0 and 255
+    inverse = _random_inverses(rng, 8, border)
+    fill = np.array([0.0, 17.5, 255.0, 99.25], np.float32)
+    _assert_compiled_equals_torch(x, inverse, "bicubic", fill, border)
 
 
 @pytest.mark.parametrize("border", ["fill", "edge"])
@@ -322,24 +334,11 @@ def test_compiled_bilinear_equals_torch_on_random_warps(border):
     rng = np.random.default_rng(12)
     for channels, (height, width) in ((1, (19, 27)), (3, (19, 27)), (4, (2, 3)),
                                       (6, (19, 27)), (3, (1, 1)), (1, (5, 1))):
-        n = 4
-        x = torch.from_numpy(rng.integers(0, 256, (n, channels, height, width),
+        x = torch.from_numpy(rng.integers(0, 256, (4, channels, height, width),
                                           dtype=np.uint8))
-        inverse = np.zeros((n, 2, 3))
-        inverse[:, :, :2] = rng.uniform(-1.5, 1.5, (n, 2, 2))
-        inverse[:, 0, 0] += rng.uniform(0.2, 2.5, n)
-        inverse[:, 1, 1] += rng.uniform(0.2, 2.5, n)
-        inverse[:, :, 2] = rng.uniform(-6, 20, (n, 2))
-        if border == "fill":  # every position far outside (torch's edge clamps an overflow)
-            inverse[3, :, 2] = 1e20
+        inverse = _random_inverses(rng, 4, border)
         fill = rng.uniform(0, 255, channels).astype(np.float32)
-        expected = warp(x, torch.from_numpy(inverse), (23, 21), "bilinear", fill, border)
-        for planar in (True, False):
-            images = x.numpy() if planar else np.ascontiguousarray(
-                x.numpy().transpose(0, 2, 3, 1))
-            out = warp_uint8(images, planar, inverse, (23, 21), "bilinear", fill, border)
-            out = out if planar else out.transpose(0, 3, 1, 2)
-            assert np.array_equal(out, expected.numpy()), (channels, height, width, planar)
+        _assert_compiled_equals_torch(x, inverse, "bilinear", fill, border)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
