@@ -15,7 +15,8 @@ import math
 import numpy as np
 from numba import njit
 
-from augkit.functional._resample_cpu import _load_long, _load_word, _store_word
+from augkit.functional._layout_cpu import _to_interleaved
+from augkit.functional._resample_cpu import _load_long, _load_word
 
 MODES = {"nearest": 0, "bilinear": 1, "bicubic": 2}
 
@@ -120,25 +121,13 @@ def _pair(flat, left, right, last, low_bytes, channels):
 
 
 @njit(inline="always")
-def _write_pixels(row, values, inside, fill, channels):
-    """Output row ``row`` from each channel's ``values`` (``fill`` outside). Three channels
-    go as 4-byte words in order, each word's fourth byte overwritten by the next pixel's;
-    other counts a channel at a time."""
-    out_w = row.shape[0]
-    if channels != 3:
-        for c in range(channels):
-            for x in range(out_w):
-                row[x, c] = np.uint8(values[c, x]) if inside[x] else fill[c]
-        return
-    flat = row.reshape(-1)
-    fill_word = np.uint32(fill[0]) | (np.uint32(fill[1]) << 8) | (np.uint32(fill[2]) << 16)
-    for x in range(out_w - 1):
-        pixel = np.uint32(values[0, x]) | (np.uint32(values[1, x]) << 8) | (
-            np.uint32(values[2, x]) << 16)
-        _store_word(flat, 3 * x, pixel if inside[x] else fill_word)
-    x = out_w - 1
-    for c in range(3):
-        row[x, c] = np.uint8(values[c, x]) if inside[x] else fill[c]
+def _put_row(planes, y, values, inside, fill):
+    """Row ``y`` of the output's planes from each channel's ``values`` (``fill``
+    outside)."""
+    for c in range(planes.shape[0]):
+        plane, fill_c = planes[c, y], fill[c]
+        for x in range(plane.shape[0]):
+            plane[x] = np.uint8(values[c, x]) if inside[x] else fill_c
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -163,6 +152,7 @@ def bilinear_rows(image, target, coefficients, fill):
     top_at, below_at = np.empty(out_w, np.int64), np.empty(out_w, np.int64)
     edge = np.empty(out_w, np.bool_)
     values = np.empty((channels, out_w), np.int32)
+    planes = np.empty((channels, *target.shape[:2]), np.uint8)  # the output, planar
     for y in range(target.shape[0]):
         _row_positions(coefficients, y, width, height, floor_x, floor_y, dxs, dys, inside)
         for x in range(out_w):  # where each pixel's two pairs start (vectorized)
@@ -198,7 +188,8 @@ def bilinear_rows(image, target, coefficients, fill):
                 v1 = p00 + (p01 - p00) * dx  # as Pillow's BILINEAR: the difference in ints
                 v2 = p10 + (p11 - p10) * dx
                 values[c, x] = np.int32(v1 + (v2 - v1) * dys[x])
-        _write_pixels(target[y], values, inside, fill, channels)
+        _put_row(planes, y, values, inside, fill)
+    _to_interleaved(planes.reshape((1, *planes.shape)), target.reshape((1, *target.shape)))
 
 
 @njit(inline="always")
@@ -238,6 +229,7 @@ def bicubic_rows(image, target, coefficients, fill):
     starts = np.empty(out_w, np.int64)
     words = np.zeros((4 * channels, out_w), np.uint32)
     values = np.empty((channels, out_w), np.int32)
+    planes = np.empty((channels, *target.shape[:2]), np.uint8)  # the output, planar
     for y in range(target.shape[0]):
         _row_positions(coefficients, y, width, height, floor_x, floor_y, dxs, dys, inside)
         for x in range(out_w):  # where each window starts (vectorized)
@@ -261,7 +253,8 @@ def bicubic_rows(image, target, coefficients, fill):
                            _row_cubic(words, 2, channels, c, x, dx),
                            _row_cubic(words, 3, channels, c, x, dx), dys[x])
                 values[c, x] = 0 if v <= 0.0 else (255 if v >= 255.0 else np.int32(v))
-        _write_pixels(target[y], values, inside, fill, channels)
+        _put_row(planes, y, values, inside, fill)
+    _to_interleaved(planes.reshape((1, *planes.shape)), target.reshape((1, *target.shape)))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in C

@@ -19,7 +19,6 @@ from numba import njit
 
 from augkit.functional import _layout_cpu
 from augkit.functional._resample_cpu import _load_long
-from augkit.functional._transform_cpu import _write_pixels
 
 f32 = np.float32
 CUBIC_A = -0.75  # the cubic convolution kernel of torch's grid_sample and bicubic upsampling
@@ -193,30 +192,33 @@ def _bilinear_row(flat, width, height, sxs, sys, fill, edge, weights, starts, wh
 
 @njit(inline="always")
 def _bilinear_rows(src, out, n, y, sxs, sys, fill, edge, scratch):
-    weights, starts, whole, away, pairs, values, everywhere = scratch
+    """Row ``y`` of planar ``out[n]`` from interleaved ``src[n]`` (``_bilinear_row``)."""
+    weights, starts, whole, away, pairs, values = scratch
     _bilinear_row(src[n].reshape(-1), src.shape[2], src.shape[1], sxs, sys, fill, edge,
                   weights, starts, whole, away, pairs, values)
-    _write_pixels(out[n, y], values, everywhere, fill, values.shape[0])
+    for c in range(values.shape[0]):
+        out[n, c, y] = values[c]
 
 
 @njit(inline="always")
 def _row_scratch(out_w, channels):
     return (np.empty((2, out_w), np.float32), np.empty(out_w, np.int64),
             np.empty(out_w, np.bool_), np.empty(out_w, np.bool_), np.zeros((2, out_w), np.uint64),
-            np.empty((channels, out_w), np.uint8), np.ones(out_w, np.bool_))
+            np.empty((channels, out_w), np.uint8))
 
 
 @njit(cache=True, nogil=True)
 def _warp_bilinear(src, out, inverse, fill, edge):
-    """The bilinear mode of ``_warp`` on interleaved ``(N, H, W, C)`` images of 1 to 4
-    channels, a row at a time (``_bilinear_row``): the same bytes."""
-    out_w = out.shape[2]
+    """The bilinear mode of ``_warp`` from interleaved ``(N, H, W, C)`` images of 1 to 4
+    channels into planar ``(N, C, h, w)`` ones, a row at a time (``_bilinear_row``): the
+    same bytes."""
+    out_w = out.shape[3]
     sxs, sys = np.empty(out_w), np.empty(out_w)
     scratch = _row_scratch(out_w, src.shape[3])
     for n in range(src.shape[0]):
         m0, m1, m2 = inverse[n, 0], inverse[n, 1], inverse[n, 2]
         m3, m4, m5 = inverse[n, 3], inverse[n, 4], inverse[n, 5]
-        for y in range(out.shape[1]):
+        for y in range(out.shape[2]):
             for x in range(out_w):
                 sxs[x] = _snap(m0 * x + m1 * y + m2)
                 sys[x] = _snap(m3 * x + m4 * y + m5)
@@ -225,24 +227,21 @@ def _warp_bilinear(src, out, inverse, fill, edge):
 
 @njit(cache=True, nogil=True)
 def _sample_bilinear(src, out, src_x, src_y, fill, edge):
-    """``geometry.sample_at``'s bilinear mode at given positions ``(N, h, w)`` (float64) on
-    interleaved images of 1 to 4 channels (``_bilinear_row``)."""
-    scratch = _row_scratch(out.shape[2], src.shape[3])
+    """``geometry.sample_at``'s bilinear mode at given positions ``(N, h, w)`` (float64) from
+    interleaved images of 1 to 4 channels into planar ones (``_bilinear_row``)."""
+    scratch = _row_scratch(out.shape[3], src.shape[3])
     for n in range(src.shape[0]):
-        for y in range(out.shape[1]):
+        for y in range(out.shape[2]):
             _bilinear_rows(src, out, n, y, src_x[n, y], src_y[n, y], fill, edge, scratch)
 
 
 def _by_four_channels(run: Any, src: np.ndarray, out: np.ndarray, fill: np.ndarray) -> None:
-    """``run(src, out, fill)`` on interleaved batches, four channels at a time (the
-    compiled bilinear row reads a pixel and its neighbour as one 8-byte word)."""
-    if src.shape[3] <= 4:
-        run(src, out, fill)
-        return
+    """``run(src, out, fill)`` from an interleaved batch into a planar one, four channels at
+    a time (the compiled bilinear row reads a pixel and its neighbour as one 8-byte
+    word)."""
     for first in range(0, src.shape[3], 4):
-        part = np.empty((*out.shape[:3], min(4, src.shape[3] - first)), np.uint8)
-        run(np.ascontiguousarray(src[..., first:first + 4]), part, fill[first:first + 4])
-        out[..., first:first + 4] = part
+        part = src if src.shape[3] <= 4 else np.ascontiguousarray(src[..., first:first + 4])
+        run(part, out[:, first:first + 4], fill[first:first + 4])
 
 
 def sample_bilinear_uint8(images: np.ndarray, planar: bool, src_x: np.ndarray,
@@ -252,11 +251,11 @@ def sample_bilinear_uint8(images: np.ndarray, planar: bool, src_x: np.ndarray,
     bilinearly at ``(src_x, src_y)`` (``(N, h, w)`` pixels), as ``geometry.sample_at``
     samples it."""
     src = _layout_cpu.interleaved(images) if planar else np.ascontiguousarray(images)
-    out = np.empty((src.shape[0], *src_x.shape[1:], src.shape[3]), np.uint8)
+    out = np.empty((src.shape[0], src.shape[3], *src_x.shape[1:]), np.uint8)
     xs, ys = np.ascontiguousarray(src_x, np.float64), np.ascontiguousarray(src_y, np.float64)
     _by_four_channels(lambda a, b, f: _sample_bilinear(a, b, xs, ys, f, border == "edge"),
                       src, out, np.ascontiguousarray(fill, np.float32))
-    return _layout_cpu.planar(out) if planar else out
+    return out if planar else _layout_cpu.interleaved(out)
 
 
 @njit(cache=True, nogil=True)
@@ -298,10 +297,10 @@ def warp_uint8(images: np.ndarray, planar: bool, inverse: np.ndarray, size: tupl
     edge = border == "edge"
     if interpolation == "bilinear":
         src = _layout_cpu.interleaved(images) if planar else np.ascontiguousarray(images)
-        out = np.empty((n, *size, src.shape[3]), np.uint8)
+        out = np.empty((n, src.shape[3], *size), np.uint8)
         _by_four_channels(lambda a, b, f: _warp_bilinear(_readonly(a), b, matrices, f, edge),
                           src, out, fills)
-        return _layout_cpu.planar(out) if planar else out
+        return out if planar else _layout_cpu.interleaved(out)
     src = _readonly(np.ascontiguousarray(images) if planar else _layout_cpu.planar(images))
     out = np.empty((n, src.shape[1], *size), np.uint8)
     if interpolation == "nearest":
