@@ -98,15 +98,15 @@ def test_the_compiled_uint8_sampler_gives_the_torch_samplers_bytes():
     from augkit.functional.geometry import sample_at
 
     rng = np.random.default_rng(2)
-    batch = torch.from_numpy(rng.integers(0, 256, (3, 4, 19, 25), dtype=np.uint8))
     field = F.elastic_displacement([3, 8, 11], (19, 25), (120.0, 90.0), (1.5, 2.5))
-    fill = (10.5, 200.0, 0.0, 255.0)
     src_x, src_y = displacement_sources(field, (19, 25))
-    expected = sample_at(batch, src_x, src_y, "bilinear", fill)
-    assert torch.equal(F.elastic(batch, field, fill=fill), expected)
-    hwc = batch[1].permute(1, 2, 0).numpy().copy()
-    assert np.array_equal(F.elastic(hwc, field[1:2], fill=fill),
-                          expected[1].permute(1, 2, 0).numpy())
+    for fill in ((10.5, 200.0, 0.0, 255.0), (1.0, 2.0, 3.0, 4.0, 5.5, 6.0)):  # 6: 4 + 2
+        batch = torch.from_numpy(rng.integers(0, 256, (3, len(fill), 19, 25), dtype=np.uint8))
+        expected = sample_at(batch, src_x, src_y, "bilinear", fill)
+        assert torch.equal(F.elastic(batch, field, fill=fill), expected)
+        hwc = batch[1].permute(1, 2, 0).numpy().copy()
+        assert np.array_equal(F.elastic(hwc, field[1:2], fill=fill),
+                              expected[1].permute(1, 2, 0).numpy())
 
 
 def test_transform_draws_a_field_per_sample_and_moves_targets_along():
