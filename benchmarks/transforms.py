@@ -278,10 +278,19 @@ WHY = {
     "layout": "Pillow samples its own 4-byte pixels; a planar tensor is copied to interleaved "
               "pixels and back around the same kernel (7 us), and the call's argument checks "
               "and conversions take about 20 us of a 0.1 ms call",
+    "fixed point": "OpenCV's warps take positions to 1/32 of a pixel and blend in integers "
+                   "with 15-bit weights (and differ from Pillow along the edges); Pillow's "
+                   "bilinear, which augkit keeps bit for bit, works in float64 per channel",
+    "nearest": "the same pixels as Pillow's: OpenCV's integer positions and copies in C++, "
+               "where augkit's compiled sampler (a 16.16 fixed-point index, one word copied "
+               "per pixel) takes about 27 us at 224x224 and the call's checks the rest",
     "noise": "no cause found; timings on this machine move by up to 2x between runs",
 }
 WHY_KEY = {"albument.": "opencv", "kornia": "one op", ("jpeg(75)", "albument."): "libjpeg",
-           ("jpeg(75)", "Pillow"): "codec", ("rotate(30, nearest)", "Pillow"): "layout"}
+           ("jpeg(75)", "Pillow"): "codec", ("rotate(30, nearest)", "Pillow"): "layout",
+           ("rotate(30, bilinear)", "albument."): "fixed point",
+           ("perspective(bilinear)", "albument."): "fixed point",
+           ("rotate(30, nearest)", "albument."): "nearest"}
 
 
 def _slower_rows(name: str, times: dict[str, float], base: float | None,
