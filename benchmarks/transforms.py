@@ -283,7 +283,8 @@ WHY = {
                    "bilinear, which augkit keeps bit for bit, works in float64 per channel",
     "nearest": "the same pixels as Pillow's: OpenCV's integer positions and copies in C++, "
                "where augkit's compiled sampler (a 16.16 fixed-point index, one word copied "
-               "per pixel) takes about 27 us at 224x224 and the call's checks the rest",
+               "per pixel) takes about 27 us at 224x224, and the call's checks (for a "
+               "tensor, the layout copies too) the rest",
     "noise": "no cause found; timings on this machine move by up to 2x between runs",
 }
 WHY_KEY = {"albument.": "opencv", "kornia": "one op", ("jpeg(75)", "albument."): "libjpeg",
