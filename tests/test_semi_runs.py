@@ -4,6 +4,7 @@ resume after a stop or a crash, the exported classifier, and the refusals."""
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -171,3 +172,27 @@ def test_the_views_are_settings_of_the_run(data, tmp_path):
     with pytest.raises(AugkitError, match="the strong view differs from the one the run "):
         SemiRun(_config(data, "consistency", strong_view=str(view)), tmp_path / "file",
                 resume=True, progress=False)
+
+
+def test_one_label_per_class_runs_without_the_entropy_term_and_old_runs_resume_with_it(
+        data, tmp_path):
+    """The default is stored with the run; a run from before it was stored resumes with
+    the weight it started with (1), so that the resume stays exact."""
+    import json
+
+    images, labels = load_mnist("train")
+    one = tmp_path / "one.npz"
+    pick = np.array([np.flatnonzero(labels == k)[0] for k in range(10)])
+    write_npz(one, images[pick], labels[pick])
+    config = replace(_config(data, "gan-ssl"), data=str(one))
+    run = SemiRun(config, tmp_path / "run", progress=False)
+    assert run.training.schedule.entropy_weight == 0.0
+    run.fit(until=2)
+    settings = json.loads((tmp_path / "run" / "semi.json").read_text())
+    assert settings["entropy_weight"] == 0.0
+    del settings["entropy_weight"]  # as a run written before the default was stored
+    (tmp_path / "run" / "semi.json").write_text(json.dumps(settings))
+    resumed = SemiRun(config, tmp_path / "run", resume=True, progress=False)
+    assert resumed.training.schedule.entropy_weight == 1.0
+    two = SemiRun(_config(data, "gan-ssl"), tmp_path / "two", progress=False)
+    assert two.training.schedule.entropy_weight == 1.0  # 2 labels per class

@@ -333,6 +333,29 @@ def test_noise_and_entropy_are_on_for_the_gan_alone_and_the_entropy_enters_the_l
     assert 0 < first_d_loss(1.0) - first_d_loss(0.0) <= math.log(2) + 1e-6
 
 
+def test_one_label_per_class_leaves_the_entropy_term_out(dataset, tmp_path, monkeypatch):
+    from augkit.semi import NO_ENTROPY_LABELS, SSLGANSchedule
+
+    few = SSLGANSchedule(labels_per_class=NO_ENTROPY_LABELS)
+    assert (few.input_noise, few.entropy_weight) == (0.15, 0.0)
+    assert SSLGANSchedule(labels_per_class=NO_ENTROPY_LABELS + 1).entropy_weight == 1.0
+    assert SSLGANSchedule(labels_per_class=1, entropy_weight=0.5).entropy_weight == 0.5
+    assert SSLGANSchedule(labels_per_class=1, consistency_weight=1.0).entropy_weight == 0.0
+    seen = {}
+
+    def capture(model, images, labels, pool, weak, schedule, **kwargs):
+        seen[len(labels) // 10] = schedule.entropy_weight
+        raise KeyboardInterrupt  # enough: the schedule is what this test reads
+
+    monkeypatch.setattr(study_module, "train_ssl_gan", capture)
+    folder, _, _ = dataset
+    for per_class in (1, 2):
+        config = tiny_pool_config(folder, labels_per_class=(per_class,), arms=("gan-ssl",))
+        with pytest.raises(KeyboardInterrupt):
+            Study(config, tmp_path / f"s{per_class}", progress=False).run()
+    assert seen == {1: 0.0, 2: 1.0}
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"consistency_weight": -1.0}, "consistency_weight: -1.0 is not allowed"),
     ({"input_noise": -0.1}, "input_noise: -0.1 is not allowed"),

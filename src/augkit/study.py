@@ -45,6 +45,7 @@ from augkit.files import atomic_path, write_text_atomically
 from augkit.progress import progress_bar
 from augkit.seeding import derive_seed
 from augkit.semi import (
+    NO_ENTROPY_LABELS,
     ConsistencySchedule,
     SSLGANSchedule,
     pipeline_transform,
@@ -480,7 +481,8 @@ class Study:
         schedule = SSLGANSchedule(steps=steps, batch_size=cfg.classifier_batch,
                                   consistency_weight=1.0 if consistency else 0.0,
                                   unlabeled_ratio=cfg.unlabeled_ratio, threshold=cfg.threshold,
-                                  ema_teacher_after=cfg.ema_teacher_after, seed=seed)
+                                  ema_teacher_after=cfg.ema_teacher_after,
+                                  labels_per_class=per_class, seed=seed)
         model = small_classifier(real[0].shape[1], self.num_classes, seed)
         classifier, generator, losses = train_ssl_gan(
             model, *real, self.pool(per_class, seed),
@@ -629,7 +631,8 @@ def results_table(results: dict[str, Any]
             f"confidence >= {cfg.get('threshold')} ({teacher}), the EMA classifier tested. "
             "gan-ssl: the "
             f"classifier is the discriminator of a GAN on the pool (K-logit form, feature "
-            f"matching, input noise, entropy on the pool), {cfg.get('gan_ssl_steps')} steps. "
+            f"matching, input noise, entropy on the pool but at {NO_ENTROPY_LABELS} label per "
+            f"class), {cfg.get('gan_ssl_steps')} steps. "
             "consistency+gan-ssl: gan-ssl with FixMatch's term on the pool added to the "
             "classifier-discriminator's loss (and neither noise nor entropy), "
             f"{cfg.get('consistency_steps')} steps. Views: weak "

@@ -8,11 +8,13 @@ from augkit.semi.consistency import (
     train_consistency,
 )
 from augkit.semi.ssl_gan import (
+    NO_ENTROPY_LABELS,
     SSLGANSchedule,
     SSLGANTraining,
     save_generator_grid,
     train_ssl_gan,
 )
 
-__all__ = ["ConsistencySchedule", "ConsistencyTraining", "SSLGANSchedule", "SSLGANTraining",
-           "pipeline_transform", "save_generator_grid", "train_consistency", "train_ssl_gan"]
+__all__ = ["NO_ENTROPY_LABELS", "ConsistencySchedule", "ConsistencyTraining", "SSLGANSchedule",
+           "SSLGANTraining", "pipeline_transform", "save_generator_grid", "train_consistency",
+           "train_ssl_gan"]

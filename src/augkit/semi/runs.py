@@ -100,7 +100,8 @@ class SemiRun:
                                        len(labeled.labels) / self.num_classes)
         if previous is not None:
             self._resume_views()
-        self.training = self._build(labeled.images, labeled.labels, pool.images)
+        self.training = self._build(labeled.images, labeled.labels, pool.images,
+                                    self._stored_entropy() if previous is not None else None)
         if previous is not None:
             self.training.load_state_dict(checkpoint.load(
                 self.run / "checkpoints" / f"{CHECKPOINT}.json")["training"])
@@ -152,7 +153,16 @@ class SemiRun:
                         for view, name, given in zip(self.views, names, named, strict=True))
         self.views = (weak, strong)
 
-    def _build(self, images: Any, labels: Any, pool: Any) -> Training:
+    def _stored_entropy(self) -> float | None:
+        """The entropy weight a resumed GAN run started with; a run from before it was
+        stored started with the old default (1 for the GAN alone), whatever its labels."""
+        stored = json.loads((self.run / RUN_FILE).read_text())
+        if self.config.semi != "gan-ssl":
+            return None
+        return stored.get("entropy_weight", 1.0)
+
+    def _build(self, images: Any, labels: Any, pool: Any,
+               entropy_weight: float | None = None) -> Training:
         cfg = self.config
         model = small_classifier(images.shape[1], self.num_classes, cfg.seed)
         lr = cfg.lr if cfg.lr is not None else DEFAULT_LR[cfg.semi]
@@ -170,7 +180,9 @@ class SemiRun:
         schedule = SSLGANSchedule(steps=cfg.total_steps, batch_size=cfg.batch_size, lr=lr,
                                   consistency_weight=1.0 if both else 0.0,
                                   unlabeled_ratio=cfg.unlabeled_ratio, threshold=cfg.threshold,
-                                  ema_teacher_after=cfg.ema_teacher_after, seed=cfg.seed)
+                                  ema_teacher_after=cfg.ema_teacher_after,
+                                  entropy_weight=entropy_weight,
+                                  labels_per_class=len(labels) / self.num_classes, seed=cfg.seed)
         return SSLGANTraining(model, images, labels, pool, weak, schedule,
                               strong=pipeline_transform(strong_view) if both else None)
 
@@ -178,9 +190,11 @@ class SemiRun:
         """Train to step ``until`` (default: the end) or for ``max_minutes``, checkpointing on
         the way and at the stop; exports the classifier. Returns the step reached."""
         self.run.mkdir(parents=True, exist_ok=True)
-        write_text_atomically(self.run / RUN_FILE, json.dumps(
-            {"format": FORMAT, "config": asdict(self.config), "views": self._view_specs()},
-            indent=1) + "\n")
+        settings = {"format": FORMAT, "config": asdict(self.config), "views": self._view_specs()}
+        schedule = getattr(self.training, "schedule", None)
+        if isinstance(schedule, SSLGANSchedule):
+            settings["entropy_weight"] = schedule.entropy_weight
+        write_text_atomically(self.run / RUN_FILE, json.dumps(settings, indent=1) + "\n")
         started = time.monotonic()
 
         def after_step(training: Training, numbers: dict[str, float]) -> None:

@@ -11,7 +11,8 @@ As in Salimans et al.'s MNIST model, every image the discriminator trains on (la
 generated) gets Gaussian noise (``input_noise``, 0.15 in [0, 1] units); as in Dai et al. 2017,
 the entropy of the class distribution on pool images is minimised (``entropy_weight``).
 Each adds accuracy (the README's pool study gives the figures); with the consistency term
-below, both are off by default.
+below, both are off by default, and so is the entropy term with one labeled image per class
+(``NO_ENTROPY_LABELS``), where it cost accuracy.
 The classifier returned is the EMA of its weights.
 
 With ``consistency_weight`` above 0 the classifier-discriminator also takes FixMatch's term
@@ -44,6 +45,12 @@ from augkit.semi.consistency import (
 )
 from augkit.semi.training import Cycler, Training
 
+#: Labels per class at or below which the GAN alone leaves the entropy term out by default.
+#: MNIST, 1 label per class and the other 59,990 training images as the pool, 8,000 steps,
+#: seeds 0 to 2: with the term 50.68, 34.59 and 32.62 % test accuracy, without it 74.91,
+#: 76.76 and 85.57 % (the input noise on in both).
+NO_ENTROPY_LABELS = 1
+
 
 @dataclass(frozen=True)
 class SSLGANSchedule:
@@ -63,15 +70,18 @@ class SSLGANSchedule:
     ema_teacher_after: int = 500  # from this step the EMA gives those pseudo-labels
     # std of the Gaussian noise on every image the discriminator trains on, in [0, 1] units
     # (Salimans et al.), and the weight of the class entropy on pool images (Dai et al.);
-    # None: 0.15 and 1.0 for the GAN alone, 0 with the consistency term, which regularises
-    # the classifier in their place
+    # None: 0.15 and 1.0 for the GAN alone (the entropy 0 at ``NO_ENTROPY_LABELS`` labels per
+    # class or fewer), 0 with the consistency term, which regularises the classifier in their
+    # place
     input_noise: float | None = None
     entropy_weight: float | None = None
+    labels_per_class: float | None = None  # the labeled images per class, when known
     seed: int = 0
 
     def __post_init__(self) -> None:
         alone = self.consistency_weight == 0
-        for name, default in (("input_noise", 0.15), ("entropy_weight", 1.0)):
+        few = self.labels_per_class is not None and self.labels_per_class <= NO_ENTROPY_LABELS
+        for name, default in (("input_noise", 0.15), ("entropy_weight", 0.0 if few else 1.0)):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default if alone else 0.0)
         for name in ("steps", "batch_size", "z_dim", "generator_width", "unlabeled_ratio"):
@@ -239,4 +249,5 @@ def _float(batch: torch.Tensor) -> torch.Tensor:
     return batch.to(torch.float32) / 255.0 if batch.dtype == torch.uint8 else batch
 
 
-__all__ = ["SSLGANSchedule", "SSLGANTraining", "save_generator_grid", "train_ssl_gan"]
+__all__ = ["NO_ENTROPY_LABELS", "SSLGANSchedule", "SSLGANTraining", "save_generator_grid",
+           "train_ssl_gan"]
