@@ -76,6 +76,25 @@ def test_a_box_shrinking_by_whole_factors_equals_pillow():
                 2, 0, 1)), (factor_y, factor_x, box)
 
 
+def test_nearest_taking_every_kth_column_equals_pillow():
+    """A NEAREST shrink whose source columns step by a whole 2 to 8 picks them with
+    shuffles: L, RGB and RGBA, rows narrower than one step and wider, planar batches."""
+    from augkit.functional.resize import _column_step
+
+    rng = np.random.default_rng(8)
+    for mode, factor, oh, ow in (("RGB", 2, 9, 17), ("L", 3, 4, 40), ("RGBA", 8, 5, 9),
+                                 ("RGB", 5, 3, 70), ("L", 2, 6, 15)):
+        h, w = oh * 2 + 1, ow * factor
+        hwc = rng.integers(0, 256, (h, w, len(mode)), dtype=np.uint8)
+        assert _column_step((h, w), (oh, ow)) == factor
+        pil = Image.fromarray(hwc[..., 0] if mode == "L" else hwc, mode)
+        expected = np.asarray(pil.resize((ow, oh), Image.Resampling.NEAREST))
+        assert np.array_equal(np.asarray(F.resize(pil, [oh, ow], "nearest")), expected), mode
+        tensor = torch.from_numpy(hwc).permute(2, 0, 1)
+        batch = F.resize(torch.stack([tensor, 255 - tensor]), [oh, ow], "nearest")
+        assert np.array_equal(batch[0].numpy(), expected.reshape(oh, ow, -1).transpose(2, 0, 1))
+
+
 def test_hamming_uses_pillows_single_precision_window_constants():
     """Pillow's Hamming window is ``0.54f + 0.46f * cos``: with the double constants one
     pixel of this image comes out 193 where Pillow gives 192."""

@@ -422,6 +422,56 @@ def _box_rows_group(typingctx, src, at, stride, dst, to, factor):
     return types.void(src, types.intp, types.intp, dst, types.intp, factor), codegen
 
 
+@intrinsic
+def _pick_columns_group(typingctx, src, at, dst, to, factor, channels):
+    """``_GROUP`` output pixels of a NEAREST pass taking every ``factor``-th pixel:
+    ``dst[to:]`` from pixels 0, factor, 2 * factor, ... of ``channels`` interleaved bytes at
+    ``src[at:]`` (one load, one shuffle)."""
+    if not (isinstance(factor, types.IntegerLiteral)
+            and isinstance(channels, types.IntegerLiteral)):
+        return None
+    step, width = factor.literal_value, channels.literal_value
+    lanes = _GROUP * width
+    span = ((_GROUP - 1) * step + 1) * width  # from the first pixel to the last one's end
+
+    def codegen(context, builder, signature, args):
+        i8, i32 = ir.IntType(8), ir.IntType(32)
+        block = builder.load(_pointer(context, builder, signature.args[0], args[0], args[1],
+                                      ir.VectorType(i8, span)), align=1)
+        mask = [step * x * width + c for x in range(_GROUP) for c in range(width)]
+        picked = builder.shuffle_vector(block, block, ir.Constant(ir.VectorType(i32, lanes),
+                                                                  mask))
+        builder.store(picked, _pointer(context, builder, signature.args[2], args[2], args[3],
+                                       ir.VectorType(i8, lanes)), align=1)
+        return context.get_dummy_value()
+    return types.void(src, at, dst, to, factor, channels), codegen
+
+
+@functools.cache
+def pick_columns(factor: int, channels: int) -> Callable[..., None]:
+    """NEAREST's pass when its source columns step by a whole ``factor`` (2 to
+    ``MAX_BOX_FACTOR``), compiled for it and ``channels``: ``(src, dst, rows, first)``
+    takes, for output row ``y`` of each ``(M, H, W * C)`` image, input row ``rows[y]``'s
+    pixels ``first``, ``first + factor``, ... (shuffles 16 pixels at a time)."""
+    @njit(cache=True, nogil=True)
+    def run(src, dst, rows, first):
+        images, out_h, values = dst.shape
+        group = _GROUP * channels
+        for m in range(images):
+            for y in range(out_h):
+                line, out = src[m, rows[y]], dst[m, y]
+                if values < group:
+                    for v in range(values):
+                        out[v] = line[(first + (v // channels) * factor) * channels
+                                      + v % channels]
+                    continue
+                for step in range((values + group - 1) // group):
+                    to = min(step * group, values - group)
+                    _pick_columns_group(line, first * channels + to * factor, out, to, factor,
+                                        channels)
+    return run
+
+
 @njit(inline="always")
 def _mean8(total, weight):
     return min((total * weight + _HALF) >> PRECISION_BITS, 255)
@@ -500,5 +550,5 @@ def box_shrink(factor_x: int, factor_y: int, channels: int) -> Callable[..., Non
 
 
 __all__ = ["BLOCK", "MAX_BOX_FACTOR", "PRECISION_BITS", "box_shrink", "box_weight",
-           "column_tables", "gather_pass", "gather_planes", "horizontal_pass", "precompute",
-           "vertical_pass"]
+           "column_tables", "gather_pass", "gather_planes", "horizontal_pass", "pick_columns",
+           "precompute", "vertical_pass"]

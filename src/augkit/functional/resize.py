@@ -224,8 +224,19 @@ def _nearest(img: Image, in_size: tuple[int, int], out_size: tuple[int, int],
         index_cols = torch.as_tensor(cols, device=images.device)
         return images.index_select(-2, index_rows).index_select(-1, index_cols)
 
+    step = _column_step(in_size, out_size, box)
+
     def uint8_kernel(batch: np.ndarray, planar: bool) -> np.ndarray:
         batch = np.ascontiguousarray(batch)
+        channels = 1 if planar else batch.shape[3]
+        if step and channels <= 4:  # every step-th column: shuffles
+            shape = (*batch.shape[:2], *out_size) if planar else (
+                batch.shape[0], *out_size, channels)
+            out = np.empty(shape, np.uint8)
+            images = batch.reshape(-1, in_size[0], in_size[1] * channels)
+            _resample_cpu.pick_columns(step, channels)(
+                images, out.reshape(images.shape[0], out_size[0], -1), rows, int(cols[0]))
+            return out
         if planar:
             out = np.empty((*batch.shape[:2], *out_size), np.uint8)
             _resample_cpu.gather_planes(batch, out, rows, cols)
@@ -262,6 +273,20 @@ def fit(img: Image, size: Sequence[int], interpolation: Any = "bicubic", bleed: 
     top = trim_y + (live_h - crop_h) * centre_y
     return resize(img, [out_h, out_w], interpolation, box=(left, top, left + crop_w,
                                                            top + crop_h))
+
+
+@functools.lru_cache(maxsize=256)
+def _column_step(in_size: tuple[int, int], out_size: tuple[int, int],
+                 box: Box | None = None) -> int | None:
+    """The step of NEAREST's source columns when they step by a whole 2 to
+    ``MAX_BOX_FACTOR`` (a shrink by a whole factor), else ``None``."""
+    cols = nearest_sources(in_size, out_size, box)[1]
+    if len(cols) < 2:
+        return None
+    step = int(cols[1] - cols[0])
+    if 2 <= step <= _resample_cpu.MAX_BOX_FACTOR and (np.diff(cols) == step).all():
+        return step
+    return None
 
 
 @functools.lru_cache(maxsize=256)
