@@ -393,10 +393,10 @@ def _columns_pass(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
     height = batch.shape[2 if planar else 1]
     first, last = (0, height) if plan.rows_first else (plan.first_row, plan.last_row)
     channels = 1 if planar else batch.shape[3]
-    rows = batch.reshape(-1, height, plan.in_size[1] * channels)
-    out = np.empty((rows.shape[0], last - first, plan.out_size[1] * channels), np.uint8)
     sources, weights = column_taps(plan.in_size[1], plan.out_size[1], plan.interpolation,
                                    plan.box[0], plan.box[2], channels)
+    rows = batch.reshape(-1, height, plan.in_size[1] * channels)
+    out = np.empty((rows.shape[0], last - first, plan.out_size[1] * channels), np.uint8)
     _resample_cpu.horizontal_pass(rows, out, first, sources, weights)
     if planar:
         return out.reshape(*batch.shape[:2], last - first, plan.out_size[1])

@@ -156,10 +156,9 @@ class SemiRun:
     def _stored_entropy(self) -> float | None:
         """The entropy weight a resumed GAN run started with; a run from before it was
         stored started with the old default (1 for the GAN alone), whatever its labels."""
-        stored = json.loads((self.run / RUN_FILE).read_text())
         if self.config.semi != "gan-ssl":
             return None
-        return stored.get("entropy_weight", 1.0)
+        return json.loads((self.run / RUN_FILE).read_text()).get("entropy_weight", 1.0)
 
     def _build(self, images: Any, labels: Any, pool: Any,
                entropy_weight: float | None = None) -> Training:
