@@ -189,6 +189,14 @@ def main(argv: list[str] | None = None) -> int:
                         "them (default: all)")
     parser.add_argument("--markdown", help="also write the table to this file")
     args = parser.parse_args(argv)
+    chosen = ops()
+    if args.ops:  # checked before any photo is read or peer imported
+        wanted = [name.strip() for name in args.ops.split(";")]
+        unknown = sorted(set(wanted) - set(chosen))
+        if unknown:
+            parser.error(f"--ops: no op named {unknown[0]!r}; the ops are "
+                         f"{'; '.join(chosen)}")
+        chosen = {k: v for k, v in chosen.items() if k in wanted}
     torch.set_num_threads(1)
     photo = _photo()
     picture = Image.fromarray(photo)
@@ -200,14 +208,6 @@ def main(argv: list[str] | None = None) -> int:
     pictures = [picture.copy() for _ in range(BATCH)]
     arrays = [photo.copy() for _ in range(BATCH)]
     albu, korn = albumentations_ops(), kornia_ops()
-    chosen = ops()
-    if args.ops:
-        wanted = [name.strip() for name in args.ops.split(";")]
-        unknown = sorted(set(wanted) - set(chosen))
-        if unknown:
-            parser.error(f"--ops: no op named {unknown[0]!r}; the ops are "
-                         f"{'; '.join(chosen)}")
-        chosen = {k: v for k, v in chosen.items() if k in wanted}
     header = (f"one thread; {SIZE}x{SIZE} RGB photo; batch of {BATCH}; {args.rounds} rounds; "
               "ratio = peer time / augkit time (above 1: augkit faster)")
     print(header)

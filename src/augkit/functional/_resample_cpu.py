@@ -247,6 +247,12 @@ def _store_word(typingctx, array, offset, word):
 
 
 @njit(inline="always")
+def _clamp(i, size):
+    """An index clipped to ``0 .. size - 1`` (an edge pixel repeated)."""
+    return min(max(i, 0), size - 1)
+
+
+@njit(inline="always")
 def _copy_three(src, at, dst, to):
     dst[to], dst[to + 1], dst[to + 2] = src[at], src[at + 1], src[at + 2]
 

@@ -16,14 +16,9 @@ import numpy as np
 from numba import njit
 
 from augkit.functional._layout_cpu import _to_interleaved
-from augkit.functional._resample_cpu import _load_long, _load_word
+from augkit.functional._resample_cpu import _clamp, _load_long, _load_word
 
 MODES = {"nearest": 0, "bilinear": 1, "bicubic": 2}
-
-
-@njit(inline="always")
-def _clip(i, size):
-    return 0 if i < 0 else (i if i < size else size - 1)
 
 
 @njit(inline="always")
@@ -43,10 +38,10 @@ def _clipped_window(image, words, x, ix, iy):
     row's result for rows past either end, which are the clipped rows' values)."""
     height, width, channels = image.shape
     for k in range(4):
-        row = _clip(iy + k, height)
+        row = _clamp(iy + k, height)
         w0 = w1 = w2 = w3 = np.uint32(0)  # the row's 4C bytes as C words
         for j in range(4):
-            column = _clip(ix + j, width)
+            column = _clamp(ix + j, width)
             for c in range(channels):
                 at = j * channels + c
                 value = np.uint32(image[row, column, c]) << np.uint32((at & 3) * 8)
@@ -149,6 +144,7 @@ def bilinear_rows(image, target, coefficients, fill):
     dxs, dys = np.empty(out_w), np.empty(out_w)
     inside = np.empty(out_w, np.bool_)
     pairs = np.zeros((2, out_w), np.uint64)
+    tops, belows = np.empty(out_w, np.int64), np.empty(out_w, np.int64)
     top_at, below_at = np.empty(out_w, np.int64), np.empty(out_w, np.int64)
     edge = np.empty(out_w, np.bool_)
     values = np.empty((channels, out_w), np.int32)
@@ -157,9 +153,10 @@ def bilinear_rows(image, target, coefficients, fill):
         _row_positions(coefficients, y, width, height, floor_x, floor_y, dxs, dys, inside)
         for x in range(out_w):  # where each pixel's two pairs start (vectorized)
             ix, iy = floor_x[x], floor_y[x]
-            top = min(max(iy, 0), height - 1) * row_bytes
+            top = _clamp(iy, height) * row_bytes
             # no row below: Pillow's second lerp repeats the first (the same row again)
             below = (iy + 1) * row_bytes if (iy + 1 >= 0) & (iy + 1 < height) else top
+            tops[x], belows[x] = top, below
             middle = (ix >= 0) & (ix < width - 1) & (below + ix * channels <= last_pair)
             top_at[x] = top + ix * channels if middle else 0
             below_at[x] = below + ix * channels if middle else 0
@@ -170,10 +167,8 @@ def bilinear_rows(image, target, coefficients, fill):
                 pairs[1, x] = _load_long(flat, below_at[x])
         for x in range(out_w):
             if edge[x]:  # a neighbour past the left or right edge, or the image's last bytes
-                ix, iy = floor_x[x], floor_y[x]
-                top = _clip(iy, height) * row_bytes
-                below = (iy + 1) * row_bytes if 0 <= iy + 1 < height else top
-                left, right = _clip(ix, width) * channels, _clip(ix + 1, width) * channels
+                ix, top, below = floor_x[x], tops[x], belows[x]
+                left, right = _clamp(ix, width) * channels, _clamp(ix + 1, width) * channels
                 pairs[0, x] = _pair(flat, top + left, top + right, last, low_bytes, channels)
                 pairs[1, x] = _pair(flat, below + left, below + right, last, low_bytes,
                                     channels)

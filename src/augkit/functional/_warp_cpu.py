@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 from augkit.functional import _layout_cpu
-from augkit.functional._resample_cpu import _load_long
+from augkit.functional._resample_cpu import _clamp, _load_long
 
 f32 = np.float32
 CUBIC_A = -0.75  # the cubic convolution kernel of torch's grid_sample and bicubic upsampling
@@ -28,11 +28,6 @@ CUBIC_A = -0.75  # the cubic convolution kernel of torch's grid_sample and bicub
 def _snap(v):
     nearest = np.floor(v + 0.5)  # a tie is never within 1e-9 of an integer
     return nearest if abs(v - nearest) < 1e-9 else v
-
-
-@njit(inline="always")
-def _clamp(i, size):
-    return min(max(i, 0), size - 1)
 
 
 @njit(inline="always")
@@ -107,27 +102,30 @@ def _warp_bicubic(src, out, inverse, fill, edge):
 
 
 @njit(inline="always")
-def _bilinear_pixel(flat, width, height, channels, sx, sy, fill, edge, values, x):
-    """One pixel as ``_bilinear_row`` computes it, any corner outside the image taking
-    ``fill`` (or, with ``edge``, the clamped corner): the pixels its pair reads miss."""
+def _blend(v00, v01, v10, v11, wx, wy):
+    """``geometry._bilinear``'s float32 lerps of a 2x2 window, in its order, rounded half to
+    even (as torch) and clipped to a byte."""
     one = f32(1.0)
-    fx, fy = np.floor(sx), np.floor(sy)  # floats: far-off positions stay exact
-    wx, wy = f32(sx - fx), f32(sy - fy)
-    x0 = np.int64(min(max(fx, -2.0), width + 1.0))
-    y0 = np.int64(min(max(fy, -2.0), height + 1.0))
+    top = v00 * (one - wx) + v01 * wx
+    bottom = v10 * (one - wx) + v11 * wx
+    v = np.rint(top * (one - wy) + bottom * wy)
+    return np.uint8(min(max(v, f32(0.0)), f32(255.0)))
+
+
+@njit(inline="always")
+def _bilinear_pixel(flat, width, height, channels, x0, y0, wx, wy, fill, edge, values, x):
+    """One pixel as ``_bilinear_row`` computes it (window corner ``(x0, y0)``), any corner
+    outside the image taking ``fill`` (or, with ``edge``, the clamped corner): the pixels
+    its pair reads miss."""
     x1, y1 = x0 + 1, y0 + 1
     if edge:
         x0, x1 = _clamp(x0, width), _clamp(x1, width)
         y0, y1 = _clamp(y0, height), _clamp(y1, height)
     for c in range(channels):
-        v00 = _corner(flat, width, height, channels, x0, y0, c, fill)
-        v01 = _corner(flat, width, height, channels, x1, y0, c, fill)
-        v10 = _corner(flat, width, height, channels, x0, y1, c, fill)
-        v11 = _corner(flat, width, height, channels, x1, y1, c, fill)
-        top = v00 * (one - wx) + v01 * wx
-        bottom = v10 * (one - wx) + v11 * wx
-        v = np.rint(top * (one - wy) + bottom * wy)
-        values[c, x] = np.uint8(min(max(v, f32(0.0)), f32(255.0)))
+        values[c, x] = _blend(_corner(flat, width, height, channels, x0, y0, c, fill),
+                              _corner(flat, width, height, channels, x1, y0, c, fill),
+                              _corner(flat, width, height, channels, x0, y1, c, fill),
+                              _corner(flat, width, height, channels, x1, y1, c, fill), wx, wy)
 
 
 @njit(inline="always")
@@ -139,8 +137,8 @@ def _corner(flat, width, height, channels, x, y, c, fill):
 
 
 @njit(inline="always")
-def _bilinear_row(flat, width, height, sxs, sys, fill, edge, weights, starts, whole, away,
-                  pairs, values):
+def _bilinear_row(flat, width, height, sxs, sys, fill, edge, weights, corners, starts, whole,
+                  away, pairs, values):
     """One output row of an interleaved image (``flat``, 1 to 4 channels as ``values`` has
     rows) sampled bilinearly at ``sxs``, ``sys`` as ``geometry._bilinear`` does, into
     ``values`` (a row per channel): the float32 lerps in its order, rounded half to even.
@@ -151,7 +149,6 @@ def _bilinear_row(flat, width, height, sxs, sys, fill, edge, weights, starts, wh
     channels, out_w = values.shape
     row_bytes = width * channels
     last_pair = flat.size - 8
-    one = f32(1.0)
     for x in range(out_w):
         sx, sy = sxs[x], sys[x]
         fx, fy = np.floor(sx), np.floor(sy)  # floats: far-off positions stay exact
@@ -159,6 +156,7 @@ def _bilinear_row(flat, width, height, sxs, sys, fill, edge, weights, starts, wh
         # clipped before the integer conversion, which far-off positions would overflow
         ix = np.int64(min(max(fx, -2.0), width + 1.0))
         iy = np.int64(min(max(fy, -2.0), height + 1.0))
+        corners[0, x], corners[1, x] = ix, iy
         start = iy * row_bytes + ix * channels
         whole[x] = (ix >= 0) & (ix + 1 < width) & (iy >= 0) & (iy + 1 < height) & (
             start + row_bytes <= last_pair)
@@ -179,32 +177,30 @@ def _bilinear_row(flat, width, height, sxs, sys, fill, edge, weights, starts, wh
             v11 = f32(np.int32((pairs[1, x] >> far) & np.uint64(255)))
             if away[x]:
                 v00 = v01 = v10 = v11 = fill_c
-            wx, wy = weights[0, x], weights[1, x]
-            top = v00 * (one - wx) + v01 * wx
-            bottom = v10 * (one - wx) + v11 * wx
-            v = np.rint(top * (one - wy) + bottom * wy)  # half to even, as torch
-            values[c, x] = np.uint8(min(max(v, f32(0.0)), f32(255.0)))
+            values[c, x] = _blend(v00, v01, v10, v11, weights[0, x], weights[1, x])
     for x in range(out_w):
         if not (whole[x] or away[x]):  # some corners inside, some not
-            _bilinear_pixel(flat, width, height, channels, sxs[x], sys[x], fill, edge,
-                            values, x)
+            _bilinear_pixel(flat, width, height, channels, corners[0, x], corners[1, x],
+                            weights[0, x], weights[1, x], fill, edge, values, x)
 
 
 @njit(inline="always")
 def _bilinear_rows(src, out, n, y, sxs, sys, fill, edge, scratch):
     """Row ``y`` of planar ``out[n]`` from interleaved ``src[n]`` (``_bilinear_row``)."""
-    weights, starts, whole, away, pairs, values = scratch
+    weights, corners, starts, whole, away, pairs, values = scratch
     _bilinear_row(src[n].reshape(-1), src.shape[2], src.shape[1], sxs, sys, fill, edge,
-                  weights, starts, whole, away, pairs, values)
+                  weights, corners, starts, whole, away, pairs, values)
     for c in range(values.shape[0]):
         out[n, c, y] = values[c]
 
 
 @njit(inline="always")
 def _row_scratch(out_w, channels):
-    return (np.empty((2, out_w), np.float32), np.empty(out_w, np.int64),
-            np.empty(out_w, np.bool_), np.empty(out_w, np.bool_), np.zeros((2, out_w), np.uint64),
-            np.empty((channels, out_w), np.uint8))
+    """``_bilinear_row``'s arrays for rows of ``out_w`` pixels: weights, window corners,
+    window starts, whole and away flags, the window words, the channels' values."""
+    return (np.empty((2, out_w), np.float32), np.empty((2, out_w), np.int64),
+            np.empty(out_w, np.int64), np.empty(out_w, np.bool_), np.empty(out_w, np.bool_),
+            np.zeros((2, out_w), np.uint64), np.empty((channels, out_w), np.uint8))
 
 
 @njit(cache=True, nogil=True)
