@@ -404,3 +404,42 @@ def test_batched_nearest_sources_equal_pillows_row_by_row():
         expected = np.stack([affine_sources(row, in_size, out_size) for row in data])
         got = affine_sources_batch(data, in_size, out_size)
         assert got.dtype == torch.long and np.array_equal(got.numpy(), expected)
+
+
+def test_nearest_affine_gathers_equal_pillow_in_every_channel_count():
+    """Pillow's NEAREST ``transform(AFFINE)`` against the 16-pixel gathers (1 to 4 channels,
+    outputs 16 wide and more) and the per-pixel loop beside them (pure scales, narrow
+    outputs): images down to 4 bytes, their last pixel sampled, fills per channel, and a
+    batch mixing both kinds of map."""
+    from augkit.functional.geometry import transform_nearest
+
+    rng = np.random.default_rng(11)
+    modes = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+    sizes = ((1, 4), (2, 2), (1, 1), (5, 3), (19, 33), (40, 17))
+    for i in range(96):
+        channels = i % 4 + 1
+        height, width = sizes[i % len(sizes)]
+        if height * width * channels < 4:
+            height, width = 2, 2
+        out_h, out_w = (int(v) for v in rng.integers(1, 40, 2))
+        image = rng.integers(0, 256, (height, width, channels), dtype=np.uint8)
+        turn, scale = rng.uniform(0, 2 * np.pi), rng.uniform(0.2, 2.5)
+        data = [np.cos(turn) * scale, np.sin(turn) * scale, rng.uniform(-width, 2 * width),
+                -np.sin(turn) * scale, np.cos(turn) * scale, rng.uniform(-height, 2 * height)]
+        if i % 7 == 0:  # the bottom-right pixel everywhere: the image's last bytes
+            data = [0.001, 0.001, width - 0.5, 0.001, 0.001, height - 0.5]
+        fill = tuple(int(v) for v in rng.integers(0, 256, channels))
+        pil = Image.fromarray(image[:, :, 0] if channels == 1 else image, modes[channels])
+        expected = np.asarray(pil.transform((out_w, out_h), Image.Transform.AFFINE, data,
+                                            Image.Resampling.NEAREST,
+                                            fillcolor=fill[0] if channels == 1 else fill))
+        got = transform_nearest(image, np.array([data]), list(fill), (out_h, out_w))
+        assert np.array_equal(got.reshape(expected.shape), expected), (i, data)
+    image = rng.integers(0, 256, (3, 21, 26), dtype=np.uint8)
+    data = np.array([[0.9, 0.3, -2.0, -0.3, 0.9, 4.0], [1.5, 0.0, 1.0, 0.0, 0.7, -2.0]])
+    batch = transform_nearest(torch.from_numpy(image).expand(2, -1, -1, -1), data, 7)
+    for row, got in zip(data, batch, strict=True):
+        pil = Image.fromarray(image.transpose(1, 2, 0))
+        expected = pil.transform((26, 21), Image.Transform.AFFINE, list(row),
+                                 Image.Resampling.NEAREST, fillcolor=(7, 7, 7))
+        assert np.array_equal(got.permute(1, 2, 0).numpy(), np.asarray(expected))

@@ -15,10 +15,13 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from augkit.functional import _layout_cpu
-from augkit.functional._resample_cpu import _clamp, _load_long
+from augkit.functional._resample_cpu import _clamp, _load_long, _pointer, _splat
 
 f32 = np.float32
 CUBIC_A = -0.75  # the cubic convolution kernel of torch's grid_sample and bicubic upsampling
@@ -346,18 +349,138 @@ def _row_sources(data, in_h, in_w, y, yo, index):
         yy += f3
 
 
+# Pillow's NEAREST affine, 16 output pixels at a time as explicit vector code (LLVM IR,
+# lowered for the machine's vector unit): their 16.16 positions, one masked gather of a 4-byte
+# word per pixel (pixels outside take the fill), and a shuffle down to the channels' bytes.
+_LANES = 16
+
+
+class _VectorGEP(ir.instructions.Instruction):
+    """``getelementptr i8, base, <N x i32> offsets``: a vector of byte addresses (llvmlite's
+    builder takes scalar offsets only), so that the gather takes 32-bit offsets."""
+
+    def __init__(self, parent, base, offsets):
+        super().__init__(parent, ir.VectorType(base.type, offsets.type.count),
+                         "getelementptr", [base, offsets])
+
+    def descr(self, buf):
+        base, offsets = self.operands
+        buf.append(f"getelementptr i8, {base.type} {base.get_reference()}, "
+                   f"{offsets.type} {offsets.get_reference()}\n")
+
+
+@intrinsic
+def _nearest_group(typingctx, flat, out, to, xx, yy, step_x, step_y, width, height, fill,
+                   channels):
+    """``_LANES`` output pixels of Pillow's NEAREST affine into ``out[to:]``: pixel ``k``'s
+    16.16 source is ``(xx + k * step_x, yy + k * step_y)`` in the image ``flat`` (``width``
+    by ``height`` pixels of ``channels`` interleaved bytes, at least 4 bytes in all, fewer
+    than 2**31); outside it, the ``fill`` word. The last pixel's word is read one to three
+    bytes early and shifted down, so no read passes the image's end."""
+    if not isinstance(channels, types.IntegerLiteral):
+        return None
+    size = channels.literal_value
+
+    def codegen(context, builder, signature, args):
+        flat_v, out_v, to_v, xx_v, yy_v, fx_v, fy_v, w_v, h_v, fill_v, _ = args
+        i1, i8, i32, i64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
+        v64, v32 = ir.VectorType(i64, _LANES), ir.VectorType(i32, _LANES)
+        lanes = ir.Constant(v64, list(range(_LANES)))
+        sixteen = ir.Constant(v64, [16] * _LANES)
+        ix = builder.ashr(builder.add(_splat(builder, xx_v, v64), builder.mul(
+            _splat(builder, fx_v, v64), lanes)), sixteen)
+        iy = builder.ashr(builder.add(_splat(builder, yy_v, v64), builder.mul(
+            _splat(builder, fy_v, v64), lanes)), sixteen)
+        inside = builder.and_(builder.icmp_unsigned("<", ix, _splat(builder, w_v, v64)),
+                              builder.icmp_unsigned("<", iy, _splat(builder, h_v, v64)))
+        row_bytes = builder.trunc(builder.mul(w_v, ir.Constant(i64, size)), i32)
+        at = builder.add(builder.mul(builder.trunc(iy, v32), _splat(builder, row_bytes, v32)),
+                         builder.mul(builder.trunc(ix, v32), ir.Constant(v32, [size] * _LANES)))
+        array = context.make_array(signature.args[0])(context, builder, flat_v)
+        last = _splat(builder, builder.trunc(builder.sub(array.nitems, ir.Constant(
+            i64, 4)), i32), v32)
+        start = builder.select(builder.icmp_signed("<", at, last), at, last)
+        early = builder.shl(builder.sub(at, start), ir.Constant(v32, [3] * _LANES))
+        fills = _splat(builder, fill_v, v32)
+        any_inside = builder.icmp_unsigned("!=", builder.bitcast(inside, ir.IntType(_LANES)),
+                                           ir.Constant(ir.IntType(_LANES), 0))
+        with builder.if_else(any_inside, likely=True) as (then, otherwise):
+            with then:
+                addresses = _VectorGEP(builder.block, array.data, start)
+                builder._insert(addresses)
+                words_type = ir.VectorType(i32.as_pointer(), _LANES)
+                gather = cgutils.get_or_insert_function(builder.module, ir.FunctionType(
+                    v32, [words_type, i32, ir.VectorType(i1, _LANES), v32]),
+                    f"llvm.masked.gather.v{_LANES}i32.v{_LANES}p0")
+                read = builder.call(gather, [builder.bitcast(addresses, words_type),
+                                             ir.Constant(i32, 1), inside, fills])
+                read = builder.select(inside, builder.lshr(read, early), fills)
+                read_block = builder.block
+            with otherwise:
+                fill_block = builder.block
+        words = builder.phi(v32)
+        words.add_incoming(read, read_block)
+        words.add_incoming(fills, fill_block)
+        mask = [4 * k + c for k in range(_LANES) for c in range(size)]
+        picked = builder.shuffle_vector(builder.bitcast(words, ir.VectorType(i8, 4 * _LANES)),
+                                        ir.Constant(ir.VectorType(i8, 4 * _LANES), None),
+                                        ir.Constant(ir.VectorType(i32, len(mask)), mask))
+        builder.store(picked, _pointer(context, builder, signature.args[1], out_v, to_v,
+                                       ir.VectorType(i8, len(mask))), align=1)
+        return context.get_dummy_value()
+    return types.void(flat, out, types.intp, types.int64, types.int64, types.int64,
+                      types.int64, types.intp, types.intp, types.uint32, channels), codegen
+
+
+@njit(cache=True, nogil=True)
+def _nearest_rows(flat, rows, data, fill_word, width, height, channels):
+    """One image's NEAREST affine (not a pure scale) for 1 to 4 ``channels`` (a literal):
+    ``flat`` its ``height`` by ``width`` pixels (4 bytes to 2**31), ``rows`` the output's
+    (at least ``_LANES`` pixels wide), 16 pixels a step (a row's last step overlaps the one
+    before)."""
+    out_h, out_w = rows.shape[0], rows.shape[1] // channels
+    a0, a1, a3, a4 = data[0], data[1], data[3], data[4]
+    f0, f1, f3, f4 = _fix16(a0), _fix16(a1), _fix16(a3), _fix16(a4)
+    x_start, y_start = _fix16(data[2] + a1 * 0.5 + a0 * 0.5), _fix16(data[5] + a4 * 0.5
+                                                                     + a3 * 0.5)
+    for y in range(out_h):
+        xx, yy = x_start + f1 * y, y_start + f4 * y
+        for step in range((out_w + _LANES - 1) // _LANES):
+            x = min(step * _LANES, out_w - _LANES)
+            _nearest_group(flat, rows[y], x * channels, xx + f0 * x, yy + f3 * x, f0, f3,
+                           width, height, fill_word, channels)
+
+
 @njit(cache=True, nogil=True)
 def _pillow_nearest_interleaved(src, out, data, fill):
     """Pillow's NEAREST ``Image.transform(AFFINE)`` on interleaved (N, H, W, C) pixels, as
-    Pillow keeps them: each output row's sources, then each pixel's channels copied from one
-    place."""
+    Pillow keeps them. Maps other than a pure scale and shift, of 1 to 4 channels onto
+    outputs at least 16 wide, take ``_nearest_rows``'s gathers; the rest each output row's
+    sources, then each pixel's channels copied from one place."""
+    height, width = src.shape[1], src.shape[2]
     out_h, out_w, channels = out.shape[1], out.shape[2], out.shape[3]
+    vector = out_w >= _LANES and 4 <= height * width * channels < 2**31 and channels <= 4
+    fill_word = np.uint32(0)
+    for c in range(min(channels, 4)):
+        fill_word |= np.uint32(fill[c]) << np.uint32(8 * c)
+    flats = src.reshape((src.shape[0], -1))
+    rows = out.reshape((out.shape[0], out_h, out_w * channels))
     index = np.empty(out_w, np.int64)
     for n in range(src.shape[0]):
+        if vector and not (data[n, 1] == 0.0 and data[n, 3] == 0.0):
+            if channels == 1:
+                _nearest_rows(flats[n], rows[n], data[n], fill_word, width, height, 1)
+            elif channels == 2:
+                _nearest_rows(flats[n], rows[n], data[n], fill_word, width, height, 2)
+            elif channels == 3:
+                _nearest_rows(flats[n], rows[n], data[n], fill_word, width, height, 3)
+            else:
+                _nearest_rows(flats[n], rows[n], data[n], fill_word, width, height, 4)
+            continue
         pixels = src[n].reshape(-1, channels)
         yo = data[n, 5] + data[n, 4] * 0.5
         for y in range(out_h):
-            _row_sources(data[n], src.shape[1], src.shape[2], y, yo, index)
+            _row_sources(data[n], height, width, y, yo, index)
             yo += data[n, 4]
             target = out[n, y]
             if channels == 3:

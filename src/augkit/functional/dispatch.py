@@ -60,6 +60,17 @@ def num_channels(img: Any, name: str = "img") -> int:
     return img.shape[-3]
 
 
+def layout(img: Any, name: str = "img") -> tuple[int | None, int, int, int]:
+    """``(batch_size, channels, height, width)`` of an image (batch ``None``) or a batch,
+    checked once."""
+    check_image(img, name)
+    if isinstance(img, Image.Image):
+        return None, len(img.getbands()), img.height, img.width
+    if isinstance(img, np.ndarray):
+        return None, 1 if img.ndim == 2 else img.shape[2], img.shape[0], img.shape[1]
+    return (img.shape[0] if img.ndim == 4 else None), *img.shape[-3:]
+
+
 def check_image(img: Any, name: str = "img") -> None:
     """Raise a TypeError/ValueError naming ``name`` unless ``img`` is a supported image."""
     if isinstance(img, Image.Image):

@@ -16,6 +16,7 @@ are rounded to the nearest level.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from enum import Enum
@@ -106,10 +107,24 @@ def _fill_values(fill: Any, channels: int, dtype: torch.dtype) -> torch.Tensor:
     return torch.as_tensor(np.broadcast_to(values, (channels,)).copy())
 
 
-def fill_bytes(fill: torch.Tensor) -> np.ndarray:
-    """``_fill_values`` as uint8 bytes, rounded half to even (a few plain numbers: Python's
-    round is a tenth of numpy's clip-and-round's time here)."""
-    return np.array([min(max(round(v), 0), 255) for v in fill.tolist()], np.uint8)
+def fill_bytes(fill: Any, channels: int) -> np.ndarray:
+    """``fill`` as an op takes it for a uint8 image (one value, or one per channel, in [0,
+    255]) as ``channels`` bytes, rounded half to even; a plain number's bytes are worked out
+    once and copied after that."""
+    number = _plain_number(fill)
+    if number is not None:
+        return _plain_fill_bytes(number, channels).copy()
+    return _bytes(_fill_values(fill, channels, torch.uint8))
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_fill_bytes(number: float, channels: int) -> np.ndarray:
+    return _bytes(_fill_values(number, channels, torch.uint8))
+
+
+def _bytes(values: torch.Tensor) -> np.ndarray:
+    # a few plain numbers: Python's round is a tenth of numpy's clip-and-round's time here
+    return np.array([min(max(round(v), 0), 255) for v in values.tolist()], np.uint8)
 
 
 # ---- sampling ----------------------------------------------------------------------------
@@ -305,7 +320,7 @@ def affine(img: Image, angle: Values = 0.0, translate: Values = (0.0, 0.0),
     interpolation = check_interpolation(interpolation)
     fills = _fill_values(fill, dispatch.num_channels(img), _dtype(img))
     if interpolation == "nearest":
-        return transform_nearest(img, affine_data(size, params, center), fills)
+        return transform_nearest(img, affine_data(size, params, center), fill)
     inverse = np.linalg.inv(affine_matrices(size, **params, center=center))[:, :2, :]
 
     def kernel(images: torch.Tensor, inverse: torch.Tensor) -> torch.Tensor:
@@ -316,21 +331,23 @@ def affine(img: Image, angle: Values = 0.0, translate: Values = (0.0, 0.0),
         border="fill"))
 
 
-def transform_nearest(img: Image, data: np.ndarray, fill: torch.Tensor,
+def transform_nearest(img: Image, data: np.ndarray, fill: Any,
                       out_size: tuple[int, int] | None = None) -> Image:
     """Pillow's NEAREST ``Image.transform(size, AFFINE, data)`` with per-sample (N, 6)
-    ``data`` onto a canvas of ``out_size`` (default the input's); ``fill`` one value per
-    channel."""
-    size = dispatch.image_size(img)
-    out = size if out_size is None else tuple(out_size)
+    ``data`` onto a canvas of ``out_size`` (default the input's); ``fill`` one value, or one
+    per channel."""
+    out = dispatch.image_size(img) if out_size is None else tuple(out_size)
 
     def nearest(images: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
-        sources = affine_sources_batch(data.cpu().numpy(), size, out, images.device)
-        return gather(images, sources, fill)
+        sources = affine_sources_batch(data.cpu().numpy(), tuple(images.shape[-2:]), out,
+                                       images.device)
+        return gather(images, sources, _fill_values(fill, images.shape[1], images.dtype))
 
-    bytes_fill = fill_bytes(fill)
-    return dispatch.apply(img, {"data": data}, nearest,
-                          partial(pillow_nearest_uint8, fill=bytes_fill, out_size=out))
+    def uint8_kernel(images: np.ndarray, planar: bool, data: np.ndarray) -> np.ndarray:
+        channels = images.shape[1 if planar else 3]
+        return pillow_nearest_uint8(images, planar, data, fill_bytes(fill, channels), out)
+
+    return dispatch.apply(img, {"data": data}, nearest, uint8_kernel)
 
 
 def transform_masks(masks: torch.Tensor, data: np.ndarray, fill: int,

@@ -123,7 +123,7 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
     fills = _fill_values(fill, channels, _dtype(img))
     smooth_alpha = channels == 4 and mode != "nearest"
 
-    bytes_fill = fill_bytes(fills)
+    bytes_fill = fill_bytes(fill, channels)
 
     def uint8_kernel(images: np.ndarray, planar: bool, data: np.ndarray) -> np.ndarray:
         nhwc = _layout_cpu.interleaved(images) if planar else images

@@ -24,8 +24,6 @@ import torch
 from augkit.errors import AugkitError
 from augkit.functional import dispatch
 from augkit.functional.geometry import (
-    _dtype,
-    _fill_values,
     check_interpolation,
     per_sample,
     transform_masks,
@@ -51,7 +49,7 @@ def pillow_matrix(angle: float, size: tuple[int, int],
 def rotation_data(angles: np.ndarray, size: tuple[int, int],
                   center: Sequence[float] | None = None) -> np.ndarray:
     """Per-sample (N, 6) ``Image.transform`` data of Pillow's ``rotate``."""
-    return np.array([pillow_matrix(float(a), size, center) for a in angles], dtype=np.float64)
+    return np.array([pillow_matrix(a, size, center) for a in angles.tolist()], dtype=np.float64)
 
 
 def expanded(matrix: Sequence[float], size: tuple[int, int]
@@ -130,16 +128,15 @@ def rotate(img: Image, angle: Any, interpolation: Any = "nearest", expand: bool 
             isinstance(c, (int, float)) and math.isfinite(c) for c in center)):
         raise AugkitError(f"center: {center!r} is not allowed; expected (x, y) in pixels from "
                           "the top-left corner")
-    angles = per_sample(angle, dispatch.batch_size(img), "angle")
-    size = dispatch.image_size(img)
+    batch, channels, height, width = dispatch.layout(img)
+    size = (height, width)
+    angles = per_sample(angle, batch, "angle")
     data, out_size = rotated_canvas(angles, size, center, expand)
     if data is None:
         return dispatch.apply(img, {"turns": _quarters(angles)},
                               lambda images, turns: _turn_each(images, turns.cpu()))
-    channels = dispatch.num_channels(img)
     if method == "nearest":
-        return transform_nearest(img, data, _fill_values(fill, channels, _dtype(img)),
-                                 out_size)
+        return transform_nearest(img, data, fill, out_size)
     perspective = np.zeros((len(data), 8))
     perspective[:, :6] = data
     smooth = transform_generic(img, perspective, method, fill, out_size)
@@ -152,8 +149,8 @@ def rotate(img: Image, angle: Any, interpolation: Any = "nearest", expand: bool 
         ((turns == 90) | (turns == 270)) & (expand or size[0] == size[1]))
     if not transposed.any():
         return smooth
-    turned = transform_nearest(img, data, _fill_values(fill, channels, _dtype(img)), out_size)
-    if dispatch.batch_size(img) is None:
+    turned = transform_nearest(img, data, fill, out_size)
+    if batch is None:
         return turned
     index = torch.from_numpy(np.flatnonzero(transposed)).to(smooth.device)
     smooth[index] = turned[index]
