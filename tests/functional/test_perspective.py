@@ -49,6 +49,21 @@ def test_matches_pillow_with_every_filter(channels):
     assert differing == 0
 
 
+def test_more_than_four_channels_sample_each_channel_alone():
+    """The smooth samplers read four channels at a time: six channels give what the same
+    transform gives their two halves, and the torch path."""
+    rng = np.random.default_rng(9)
+    images = torch.from_numpy(rng.integers(0, 256, (2, 6, 15, 19), dtype=np.uint8))
+    data = np.array([[0.9, 0.3, -2.0, -0.3, 0.9, 4.0, 0.002, -0.001]] * 2)
+    fill = _fill_values(5, 6, torch.uint8)
+    for name in ("bilinear", "bicubic"):
+        whole = transform_generic(images, data, name, 5)
+        halves = torch.cat([transform_generic(images[:, :3].contiguous(), data, name, 5),
+                            transform_generic(images[:, 3:].contiguous(), data, name, 5)], 1)
+        assert torch.equal(whole, halves)
+        assert torch.equal(sample_generic(images, torch.from_numpy(data), name, fill), whole)
+
+
 def test_the_torch_path_equals_the_compiled_one_and_batches_are_per_sample():
     rng = np.random.default_rng(5)
     images = torch.from_numpy(rng.integers(0, 256, (6, 3, 17, 23), dtype=np.uint8))

@@ -19,6 +19,8 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
+from augkit.functional._vector_ir import pointer
+
 PRECISION_BITS = 22  # Pillow's 32 - 8 - 2
 _HALF = np.int32(1 << (PRECISION_BITS - 1))
 
@@ -330,15 +332,6 @@ _ROW_BYTES = 64  # output values a rows' step makes
 MAX_BOX_FACTOR = 8
 
 
-def _splat(builder, value, vector_type):
-    """``value`` in every lane of ``vector_type``."""
-    lanes = vector_type.count
-    one = builder.insert_element(ir.Constant(vector_type, ir.Undefined), value,
-                                 ir.Constant(ir.IntType(32), 0))
-    return builder.shuffle_vector(one, one, ir.Constant(ir.VectorType(ir.IntType(32), lanes),
-                                                        [0] * lanes))
-
-
 @njit(cache=True)
 def box_weight(factor):
     """Pillow's fixed-point tap of a box shrinking by a whole ``factor``: 1 / factor in 22
@@ -369,11 +362,6 @@ def _box_mean(builder, total, factor):
     return builder.trunc(clipped, ir.VectorType(i8, lanes))
 
 
-def _pointer(context, builder, array_type, array, offset, vector_type):
-    data = context.make_array(array_type)(context, builder, array).data
-    return builder.bitcast(builder.gep(data, [offset]), vector_type.as_pointer())
-
-
 @intrinsic
 def _box_columns_group(typingctx, src, at, dst, to, factor, channels):
     """``_GROUP`` output pixels of a box columns' pass: ``dst[to:]`` from the
@@ -387,7 +375,7 @@ def _box_columns_group(typingctx, src, at, dst, to, factor, channels):
     def codegen(context, builder, signature, args):
         i8, i16, i32 = ir.IntType(8), ir.IntType(16), ir.IntType(32)
         inputs = ir.VectorType(i8, lanes * step)
-        block = builder.load(_pointer(context, builder, signature.args[0], args[0], args[1],
+        block = builder.load(pointer(context, builder, signature.args[0], args[0], args[1],
                                       inputs), align=1)
         total = None
         for k in range(step):  # tap k of every output: bytes (factor * x + k) * C + c
@@ -396,7 +384,7 @@ def _box_columns_group(typingctx, src, at, dst, to, factor, channels):
                 ir.VectorType(i32, lanes), mask)), ir.VectorType(i16, lanes))
             total = tap if total is None else builder.add(total, tap)
         builder.store(_box_mean(builder, total, step),
-                      _pointer(context, builder, signature.args[2], args[2], args[3],
+                      pointer(context, builder, signature.args[2], args[2], args[3],
                                ir.VectorType(i8, lanes)), align=1)
         return context.get_dummy_value()
     return types.void(src, at, dst, to, factor, channels), codegen
@@ -417,12 +405,12 @@ def _box_rows_group(typingctx, src, at, stride, dst, to, factor):
         for k in range(step):
             offset = builder.add(args[1], builder.mul(args[2], context.get_constant(
                 types.intp, k)))
-            row = builder.load(_pointer(context, builder, signature.args[0], args[0], offset,
+            row = builder.load(pointer(context, builder, signature.args[0], args[0], offset,
                                         row_type), align=1)
             wide = builder.zext(row, ir.VectorType(i16, _ROW_BYTES))
             total = wide if total is None else builder.add(total, wide)
         builder.store(_box_mean(builder, total, step),
-                      _pointer(context, builder, signature.args[3], args[3], args[4], row_type),
+                      pointer(context, builder, signature.args[3], args[3], args[4], row_type),
                       align=1)
         return context.get_dummy_value()
     return types.void(src, types.intp, types.intp, dst, types.intp, factor), codegen
@@ -442,12 +430,12 @@ def _pick_columns_group(typingctx, src, at, dst, to, factor, channels):
 
     def codegen(context, builder, signature, args):
         i8, i32 = ir.IntType(8), ir.IntType(32)
-        block = builder.load(_pointer(context, builder, signature.args[0], args[0], args[1],
+        block = builder.load(pointer(context, builder, signature.args[0], args[0], args[1],
                                       ir.VectorType(i8, span)), align=1)
         mask = [step * x * width + c for x in range(_GROUP) for c in range(width)]
         picked = builder.shuffle_vector(block, block, ir.Constant(ir.VectorType(i32, lanes),
                                                                   mask))
-        builder.store(picked, _pointer(context, builder, signature.args[2], args[2], args[3],
+        builder.store(picked, pointer(context, builder, signature.args[2], args[2], args[3],
                                        ir.VectorType(i8, lanes)), align=1)
         return context.get_dummy_value()
     return types.void(src, at, dst, to, factor, channels), codegen

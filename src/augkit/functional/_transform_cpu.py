@@ -13,10 +13,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from augkit.functional._layout_cpu import _to_interleaved
-from augkit.functional._resample_cpu import _clamp, _load_long, _load_word
+from augkit.functional._resample_cpu import _clamp, _load_word
+from augkit.functional._vector_ir import gather, pointer, splat, vector_call
 
 MODES = {"nearest": 0, "bilinear": 1, "bicubic": 2}
 
@@ -108,14 +111,6 @@ def _row_positions(coefficients, y, width, height, floor_x, floor_y, dxs, dys, i
 
 
 @njit(inline="always")
-def _pair(flat, left, right, last, low_bytes, channels):
-    """A pixel and its right neighbour (which an edge may make the same pixel) as one
-    uint64: ``channels`` bytes from ``left``, then ``channels`` from ``right``."""
-    low = np.uint64(_word(flat, left, last)) & low_bytes
-    return low | (np.uint64(_word(flat, right, last)) << np.uint64(8 * channels))
-
-
-@njit(inline="always")
 def _put_row(planes, y, values, inside, fill):
     """Row ``y`` of the output's planes from each channel's ``values`` (``fill``
     outside)."""
@@ -125,66 +120,207 @@ def _put_row(planes, y, values, inside, fill):
             plane[x] = np.uint8(values[c, x]) if inside[x] else fill_c
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+# Pillow's BILINEAR 8 output pixels at a time as explicit vector code (LLVM IR, lowered for
+# the machine's vector unit): positions and weights in float64 lanes, each pixel's two window
+# rows gathered as 8-byte words (a pixel and its right neighbour), the lerps in float64.
+_LANES = 8
+
+
+def _interleave(builder, planes):
+    """One ``<8C x i8>`` vector of pixels from ``C`` (1 to 4) ``<8 x i8>`` channel vectors."""
+    count = len(planes)
+    if count == 1:
+        return planes[0]
+    wide = [builder.shuffle_vector(planes[k], planes[k + 1] if k + 1 < count else planes[k],
+                                   ir.Constant(ir.VectorType(ir.IntType(32), 2 * _LANES),
+                                               list(range(2 * _LANES))))
+            for k in range(0, count, 2)]
+    mask = [c * _LANES + x for x in range(_LANES) for c in range(count)]
+    second = wide[1] if len(wide) > 1 else wide[0]
+    return builder.shuffle_vector(wide[0], second, ir.Constant(
+        ir.VectorType(ir.IntType(32), len(mask)), mask))
+
+
+_I8, _I32, _I64, _F64 = ir.IntType(8), ir.IntType(32), ir.IntType(64), ir.DoubleType()
+_V32, _V64, _VF = (ir.VectorType(t, _LANES) for t in (_I32, _I64, _F64))
+
+
+def _lanes(kind, value):
+    return ir.Constant(kind, [value] * _LANES)
+
+
+def _low(builder, v, bound):
+    return builder.select(builder.icmp_signed("<", v, bound), v, bound)
+
+
+def _high(builder, v, bound):
+    return builder.select(builder.icmp_signed(">", v, bound), v, bound)
+
+
+def _positions(builder, x, yc, coef, width, height, affine):
+    """Lanes ``x`` to ``x + 7`` of the row whose centre is ``yc``: whether each centre lands
+    inside the image, the floors (0 outside) and fractions of its position moved half a
+    pixel back, as ``_source`` and ``_row_positions`` compute them."""
+    xc = builder.fadd(builder.sitofp(builder.add(splat(builder, x, _V64), ir.Constant(
+        _V64, list(range(_LANES)))), _VF), _lanes(_VF, 0.5))
+
+    def through(first, second, third):  # first * xc + second * yc + third, in that order
+        return builder.fadd(builder.fadd(builder.fmul(splat(builder, first, _VF), xc),
+                                         splat(builder, builder.fmul(second, yc), _VF)),
+                            splat(builder, third, _VF))
+
+    xin, yin = through(coef[0], coef[1], coef[2]), through(coef[3], coef[4], coef[5])
+    if not affine:
+        den = through(coef[6], coef[7], ir.Constant(_F64, 1.0))
+        xin, yin = builder.fdiv(xin, den), builder.fdiv(yin, den)
+    zero = _lanes(_VF, 0.0)
+    inside = builder.and_(
+        builder.and_(builder.fcmp_ordered(">=", xin, zero), builder.fcmp_ordered(
+            "<", xin, splat(builder, builder.sitofp(width, _F64), _VF))),
+        builder.and_(builder.fcmp_ordered(">=", yin, zero), builder.fcmp_ordered(
+            "<", yin, splat(builder, builder.sitofp(height, _F64), _VF))))
+    xs, ys = builder.fsub(xin, _lanes(_VF, 0.5)), builder.fsub(yin, _lanes(_VF, 0.5))
+    floor_x, floor_y = vector_call(builder, "floor", xs), vector_call(builder, "floor", ys)
+    # inside, floors lie in [-1, size - 1]; outside lanes convert 0 instead
+    ix = builder.fptosi(builder.select(inside, floor_x, zero), _V32)
+    iy = builder.fptosi(builder.select(inside, floor_y, zero), _V32)
+    return inside, ix, iy, builder.fsub(xs, floor_x), builder.fsub(ys, floor_y)
+
+
+def _window(builder, array, ix, iy, inside, width, height, channels):
+    """Each lane's two window rows as 8-byte words (its pixel, then the right neighbour),
+    from rows and columns clipped to the image, and whether the neighbour was clipped onto
+    the pixel (then it is the pixel; a clipped row repeats the first row's lerp, which the
+    same row's bytes give)."""
+    one, zero = _lanes(_V32, 1), _lanes(_V32, 0)
+
+    def last(size):
+        return splat(builder, builder.trunc(builder.sub(size, ir.Constant(_I64, 1)), _I32),
+                     _V32)
+
+    left, right = _high(builder, ix, zero), _low(builder, builder.add(ix, one), last(width))
+    top, below = _high(builder, iy, zero), _low(builder, builder.add(iy, one), last(height))
+    row_bytes = splat(builder, builder.trunc(builder.mul(width, ir.Constant(_I64, channels)),
+                                             _I32), _V32)
+    column = builder.mul(left, _lanes(_V32, channels))
+    final = splat(builder, builder.trunc(builder.sub(array.nitems, ir.Constant(_I64, 8)),
+                                         _I32), _V32)
+
+    def pairs(row):  # read early near the image's end, then shifted down
+        at = builder.add(builder.mul(row, row_bytes), column)
+        start = _low(builder, at, final)
+        words = gather(builder, array.data, start, inside, _lanes(_V64, 0))
+        return builder.lshr(words, builder.zext(builder.shl(builder.sub(at, start),
+                                                            _lanes(_V32, 3)), _V64))
+
+    return pairs(top), pairs(below), builder.icmp_signed("==", left, right)
+
+
+def _lerps(builder, upper, lower, alone, dx, dy, inside, fill, channels):
+    """Each channel's ``<8 x i8>`` result: Pillow's three lerps in float64, truncated;
+    ``fill``'s byte outside."""
+    planes = []
+    for c in range(channels):
+        def lerp(words, c=c):
+            near = builder.and_(builder.lshr(words, _lanes(_V64, 8 * c)), _lanes(_V64, 255))
+            far = builder.and_(builder.lshr(words, _lanes(_V64, 8 * (c + channels))),
+                               _lanes(_V64, 255))
+            far = builder.select(alone, near, far)
+            return builder.fadd(builder.sitofp(near, _VF), builder.fmul(
+                builder.sitofp(builder.sub(far, near), _VF), dx))
+
+        v1, v2 = lerp(upper), lerp(lower)
+        value = builder.fptosi(builder.fadd(v1, builder.fmul(builder.fsub(v2, v1), dy)), _V32)
+        filled = builder.and_(builder.lshr(splat(builder, fill, _V32), _lanes(_V32, 8 * c)),
+                              _lanes(_V32, 255))
+        planes.append(builder.trunc(builder.select(inside, value, filled),
+                                    ir.VectorType(_I8, _LANES)))
+    return planes
+
+
+@intrinsic
+def _bilinear_group(typingctx, flat, out, to, x, yc, a, fill, width, height, channels,
+                    affine):
+    """``_LANES`` output pixels of Pillow's BILINEAR ``transform`` from pixel ``x`` of the row
+    whose centre is ``yc``, into ``out[to:]``: ``flat`` the image (``width`` by ``height``
+    pixels of ``channels`` interleaved bytes, 8 bytes to 2**31), ``a`` the 8 coefficients
+    (``affine``: the last two are 0, and the division is left out as Pillow leaves it out),
+    ``fill`` the outside's bytes as one word. Pillow's float64 operations in its order."""
+    if not (isinstance(channels, types.IntegerLiteral)
+            and isinstance(affine, types.BooleanLiteral)):
+        return None
+    size, is_affine = channels.literal_value, affine.literal_value
+
+    def codegen(context, builder, signature, args):
+        flat_v, out_v, to_v, x_v, yc_v, a_v, fill_v, width_v, height_v = args[:9]
+        coef = [builder.extract_value(a_v, k) for k in range(8)]
+        inside, ix, iy, dx, dy = _positions(builder, x_v, yc_v, coef, width_v, height_v,
+                                            is_affine)
+        array = context.make_array(signature.args[0])(context, builder, flat_v)
+        upper, lower, alone = _window(builder, array, ix, iy, inside, width_v, height_v, size)
+        pixels = _interleave(builder, _lerps(builder, upper, lower, alone, dx, dy, inside,
+                                             fill_v, size))
+        builder.store(pixels, pointer(context, builder, signature.args[1], out_v, to_v,
+                                      pixels.type), align=1)
+        return context.get_dummy_value()
+    return types.void(flat, out, types.intp, types.int64, types.float64, a, types.uint32,
+                      types.intp, types.intp, channels, affine), codegen
+
+
+@njit(cache=True, nogil=True)
+def _bilinear_image(flat, width, height, target, coefficients, fill_word, channels, affine):
+    """One image (``flat``: at least 8 bytes, fewer than 2**31) into ``target``, at least
+    ``_LANES`` pixels wide, for 1 to 4 ``channels`` and ``affine`` (literals): 8 pixels a
+    step (a row's last step overlaps the one before)."""
+    out_h, out_w = target.shape[0], target.shape[1]
+    rows = target.reshape((out_h, out_w * channels))
+    a = (coefficients[0], coefficients[1], coefficients[2], coefficients[3], coefficients[4],
+         coefficients[5], coefficients[6], coefficients[7])
+    for y in range(out_h):
+        for step in range((out_w + _LANES - 1) // _LANES):
+            x = min(step * _LANES, out_w - _LANES)
+            _bilinear_group(flat, rows[y], x * channels, x, y + 0.5, a, fill_word, width,
+                            height, channels, affine)
+
+
+@njit(cache=True, nogil=True)
+def _bilinear_channels(flat, width, height, target, coefficients, fill_word, affine):
+    channels = target.shape[2]
+    if channels == 1:
+        _bilinear_image(flat, width, height, target, coefficients, fill_word, 1, affine)
+    elif channels == 2:
+        _bilinear_image(flat, width, height, target, coefficients, fill_word, 2, affine)
+    elif channels == 3:
+        _bilinear_image(flat, width, height, target, coefficients, fill_word, 3, affine)
+    else:
+        _bilinear_image(flat, width, height, target, coefficients, fill_word, 4, affine)
+
+
+@njit(cache=True, nogil=True)
 def bilinear_rows(image, target, coefficients, fill):
-    """Pillow's BILINEAR ``transform`` of one interleaved image of 1 to 4 channels, a row at
-    a time in loops: positions and weights (vectorized); each pixel's four neighbours as two
-    8-byte words, a pixel and its right neighbour in each (one load per row of the window
-    away from the edges); every channel's three lerps in float64 (vectorized) into a planar
-    copy of the output, interleaved once at the end. The same operations on the same values
-    as Pillow: 4x faster than a pixel at a time (224x224 RGB turned by 30 degrees)."""
+    """Pillow's BILINEAR ``transform`` of one interleaved image of 1 to 4 channels (fewer
+    than 2**31 bytes), 8 pixels at a time in vector code (``_bilinear_group``): an image of
+    fewer than 8 bytes is read from a padded copy, an output narrower than 8 pixels is made
+    8 wide and cut. The same float64 operations on the same values as Pillow; 224x224 RGB
+    turned by 30 degrees: 1.5x the loops before it (which were 4x a pixel at a time)."""
     height, width, channels = image.shape
-    out_w = target.shape[1]
     flat = image.reshape(-1)
-    last, last_pair = flat.size - 4, flat.size - 8
-    low_bytes = (np.uint64(1) << np.uint64(8 * channels)) - np.uint64(1)
-    high = np.uint64(8 * channels)
-    row_bytes = width * channels
-    floor_x, floor_y = np.empty(out_w, np.int64), np.empty(out_w, np.int64)
-    dxs, dys = np.empty(out_w), np.empty(out_w)
-    inside = np.empty(out_w, np.bool_)
-    pairs = np.zeros((2, out_w), np.uint64)
-    tops, belows = np.empty(out_w, np.int64), np.empty(out_w, np.int64)
-    top_at, below_at = np.empty(out_w, np.int64), np.empty(out_w, np.int64)
-    edge = np.empty(out_w, np.bool_)
-    values = np.empty((channels, out_w), np.int32)
-    planes = np.empty((channels, *target.shape[:2]), np.uint8)  # the output, planar
-    for y in range(target.shape[0]):
-        _row_positions(coefficients, y, width, height, floor_x, floor_y, dxs, dys, inside)
-        for x in range(out_w):  # where each pixel's two pairs start (vectorized)
-            ix, iy = floor_x[x], floor_y[x]
-            top = _clamp(iy, height) * row_bytes
-            # no row below: Pillow's second lerp repeats the first (the same row again)
-            below = (iy + 1) * row_bytes if (iy + 1 >= 0) & (iy + 1 < height) else top
-            tops[x], belows[x] = top, below
-            middle = (ix >= 0) & (ix < width - 1) & (below + ix * channels <= last_pair)
-            top_at[x] = top + ix * channels if middle else 0
-            below_at[x] = below + ix * channels if middle else 0
-            edge[x] = inside[x] & ~middle
-        if last_pair >= 0:  # else every pixel is an edge one: fewer than 8 bytes in all
-            for x in range(out_w):
-                pairs[0, x] = _load_long(flat, top_at[x])
-                pairs[1, x] = _load_long(flat, below_at[x])
-        for x in range(out_w):
-            if edge[x]:  # a neighbour past the left or right edge, or the image's last bytes
-                ix, top, below = floor_x[x], tops[x], belows[x]
-                left, right = _clamp(ix, width) * channels, _clamp(ix + 1, width) * channels
-                pairs[0, x] = _pair(flat, top + left, top + right, last, low_bytes, channels)
-                pairs[1, x] = _pair(flat, below + left, below + right, last, low_bytes,
-                                    channels)
-        for c in range(channels):
-            near, far = np.uint64(8 * c), np.uint64(8 * c) + high
-            for x in range(out_w):
-                p00 = np.int32((pairs[0, x] >> near) & np.uint64(255))
-                p01 = np.int32((pairs[0, x] >> far) & np.uint64(255))
-                p10 = np.int32((pairs[1, x] >> near) & np.uint64(255))
-                p11 = np.int32((pairs[1, x] >> far) & np.uint64(255))
-                dx = dxs[x]
-                v1 = p00 + (p01 - p00) * dx  # as Pillow's BILINEAR: the difference in ints
-                v2 = p10 + (p11 - p10) * dx
-                values[c, x] = np.int32(v1 + (v2 - v1) * dys[x])
-        _put_row(planes, y, values, inside, fill)
-    _to_interleaved(planes.reshape((1, *planes.shape)), target.reshape((1, *target.shape)))
+    if flat.size < 8:
+        padded = np.zeros(8 + flat.size, np.uint8)
+        padded[:flat.size] = flat
+        flat = padded
+    fill_word = np.uint32(0)
+    for c in range(channels):
+        fill_word |= np.uint32(fill[c]) << np.uint32(8 * c)
+    out = target
+    if target.shape[1] < _LANES:
+        out = np.empty((target.shape[0], _LANES, channels), np.uint8)
+    if coefficients[6] == 0.0 and coefficients[7] == 0.0:
+        _bilinear_channels(flat, width, height, out, coefficients, fill_word, True)
+    else:
+        _bilinear_channels(flat, width, height, out, coefficients, fill_word, False)
+    if target.shape[1] < _LANES:
+        target[:] = out[:, :target.shape[1]]
 
 
 @njit(inline="always")

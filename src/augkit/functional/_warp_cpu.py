@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
 from augkit.functional import _layout_cpu
-from augkit.functional._resample_cpu import _clamp, _load_long, _pointer, _splat
+from augkit.functional._resample_cpu import _clamp, _load_long
+from augkit.functional._vector_ir import gather, pointer, splat
 
 f32 = np.float32
 CUBIC_A = -0.75  # the cubic convolution kernel of torch's grid_sample and bicubic upsampling
@@ -355,20 +355,6 @@ def _row_sources(data, in_h, in_w, y, yo, index):
 _LANES = 16
 
 
-class _VectorGEP(ir.instructions.Instruction):
-    """``getelementptr i8, base, <N x i32> offsets``: a vector of byte addresses (llvmlite's
-    builder takes scalar offsets only), so that the gather takes 32-bit offsets."""
-
-    def __init__(self, parent, base, offsets):
-        super().__init__(parent, ir.VectorType(base.type, offsets.type.count),
-                         "getelementptr", [base, offsets])
-
-    def descr(self, buf):
-        base, offsets = self.operands
-        buf.append(f"getelementptr i8, {base.type} {base.get_reference()}, "
-                   f"{offsets.type} {offsets.get_reference()}\n")
-
-
 @intrinsic
 def _nearest_group(typingctx, flat, out, to, xx, yy, step_x, step_y, width, height, fill,
                    channels):
@@ -383,37 +369,30 @@ def _nearest_group(typingctx, flat, out, to, xx, yy, step_x, step_y, width, heig
 
     def codegen(context, builder, signature, args):
         flat_v, out_v, to_v, xx_v, yy_v, fx_v, fy_v, w_v, h_v, fill_v, _ = args
-        i1, i8, i32, i64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
+        i8, i32, i64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
         v64, v32 = ir.VectorType(i64, _LANES), ir.VectorType(i32, _LANES)
         lanes = ir.Constant(v64, list(range(_LANES)))
         sixteen = ir.Constant(v64, [16] * _LANES)
-        ix = builder.ashr(builder.add(_splat(builder, xx_v, v64), builder.mul(
-            _splat(builder, fx_v, v64), lanes)), sixteen)
-        iy = builder.ashr(builder.add(_splat(builder, yy_v, v64), builder.mul(
-            _splat(builder, fy_v, v64), lanes)), sixteen)
-        inside = builder.and_(builder.icmp_unsigned("<", ix, _splat(builder, w_v, v64)),
-                              builder.icmp_unsigned("<", iy, _splat(builder, h_v, v64)))
+        ix = builder.ashr(builder.add(splat(builder, xx_v, v64), builder.mul(
+            splat(builder, fx_v, v64), lanes)), sixteen)
+        iy = builder.ashr(builder.add(splat(builder, yy_v, v64), builder.mul(
+            splat(builder, fy_v, v64), lanes)), sixteen)
+        inside = builder.and_(builder.icmp_unsigned("<", ix, splat(builder, w_v, v64)),
+                              builder.icmp_unsigned("<", iy, splat(builder, h_v, v64)))
         row_bytes = builder.trunc(builder.mul(w_v, ir.Constant(i64, size)), i32)
-        at = builder.add(builder.mul(builder.trunc(iy, v32), _splat(builder, row_bytes, v32)),
+        at = builder.add(builder.mul(builder.trunc(iy, v32), splat(builder, row_bytes, v32)),
                          builder.mul(builder.trunc(ix, v32), ir.Constant(v32, [size] * _LANES)))
         array = context.make_array(signature.args[0])(context, builder, flat_v)
-        last = _splat(builder, builder.trunc(builder.sub(array.nitems, ir.Constant(
+        last = splat(builder, builder.trunc(builder.sub(array.nitems, ir.Constant(
             i64, 4)), i32), v32)
         start = builder.select(builder.icmp_signed("<", at, last), at, last)
         early = builder.shl(builder.sub(at, start), ir.Constant(v32, [3] * _LANES))
-        fills = _splat(builder, fill_v, v32)
+        fills = splat(builder, fill_v, v32)
         any_inside = builder.icmp_unsigned("!=", builder.bitcast(inside, ir.IntType(_LANES)),
                                            ir.Constant(ir.IntType(_LANES), 0))
         with builder.if_else(any_inside, likely=True) as (then, otherwise):
             with then:
-                addresses = _VectorGEP(builder.block, array.data, start)
-                builder._insert(addresses)
-                words_type = ir.VectorType(i32.as_pointer(), _LANES)
-                gather = cgutils.get_or_insert_function(builder.module, ir.FunctionType(
-                    v32, [words_type, i32, ir.VectorType(i1, _LANES), v32]),
-                    f"llvm.masked.gather.v{_LANES}i32.v{_LANES}p0")
-                read = builder.call(gather, [builder.bitcast(addresses, words_type),
-                                             ir.Constant(i32, 1), inside, fills])
+                read = gather(builder, array.data, start, inside, fills)
                 read = builder.select(inside, builder.lshr(read, early), fills)
                 read_block = builder.block
             with otherwise:
@@ -425,7 +404,7 @@ def _nearest_group(typingctx, flat, out, to, xx, yy, step_x, step_y, width, heig
         picked = builder.shuffle_vector(builder.bitcast(words, ir.VectorType(i8, 4 * _LANES)),
                                         ir.Constant(ir.VectorType(i8, 4 * _LANES), None),
                                         ir.Constant(ir.VectorType(i32, len(mask)), mask))
-        builder.store(picked, _pointer(context, builder, signature.args[1], out_v, to_v,
+        builder.store(picked, pointer(context, builder, signature.args[1], out_v, to_v,
                                        ir.VectorType(i8, len(mask))), align=1)
         return context.get_dummy_value()
     return types.void(flat, out, types.intp, types.int64, types.int64, types.int64,

@@ -155,8 +155,19 @@ def _compiled(nhwc: np.ndarray, data: np.ndarray, fill: np.ndarray, mode: str,
     src = src.view()
     src.flags.writeable = False  # one compiled signature whether or not it is writable
     height, width = out_size or src.shape[1:3]
-    out = np.empty((src.shape[0], height, width, src.shape[3]), np.uint8)
-    pillow_transform(src, out, np.ascontiguousarray(data, np.float64), fill, MODES[mode])
+    channels = src.shape[3]
+    out = np.empty((src.shape[0], height, width, channels), np.uint8)
+    data = np.ascontiguousarray(data, np.float64)
+    if mode == "nearest" or channels <= 4:
+        pillow_transform(src, out, data, fill, MODES[mode])
+        return out
+    for first in range(0, channels, 4):  # the smooth samplers read 4 channels' words
+        part = np.ascontiguousarray(src[..., first:first + 4])
+        part.flags.writeable = False
+        piece = np.empty((*out.shape[:3], part.shape[3]), np.uint8)
+        pillow_transform(part, piece, data, np.ascontiguousarray(fill[first:first + 4]),
+                         MODES[mode])
+        out[..., first:first + 4] = piece
     return out
 
 

@@ -1,0 +1,62 @@
+"""Pieces of explicit vector code (LLVM IR in numba intrinsics, lowered for the machine's own
+vector unit) shared by the compiled samplers: a splat, a vector pointer into an array,
+per-lane byte addresses and a masked gather."""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba.core import cgutils
+
+
+def splat(builder, value, vector_type):
+    """``value`` in every lane of ``vector_type``."""
+    lanes = vector_type.count
+    one = builder.insert_element(ir.Constant(vector_type, ir.Undefined), value,
+                                 ir.Constant(ir.IntType(32), 0))
+    return builder.shuffle_vector(one, one, ir.Constant(ir.VectorType(ir.IntType(32), lanes),
+                                                        [0] * lanes))
+
+
+def pointer(context, builder, array_type, array, offset, vector_type):
+    """A ``vector_type`` pointer to element ``offset`` of a contiguous numba array."""
+    data = context.make_array(array_type)(context, builder, array).data
+    return builder.bitcast(builder.gep(data, [offset]), vector_type.as_pointer())
+
+
+class _VectorGEP(ir.instructions.Instruction):
+    """``getelementptr i8, base, <N x i32> offsets`` (llvmlite's builder takes scalar
+    offsets only): addresses that the gather takes as 32-bit offsets from one base."""
+
+    def __init__(self, parent, base, offsets):
+        super().__init__(parent, ir.VectorType(base.type, offsets.type.count),
+                         "getelementptr", [base, offsets])
+
+    def descr(self, buf):
+        base, offsets = self.operands
+        buf.append(f"getelementptr i8, {base.type} {base.get_reference()}, "
+                   f"{offsets.type} {offsets.get_reference()}\n")
+
+
+def gather(builder, base, offsets, mask, passthru):
+    """Per lane, the element of ``passthru``'s type at byte ``offsets`` (``<N x i32>``) from
+    the ``i8*`` ``base`` where ``mask`` is set (unaligned), ``passthru`` elsewhere; masked
+    lanes read nothing."""
+    addresses = _VectorGEP(builder.block, base, offsets)
+    builder._insert(addresses)
+    lanes, element = passthru.type.count, passthru.type.element
+    pointers = ir.VectorType(element.as_pointer(), lanes)
+    width = element.width
+    function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(
+        passthru.type, [pointers, ir.IntType(32), mask.type, passthru.type]),
+        f"llvm.masked.gather.v{lanes}i{width}.v{lanes}p0")
+    return builder.call(function, [builder.bitcast(addresses, pointers),
+                                   ir.Constant(ir.IntType(32), 1), mask, passthru])
+
+
+def vector_call(builder, name, value):
+    """The LLVM intrinsic ``llvm.<name>`` of one floating vector (``floor``, say)."""
+    kind = value.type
+    suffix = f"v{kind.count}f{64 if isinstance(kind.element, ir.DoubleType) else 32}"
+    function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(kind, [kind]),
+                                              f"llvm.{name}.{suffix}")
+    return builder.call(function, [value])
