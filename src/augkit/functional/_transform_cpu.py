@@ -17,7 +17,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from augkit.functional._layout_cpu import _to_interleaved
+from augkit.functional._layout_cpu import _to_interleaved, _to_planar
 from augkit.functional._resample_cpu import _clamp, _load_word
 from augkit.functional._vector_ir import gather, pointer, splat, vector_call
 
@@ -389,28 +389,45 @@ def bicubic_rows(image, target, coefficients, fill):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in C
+def _transform_image(image, target, coefficients, fill, mode):
+    """One interleaved (H, W, C) image into ``target`` (h, w, C)."""
+    if mode == 1:
+        bilinear_rows(image, target, coefficients, fill)
+        return
+    if mode == 2:
+        bicubic_rows(image, target, coefficients, fill)
+        return
+    height, width, channels = image.shape
+    a, affine = _coefficients(coefficients)
+    for y in range(target.shape[0]):
+        for x in range(target.shape[1]):
+            xin, yin = _source(a, affine, x, y)
+            if not (xin >= 0.0 and xin < width and yin >= 0.0 and yin < height):
+                for c in range(channels):
+                    target[y, x, c] = fill[c]
+                continue
+            ix, iy = int(xin), int(yin)
+            for c in range(channels):
+                target[y, x, c] = image[iy, ix, c]
+
+
+@njit(cache=True, nogil=True)
 def pillow_transform(src, out, data, fill, mode):
     """``src`` (N, H, W, C) uint8 into ``out`` (N, h, w, C); ``data`` (N, 8) float64. Pixels
     interleaved, as Pillow keeps them, so each sample reads its neighbours' channels from one
     place."""
-    height, width, channels = src.shape[1], src.shape[2], src.shape[3]
-    out_h, out_w = out.shape[1], out.shape[2]
     for n in range(src.shape[0]):
-        image, target = src[n], out[n]
-        if mode == 1:
-            bilinear_rows(image, target, data[n], fill)
-            continue
-        if mode == 2:
-            bicubic_rows(image, target, data[n], fill)
-            continue
-        a, affine = _coefficients(data[n])
-        for y in range(out_h):
-            for x in range(out_w):
-                xin, yin = _source(a, affine, x, y)
-                if not (xin >= 0.0 and xin < width and yin >= 0.0 and yin < height):
-                    for c in range(channels):
-                        target[y, x, c] = fill[c]
-                    continue
-                ix, iy = int(xin), int(yin)
-                for c in range(channels):
-                    target[y, x, c] = image[iy, ix, c]
+        _transform_image(src[n], out[n], data[n], fill, mode)
+
+
+@njit(cache=True, nogil=True)
+def pillow_transform_planar(src, out, data, fill, mode):
+    """``pillow_transform`` of planar (N, C, H, W) images into planar ``out``, an image at a
+    time through interleaved copies, which then stay in the cache."""
+    images, channels, height, width = src.shape
+    image = np.empty((1, height, width, channels), np.uint8)
+    moved = np.empty((1, out.shape[2], out.shape[3], channels), np.uint8)
+    for n in range(images):
+        _to_interleaved(src[n:n + 1], image)
+        _transform_image(image[0], moved[0], data[n], fill, mode)
+        _to_planar(moved, out[n:n + 1])

