@@ -420,18 +420,17 @@ def _box_rows_group(typingctx, src, at, stride, dst, to, factor):
 def _pick_columns_group(typingctx, src, at, dst, to, factor, channels):
     """``_GROUP`` output pixels of a NEAREST pass taking every ``factor``-th pixel:
     ``dst[to:]`` from pixels 0, factor, 2 * factor, ... of ``channels`` interleaved bytes at
-    ``src[at:]`` (one load, one shuffle)."""
+    ``src[at:]`` (one load of ``_pick_read`` bytes, one shuffle)."""
     if not (isinstance(factor, types.IntegerLiteral)
             and isinstance(channels, types.IntegerLiteral)):
         return None
     step, width = factor.literal_value, channels.literal_value
     lanes = _GROUP * width
-    span = ((_GROUP - 1) * step + 1) * width  # from the first pixel to the last one's end
 
     def codegen(context, builder, signature, args):
         i8, i32 = ir.IntType(8), ir.IntType(32)
         block = builder.load(pointer(context, builder, signature.args[0], args[0], args[1],
-                                      ir.VectorType(i8, span)), align=1)
+                                      ir.VectorType(i8, _pick_read(step, width))), align=1)
         mask = [step * x * width + c for x in range(_GROUP) for c in range(width)]
         picked = builder.shuffle_vector(block, block, ir.Constant(ir.VectorType(i32, lanes),
                                                                   mask))
@@ -441,12 +440,21 @@ def _pick_columns_group(typingctx, src, at, dst, to, factor, channels):
     return types.void(src, at, dst, to, factor, channels), codegen
 
 
+def _pick_read(factor: int, channels: int) -> int:
+    """The bytes a NEAREST group loads: from its first pixel to its last one's end, rounded up
+    to whole 16 bytes (a load of an odd length is split into pieces down to single bytes)."""
+    span = ((_GROUP - 1) * factor + 1) * channels
+    return -(-span // 16) * 16
+
+
 @functools.cache
 def pick_columns(factor: int, channels: int) -> Callable[..., None]:
     """NEAREST's pass when its source columns step by a whole ``factor`` (2 to
     ``MAX_BOX_FACTOR``), compiled for it and ``channels``: ``(src, dst, rows, first)``
     takes, for output row ``y`` of each ``(M, H, W * C)`` image, input row ``rows[y]``'s
     pixels ``first``, ``first + factor``, ... (shuffles 16 pixels at a time)."""
+    read = _pick_read(factor, channels)
+
     @njit(cache=True, nogil=True)
     def run(src, dst, rows, first):
         images, out_h, values = dst.shape
@@ -454,15 +462,18 @@ def pick_columns(factor: int, channels: int) -> Callable[..., None]:
         for m in range(images):
             for y in range(out_h):
                 line, out = src[m, rows[y]], dst[m, y]
-                if values < group:
-                    for v in range(values):
+                # a load may run on into the next row, but not past the batch's last byte
+                end = line.size if m == images - 1 and rows[y] == src.shape[1] - 1 else \
+                    line.size + read
+                for step in range((values + group - 1) // group):
+                    to = max(min(step * group, values - group), 0)
+                    at = first * channels + to * factor
+                    if values >= group and at + read <= end:
+                        _pick_columns_group(line, at, out, to, factor, channels)
+                        continue
+                    for v in range(to, min(to + group, values)):
                         out[v] = line[(first + (v // channels) * factor) * channels
                                       + v % channels]
-                    continue
-                for step in range((values + group - 1) // group):
-                    to = min(step * group, values - group)
-                    _pick_columns_group(line, first * channels + to * factor, out, to, factor,
-                                        channels)
     return run
 
 
