@@ -90,11 +90,9 @@ def precompute(in_size, out_size, first, scale, kernel, support):
 
 @njit(inline="always")
 def _clip8(total):
-    if total >= 1 << (PRECISION_BITS + 8):
-        return 255
-    if total <= 0:
-        return 0
-    return total >> PRECISION_BITS
+    """Pillow's ``clip8``: 255 from ``1 << 30``, 0 at 0 and below, else ``total >> 22``; as
+    a clamp of the shifted sum, without branches, so that the loops over sums vectorize."""
+    return np.uint8(min(max(total >> PRECISION_BITS, 0), 255))
 
 
 # The columns' pass runs on blocks of 8 rows. The block is first interleaved so that an
@@ -150,6 +148,26 @@ def column_tables(bounds, fixed, in_size, channels):
     return sources, weights
 
 
+@intrinsic
+def _block_rows(typingctx, block, at, dst, to, stride):
+    """``_GROUP`` values of each of a block's 8 rows, from ``block[at:]`` (value after value,
+    its 8 rows' bytes together) into ``dst[to + y * stride:]`` for row ``y``: one load, a
+    shuffle a row (a loop would read the block at a stride of 8 and stay scalar)."""
+    def codegen(context, builder, signature, args):
+        i8, i32 = ir.IntType(8), ir.IntType(32)
+        values = builder.load(pointer(context, builder, signature.args[0], args[0], args[1],
+                                      ir.VectorType(i8, _GROUP * BLOCK)), align=1)
+        for y in range(BLOCK):
+            row = builder.shuffle_vector(values, values, ir.Constant(
+                ir.VectorType(i32, _GROUP), [v * BLOCK + y for v in range(_GROUP)]))
+            offset = builder.add(args[3], builder.mul(args[4], context.get_constant(
+                types.intp, y)))
+            builder.store(row, pointer(context, builder, signature.args[2], args[2], offset,
+                                       ir.VectorType(i8, _GROUP)), align=1)
+        return context.get_dummy_value()
+    return types.void(block, types.intp, dst, types.intp, types.intp), codegen
+
+
 @njit(cache=True, nogil=True)
 def horizontal_pass(src, dst, first_row, sources, weights):
     """``dst[m, y, v]`` from input row ``first_row + y``, rows of ``W * C`` interleaved
@@ -183,6 +201,12 @@ def horizontal_pass(src, dst, first_row, sources, weights):
             _sweep_taps(picked_bytes, weights, totals)
             for q in range(values * BLOCK):
                 clipped[q] = _clip8(totals[q])
+            if y0 + BLOCK <= out_rows and values >= _GROUP:
+                image = dst[m].reshape(-1)
+                for step in range((values + _GROUP - 1) // _GROUP):
+                    v = min(step * _GROUP, values - _GROUP)
+                    _block_rows(clipped, v * BLOCK, image, y0 * values + v, values)
+                continue
             for y in range(min(BLOCK, out_rows - y0)):
                 out = dst[m, y0 + y]
                 for v in range(values):
