@@ -119,6 +119,17 @@ def test_compiled_layout_changes_equal_numpys(channels):
     assert np.array_equal(planar(floats), nchw.astype(np.float32))
 
 
+def test_plane_transpose_in_tiles_and_edges_equals_numpys():
+    from augkit.functional._layout_cpu import transpose_plane
+
+    rng = np.random.default_rng(4)
+    for height, width in ((1, 1), (16, 16), (17, 3), (33, 48), (40, 21)):
+        plane = rng.integers(0, 256, (height, width), dtype=np.uint8)
+        out = np.empty((width, height), np.uint8)
+        transpose_plane(plane, out)
+        assert np.array_equal(out, plane.T)
+
+
 def test_windows_copied_as_slices_equal_the_indexed_gather():
     """On the CPU a window (with fill where it passes the image) is copied as slices; any
     other indices (reflect padding) gather; both give the indexed gather's values."""

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from augkit.functional._layout_cpu import transpose_plane
+
 _HALF = 1 << 23
 
 
@@ -62,14 +64,10 @@ def _planes(planes, across, down, passes):
     for p in range(count):
         plane = planes[p]
         if across[0] >= 0:
-            for y in range(height):
-                for x in range(width):
-                    turned[x, y] = plane[y, x]
+            transpose_plane(plane, turned)
             _column_passes(turned, across[0], np.uint32(across[1]), np.uint32(across[2]),
                            passes, acc, scratch.reshape(width, height))
-            for y in range(height):
-                for x in range(width):
-                    plane[y, x] = turned[x, y]
+            transpose_plane(turned, plane)
         if down[0] >= 0:
             _column_passes(plane, down[0], np.uint32(down[1]), np.uint32(down[2]), passes, acc,
                            scratch.reshape(height, width))

@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from augkit.errors import AugkitError, AugkitTypeError
+from augkit.functional import _layout_cpu
 
 SUPPORTED_PIL_MODES = ("L", "RGB", "RGBA")
 #: the channel counts of Pillow's modes L, RGB and RGBA: what the photometric ops define
@@ -134,11 +135,15 @@ def check_unit_range(img: Any, name: str = "img") -> None:
 
 def _numpy_to_batch(arr: np.ndarray) -> torch.Tensor:
     hwc = arr if arr.ndim == 3 else arr[:, :, None]
+    if hwc.dtype == np.uint8 and hwc.shape[2] > 1:  # a contiguous planar copy, compiled
+        return torch.from_numpy(_layout_cpu.planar(hwc[None]))
     hwc = np.ascontiguousarray(hwc) if hwc.flags.writeable else hwc.copy()
     return torch.from_numpy(hwc).permute(2, 0, 1).unsqueeze(0)
 
 
 def _batch_to_numpy(batch: torch.Tensor, like: np.ndarray) -> np.ndarray:
+    if batch.dtype == torch.uint8 and like.dtype == np.uint8 and batch.shape[1] > 1:
+        return _layout_cpu.interleaved(batch.detach().cpu().numpy())[0]
     hwc = batch[0].permute(1, 2, 0).detach().cpu().numpy()
     if like.ndim == 2:
         hwc = hwc[:, :, 0]
