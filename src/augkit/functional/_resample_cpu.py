@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 from augkit.functional._vector_ir import pointer
@@ -97,44 +98,65 @@ def _clip8(total):
 
 # The columns' pass runs on blocks of 8 rows. The block is first interleaved so that an
 # input value's 8 rows are 8 adjacent bytes (one uint64); every tap of every output value
-# is then one uint64 gather and 8 multiply-adds along contiguous memory, which vectorize.
+# is then one uint64 gather, and the sums of 4 output values' 8 rows each take 32 bytes
+# along contiguous memory against their 4 weights spread over the rows (vector code).
 # Without the interleave, the taps of one output value are loads from 8 distant rows and
 # stay scalar (3x to 4x slower at 224x224 RGB).
 BLOCK = 8
+_SWEPT = 4  # output values a sweep step takes: 4 x 8 rows = 32 int32 lanes
 
 
-@njit(inline="always")
-def _sweep_taps(samples, weights, totals):
-    """``totals = half + sum_k samples[k] * weights[k]``, two taps a pass over ``totals``
-    (each pass reads and writes every sum; two taps a pass measured fastest)."""
-    taps, size = samples.shape
-    totals[:] = _HALF
-    k = 0
-    while k + 2 <= taps:
-        g0, g1, w0, w1 = samples[k], samples[k + 1], weights[k], weights[k + 1]
-        for q in range(size):
-            totals[q] += np.int32(g0[q]) * w0[q] + np.int32(g1[q]) * w1[q]
-        k += 2
-    if k < taps:
-        g0, w0 = samples[k], weights[k]
-        for q in range(size):
-            totals[q] += np.int32(g0[q]) * w0[q]
+@intrinsic
+def _sweep_step(typingctx, picked, weights, v, clipped):
+    """Output values ``v`` to ``v + 3`` of a block, every row: ``clip8(half + sum_k
+    picked[k, v * 8 + r] * weights[k, v])`` into ``clipped[v * 8:]`` (the sums in vector
+    registers across the taps, each weight spread over its value's 8 rows)."""
+    def codegen(context, builder, signature, args):
+        i8, i32 = ir.IntType(8), ir.IntType(32)
+        lanes = _SWEPT * BLOCK
+        vector = ir.VectorType(i32, lanes)
+        samples = context.make_array(signature.args[0])(context, builder, args[0])
+        table = context.make_array(signature.args[1])(context, builder, args[1])
+        taps, values = cgutils.unpack_tuple(builder, table.shape, 2)
+        totals = cgutils.alloca_once_value(builder, ir.Constant(vector, [int(_HALF)] * lanes))
+        first = builder.mul(args[2], context.get_constant(types.intp, BLOCK))
+        with cgutils.for_range(builder, taps) as loop:
+            row = builder.mul(loop.index, builder.mul(values, context.get_constant(
+                types.intp, BLOCK)))
+            sample = builder.zext(builder.load(builder.bitcast(builder.gep(
+                samples.data, [builder.add(row, first)]), ir.VectorType(
+                    i8, lanes).as_pointer()), align=1), vector)
+            four = builder.load(builder.bitcast(builder.gep(table.data, [builder.add(
+                builder.mul(loop.index, values), args[2])]), ir.VectorType(
+                    i32, _SWEPT).as_pointer()), align=4)
+            spread = builder.shuffle_vector(four, four, ir.Constant(vector, [
+                q // BLOCK for q in range(lanes)]))
+            builder.store(builder.add(builder.load(totals), builder.mul(sample, spread)), totals)
+        shifted = builder.ashr(builder.load(totals), ir.Constant(vector, [PRECISION_BITS] * lanes))
+        low, high = ir.Constant(vector, [0] * lanes), ir.Constant(vector, [255] * lanes)
+        shifted = builder.select(builder.icmp_signed(">", shifted, low), shifted, low)
+        shifted = builder.select(builder.icmp_signed("<", shifted, high), shifted, high)
+        builder.store(builder.trunc(shifted, ir.VectorType(i8, lanes)), pointer(
+            context, builder, signature.args[3], args[3], first, ir.VectorType(i8, lanes)),
+            align=1)
+        return context.get_dummy_value()
+    return types.void(picked, weights, types.intp, clipped), codegen
 
 
 @njit(cache=True, nogil=True)
 def column_tables(bounds, fixed, in_size, channels):
     """``horizontal_pass``'s tables from one axis' taps, for rows of ``channels``
     interleaved values: for each of the widest output's ``k`` taps, every output value's
-    input word (``sources``) and its weight repeated for the 8 rows of a block
-    (``weights``). An output with fewer taps starts early enough to stay inside the row and
-    gets zero weights around its own, which leaves its sums as Pillow's."""
+    input word (``sources``) and its weight (``weights``). An output with fewer taps starts
+    early enough to stay inside the row and gets zero weights around its own, which leaves
+    its sums as Pillow's."""
     out_size = bounds.shape[0]
     taps = 0
     for x in range(out_size):
         taps = max(taps, bounds[x, 1])
     values = out_size * channels
     sources = np.empty((taps, values), np.intp)
-    weights = np.zeros((taps, values * BLOCK), np.int32)
+    weights = np.zeros((taps, values), np.int32)
     for x in range(out_size):
         start = min(bounds[x, 0], in_size - taps)
         shift = bounds[x, 0] - start
@@ -144,7 +166,7 @@ def column_tables(bounds, fixed, in_size, channels):
             for c in range(channels):
                 v = x * channels + c
                 sources[k, v] = (start + k) * channels + c
-                weights[k, v * BLOCK:(v + 1) * BLOCK] = weight
+                weights[k, v] = weight
     return sources, weights
 
 
@@ -171,15 +193,14 @@ def _block_rows(typingctx, block, at, dst, to, stride):
 @njit(cache=True, nogil=True)
 def horizontal_pass(src, dst, first_row, sources, weights):
     """``dst[m, y, v]`` from input row ``first_row + y``, rows of ``W * C`` interleaved
-    values: ``sum_k src[m, first_row + y, sources[k, v]] * weights[k, v * 8 + r]``, where
-    ``r`` is ``y``'s place in its block of 8 rows (``column_tables`` makes both)."""
+    values: ``sum_k src[m, first_row + y, sources[k, v]] * weights[k, v]`` (``column_tables``
+    makes both), 8 rows at a time."""
     images, out_rows, values = dst.shape
     taps = sources.shape[0]
     block = np.empty(src.shape[2] * BLOCK, np.uint8)
     block_words = block.view(np.uint64)
     picked = np.empty((taps, values), np.uint64)
     picked_bytes = picked.reshape(taps * values).view(np.uint8).reshape(taps, values * BLOCK)
-    totals = np.empty(values * BLOCK, np.int32)
     clipped = np.empty(values * BLOCK, np.uint8)
     last = first_row + out_rows - 1
     for m in range(images):
@@ -198,9 +219,16 @@ def horizontal_pass(src, dst, first_row, sources, weights):
                 where, into = sources[k], picked[k]
                 for v in range(values):
                     into[v] = block_words[where[v]]
-            _sweep_taps(picked_bytes, weights, totals)
-            for q in range(values * BLOCK):
-                clipped[q] = _clip8(totals[q])
+            if values >= _SWEPT:
+                for step in range((values + _SWEPT - 1) // _SWEPT):
+                    _sweep_step(picked_bytes, weights, min(step * _SWEPT, values - _SWEPT),
+                                clipped)
+            else:
+                for q in range(values * BLOCK):
+                    total = _HALF
+                    for k in range(taps):
+                        total += np.int32(picked_bytes[k, q]) * weights[k, q // BLOCK]
+                    clipped[q] = _clip8(total)
             if y0 + BLOCK <= out_rows and values >= _GROUP:
                 image = dst[m].reshape(-1)
                 for step in range((values + _GROUP - 1) // _GROUP):
@@ -227,7 +255,7 @@ def vertical_pass(src, dst, bounds, coeffs):
             start, count = bounds[y, 0], bounds[y, 1]
             totals[:] = _HALF
             k = 0
-            while k + 2 <= count:  # two rows a pass over the sums (as _sweep_taps)
+            while k + 2 <= count:  # two rows a pass over the sums (measured fastest)
                 g0, g1 = flat_src[m, start + k], flat_src[m, start + k + 1]
                 w0, w1 = coeffs[y, k], coeffs[y, k + 1]
                 for j in range(values):
