@@ -20,7 +20,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from augkit.functional._vector_ir import pointer
+from augkit.functional._vector_ir import pointer, splat
 
 PRECISION_BITS = 22  # Pillow's 32 - 8 - 2
 _HALF = np.int32(1 << (PRECISION_BITS - 1))
@@ -132,15 +132,53 @@ def _sweep_step(typingctx, picked, weights, v, clipped):
             spread = builder.shuffle_vector(four, four, ir.Constant(vector, [
                 q // BLOCK for q in range(lanes)]))
             builder.store(builder.add(builder.load(totals), builder.mul(sample, spread)), totals)
-        shifted = builder.ashr(builder.load(totals), ir.Constant(vector, [PRECISION_BITS] * lanes))
-        low, high = ir.Constant(vector, [0] * lanes), ir.Constant(vector, [255] * lanes)
-        shifted = builder.select(builder.icmp_signed(">", shifted, low), shifted, low)
-        shifted = builder.select(builder.icmp_signed("<", shifted, high), shifted, high)
-        builder.store(builder.trunc(shifted, ir.VectorType(i8, lanes)), pointer(
+        builder.store(_clip_bytes(builder, builder.load(totals)), pointer(
             context, builder, signature.args[3], args[3], first, ir.VectorType(i8, lanes)),
             align=1)
         return context.get_dummy_value()
     return types.void(picked, weights, types.intp, clipped), codegen
+
+
+def _clip_bytes(builder, totals):
+    """``_clip8`` of every lane of an int32 vector of sums, as bytes."""
+    lanes = totals.type.count
+    vector = totals.type
+    shifted = builder.ashr(totals, ir.Constant(vector, [PRECISION_BITS] * lanes))
+    low, high = ir.Constant(vector, [0] * lanes), ir.Constant(vector, [255] * lanes)
+    shifted = builder.select(builder.icmp_signed(">", shifted, low), shifted, low)
+    shifted = builder.select(builder.icmp_signed("<", shifted, high), shifted, high)
+    return builder.trunc(shifted, ir.VectorType(ir.IntType(8), lanes))
+
+
+_ROWS_STEP = 32  # values a rows' step sums
+
+
+@intrinsic
+def _rows_step(typingctx, image, at, stride, weights, count, out, to):
+    """``out[to:to + 32] = clip8(half + sum_k image[at + k * stride:][:32] * weights[k])``
+    for ``k < count``: 32 values of an output row of the rows' pass, the sums in vector
+    registers across the taps."""
+    def codegen(context, builder, signature, args):
+        i8, i32 = ir.IntType(8), ir.IntType(32)
+        vector = ir.VectorType(i32, _ROWS_STEP)
+        source = context.make_array(signature.args[0])(context, builder, args[0])
+        table = context.make_array(signature.args[3])(context, builder, args[3])
+        totals = cgutils.alloca_once_value(builder, ir.Constant(vector, [int(_HALF)] *
+                                                                _ROWS_STEP))
+        with cgutils.for_range(builder, args[4]) as loop:
+            offset = builder.add(args[1], builder.mul(loop.index, args[2]))
+            sample = builder.zext(builder.load(builder.bitcast(builder.gep(
+                source.data, [offset]), ir.VectorType(i8, _ROWS_STEP).as_pointer()),
+                align=1), vector)
+            weight = builder.load(builder.gep(table.data, [loop.index]))
+            builder.store(builder.add(builder.load(totals), builder.mul(
+                sample, splat(builder, weight, vector))), totals)
+        builder.store(_clip_bytes(builder, builder.load(totals)), pointer(
+            context, builder, signature.args[5], args[5], args[6],
+            ir.VectorType(i8, _ROWS_STEP)), align=1)
+        return context.get_dummy_value()
+    return types.void(image, types.intp, types.intp, weights, types.intp, out, types.intp), \
+        codegen
 
 
 @njit(cache=True, nogil=True)
@@ -244,30 +282,26 @@ def horizontal_pass(src, dst, first_row, sources, weights):
 @njit(cache=True, nogil=True)
 def vertical_pass(src, dst, bounds, coeffs):
     """``dst[m, y]``: the taps of output row ``y`` over the rows of ``src``, each row one run
-    of ``W * C`` values."""
+    of ``W * C`` values, 32 values a step."""
     images, out_h = dst.shape[0], dst.shape[1]
     values = dst.shape[2] * dst.shape[3]
-    flat_src = src.reshape(images, src.shape[1], values)
-    flat_dst = dst.reshape(images, out_h, values)
-    totals = np.empty(values, np.int32)
+    flat_src = src.reshape(images, -1)
+    flat_dst = dst.reshape(images, -1)
     for m in range(images):
+        image, out = flat_src[m], flat_dst[m]
         for y in range(out_h):
-            start, count = bounds[y, 0], bounds[y, 1]
-            totals[:] = _HALF
-            k = 0
-            while k + 2 <= count:  # two rows a pass over the sums (measured fastest)
-                g0, g1 = flat_src[m, start + k], flat_src[m, start + k + 1]
-                w0, w1 = coeffs[y, k], coeffs[y, k + 1]
-                for j in range(values):
-                    totals[j] += np.int32(g0[j]) * w0 + np.int32(g1[j]) * w1
-                k += 2
-            if k < count:
-                g0, w0 = flat_src[m, start + k], coeffs[y, k]
-                for j in range(values):
-                    totals[j] += np.int32(g0[j]) * w0
-            out = flat_dst[m, y]
+            start, count, weights = bounds[y, 0], bounds[y, 1], coeffs[y]
+            if values >= _ROWS_STEP:
+                for step in range((values + _ROWS_STEP - 1) // _ROWS_STEP):
+                    j = min(step * _ROWS_STEP, values - _ROWS_STEP)
+                    _rows_step(image, start * values + j, values, weights, count, out,
+                               y * values + j)
+                continue
             for j in range(values):
-                out[j] = _clip8(totals[j])
+                total = _HALF
+                for k in range(count):
+                    total += np.int32(image[(start + k) * values + j]) * weights[k]
+                out[y * values + j] = _clip8(total)
 
 
 def _unaligned_load(width):

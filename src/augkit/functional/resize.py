@@ -132,14 +132,14 @@ def resize(img: Image, size: int | Sequence[int] | None,
     if antialias is not True:
         raise AugkitError("antialias: only True (Pillow's resize always antialiases when it "
                           "shrinks)")
-    in_size = dispatch.image_size(img)
+    _, channels, *in_size = dispatch.layout(img)
+    in_size = tuple(in_size)
     out_h, out_w = output_size(in_size, size, max_size)
     region = _check_box(box, in_size)
     if (out_h, out_w) == in_size and region is None:
         return dispatch.apply(img, {}, lambda images: images.clone())
     if interpolation == "nearest":
         return _nearest(img, in_size, (out_h, out_w), region)
-    channels = dispatch.num_channels(img)
     plan = _plan(in_size, (out_h, out_w), interpolation, region)
     return dispatch.apply(img, {}, functools.partial(_resize_tensor, plan=plan,
                                                      channels=channels),
@@ -335,6 +335,12 @@ class _Plan:
             self.last_row = int(bounds[-1, 0] + bounds[-1, 1])
         else:
             self.first_row, self.last_row = 0, in_size[0]
+        # the rows' pass taps counted from the first row the columns' pass made
+        self.row_bounds = None
+        if self.rows is not None:
+            shifted = self.horizontal and not self.rows_first
+            self.row_bounds = np.ascontiguousarray(
+                self.rows[0] - np.array([self.first_row, 0])) if shifted else self.rows[0]
 
 
 _plan = functools.lru_cache(maxsize=256)(_Plan)
@@ -416,12 +422,9 @@ def column_taps(in_size: int, out_size: int, interpolation: str, start: float, e
 
 
 def _rows_pass(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
-    bounds, _, fixed = plan.rows
-    if plan.horizontal and not plan.rows_first:  # the columns' pass kept rows from first_row
-        bounds = np.ascontiguousarray(bounds - np.array([plan.first_row, 0]))
     rows = batch.reshape(-1, *batch.shape[2:], 1) if planar else batch
     out = np.empty((rows.shape[0], plan.out_size[0], rows.shape[2], rows.shape[3]), np.uint8)
-    _resample_cpu.vertical_pass(rows, out, bounds, fixed)
+    _resample_cpu.vertical_pass(rows, out, plan.row_bounds, plan.rows[2])
     return out.reshape(*batch.shape[:2], *out.shape[1:3]) if planar else out
 
 
