@@ -228,11 +228,54 @@ def _block_rows(typingctx, block, at, dst, to, stride):
     return types.void(block, types.intp, dst, types.intp, types.intp), codegen
 
 
+@intrinsic
+def _copy_words(typingctx, src, at, dst, to, count):
+    """``dst[to:to + count] = src[at:at + count]``, ``count`` (a literal) uint64 words as one
+    vector load and store."""
+    if not isinstance(count, types.IntegerLiteral):
+        return None
+    words = ir.VectorType(ir.IntType(64), count.literal_value)
+
+    def codegen(context, builder, signature, args):
+        value = builder.load(pointer(context, builder, signature.args[0], args[0], args[1],
+                                     words), align=1)
+        builder.store(value, pointer(context, builder, signature.args[2], args[2], args[3],
+                                     words), align=1)
+        return context.get_dummy_value()
+    return types.void(src, types.intp, dst, types.intp, count), codegen
+
+
+@njit(inline="always")
+def _pick_pixels(block_words, sources, picked, channels):
+    """Every tap's words of every output pixel, a pixel's ``channels`` words (adjacent in
+    the block) copied as one vector."""
+    for k in range(sources.shape[0]):
+        where, into = sources[k], picked[k]
+        for x in range(sources.shape[1] // channels):
+            _copy_words(block_words, where[x * channels], into, x * channels, channels)
+
+
+@njit(inline="always")
+def _pick(block_words, sources, picked, channels):
+    """``picked[k, v] = block_words[sources[k, v]]`` for rows of ``channels`` interleaved
+    values: pixels of 3 or 4 channels whole (a pixel's words of one tap are adjacent), others
+    a word at a time."""
+    if channels == 3:
+        _pick_pixels(block_words, sources, picked, 3)
+    elif channels == 4:
+        _pick_pixels(block_words, sources, picked, 4)
+    else:
+        for k in range(sources.shape[0]):
+            where, into = sources[k], picked[k]
+            for v in range(sources.shape[1]):
+                into[v] = block_words[where[v]]
+
+
 @njit(cache=True, nogil=True)
-def horizontal_pass(src, dst, first_row, sources, weights):
+def horizontal_pass(src, dst, first_row, sources, weights, channels):
     """``dst[m, y, v]`` from input row ``first_row + y``, rows of ``W * C`` interleaved
     values: ``sum_k src[m, first_row + y, sources[k, v]] * weights[k, v]`` (``column_tables``
-    makes both), 8 rows at a time."""
+    makes both for ``channels``), 8 rows at a time."""
     images, out_rows, values = dst.shape
     taps = sources.shape[0]
     block = np.empty(src.shape[2] * BLOCK, np.uint8)
@@ -253,10 +296,7 @@ def horizontal_pass(src, dst, first_row, sources, weights):
                 block[b], block[b + 1], block[b + 2], block[b + 3] = l0[j], l1[j], l2[j], l3[j]
                 block[b + 4], block[b + 5], block[b + 6], block[b + 7] = l4[j], l5[j], l6[j], \
                     l7[j]
-            for k in range(taps):
-                where, into = sources[k], picked[k]
-                for v in range(values):
-                    into[v] = block_words[where[v]]
+            _pick(block_words, sources, picked, channels)
             if values >= _SWEPT:
                 for step in range((values + _SWEPT - 1) // _SWEPT):
                     _sweep_step(picked_bytes, weights, min(step * _SWEPT, values - _SWEPT),

@@ -403,7 +403,7 @@ def _columns_pass(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
                                    plan.box[0], plan.box[2], channels)
     rows = batch.reshape(-1, height, plan.in_size[1] * channels)
     out = np.empty((rows.shape[0], last - first, plan.out_size[1] * channels), np.uint8)
-    _resample_cpu.horizontal_pass(rows, out, first, sources, weights)
+    _resample_cpu.horizontal_pass(rows, out, first, sources, weights, channels)
     if planar:
         return out.reshape(*batch.shape[:2], last - first, plan.out_size[1])
     return out.reshape(batch.shape[0], last - first, plan.out_size[1], channels)
