@@ -16,7 +16,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from augkit.functional._vector_ir import pointer
+from augkit.functional._vector_ir import pointer, store_transposed
 
 
 @njit(cache=True, nogil=True)
@@ -80,13 +80,8 @@ def _transpose_tile(typingctx, src, at, stride, dst, to, dst_stride):
             lanes = 2 * rows[0].type.count
             rows = [builder.shuffle_vector(rows[k], rows[k + 1], ir.Constant(
                 ir.VectorType(i32, lanes), list(range(lanes)))) for k in range(0, len(rows), 2)]
-        for c in range(_TILE):
-            column = builder.shuffle_vector(rows[0], rows[0], ir.Constant(
-                ir.VectorType(i32, _TILE), [r * _TILE + c for r in range(_TILE)]))
-            offset = builder.add(args[4], builder.mul(args[5], context.get_constant(
-                types.intp, c)))
-            builder.store(column, pointer(context, builder, signature.args[3], args[3], offset,
-                                          ir.VectorType(i8, _TILE)), align=1)
+        store_transposed(context, builder, signature.args[3], args[3], args[4], args[5],
+                         rows[0], _TILE)
         return context.get_dummy_value()
     return types.void(src, types.intp, types.intp, dst, types.intp, types.intp), codegen
 

@@ -20,7 +20,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from augkit.functional._vector_ir import pointer, splat
+from augkit.functional._vector_ir import pointer, splat, store_transposed
 
 PRECISION_BITS = 22  # Pillow's 32 - 8 - 2
 _HALF = np.int32(1 << (PRECISION_BITS - 1))
@@ -214,16 +214,11 @@ def _block_rows(typingctx, block, at, dst, to, stride):
     its 8 rows' bytes together) into ``dst[to + y * stride:]`` for row ``y``: one load, a
     shuffle a row (a loop would read the block at a stride of 8 and stay scalar)."""
     def codegen(context, builder, signature, args):
-        i8, i32 = ir.IntType(8), ir.IntType(32)
+        i8 = ir.IntType(8)
         values = builder.load(pointer(context, builder, signature.args[0], args[0], args[1],
                                       ir.VectorType(i8, _GROUP * BLOCK)), align=1)
-        for y in range(BLOCK):
-            row = builder.shuffle_vector(values, values, ir.Constant(
-                ir.VectorType(i32, _GROUP), [v * BLOCK + y for v in range(_GROUP)]))
-            offset = builder.add(args[3], builder.mul(args[4], context.get_constant(
-                types.intp, y)))
-            builder.store(row, pointer(context, builder, signature.args[2], args[2], offset,
-                                       ir.VectorType(i8, _GROUP)), align=1)
+        store_transposed(context, builder, signature.args[2], args[2], args[3], args[4],
+                         values, BLOCK)
         return context.get_dummy_value()
     return types.void(block, types.intp, dst, types.intp, types.intp), codegen
 

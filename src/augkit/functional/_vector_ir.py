@@ -1,6 +1,6 @@
 """Pieces of explicit vector code (LLVM IR in numba intrinsics, lowered for the machine's own
-vector unit) shared by the compiled samplers: a splat, a vector pointer into an array,
-per-lane byte addresses and a masked gather."""
+vector unit) shared by the compiled kernels: a splat, a vector pointer into an array, a
+transposed store, per-lane byte addresses and a masked gather."""
 
 from __future__ import annotations
 
@@ -21,6 +21,18 @@ def pointer(context, builder, array_type, array, offset, vector_type):
     """A ``vector_type`` pointer to element ``offset`` of a contiguous numba array."""
     data = context.make_array(array_type)(context, builder, array).data
     return builder.bitcast(builder.gep(data, [offset]), vector_type.as_pointer())
+
+
+def store_transposed(context, builder, array_type, array, to, stride, tile, columns):
+    """Store ``tile`` (rows of ``columns`` bytes, one after another) transposed: its column
+    ``c`` as the bytes from ``to + c * stride`` of a contiguous uint8 array."""
+    rows = tile.type.count // columns
+    for c in range(columns):
+        column = builder.shuffle_vector(tile, tile, ir.Constant(ir.VectorType(
+            ir.IntType(32), rows), [r * columns + c for r in range(rows)]))
+        offset = builder.add(to, builder.mul(stride, ir.Constant(stride.type, c)))
+        builder.store(column, pointer(context, builder, array_type, array, offset,
+                                      column.type), align=1)
 
 
 class _VectorGEP(ir.instructions.Instruction):
