@@ -357,31 +357,41 @@ _LANES = 16
 
 @intrinsic
 def _nearest_group(typingctx, flat, out, to, xx, yy, step_x, step_y, width, height, fill,
-                   channels):
+                   channels, wide):
     """``_LANES`` output pixels of Pillow's NEAREST affine into ``out[to:]``: pixel ``k``'s
     16.16 source is ``(xx + k * step_x, yy + k * step_y)`` in the image ``flat`` (``width``
     by ``height`` pixels of ``channels`` interleaved bytes, at least 4 bytes in all, fewer
-    than 2**31); outside it, the ``fill`` word. The last pixel's word is read one to three
-    bytes early and shifted down, so no read passes the image's end."""
-    if not isinstance(channels, types.IntegerLiteral):
+    than 2**31); outside it, the ``fill`` word. Positions in 64-bit lanes when ``wide``,
+    else (every one of them within int32) in 32-bit lanes, twice as many a vector. The last
+    pixel's word is read one to three bytes early and shifted down, so no read passes the
+    image's end."""
+    if not (isinstance(channels, types.IntegerLiteral)
+            and isinstance(wide, types.BooleanLiteral)):
         return None
-    size = channels.literal_value
+    size, long_lanes = channels.literal_value, wide.literal_value
 
     def codegen(context, builder, signature, args):
-        flat_v, out_v, to_v, xx_v, yy_v, fx_v, fy_v, w_v, h_v, fill_v, _ = args
+        flat_v, out_v, to_v, xx_v, yy_v, fx_v, fy_v, w_v, h_v, fill_v = args[:10]
         i8, i32, i64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
-        v64, v32 = ir.VectorType(i64, _LANES), ir.VectorType(i32, _LANES)
-        lanes = ir.Constant(v64, list(range(_LANES)))
-        sixteen = ir.Constant(v64, [16] * _LANES)
-        ix = builder.ashr(builder.add(splat(builder, xx_v, v64), builder.mul(
-            splat(builder, fx_v, v64), lanes)), sixteen)
-        iy = builder.ashr(builder.add(splat(builder, yy_v, v64), builder.mul(
-            splat(builder, fy_v, v64), lanes)), sixteen)
-        inside = builder.and_(builder.icmp_unsigned("<", ix, splat(builder, w_v, v64)),
-                              builder.icmp_unsigned("<", iy, splat(builder, h_v, v64)))
+        v32 = ir.VectorType(i32, _LANES)
+        kind = ir.VectorType(i64, _LANES) if long_lanes else v32
+
+        def lane_value(value):
+            return splat(builder, value if long_lanes else builder.trunc(value, i32), kind)
+
+        def source(start, step):  # the 16.16 position's whole part
+            moved = builder.mul(lane_value(step), ir.Constant(kind, list(range(_LANES))))
+            return builder.ashr(builder.add(lane_value(start), moved),
+                                ir.Constant(kind, [16] * _LANES))
+
+        ix, iy = source(xx_v, fx_v), source(yy_v, fy_v)
+        inside = builder.and_(builder.icmp_unsigned("<", ix, lane_value(w_v)),
+                              builder.icmp_unsigned("<", iy, lane_value(h_v)))
+        if long_lanes:
+            ix, iy = builder.trunc(ix, v32), builder.trunc(iy, v32)
         row_bytes = builder.trunc(builder.mul(w_v, ir.Constant(i64, size)), i32)
-        at = builder.add(builder.mul(builder.trunc(iy, v32), splat(builder, row_bytes, v32)),
-                         builder.mul(builder.trunc(ix, v32), ir.Constant(v32, [size] * _LANES)))
+        at = builder.add(builder.mul(iy, splat(builder, row_bytes, v32)),
+                         builder.mul(ix, ir.Constant(v32, [size] * _LANES)))
         array = context.make_array(signature.args[0])(context, builder, flat_v)
         last = splat(builder, builder.trunc(builder.sub(array.nitems, ir.Constant(
             i64, 4)), i32), v32)
@@ -408,7 +418,7 @@ def _nearest_group(typingctx, flat, out, to, xx, yy, step_x, step_y, width, heig
                                        ir.VectorType(i8, len(mask))), align=1)
         return context.get_dummy_value()
     return types.void(flat, out, types.intp, types.int64, types.int64, types.int64,
-                      types.int64, types.intp, types.intp, types.uint32, channels), codegen
+                      types.int64, types.intp, types.intp, types.uint32, channels, wide), codegen
 
 
 @njit(cache=True, nogil=True)
@@ -424,10 +434,16 @@ def _nearest_rows(flat, rows, data, fill_word, width, height, channels):
                                                                      + a3 * 0.5)
     for y in range(out_h):
         xx, yy = x_start + f1 * y, y_start + f4 * y
+        end_x, end_y = xx + f0 * (out_w - 1), yy + f3 * (out_w - 1)
+        narrow = max(abs(xx), abs(yy), abs(end_x), abs(end_y)) < 2**31 - 2**20
         for step in range((out_w + _LANES - 1) // _LANES):
             x = min(step * _LANES, out_w - _LANES)
-            _nearest_group(flat, rows[y], x * channels, xx + f0 * x, yy + f3 * x, f0, f3,
-                           width, height, fill_word, channels)
+            if narrow:
+                _nearest_group(flat, rows[y], x * channels, xx + f0 * x, yy + f3 * x, f0, f3,
+                               width, height, fill_word, channels, False)
+            else:
+                _nearest_group(flat, rows[y], x * channels, xx + f0 * x, yy + f3 * x, f0, f3,
+                               width, height, fill_word, channels, True)
 
 
 @njit(cache=True, nogil=True)
