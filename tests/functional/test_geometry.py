@@ -428,6 +428,8 @@ def test_nearest_affine_gathers_equal_pillow_in_every_channel_count():
                 -np.sin(turn) * scale, np.cos(turn) * scale, rng.uniform(-height, 2 * height)]
         if i % 7 == 0:  # the bottom-right pixel everywhere: the image's last bytes
             data = [0.001, 0.001, width - 0.5, 0.001, 0.001, height - 0.5]
+        if i % 11 == 0:  # 16.16 positions past int32, which wrapped would land inside
+            data = [0.0, 0.0, 65537.0, 0.001, 1.0, 0.0]
         fill = tuple(int(v) for v in rng.integers(0, 256, channels))
         pil = Image.fromarray(image[:, :, 0] if channels == 1 else image, modes[channels])
         expected = np.asarray(pil.transform((out_w, out_h), Image.Transform.AFFINE, data,
