@@ -130,6 +130,20 @@ def test_plane_transpose_in_tiles_and_edges_equals_numpys():
         assert np.array_equal(out, plane.T)
 
 
+@pytest.mark.parametrize("channels", [1, 2, 3, 4, 6])
+def test_mirrored_rows_equal_numpys_reversal(channels):
+    """16 pixels a shuffle, a row's last step overlapping, rows narrower than a step one
+    pixel at a time; planar batches row by row."""
+    from augkit.functional._layout_cpu import mirrored
+
+    rng = np.random.default_rng(channels)
+    for width in (1, 7, 16, 17, 40):
+        nhwc = rng.integers(0, 256, (2, 3, width, channels), dtype=np.uint8)
+        assert np.array_equal(mirrored(nhwc, planar=False), nhwc[:, :, ::-1])
+        nchw = np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2))
+        assert np.array_equal(mirrored(nchw, planar=True), nchw[..., ::-1])
+
+
 def test_windows_copied_as_slices_equal_the_indexed_gather():
     """On the CPU a window (with fill where it passes the image) is copied as slices; any
     other indices (reflect padding) gather; both give the indexed gather's values."""

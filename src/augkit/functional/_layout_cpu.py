@@ -102,6 +102,73 @@ def transpose_plane(plane, out):
             out[x, y] = plane[y, x]
 
 
+_MIRRORED = 16  # pixels a mirror step reverses
+
+
+@intrinsic
+def _mirror_step(typingctx, src, at, dst, to, channels):
+    """The 16 pixels of ``channels`` bytes at ``src[at:]`` in reverse order into ``dst[to:]``
+    (one load, one shuffle, one store)."""
+    if not isinstance(channels, types.IntegerLiteral):
+        return None
+    size = channels.literal_value
+    chunk = ir.VectorType(ir.IntType(8), _MIRRORED * size)
+
+    def codegen(context, builder, signature, args):
+        pixels = builder.load(pointer(context, builder, signature.args[0], args[0], args[1],
+                                      chunk), align=1)
+        mask = [(_MIRRORED - 1 - p) * size + c for p in range(_MIRRORED) for c in range(size)]
+        builder.store(builder.shuffle_vector(pixels, pixels, ir.Constant(ir.VectorType(
+            ir.IntType(32), len(mask)), mask)), pointer(
+                context, builder, signature.args[2], args[2], args[3], chunk), align=1)
+        return context.get_dummy_value()
+    return types.void(src, types.intp, dst, types.intp, channels), codegen
+
+
+@njit(cache=True, nogil=True)
+def _mirror_rows(src, dst, channels):
+    """Each row of ``src`` (R, W * C) with its pixels in reverse order into ``dst``; 1 to 4
+    ``channels`` (a literal)."""
+    rows, values = src.shape
+    width = values // channels
+    for r in range(rows):
+        line, out = src[r], dst[r]
+        if width < _MIRRORED:
+            for x in range(width):
+                for c in range(channels):
+                    out[x * channels + c] = line[(width - 1 - x) * channels + c]
+            continue
+        for step in range((width + _MIRRORED - 1) // _MIRRORED):
+            x = min(step * _MIRRORED, width - _MIRRORED)  # the last step overlaps
+            _mirror_step(line, (width - _MIRRORED - x) * channels, out, x * channels,
+                         channels)
+
+
+@njit(cache=True, nogil=True)
+def _mirror(src, dst, channels):
+    if channels == 1:
+        _mirror_rows(src, dst, 1)
+    elif channels == 2:
+        _mirror_rows(src, dst, 2)
+    elif channels == 3:
+        _mirror_rows(src, dst, 3)
+    else:
+        _mirror_rows(src, dst, 4)
+
+
+def mirrored(images: np.ndarray, planar: bool) -> np.ndarray:
+    """A uint8 batch, ``(N, C, H, W)`` when ``planar`` (else ``(N, H, W, C)``), mirrored left
+    to right into a new array."""
+    src = np.ascontiguousarray(images)
+    channels = 1 if planar else src.shape[3]
+    if channels > 4:
+        return np.ascontiguousarray(src[:, :, ::-1])
+    out = np.empty_like(src)
+    width = src.shape[-1] if planar else src.shape[2]
+    _mirror(src.reshape(-1, width * channels), out.reshape(-1, width * channels), channels)
+    return out
+
+
 def planar(nhwc: np.ndarray) -> np.ndarray:
     """A new contiguous (N, C, H, W) array of an (N, H, W, C) one."""
     return _moved(nhwc, (0, 3, 1, 2), _to_planar)
@@ -122,4 +189,4 @@ def _moved(batch: np.ndarray, axes: tuple[int, ...], copy: Any) -> np.ndarray:
     return out
 
 
-__all__ = ["interleaved", "planar", "transpose_plane"]
+__all__ = ["interleaved", "mirrored", "planar", "transpose_plane"]

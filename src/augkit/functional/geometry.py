@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from augkit.errors import AugkitError, AugkitTypeError
-from augkit.functional import dispatch
+from augkit.functional import _layout_cpu, dispatch
 from augkit.functional._warp_cpu import CUBIC_A, pillow_nearest_uint8, warp_uint8
 from augkit.functional.pillow_sampling import affine_sources_batch, gather
 
@@ -444,7 +444,7 @@ def _check_size(size: Any) -> tuple[int, int]:
 
 def hflip(img: Image) -> Image:
     """Mirror left to right."""
-    return dispatch.apply(img, {}, lambda images: images.flip(-1))
+    return dispatch.apply(img, {}, lambda images: images.flip(-1), _layout_cpu.mirrored)
 
 
 def vflip(img: Image) -> Image:
