@@ -64,6 +64,15 @@ def test_more_than_four_channels_sample_each_channel_alone():
         assert torch.equal(sample_generic(images, torch.from_numpy(data), name, fill), whole)
 
 
+def test_bilinear_refuses_images_of_2_gib_in_one_line():
+    from augkit.functional.perspective import _compiled
+
+    huge = np.broadcast_to(np.zeros((1, 1, 1, 3), np.uint8), (1, 30000, 30000, 3))
+    with pytest.raises(AugkitError) as info:
+        _compiled(huge, np.eye(3).reshape(-1)[:8][None], np.zeros(3, np.uint8), "bilinear")
+    assert str(info.value).startswith("img: one image of 30000x30000x3 bytes is 2 GiB")
+
+
 def test_the_torch_path_equals_the_compiled_one_and_batches_are_per_sample():
     rng = np.random.default_rng(5)
     images = torch.from_numpy(rng.integers(0, 256, (6, 3, 17, 23), dtype=np.uint8))

@@ -149,10 +149,16 @@ def _compiled(images: np.ndarray, data: np.ndarray, fill: np.ndarray, mode: str,
               out_size: tuple[int, int] | None = None, planar: bool = False) -> np.ndarray:
     """``pillow_transform`` on uint8 images, ``(N, C, H, W)`` when ``planar`` (else ``(N, H,
     W, C)``), into a new array of the same layout and ``out_size`` (default the input's)."""
+    height, width, channels = (images.shape[2], images.shape[3], images.shape[1]) if planar \
+        else images.shape[1:]
+    if mode == "bilinear" and height * width * min(channels, 4) >= 2**31:
+        raise AugkitError(f"img: one image of {height}x{width}x{channels} bytes is 2 GiB or "
+                          "more; BILINEAR rotation and perspective take smaller images "
+                          "(split it into tiles)")
     src = np.ascontiguousarray(images).view()
     src.flags.writeable = False  # one compiled signature whether or not it is writable
     axis = 1 if planar else 3
-    channels, size = src.shape[axis], out_size or (src.shape[2:4] if planar else src.shape[1:3])
+    size = out_size or (src.shape[2:4] if planar else src.shape[1:3])
     data = np.ascontiguousarray(data, np.float64)
     if mode != "nearest" and channels > 4:  # the smooth samplers read 4 channels' words
         parts = [_compiled(np.take(src, range(first, min(first + 4, channels)), axis), data,
