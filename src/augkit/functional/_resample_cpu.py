@@ -579,22 +579,24 @@ def pick_columns(factor: int, channels: int) -> Callable[..., None]:
     @njit(cache=True, nogil=True)
     def run(src, dst, rows, first):
         images, out_h, values = dst.shape
+        in_h, row_bytes = src.shape[1], src.shape[2]
         group = _GROUP * channels
+        flat_src, flat_dst = src.reshape(-1), dst.reshape(-1)  # offsets, not row views
+        end = flat_src.size  # a load may run on into the next row, not past the batch
         for m in range(images):
             for y in range(out_h):
-                line, out = src[m, rows[y]], dst[m, y]
-                # a load may run on into the next row, but not past the batch's last byte
-                end = line.size if m == images - 1 and rows[y] == src.shape[1] - 1 else \
-                    line.size + read
+                line = (m * in_h + rows[y]) * row_bytes + first * channels
+                out = (m * out_h + y) * values
                 for step in range((values + group - 1) // group):
                     to = max(min(step * group, values - group), 0)
-                    at = first * channels + to * factor
+                    at = line + to * factor
                     if values >= group and at + read <= end:
-                        _pick_columns_group(line, at, out, to, factor, channels)
+                        _pick_columns_group(flat_src, at, flat_dst, out + to, factor,
+                                            channels)
                         continue
                     for v in range(to, min(to + group, values)):
-                        out[v] = line[(first + (v // channels) * factor) * channels
-                                      + v % channels]
+                        flat_dst[out + v] = flat_src[line + (v // channels) * factor
+                                                     * channels + v % channels]
     return run
 
 

@@ -59,6 +59,9 @@ def output_size(size: tuple[int, int], target: int | Sequence[int] | None,
     (the longer one keeps the aspect ratio, at most ``max_size``)."""
     height, width = size
     if isinstance(target, (list, tuple)) and len(target) == 2:
+        if type(target[0]) is int and type(target[1]) is int and target[0] > 0 \
+                and target[1] > 0 and max_size is None:
+            return target[0], target[1]  # the common case, without the checks' calls
         out = (_positive(target[0], "size"), _positive(target[1], "size"))
         if max_size is not None:
             raise AugkitError("max_size: only with a single number for size (the shorter "
@@ -225,6 +228,7 @@ def _nearest(img: Image, in_size: tuple[int, int], out_size: tuple[int, int],
         return images.index_select(-2, index_rows).index_select(-1, index_cols)
 
     step = _column_step(in_size, out_size, box)
+    first = int(cols[0])
 
     def uint8_kernel(batch: np.ndarray, planar: bool) -> np.ndarray:
         batch = np.ascontiguousarray(batch)
@@ -235,7 +239,7 @@ def _nearest(img: Image, in_size: tuple[int, int], out_size: tuple[int, int],
             out = np.empty(shape, np.uint8)
             images = batch.reshape(-1, in_size[0], in_size[1] * channels)
             _resample_cpu.pick_columns(step, channels)(
-                images, out.reshape(images.shape[0], out_size[0], -1), rows, int(cols[0]))
+                images, out.reshape(images.shape[0], out_size[0], -1), rows, first)
             return out
         if planar:
             out = np.empty((*batch.shape[:2], *out_size), np.uint8)
