@@ -3,12 +3,12 @@
 Each transform (random parameters per sample, as in a training loop) runs on 64 distinct
 224x224 RGB photos (resized crops of the bundled photos), one thread: augkit on the uint8
 batch at once, albumentations (OpenCV) on each image in a loop, kornia on the float32 batch.
-Peers run round-robin so that machine noise hits them alike; each time is the median of the
-rounds. The table gives images per second for augkit and each peer's time over augkit's
-(above 1: augkit is faster); "-" where a library has no such transform. The draws differ
-between libraries (each has its own random numbers), so no pixels are compared here: the
-exactness of augkit's ops is checked by the catalogue (``python -m
-augkit.transforms.catalogue``) and the tests.
+Peers run round-robin so that machine noise hits them alike, each timed call right after an
+untimed one of the same transform; each time is the median of the rounds. The table gives
+images per second for augkit and each peer's time over augkit's (above 1: augkit is faster);
+"-" where a library has no such transform. The draws differ between libraries (each has its
+own random numbers), so no pixels are compared here: the exactness of augkit's ops is
+checked by the catalogue (``python -m augkit.transforms.catalogue``) and the tests.
 
     python benchmarks/pipelines.py [--rounds 5] [--only "AugMix;RandAugment"]
 """

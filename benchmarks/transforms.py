@@ -4,9 +4,10 @@ Each op runs with the same fixed arguments in every library that offers it, on a
 photo (one call) and on a batch of 64 (augkit and kornia take the batch at once; Pillow and
 albumentations, through the OpenCV calls its ops make, loop over the images), on one thread.
 kornia runs on float32, the others on uint8; torchvision does not install beside this torch.
-Peers run round-robin, so machine noise hits them alike; each time is the median of the
-rounds. The table gives each peer's time over augkit's (above 1: augkit is faster) and
-whether augkit's uint8 result equals Pillow's.
+Peers run round-robin, so machine noise hits them alike, each timed call right after an
+untimed one of the same op; each time is the median of the rounds. The table gives each
+peer's time over augkit's (above 1: augkit is faster) and whether augkit's uint8 result
+equals Pillow's.
 
     python benchmarks/transforms.py [--rounds 15] [--ops "rotate(30, nearest);invert"]
                                     [--markdown docs/transforms-speed.md]
@@ -171,11 +172,17 @@ def kornia_ops() -> dict[str, Callable[[torch.Tensor], Any]]:
 
 
 def median_times(runs: dict[str, Run], rounds: int) -> dict[str, float]:
+    """Each run's median time over ``rounds``, the runs taking turns. Every timed call comes
+    right after an untimed call of the same run, so that no library is timed in the memory
+    state the one before it left: freed large buffers (kornia's float images) made the next
+    call's allocations fault their pages in anew, and that call was always augkit's (numpy's
+    ``255 - a`` took 34 us after kornia's posterize, 4.7 us after itself)."""
     times: dict[str, list[float]] = {name: [] for name in runs}
     for run in runs.values():
         run()  # warm-up (compilation, caches)
     for _ in range(rounds):
         for name, run in runs.items():
+            run()
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)
@@ -276,15 +283,17 @@ WHY = {
     "codec": "the same Pillow codec (about 0.25 ms at 224x224); augkit adds merging a "
              "tensor's planes into a PIL image and splitting them out (about 0.06 ms)",
     "layout": "Pillow samples its own 4-byte pixels; a planar tensor is copied to interleaved "
-              "pixels and back around the same kernel (7 us), and the call's argument checks "
-              "and conversions take about 20 us of a 0.1 ms call",
+              "pixels and back around the same kernel (two copies of about 5 us), and the "
+              "call's argument checks and conversions take about 15 us of a 0.04 ms call",
     "fixed point": "OpenCV's warps take positions to 1/32 of a pixel and blend in integers "
                    "with 15-bit weights (and differ from Pillow along the edges); Pillow's "
-                   "bilinear, which augkit keeps bit for bit, works in float64 per channel",
-    "nearest": "the same pixels as Pillow's: OpenCV's integer positions and copies in C++, "
-               "where augkit's compiled sampler (a 16.16 fixed-point index, one word copied "
-               "per pixel) takes about 27 us at 224x224, and the call's checks (for a "
-               "tensor, the layout copies too) the rest",
+                   "bilinear, which augkit keeps bit for bit, is float64 per channel: 12 "
+                   "float64 operations an output byte (4 conversions, 7 lerp steps, 1 "
+                   "truncation), 8 to a vector in augkit's sampler, bound its time",
+    "nearest": "the same pixels as Pillow's; on one numpy image augkit's 16-pixel gathers "
+               "are the faster (benchmarks/resize.py), but a planar tensor is copied to "
+               "interleaved pixels and back around them (two copies of about 5 us at "
+               "224x224) and its call goes through more checks",
     "noise": "no cause found; timings on this machine move by up to 2x between runs",
 }
 WHY_KEY = {"albument.": "opencv", "kornia": "one op", ("jpeg(75)", "albument."): "libjpeg",
