@@ -106,37 +106,22 @@ BLOCK = 8
 _SWEPT = 4  # output values a sweep step takes: 4 x 8 rows = 32 int32 lanes
 
 
-@intrinsic
-def _sweep_step(typingctx, picked, weights, v, clipped):
-    """Output values ``v`` to ``v + 3`` of a block, every row: ``clip8(half + sum_k
-    picked[k, v * 8 + r] * weights[k, v])`` into ``clipped[v * 8:]`` (the sums in vector
-    registers across the taps, each weight spread over its value's 8 rows)."""
-    def codegen(context, builder, signature, args):
-        i8, i32 = ir.IntType(8), ir.IntType(32)
-        lanes = _SWEPT * BLOCK
-        vector = ir.VectorType(i32, lanes)
-        samples = context.make_array(signature.args[0])(context, builder, args[0])
-        table = context.make_array(signature.args[1])(context, builder, args[1])
-        taps, values = cgutils.unpack_tuple(builder, table.shape, 2)
-        totals = cgutils.alloca_once_value(builder, ir.Constant(vector, [int(_HALF)] * lanes))
-        first = builder.mul(args[2], context.get_constant(types.intp, BLOCK))
-        with cgutils.for_range(builder, taps) as loop:
-            row = builder.mul(loop.index, builder.mul(values, context.get_constant(
-                types.intp, BLOCK)))
-            sample = builder.zext(builder.load(builder.bitcast(builder.gep(
-                samples.data, [builder.add(row, first)]), ir.VectorType(
-                    i8, lanes).as_pointer()), align=1), vector)
-            four = builder.load(builder.bitcast(builder.gep(table.data, [builder.add(
-                builder.mul(loop.index, values), args[2])]), ir.VectorType(
-                    i32, _SWEPT).as_pointer()), align=4)
-            spread = builder.shuffle_vector(four, four, ir.Constant(vector, [
-                q // BLOCK for q in range(lanes)]))
-            builder.store(builder.add(builder.load(totals), builder.mul(sample, spread)), totals)
-        builder.store(_clip_bytes(builder, builder.load(totals)), pointer(
-            context, builder, signature.args[3], args[3], first, ir.VectorType(i8, lanes)),
-            align=1)
-        return context.get_dummy_value()
-    return types.void(picked, weights, types.intp, clipped), codegen
+def _bytes_at(builder, data, offset, lanes):
+    """``lanes`` bytes from ``data[offset:]`` as int32 lanes."""
+    vector = builder.bitcast(builder.gep(data, [offset]), ir.VectorType(
+        ir.IntType(8), lanes).as_pointer())
+    return builder.zext(builder.load(vector, align=1), ir.VectorType(ir.IntType(32), lanes))
+
+
+def _tap_sums(builder, count, samples, weights, lanes):
+    """``half + sum_k samples(k) * weights(k)`` for ``k < count`` (a runtime count), int32
+    lanes, the sums kept in vector registers across the taps."""
+    vector = ir.VectorType(ir.IntType(32), lanes)
+    totals = cgutils.alloca_once_value(builder, ir.Constant(vector, [int(_HALF)] * lanes))
+    with cgutils.for_range(builder, count) as loop:
+        builder.store(builder.add(builder.load(totals), builder.mul(
+            samples(loop.index), weights(loop.index))), totals)
+    return builder.load(totals)
 
 
 def _clip_bytes(builder, totals):
@@ -150,32 +135,61 @@ def _clip_bytes(builder, totals):
     return builder.trunc(shifted, ir.VectorType(ir.IntType(8), lanes))
 
 
+@intrinsic
+def _sweep_step(typingctx, picked, weights, v, clipped):
+    """Output values ``v`` to ``v + 3`` of a block, every row: ``clip8(half + sum_k
+    picked[k, v * 8 + r] * weights[k, v])`` into ``clipped[v * 8:]``, each weight spread
+    over its value's 8 rows."""
+    def codegen(context, builder, signature, args):
+        lanes = _SWEPT * BLOCK
+        samples = context.make_array(signature.args[0])(context, builder, args[0])
+        table = context.make_array(signature.args[1])(context, builder, args[1])
+        taps, values = cgutils.unpack_tuple(builder, table.shape, 2)
+        first = builder.mul(args[2], context.get_constant(types.intp, BLOCK))
+        row_bytes = builder.mul(values, context.get_constant(types.intp, BLOCK))
+
+        def sample(k):
+            return _bytes_at(builder, samples.data, builder.add(builder.mul(k, row_bytes),
+                                                                first), lanes)
+
+        def spread_weights(k):
+            four = builder.load(builder.bitcast(builder.gep(table.data, [builder.add(
+                builder.mul(k, values), args[2])]), ir.VectorType(
+                    ir.IntType(32), _SWEPT).as_pointer()), align=4)
+            return builder.shuffle_vector(four, four, ir.Constant(ir.VectorType(
+                ir.IntType(32), lanes), [q // BLOCK for q in range(lanes)]))
+
+        totals = _tap_sums(builder, taps, sample, spread_weights, lanes)
+        builder.store(_clip_bytes(builder, totals), pointer(
+            context, builder, signature.args[3], args[3], first, ir.VectorType(
+                ir.IntType(8), lanes)), align=1)
+        return context.get_dummy_value()
+    return types.void(picked, weights, types.intp, clipped), codegen
+
+
 _ROWS_STEP = 32  # values a rows' step sums
 
 
 @intrinsic
 def _rows_step(typingctx, image, at, stride, weights, count, out, to):
     """``out[to:to + 32] = clip8(half + sum_k image[at + k * stride:][:32] * weights[k])``
-    for ``k < count``: 32 values of an output row of the rows' pass, the sums in vector
-    registers across the taps."""
+    for ``k < count``: 32 values of an output row of the rows' pass."""
     def codegen(context, builder, signature, args):
-        i8, i32 = ir.IntType(8), ir.IntType(32)
-        vector = ir.VectorType(i32, _ROWS_STEP)
         source = context.make_array(signature.args[0])(context, builder, args[0])
         table = context.make_array(signature.args[3])(context, builder, args[3])
-        totals = cgutils.alloca_once_value(builder, ir.Constant(vector, [int(_HALF)] *
-                                                                _ROWS_STEP))
-        with cgutils.for_range(builder, args[4]) as loop:
-            offset = builder.add(args[1], builder.mul(loop.index, args[2]))
-            sample = builder.zext(builder.load(builder.bitcast(builder.gep(
-                source.data, [offset]), ir.VectorType(i8, _ROWS_STEP).as_pointer()),
-                align=1), vector)
-            weight = builder.load(builder.gep(table.data, [loop.index]))
-            builder.store(builder.add(builder.load(totals), builder.mul(
-                sample, splat(builder, weight, vector))), totals)
-        builder.store(_clip_bytes(builder, builder.load(totals)), pointer(
+
+        def sample(k):
+            return _bytes_at(builder, source.data, builder.add(args[1], builder.mul(
+                k, args[2])), _ROWS_STEP)
+
+        def weight(k):
+            return splat(builder, builder.load(builder.gep(table.data, [k])), ir.VectorType(
+                ir.IntType(32), _ROWS_STEP))
+
+        totals = _tap_sums(builder, args[4], sample, weight, _ROWS_STEP)
+        builder.store(_clip_bytes(builder, totals), pointer(
             context, builder, signature.args[5], args[5], args[6],
-            ir.VectorType(i8, _ROWS_STEP)), align=1)
+            ir.VectorType(ir.IntType(8), _ROWS_STEP)), align=1)
         return context.get_dummy_value()
     return types.void(image, types.intp, types.intp, weights, types.intp, out, types.intp), \
         codegen
