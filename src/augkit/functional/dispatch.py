@@ -142,7 +142,8 @@ def _numpy_to_batch(arr: np.ndarray) -> torch.Tensor:
 
 
 def _batch_to_numpy(batch: torch.Tensor, like: np.ndarray) -> np.ndarray:
-    if batch.dtype == torch.uint8 and like.dtype == np.uint8 and batch.shape[1] > 1:
+    if batch.dtype == torch.uint8 and like.dtype == np.uint8 and like.ndim == 3 \
+            and batch.shape[1] > 1:  # the compiled layout copy
         return _layout_cpu.interleaved(batch.detach().cpu().numpy())[0]
     hwc = batch[0].permute(1, 2, 0).detach().cpu().numpy()
     if like.ndim == 2:
