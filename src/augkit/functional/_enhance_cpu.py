@@ -29,6 +29,8 @@ from numba import njit
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 
+from augkit.functional._layout_cpu import read_only
+
 f32 = np.float32
 u32 = np.uint32
 _LUMA_R, _LUMA_G, _LUMA_B, _LUMA_HALF = u32(19595), u32(38470), u32(7471), u32(0x8000)
@@ -256,12 +258,6 @@ def _planar_chain(codes, src, dst, factors):
                            factors[n, step], scratch)
 
 
-def _read_only(array: np.ndarray) -> np.ndarray:
-    view = array.view()
-    view.flags.writeable = False
-    return view
-
-
 class _Pool:
     """Threads for splitting a batch; the kernels release the GIL. Rebuilt after a fork."""
 
@@ -316,7 +312,7 @@ def enhance_uint8(ops: Sequence[str], images: np.ndarray, factors: np.ndarray, p
         codes = codes[order]
         factors = np.take_along_axis(factors, order, axis=1)
     # read-only views: one compiled signature whether or not the caller's arrays are writable
-    codes, images = _read_only(np.ascontiguousarray(codes)), _read_only(images)
+    codes, images = read_only(np.ascontiguousarray(codes)), read_only(images)
     out = np.empty_like(images)
     if planar:
         run, args = _planar_chain, (codes, images, out, factors)

@@ -169,6 +169,14 @@ def mirrored(images: np.ndarray, planar: bool) -> np.ndarray:
     return out
 
 
+def read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view: compiled kernels then see one type whether or not an array is
+    writable."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
 def planar(nhwc: np.ndarray) -> np.ndarray:
     """A new contiguous (N, C, H, W) array of an (N, H, W, C) one."""
     return _moved(nhwc, (0, 3, 1, 2), _to_planar)
@@ -189,4 +197,4 @@ def _moved(batch: np.ndarray, axes: tuple[int, ...], copy: Any) -> np.ndarray:
     return out
 
 
-__all__ = ["interleaved", "mirrored", "planar", "transpose_plane"]
+__all__ = ["interleaved", "mirrored", "planar", "read_only", "transpose_plane"]

@@ -157,6 +157,14 @@ def _high(builder, v, bound):
     return builder.select(builder.icmp_signed(">", v, bound), v, bound)
 
 
+def _joined(builder, value, other, block, other_block):
+    """``value`` coming from ``block``, ``other`` from ``other_block``."""
+    joined = builder.phi(value.type)
+    joined.add_incoming(value, block)
+    joined.add_incoming(other, other_block)
+    return joined
+
+
 def _positions(builder, x, yc, coef, width, height, affine):
     """Lanes ``x`` to ``x + 7`` of the row whose centre is ``yc``: whether each centre lands
     inside the image, the floors (0 outside) and fractions of its position moved half a
@@ -170,9 +178,15 @@ def _positions(builder, x, yc, coef, width, height, affine):
                             splat(builder, third, _VF))
 
     xin, yin = through(coef[0], coef[1], coef[2]), through(coef[3], coef[4], coef[5])
-    if not affine:
-        den = through(coef[6], coef[7], ir.Constant(_F64, 1.0))
-        xin, yin = builder.fdiv(xin, den), builder.fdiv(yin, den)
+    with builder.if_else(affine, likely=True) as (then, otherwise):
+        with then:
+            plain = builder.block
+        with otherwise:  # a perspective: divided by its denominator, as Pillow does
+            den = through(coef[6], coef[7], ir.Constant(_F64, 1.0))
+            xd, yd = builder.fdiv(xin, den), builder.fdiv(yin, den)
+            divided = builder.block
+    xin, yin = (_joined(builder, value, quotient, plain, divided)
+                for value, quotient in ((xin, xd), (yin, yd)))
     zero = _lanes(_VF, 0.0)
     inside = builder.and_(
         builder.and_(builder.fcmp_ordered(">=", xin, zero), builder.fcmp_ordered(
@@ -246,16 +260,15 @@ def _bilinear_group(typingctx, flat, out, to, x, yc, a, fill, width, height, cha
     pixels of ``channels`` interleaved bytes, 8 bytes to 2**31), ``a`` the 8 coefficients
     (``affine``: the last two are 0, and the division is left out as Pillow leaves it out),
     ``fill`` the outside's bytes as one word. Pillow's float64 operations in its order."""
-    if not (isinstance(channels, types.IntegerLiteral)
-            and isinstance(affine, types.BooleanLiteral)):
+    if not isinstance(channels, types.IntegerLiteral):
         return None
-    size, is_affine = channels.literal_value, affine.literal_value
+    size = channels.literal_value
 
     def codegen(context, builder, signature, args):
         flat_v, out_v, to_v, x_v, yc_v, a_v, fill_v, width_v, height_v = args[:9]
         coef = [builder.extract_value(a_v, k) for k in range(8)]
         inside, ix, iy, dx, dy = _positions(builder, x_v, yc_v, coef, width_v, height_v,
-                                            is_affine)
+                                            args[10])
         array = context.make_array(signature.args[0])(context, builder, flat_v)
         upper, lower, alone = _window(builder, array, ix, iy, inside, width_v, height_v, size)
         pixels = _interleave(builder, _lerps(builder, upper, lower, alone, dx, dy, inside,
@@ -264,14 +277,14 @@ def _bilinear_group(typingctx, flat, out, to, x, yc, a, fill, width, height, cha
                                       pixels.type), align=1)
         return context.get_dummy_value()
     return types.void(flat, out, types.intp, types.int64, types.float64, a, types.uint32,
-                      types.intp, types.intp, channels, affine), codegen
+                      types.intp, types.intp, channels, types.boolean), codegen
 
 
 @njit(cache=True, nogil=True)
 def _bilinear_image(flat, width, height, target, coefficients, fill_word, channels, affine):
     """One image (``flat``: at least 8 bytes, fewer than 2**31) into ``target``, at least
-    ``_LANES`` pixels wide, for 1 to 4 ``channels`` and ``affine`` (literals): 8 pixels a
-    step (a row's last step overlaps the one before)."""
+    ``_LANES`` pixels wide, for 1 to 4 ``channels`` (a literal); ``affine``: the map has no
+    perspective. 8 pixels a step (a row's last step overlaps the one before)."""
     out_h, out_w = target.shape[0], target.shape[1]
     rows = target.reshape((out_h, out_w * channels))
     a = (coefficients[0], coefficients[1], coefficients[2], coefficients[3], coefficients[4],
@@ -315,10 +328,8 @@ def bilinear_rows(image, target, coefficients, fill):
     out = target
     if target.shape[1] < _LANES:
         out = np.empty((target.shape[0], _LANES, channels), np.uint8)
-    if coefficients[6] == 0.0 and coefficients[7] == 0.0:
-        _bilinear_channels(flat, width, height, out, coefficients, fill_word, True)
-    else:
-        _bilinear_channels(flat, width, height, out, coefficients, fill_word, False)
+    affine = coefficients[6] == 0.0 and coefficients[7] == 0.0
+    _bilinear_channels(flat, width, height, out, coefficients, fill_word, affine)
     if target.shape[1] < _LANES:
         target[:] = out[:, :target.shape[1]]
 
@@ -421,13 +432,13 @@ def pillow_transform(src, out, data, fill, mode):
 
 
 @njit(cache=True, nogil=True)
-def pillow_transform_planar(src, out, data, fill, mode):
+def pillow_transform_planar(src, out, data, fill, mode, image, image_read):
     """``pillow_transform`` of planar (N, C, H, W) images into planar ``out``, an image at a
-    time through interleaved copies, which then stay in the cache."""
-    images, channels, height, width = src.shape
-    image = np.empty((1, height, width, channels), np.uint8)
-    moved = np.empty((1, out.shape[2], out.shape[3], channels), np.uint8)
-    for n in range(images):
+    time through the interleaved (1, H, W, C) ``image``, which then stays in the cache;
+    ``image_read`` is a read-only view of it, so the samplers compile for the one type
+    ``pillow_transform`` gives them."""
+    moved = np.empty((1, out.shape[2], out.shape[3], src.shape[1]), np.uint8)
+    for n in range(src.shape[0]):
         _to_interleaved(src[n:n + 1], image)
-        _transform_image(image[0], moved[0], data[n], fill, mode)
+        _transform_image(image_read[0], moved[0], data[n], fill, mode)
         _to_planar(moved, out[n:n + 1])

@@ -297,23 +297,17 @@ def warp_uint8(images: np.ndarray, planar: bool, inverse: np.ndarray, size: tupl
     if interpolation == "bilinear":
         src = _layout_cpu.interleaved(images) if planar else np.ascontiguousarray(images)
         out = np.empty((n, src.shape[3], *size), np.uint8)
-        _by_four_channels(lambda a, b, f: _warp_bilinear(_readonly(a), b, matrices, f, edge),
-                          src, out, fills)
+        _by_four_channels(lambda a, b, f: _warp_bilinear(_layout_cpu.read_only(a), b, matrices,
+                                                          f, edge), src, out, fills)
         return out if planar else _layout_cpu.interleaved(out)
-    src = _readonly(np.ascontiguousarray(images) if planar else _layout_cpu.planar(images))
+    src = _layout_cpu.read_only(np.ascontiguousarray(images) if planar
+                                else _layout_cpu.planar(images))
     out = np.empty((n, src.shape[1], *size), np.uint8)
     if interpolation == "nearest":
         _warp_nearest(src, out, matrices, fills, edge)
     else:
         _warp_bicubic(src, out, matrices, fills, edge)
     return out if planar else _layout_cpu.interleaved(out)
-
-
-def _readonly(array: np.ndarray) -> np.ndarray:
-    """A read-only view: one compiled signature whether or not the input is writable."""
-    view = array.view()
-    view.flags.writeable = False
-    return view
 
 
 @njit(inline="always")
@@ -494,16 +488,15 @@ def _pillow_nearest_interleaved(src, out, data, fill):
 
 
 @njit(cache=True, nogil=True)
-def _pillow_nearest_planar(src, out, data, fill):
+def _pillow_nearest_planar(src, out, data, fill, image, image_read):
     """``_pillow_nearest_interleaved`` on planar (N, C, H, W) images into planar ``out``,
-    an image at a time through interleaved copies, so that each image's three copies stay
-    in the cache (a batch of 64 224x224 RGB images: 90 to 36 us an image)."""
-    images, channels, height, width = src.shape
-    image = np.empty((1, height, width, channels), np.uint8)
-    moved = np.empty((1, out.shape[2], out.shape[3], channels), np.uint8)
-    for n in range(images):
+    an image at a time through the interleaved (1, H, W, C) ``image`` (``image_read`` a
+    read-only view of it, the type the sampler is compiled for), so that each image's
+    copies stay in the cache (a batch of 64 224x224 RGB images: 90 to 41 us an image)."""
+    moved = np.empty((1, out.shape[2], out.shape[3], src.shape[1]), np.uint8)
+    for n in range(src.shape[0]):
         _layout_cpu._to_interleaved(src[n:n + 1], image)
-        _pillow_nearest_interleaved(image, moved, data[n:n + 1], fill)
+        _pillow_nearest_interleaved(image_read, moved, data[n:n + 1], fill)
         _layout_cpu._to_planar(moved, out[n:n + 1])
 
 
@@ -514,8 +507,7 @@ def pillow_nearest_uint8(images: np.ndarray, planar: bool, data: np.ndarray,
     interleaved), onto a canvas of ``out_size`` (default the input's). Planar images of
     several channels are sampled interleaved: a turned row reads across the image, and one
     load then serves every channel of a pixel."""
-    src = np.ascontiguousarray(images).view()
-    src.flags.writeable = False
+    src = _layout_cpu.read_only(np.ascontiguousarray(images))
     matrices = np.ascontiguousarray(data, np.float64).reshape(-1, 6)
     fills = np.ascontiguousarray(fill, np.uint8)
     n, size = src.shape[0], out_size or (src.shape[2:4] if planar else src.shape[1:3])
@@ -528,5 +520,6 @@ def pillow_nearest_uint8(images: np.ndarray, planar: bool, data: np.ndarray,
         _pillow_nearest_interleaved(src.reshape(n, *src.shape[2:4], 1), out, matrices, fills)
         return out.reshape(n, 1, *size)
     out = np.empty((n, src.shape[1], *size), np.uint8)
-    _pillow_nearest_planar(src, out, matrices, fills)
+    image = np.empty((1, *src.shape[2:4], src.shape[1]), np.uint8)
+    _pillow_nearest_planar(src, out, matrices, fills, image, _layout_cpu.read_only(image))
     return out

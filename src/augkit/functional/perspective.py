@@ -155,8 +155,7 @@ def _compiled(images: np.ndarray, data: np.ndarray, fill: np.ndarray, mode: str,
         raise AugkitError(f"img: one image of {height}x{width}x{channels} bytes is 2 GiB or "
                           "more; BILINEAR rotation and perspective take smaller images "
                           "(split it into tiles)")
-    src = np.ascontiguousarray(images).view()
-    src.flags.writeable = False  # one compiled signature whether or not it is writable
+    src = _layout_cpu.read_only(np.ascontiguousarray(images))  # one compiled signature
     axis = 1 if planar else 3
     size = out_size or (src.shape[2:4] if planar else src.shape[1:3])
     data = np.ascontiguousarray(data, np.float64)
@@ -167,8 +166,12 @@ def _compiled(images: np.ndarray, data: np.ndarray, fill: np.ndarray, mode: str,
         return np.concatenate(parts, axis)
     shape = (src.shape[0], channels, *size) if planar else (src.shape[0], *size, channels)
     out = np.empty(shape, np.uint8)
-    run = pillow_transform_planar if planar else pillow_transform
-    run(src, out, data, fill, MODES[mode])
+    if not planar:
+        pillow_transform(src, out, data, fill, MODES[mode])
+        return out
+    image = np.empty((1, *src.shape[2:4], channels), np.uint8)
+    pillow_transform_planar(src, out, data, fill, MODES[mode], image, _layout_cpu.read_only(
+        image))
     return out
 
 
