@@ -349,6 +349,24 @@ def _row_sources(data, in_h, in_w, y, yo, index):
 _LANES = 16
 
 
+def _words_or_fill(builder, data, start, early, inside, fills):
+    """Each lane's word gathered from ``data`` at ``start`` and shifted down ``early`` bits
+    where ``inside``, else its ``fills`` word; no gather when no lane is inside."""
+    any_inside = builder.icmp_unsigned("!=", builder.bitcast(inside, ir.IntType(_LANES)),
+                                       ir.Constant(ir.IntType(_LANES), 0))
+    with builder.if_else(any_inside, likely=True) as (then, otherwise):
+        with then:
+            read = gather(builder, data, start, inside, fills)
+            read = builder.select(inside, builder.lshr(read, early), fills)
+            read_block = builder.block
+        with otherwise:
+            fill_block = builder.block
+    words = builder.phi(fills.type)
+    words.add_incoming(read, read_block)
+    words.add_incoming(fills, fill_block)
+    return words
+
+
 @intrinsic
 def _nearest_group(typingctx, flat, out, to, xx, yy, step_x, step_y, width, height, fill,
                    channels, wide):
@@ -391,19 +409,8 @@ def _nearest_group(typingctx, flat, out, to, xx, yy, step_x, step_y, width, heig
             i64, 4)), i32), v32)
         start = builder.select(builder.icmp_signed("<", at, last), at, last)
         early = builder.shl(builder.sub(at, start), ir.Constant(v32, [3] * _LANES))
-        fills = splat(builder, fill_v, v32)
-        any_inside = builder.icmp_unsigned("!=", builder.bitcast(inside, ir.IntType(_LANES)),
-                                           ir.Constant(ir.IntType(_LANES), 0))
-        with builder.if_else(any_inside, likely=True) as (then, otherwise):
-            with then:
-                read = gather(builder, array.data, start, inside, fills)
-                read = builder.select(inside, builder.lshr(read, early), fills)
-                read_block = builder.block
-            with otherwise:
-                fill_block = builder.block
-        words = builder.phi(v32)
-        words.add_incoming(read, read_block)
-        words.add_incoming(fills, fill_block)
+        words = _words_or_fill(builder, array.data, start, early, inside,
+                               splat(builder, fill_v, v32))
         mask = [4 * k + c for k in range(_LANES) for c in range(size)]
         picked = builder.shuffle_vector(builder.bitcast(words, ir.VectorType(i8, 4 * _LANES)),
                                         ir.Constant(ir.VectorType(i8, 4 * _LANES), None),
