@@ -143,10 +143,18 @@ def test_miniature_study_end_to_end_and_resume(dataset, tmp_path, monkeypatch, c
     assert trained == [1]
     capsys.readouterr()
 
-    # other settings in the same folder: a clear error, nothing overwritten
+    # more seeds continue the study: only the new seed's cells train
+    trained.clear()
+    assert main([*args[:-3], "--seeds", "3", "--out", str(out), "--quiet"]) == 0
+    assert trained == [2, 2, 2, 2]
+    assert json.loads((out / "study.json").read_text())["seeds"] == 3
+    capsys.readouterr()
+
+    # other settings in the same folder (fewer seeds too): a clear error, nothing overwritten
     before = (out / "results.json").read_bytes()
-    assert main([*args[:-3], "--seeds", "3", "--out", str(out), "--quiet"]) == 2
-    assert "holds a study with other settings" in capsys.readouterr().err
+    for change in (["--classifier-steps", "5"], ["--seeds", "2"]):
+        assert main([*args[:-3], "--seeds", "3", *change, "--out", str(out), "--quiet"]) == 2
+        assert "holds a study with other settings" in capsys.readouterr().err
     assert (out / "results.json").read_bytes() == before
 
 

@@ -475,7 +475,7 @@ def _add_study(commands: Any) -> None:
                  "classifier with few labels", _study,
                  "For each amount of real labeled data and each arm, train the same small "
                  "classifier and test it on the real test set. Rerun the same command to "
-                 "continue a stopped study.")
+                 "continue a stopped study, or with more --seeds to add seeds.")
     add_flags(p, StudyConfig)
     p.add_argument("--out", required=True, help="the study folder")
     p.add_argument("--device", default="cpu", help="where every model trains and is tested: "

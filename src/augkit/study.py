@@ -276,10 +276,12 @@ class Study:
         if meta.exists():
             saved = json.loads(meta.read_text())
             different = sorted(k for k in mine if saved.get(k) != mine[k])
-            if different:
+            # more seeds add cells and leave the ones made as they are
+            more_seeds = different == ["seeds"] and mine["seeds"] > saved["seeds"]
+            if different and not more_seeds:
                 what = ", ".join(f"{k}={saved.get(k)!r} (now {mine[k]!r})" for k in different)
                 raise AugkitError(f"{self.out}: holds a study with other settings: {what}; "
-                                  "choose another folder")
+                                  "choose another folder (only --seeds may grow)")
         elif self.out.exists() and any(self.out.iterdir()):
             raise AugkitError(f"{self.out}: exists and is not a study folder; choose another")
         (self.out / "cells").mkdir(parents=True, exist_ok=True)
