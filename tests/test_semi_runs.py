@@ -195,4 +195,4 @@ def test_one_label_per_class_runs_without_the_entropy_term_and_old_runs_resume_w
     resumed = SemiRun(config, tmp_path / "run", resume=True, progress=False)
     assert resumed.training.schedule.entropy_weight == 1.0
     two = SemiRun(_config(data, "gan-ssl"), tmp_path / "two", progress=False)
-    assert two.training.schedule.entropy_weight == 1.0  # 2 labels per class
+    assert two.training.schedule.entropy_weight == 0.0  # 2 labels per class: left out too

@@ -349,11 +349,11 @@ def test_one_label_per_class_leaves_the_entropy_term_out(dataset, tmp_path, monk
 
     monkeypatch.setattr(study_module, "train_ssl_gan", capture)
     folder, _, _ = dataset
-    for per_class in (1, 2):
+    for per_class in (NO_ENTROPY_LABELS, NO_ENTROPY_LABELS + 1):
         config = tiny_pool_config(folder, labels_per_class=(per_class,), arms=("gan-ssl",))
         with pytest.raises(KeyboardInterrupt):
             Study(config, tmp_path / f"s{per_class}", progress=False).run()
-    assert seen == {1: 0.0, 2: 1.0}
+    assert seen == {NO_ENTROPY_LABELS: 0.0, NO_ENTROPY_LABELS + 1: 1.0}
 
 
 @pytest.mark.parametrize("changes, message", [
