@@ -147,3 +147,54 @@ def test_bad_arguments_are_one_line(call, words):
         call(torch.zeros(3, 8, 8, dtype=torch.uint8))
     message = str(info.value)
     assert "\n" not in message and all(word in message for word in words), message
+
+
+def _pillow_bilinear(image: np.ndarray, data, size: tuple[int, int]) -> np.ndarray:
+    pil = Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image)
+    out = pil.transform((size[1], size[0]), Image.Transform.PERSPECTIVE, list(data),
+                        Image.Resampling.BILINEAR, fillcolor=(7,) * image.shape[2])
+    return np.asarray(out).reshape(size[0], size[1], image.shape[2])
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_bilinear_quick_pass_and_its_checks_equal_pillow(channels):
+    """BILINEAR goes through a float32 pass checked lane by lane; these maps and images put
+    lanes where its checks must send a group back to Pillow's float64 steps: a turn by almost
+    nothing (results a hair from whole numbers), shifts a hair short of whole pixels (whose
+    rounded positions' floors are one more than Pillow's), flat windows (posterized), -0
+    offsets, -0 quotients of a perspective, and an image wider than the quick pass takes."""
+    from augkit.data import load_photo
+
+    photo = np.asarray(load_photo("coffee").resize((48, 40)))
+    photo = np.concatenate([photo, photo[:, :, :1]], 2)[:, :, :channels].copy()
+    turn = np.radians(0.002)
+    maps = [
+        [np.cos(turn), np.sin(turn), -0.03, -np.sin(turn), np.cos(turn), 0.05, 0, 0],
+        [1, 0, 3, 0, 1, -2, 0, 0],
+        [1, 0, 3 - 2.0**-40, 0, 1, 2.0**-40 - 2, 0, 0],
+        [0.8660254, -0.5, 15.0, 0.5, 0.8660254, -8.0, 0, 0],
+        [-0.0, 1.0, -0.0, 1.0, -0.0, -0.0, 0, 0],
+        [0.0, 0.0, 0.0, 0.2, 0.9, 1.0, -0.02, 0.01],
+    ]
+    for image in (photo, photo // 64 * 64):
+        for data in maps:
+            ours = transform_generic(image[:, :, 0] if channels == 1 else image,
+                                     np.array([data], float), "bilinear", 7)
+            theirs = _pillow_bilinear(image, data, image.shape[:2])
+            assert np.array_equal(np.asarray(ours).reshape(theirs.shape), theirs), data
+    # three columns of 0, then 200, shifted a hair short of 3 pixels: Pillow's first pixel
+    # lerps from a 0 column to 200 (just under 200), the rounded position's window is all 200
+    stripes = np.array([0, 0, 0] + [200] * 45, np.uint8)[None, :, None]
+    stripes = np.repeat(np.repeat(stripes, 20, 0), channels, 2)
+    data = [1, 0, 3 - 2.0**-40, 0, 1, 0.3, 0, 0]
+    ours = transform_generic(stripes[:, :, 0] if channels == 1 else stripes,
+                             np.array([data]), "bilinear", 7)
+    assert np.array_equal(np.asarray(ours).reshape(stripes.shape),
+                          _pillow_bilinear(stripes, data, stripes.shape[:2]))
+    wide = np.random.default_rng(channels).integers(0, 256, (1, 2**19 + 40, channels),
+                                                    dtype=np.uint8)
+    data = [1.0, 0.0, 0.77, 0.0, 1.0, 0.2, 0, 0]
+    ours = transform_generic(wide[:, :, 0] if channels == 1 else wide, np.array([data]),
+                             "bilinear", 7)
+    assert np.array_equal(np.asarray(ours).reshape(wide.shape),
+                          _pillow_bilinear(wide, data, wide.shape[:2]))

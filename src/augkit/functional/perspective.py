@@ -118,12 +118,19 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
     the input's)."""
     out_size = None if out_size is None else (int(out_size[0]), int(out_size[1]))
     mode = check_interpolation(interpolation)
-    data = _coefficients(data, dispatch.batch_size(img))
-    channels = dispatch.num_channels(img)
-    fills = _fill_values(fill, channels, _dtype(img))
-    smooth_alpha = channels == 4 and mode != "nearest"
+    return transform_prepared(img, _coefficients(data, dispatch.batch_size(img)), mode, fill,
+                              out_size)
 
-    bytes_fill = fill_bytes(fill, channels)
+
+def transform_prepared(img: Image, data: np.ndarray, mode: str, fill: Any,
+                       out_size: tuple[int, int] | None) -> Image:
+    """``transform_generic`` with its ``data`` already (N, 8) finite float64 and its
+    interpolation already a checked name."""
+    channels = dispatch.num_channels(img)
+    dtype = _dtype(img)
+    fills = None if dtype == torch.uint8 else _fill_values(fill, channels, dtype)
+    bytes_fill = fill_bytes(fill, channels)  # checks a uint8 image's fill
+    smooth_alpha = channels == 4 and mode != "nearest"
 
     def uint8_kernel(images: np.ndarray, planar: bool, data: np.ndarray) -> np.ndarray:
         if not smooth_alpha:
@@ -136,7 +143,8 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
         if smooth_alpha and images.dtype == torch.uint8:
             nhwc = premultiply(images.permute(0, 2, 3, 1).cpu().numpy())
             images = torch.from_numpy(nhwc).permute(0, 3, 1, 2).to(data.device)
-        out = sample_generic(images, data, mode, fills, out_size)
+        values = fills if fills is not None else _fill_values(fill, channels, images.dtype)
+        out = sample_generic(images, data, mode, values, out_size)
         if smooth_alpha and out.dtype == torch.uint8:
             nhwc = unpremultiply(out.permute(0, 2, 3, 1).cpu().numpy())
             out = torch.from_numpy(nhwc).permute(0, 3, 1, 2).to(data.device)

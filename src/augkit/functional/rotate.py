@@ -4,7 +4,7 @@ Pillow's ``Image.rotate`` on every pixel with NEAREST, BILINEAR and BICUBIC.
 Pillow builds the inverse matrix from ``cos`` and ``sin`` rounded to 15 decimals. NEAREST
 samples through it in 16.16 fixed point (``geometry.transform_nearest``); its quarter turns,
 done by transposing, come out the same that way. BILINEAR and BICUBIC take Pillow's generic
-transform engine (``perspective.transform_generic``, RGBA premultiplied).
+transform engine (``perspective.transform_prepared``, RGBA premultiplied).
 
 >>> import torch
 >>> from augkit.functional import rotate
@@ -29,7 +29,7 @@ from augkit.functional.geometry import (
     transform_masks,
     transform_nearest,
 )
-from augkit.functional.perspective import transform_generic
+from augkit.functional.perspective import transform_prepared
 
 Image = TypeVar("Image")
 
@@ -139,7 +139,7 @@ def rotate(img: Image, angle: Any, interpolation: Any = "nearest", expand: bool 
         return transform_nearest(img, data, fill, out_size)
     perspective = np.zeros((len(data), 8))
     perspective[:, :6] = data
-    smooth = transform_generic(img, perspective, method, fill, out_size)
+    smooth = transform_prepared(img, perspective, method, fill, out_size)
     if channels != 4 or center is not None:
         return smooth
     # Pillow transposes these instead (no premultiplied round trip for RGBA); NEAREST's
