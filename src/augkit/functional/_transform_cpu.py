@@ -391,22 +391,20 @@ def _quick_lerps(builder, taps, dx, dy, inside, fill, channels):
         whole = builder.and_(builder.lshr(bits, _lanes(_W32, _FRACTION_BITS)),
                              _lanes(_W32, 255))
         packed = builder.or_(packed, builder.shl(whole, _lanes(_W32, 8 * c)))
-    packed = builder.bitcast(builder.select(inside, packed, splat(builder, fill, _W32)),
-                             ir.VectorType(_I8, 4 * _GROUP))
-    if channels < 4:
-        packed = builder.shuffle_vector(packed, packed, ir.Constant(
-            ir.VectorType(_I32, channels * _GROUP),
-            [4 * x + c for x in range(_GROUP) for c in range(channels)]))
-    return packed, builder.select(inside, unsure, nothing)
+    packed = builder.select(inside, packed, splat(builder, fill, _W32))
+    return _pixel_bytes(builder, packed, channels), builder.select(inside, unsure, nothing)
 
 
-def _quick_group(builder, array, xc, yc, coef, width, height, affine, fill, channels):
-    """The quick pass over a group: its pixels' bytes, and whether some lane inside is not
-    sure (then the group is done again Pillow's way)."""
+def _quick_positions_16(builder, xc, yc, coef, width, height, affine):
+    """``_quick_positions`` of a group's two halves, and which of its 16 lanes lie inside."""
     halves = [_quick_positions(builder, builder.fadd(xc, ir.Constant(_F64, half * _LANES)),
                                yc, coef, width, height, affine) for half in range(2)]
-    inside = _joined_lanes(builder, halves[0][0], halves[1][0])
+    return halves, _joined_lanes(builder, halves[0][0], halves[1][0])
 
+
+def _quick_group(builder, array, halves, inside, width, height, fill, channels):
+    """The quick pass over a group from its positions: its pixels' bytes, and whether some
+    lane inside is not sure (then the group is done again Pillow's way)."""
     def split(k):  # floors and fractions of coordinate k, 16 lanes
         words = _joined_lanes(builder, *(builder.bitcast(half[k], _W32) for half in halves))
         floor, fraction = (builder.shuffle_vector(words, words, ir.Constant(
@@ -422,8 +420,23 @@ def _quick_group(builder, array, xc, yc, coef, width, height, affine, fill, chan
     on_edge = builder.icmp_unsigned("==", _low_unsigned(builder, fx, fy), zero)
     unsure = builder.or_(builder.or_(unsure, past),
                          builder.select(inside, on_edge, _lanes(_W1, 0)))
-    return pixels, builder.icmp_unsigned("!=", builder.bitcast(unsure, ir.IntType(_GROUP)),
-                                         ir.Constant(ir.IntType(_GROUP), 0))
+    return pixels, _any(builder, unsure)
+
+
+def _any(builder, lanes):
+    """Whether some lane of a ``<16 x i1>`` is set."""
+    return builder.icmp_unsigned("!=", builder.bitcast(lanes, ir.IntType(_GROUP)),
+                                 ir.Constant(ir.IntType(_GROUP), 0))
+
+
+def _pixel_bytes(builder, words, channels):
+    """The ``<16C x i8>`` of 16 pixels held as one word each (channel c in byte c)."""
+    packed = builder.bitcast(words, ir.VectorType(_I8, 4 * _GROUP))
+    if channels == 4:
+        return packed
+    return builder.shuffle_vector(packed, packed, ir.Constant(
+        ir.VectorType(_I32, channels * _GROUP),
+        [4 * x + c for x in range(_GROUP) for c in range(channels)]))
 
 
 def _exact_group(context, builder, signature, args, coef, size):
@@ -460,16 +473,26 @@ def _bilinear_group(typingctx, flat, out, to, xc, yc, a, fill, width, height, ch
         flat_v, out_v, to_v, xc_v, yc_v, a_v, fill_v, width_v, height_v = args[:9]
         coef = [builder.extract_value(a_v, k) for k in range(8)]
         array = context.make_array(signature.args[0])(context, builder, flat_v)
+
+        def store(pixels):
+            builder.store(pixels, pointer(context, builder, signature.args[1], out_v, to_v,
+                                          pixels.type), align=1)
+
         with builder.if_else(args[11], likely=True) as (tried, untried):
             with tried:
-                pixels, unsure = _quick_group(builder, array, xc_v, yc_v, coef, width_v,
-                                              height_v, args[10], fill_v, size)
-                with builder.if_else(unsure, likely=False) as (again, sure):
-                    with again:
-                        _exact_group(context, builder, signature, args, coef, size)
-                    with sure:
-                        builder.store(pixels, pointer(context, builder, signature.args[1],
-                                                      out_v, to_v, pixels.type), align=1)
+                halves, inside = _quick_positions_16(builder, xc_v, yc_v, coef, width_v,
+                                                     height_v, args[10])
+                with builder.if_else(_any(builder, inside), likely=True) as (some, none):
+                    with some:
+                        pixels, unsure = _quick_group(builder, array, halves, inside,
+                                                      width_v, height_v, fill_v, size)
+                        with builder.if_else(unsure, likely=False) as (again, sure):
+                            with again:
+                                _exact_group(context, builder, signature, args, coef, size)
+                            with sure:
+                                store(pixels)
+                    with none:  # the whole group outside: the fill
+                        store(_pixel_bytes(builder, splat(builder, fill_v, _W32), size))
             with untried:
                 _exact_group(context, builder, signature, args, coef, size)
         return context.get_dummy_value()
