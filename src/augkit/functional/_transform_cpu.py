@@ -202,23 +202,20 @@ def _joined(builder, value, other, block, other_block):
     return joined
 
 
-def _centres(builder, xc, yc, coef, affine):
-    """The 8 centres from ``xc`` to ``xc + 7`` in the row whose centre is ``yc`` through the
-    transform, as Pillow computes them (a perspective's quotient + 0.0, so never -0)."""
-    xc = builder.fadd(splat(builder, xc, _VF), ir.Constant(_VF, [float(k)
-                                                                 for k in range(_LANES)]))
+def _centres(builder, columns, yc, coef, affine):
+    """8 pixel centres of the row whose centre is ``yc`` through the transform, as Pillow
+    computes them (a perspective's quotient + 0.0, so never -0); ``columns``: their
+    ``a[0] * xc``, ``a[3] * xc`` and ``a[6] * xc``, which every row shares."""
+    def through(column, second, third):  # column + second * yc + third, in that order
+        return builder.fadd(builder.fadd(column, splat(builder, builder.fmul(second, yc),
+                                                       _VF)), splat(builder, third, _VF))
 
-    def through(first, second, third):  # first * xc + second * yc + third, in that order
-        return builder.fadd(builder.fadd(builder.fmul(splat(builder, first, _VF), xc),
-                                         splat(builder, builder.fmul(second, yc), _VF)),
-                            splat(builder, third, _VF))
-
-    xin, yin = through(coef[0], coef[1], coef[2]), through(coef[3], coef[4], coef[5])
+    xin, yin = through(columns[0], coef[1], coef[2]), through(columns[1], coef[4], coef[5])
     with builder.if_else(affine, likely=True) as (then, otherwise):
         with then:
             plain = builder.block
         with otherwise:  # a perspective: divided by its denominator, as Pillow does
-            den = through(coef[6], coef[7], ir.Constant(_F64, 1.0))
+            den = through(columns[2], coef[7], ir.Constant(_F64, 1.0))
             xd, yd = (builder.fadd(builder.fdiv(value, den), _lanes(_VF, 0.0))
                       for value in (xin, yin))
             divided = builder.block
@@ -226,12 +223,11 @@ def _centres(builder, xc, yc, coef, affine):
             for value, quotient in ((xin, xd), (yin, yd)))
 
 
-def _positions(builder, xc, yc, coef, width, height, affine):
-    """The 8 pixels whose centres are ``xc`` to ``xc + 7`` in the row whose centre is
-    ``yc``: whether each centre lands inside the image, the floors (0 outside) and
-    fractions of its position moved half a pixel back, as ``_source`` and ``_row_positions``
-    compute them."""
-    xin, yin = _centres(builder, xc, yc, coef, affine)
+def _positions(builder, columns, yc, coef, width, height, affine):
+    """8 pixels of the row whose centre is ``yc`` (``columns`` as ``_centres`` takes them):
+    whether each centre lands inside the image, the floors (0 outside) and fractions of its
+    position moved half a pixel back, as ``_source`` and ``_row_positions`` compute them."""
+    xin, yin = _centres(builder, columns, yc, coef, affine)
     zero = _lanes(_VF, 0.0)
     inside = builder.and_(
         builder.and_(builder.fcmp_ordered(">=", xin, zero), builder.fcmp_ordered(
@@ -301,13 +297,13 @@ def _lerps(builder, upper, lower, alone, dx, dy, inside, fill, channels):
     return planes
 
 
-def _quick_positions(builder, xc, yc, coef, width, height, affine):
-    """The quick pass's positions for the 8 pixels whose centres are ``xc`` to ``xc + 7`` in
-    the row whose centre is ``yc``: whether each lands inside, and for x and y the bits of
+def _quick_positions(builder, columns, yc, coef, width, height, affine):
+    """The quick pass's positions for 8 pixels of the row whose centre is ``yc`` (``columns``
+    as ``_centres`` takes them): whether each lands inside, and for x and y the bits of
     ``position + _CENTRE - 1/2`` (``<8 x i64>``): floor(position - 1/2) in the high word
     (plus ``_CENTRE_WORD``), the fraction of position - 1/2 in units of 2**-32 in the low
     word. Valid for positions inside an image under 2**18 pixels a side."""
-    xin, yin = _centres(builder, xc, yc, coef, affine)
+    xin, yin = _centres(builder, columns, yc, coef, affine)
 
     def below(value, size):  # 0 <= value < size, from the bits of a value that is not -0
         bound = builder.bitcast(builder.sitofp(size, _F64), _I64)
@@ -325,21 +321,18 @@ def _quick_window(builder, array, ix, iy, inside, width, height, channels):
     window pixel (upper near and far, lower near and far; ``<16 x i32>``), read from rows and
     columns clipped to the image as ``_window`` reads them, and the lanes inside whose last
     word would reach past the image's end (left unread: the group is done again)."""
-    zero, one = _lanes(_W32, 0), _lanes(_W32, 1)
+    zero = _lanes(_W32, 0)
 
-    def last(size):
-        return splat(builder, builder.trunc(builder.sub(size, ir.Constant(_I64, 1)), _I32),
-                     _W32)
+    def at_edge(floor, size):  # floor -1 or size - 1: the neighbour is clipped onto it
+        return builder.icmp_unsigned(">=", floor, splat(builder, builder.trunc(
+            builder.sub(size, ir.Constant(_I64, 1)), _I32), _W32))
 
-    left, right = _high(builder, ix, zero), _low(builder, builder.add(ix, one), last(width))
-    top, below = _high(builder, iy, zero), _low(builder, builder.add(iy, one), last(height))
+    left, top = _high(builder, ix, zero), _high(builder, iy, zero)
     row_bytes = splat(builder, builder.trunc(builder.mul(width, ir.Constant(_I64, channels)),
                                              _I32), _W32)
     upper = builder.add(builder.mul(top, row_bytes), builder.mul(left, _lanes(_W32, channels)))
-    lower = builder.add(upper, builder.select(builder.icmp_signed("==", below, top), zero,
-                                              row_bytes))
-    step = builder.select(builder.icmp_signed("==", left, right), zero,
-                          _lanes(_W32, channels))
+    lower = builder.add(upper, builder.select(at_edge(iy, height), zero, row_bytes))
+    step = builder.select(at_edge(ix, width), zero, _lanes(_W32, channels))
     final = splat(builder, builder.trunc(builder.sub(array.nitems, ir.Constant(_I64, 4)),
                                          _I32), _W32)
     readable = builder.select(inside, builder.icmp_signed("<=", builder.add(lower, step),
@@ -395,10 +388,11 @@ def _quick_lerps(builder, taps, dx, dy, inside, fill, channels):
     return _pixel_bytes(builder, packed, channels), builder.select(inside, unsure, nothing)
 
 
-def _quick_positions_16(builder, xc, yc, coef, width, height, affine):
-    """``_quick_positions`` of a group's two halves, and which of its 16 lanes lie inside."""
-    halves = [_quick_positions(builder, builder.fadd(xc, ir.Constant(_F64, half * _LANES)),
-                               yc, coef, width, height, affine) for half in range(2)]
+def _quick_positions_16(builder, columns, yc, coef, width, height, affine):
+    """``_quick_positions`` of a group's two halves (``columns``: each half's), and which of
+    its 16 lanes lie inside."""
+    halves = [_quick_positions(builder, columns[half], yc, coef, width, height, affine)
+              for half in range(2)]
     return halves, _joined_lanes(builder, halves[0][0], halves[1][0])
 
 
@@ -439,11 +433,11 @@ def _pixel_bytes(builder, words, channels):
         [4 * x + c for x in range(_GROUP) for c in range(channels)]))
 
 
-def _exact_group(context, builder, signature, args, coef, size):
+def _exact_group(context, builder, signature, args, coef, columns, size):
     """Pillow's float64 steps over a group, stored."""
-    flat_v, out_v, to_v, xc_v, yc_v, _, fill_v, width_v, height_v = args[:9]
-    halves = [_positions(builder, builder.fadd(xc_v, ir.Constant(_F64, half * _LANES)),
-                         yc_v, coef, width_v, height_v, args[10]) for half in range(2)]
+    flat_v, out_v, to_v, _, _, yc_v, _, fill_v, width_v, height_v = args[:10]
+    halves = [_positions(builder, columns[half], yc_v, coef, width_v, height_v, args[11])
+              for half in range(2)]
     inside, ix, iy = (_joined_lanes(builder, halves[0][k], halves[1][k]) for k in range(3))
     array = context.make_array(signature.args[0])(context, builder, flat_v)
     upper, lower, alone = _window(builder, array, ix, iy, inside, width_v, height_v, size)
@@ -456,12 +450,24 @@ def _exact_group(context, builder, signature, args, coef, size):
                                       pixels.type), align=1)
 
 
+def _columns(context, builder, array_type, array, x):
+    """Each half's ``a[0] * xc``, ``a[3] * xc`` and ``a[6] * xc`` from the (3, w) float64
+    ``array`` of them, from pixel ``x`` on."""
+    count = cgutils.unpack_tuple(builder, context.make_array(array_type)(
+        context, builder, array).shape, 2)[1]
+    return [[builder.load(pointer(context, builder, array_type, array, builder.add(
+        builder.mul(count, ir.Constant(count.type, k)), builder.add(
+            x, ir.Constant(x.type, half * _LANES))), _VF), align=8) for k in range(3)]
+        for half in range(2)]
+
+
 @intrinsic
-def _bilinear_group(typingctx, flat, out, to, xc, yc, a, fill, width, height, channels,
-                    affine, quick):
-    """``_GROUP`` output pixels of Pillow's BILINEAR ``transform`` from the one whose centre
-    is ``xc`` in the row whose centre is ``yc``, into ``out[to:]``: ``flat`` the image
-    (``width`` by ``height`` pixels of ``channels`` interleaved bytes, 8 bytes to 2**31),
+def _bilinear_group(typingctx, flat, out, to, columns, x, yc, a, fill, width, height,
+                    channels, affine, quick):
+    """``_GROUP`` output pixels of Pillow's BILINEAR ``transform`` from pixel ``x`` of the
+    row whose centre is ``yc``, into ``out[to:]``: ``flat`` the image (``width`` by
+    ``height`` pixels of ``channels`` interleaved bytes, 8 bytes to 2**31), ``columns`` the
+    output columns' ``a[0] * xc``, ``a[3] * xc`` and ``a[6] * xc`` as a (3, w) array,
     ``a`` the 8 coefficients, none -0 (``affine``: the last two are 0, and the division is
     left out as Pillow leaves it out), ``fill`` the outside's bytes as one word; ``quick``:
     the image is under 2**18 pixels a side, so the quick pass may be tried."""
@@ -470,34 +476,36 @@ def _bilinear_group(typingctx, flat, out, to, xc, yc, a, fill, width, height, ch
     size = channels.literal_value
 
     def codegen(context, builder, signature, args):
-        flat_v, out_v, to_v, xc_v, yc_v, a_v, fill_v, width_v, height_v = args[:9]
+        flat_v, out_v, to_v, columns_v, x_v, yc_v, a_v, fill_v, width_v, height_v = args[:10]
         coef = [builder.extract_value(a_v, k) for k in range(8)]
         array = context.make_array(signature.args[0])(context, builder, flat_v)
+        columns = _columns(context, builder, signature.args[3], columns_v, x_v)
 
         def store(pixels):
             builder.store(pixels, pointer(context, builder, signature.args[1], out_v, to_v,
                                           pixels.type), align=1)
 
-        with builder.if_else(args[11], likely=True) as (tried, untried):
+        with builder.if_else(args[12], likely=True) as (tried, untried):
             with tried:
-                halves, inside = _quick_positions_16(builder, xc_v, yc_v, coef, width_v,
-                                                     height_v, args[10])
+                halves, inside = _quick_positions_16(builder, columns, yc_v, coef, width_v,
+                                                     height_v, args[11])
                 with builder.if_else(_any(builder, inside), likely=True) as (some, none):
                     with some:
                         pixels, unsure = _quick_group(builder, array, halves, inside,
                                                       width_v, height_v, fill_v, size)
                         with builder.if_else(unsure, likely=False) as (again, sure):
                             with again:
-                                _exact_group(context, builder, signature, args, coef, size)
+                                _exact_group(context, builder, signature, args, coef, columns, size)
                             with sure:
                                 store(pixels)
                     with none:  # the whole group outside: the fill
                         store(_pixel_bytes(builder, splat(builder, fill_v, _W32), size))
             with untried:
-                _exact_group(context, builder, signature, args, coef, size)
+                _exact_group(context, builder, signature, args, coef, columns, size)
         return context.get_dummy_value()
-    return types.void(flat, out, types.intp, types.float64, types.float64, a, types.uint32,
-                      types.intp, types.intp, channels, types.boolean, types.boolean), codegen
+    return types.void(flat, out, types.intp, columns, types.intp, types.float64, a,
+                      types.uint32, types.intp, types.intp, channels, types.boolean,
+                      types.boolean), codegen
 
 
 @njit(cache=True, nogil=True)
@@ -511,10 +519,14 @@ def _bilinear_image(flat, width, height, target, coefficients, fill_word, channe
     a = (coefficients[0], coefficients[1], coefficients[2] + 0.0, coefficients[3],
          coefficients[4], coefficients[5] + 0.0, coefficients[6], coefficients[7])
     quick = max(width, height) < 2 ** 18
+    columns = np.empty((3, out_w))
+    for x in range(out_w):
+        columns[0, x], columns[1, x], columns[2, x] = a[0] * (x + 0.5), a[3] * (x + 0.5), \
+            a[6] * (x + 0.5)
     for y in range(out_h):
         for step in range((out_w + _GROUP - 1) // _GROUP):
             x = min(step * _GROUP, out_w - _GROUP)
-            _bilinear_group(flat, rows[y], x * channels, x + 0.5, y + 0.5, a, fill_word,
+            _bilinear_group(flat, rows[y], x * channels, columns, x, y + 0.5, a, fill_word,
                             width, height, channels, affine, quick)
 
 
