@@ -376,10 +376,11 @@ def _quick_lerps(builder, taps, dx, dy, inside, fill, channels):
         flat = builder.icmp_signed("==", builder.or_(builder.or_(across, below),
                                                      builder.bitcast(rise, _W32)),
                                    _lanes(_W32, 0))
-        bits = builder.bitcast(builder.fadd(value, _lanes(_WF, _GRID)), _W32)
-        # q + 4 wrapped below 8: q is one of the 4 steps either side of a whole number
-        near = builder.icmp_unsigned("==", builder.and_(builder.add(
-            bits, _lanes(_W32, _EDGE)), _lanes(_W32, steps - 2 * _EDGE)), _lanes(_W32, 0))
+        # v + 768 + 4 steps: its fraction q + 4 (wrapped) below 8 where q is one of the 4
+        # steps either side of a whole number; else its whole part is v's
+        bits = builder.bitcast(builder.fadd(value, _lanes(_WF, _GRID + _EDGE / steps)), _W32)
+        near = builder.icmp_unsigned("==", builder.and_(bits, _lanes(
+            _W32, steps - 2 * _EDGE)), _lanes(_W32, 0))
         unsure = builder.or_(unsure, builder.select(flat, nothing, near))
         whole = builder.and_(builder.lshr(bits, _lanes(_W32, _FRACTION_BITS)),
                              _lanes(_W32, 255))
