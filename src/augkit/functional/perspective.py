@@ -118,15 +118,14 @@ def transform_generic(img: Image, data: np.ndarray, interpolation: Any = "biline
     the input's)."""
     out_size = None if out_size is None else (int(out_size[0]), int(out_size[1]))
     mode = check_interpolation(interpolation)
-    return transform_prepared(img, _coefficients(data, dispatch.batch_size(img)), mode, fill,
-                              out_size)
+    batch, channels = dispatch.layout(img)[:2]
+    return transform_prepared(img, _coefficients(data, batch), mode, fill, out_size, channels)
 
 
 def transform_prepared(img: Image, data: np.ndarray, mode: str, fill: Any,
-                       out_size: tuple[int, int] | None) -> Image:
-    """``transform_generic`` with its ``data`` already (N, 8) finite float64 and its
-    interpolation already a checked name."""
-    channels = dispatch.num_channels(img)
+                       out_size: tuple[int, int] | None, channels: int) -> Image:
+    """``transform_generic`` with its ``data`` already (N, 8) finite float64, its
+    interpolation already a checked name and the image's ``channels`` counted."""
     dtype = _dtype(img)
     fills = None if dtype == torch.uint8 else _fill_values(fill, channels, dtype)
     bytes_fill = fill_bytes(fill, channels)  # checks a uint8 image's fill

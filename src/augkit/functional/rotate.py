@@ -139,7 +139,7 @@ def rotate(img: Image, angle: Any, interpolation: Any = "nearest", expand: bool 
         return transform_nearest(img, data, fill, out_size)
     perspective = np.zeros((len(data), 8))
     perspective[:, :6] = data
-    smooth = transform_prepared(img, perspective, method, fill, out_size)
+    smooth = transform_prepared(img, perspective, method, fill, out_size, channels)
     if channels != 4 or center is not None:
         return smooth
     # Pillow transposes these instead (no premultiplied round trip for RGBA); NEAREST's
