@@ -285,22 +285,24 @@ WHY = {
     "layout": "Pillow samples its own 4-byte pixels; a planar tensor is copied to interleaved "
               "pixels and back around the same kernel (two copies of about 5 us), and the "
               "call's argument checks and conversions take about 15 us of a 0.04 ms call",
-    "fixed point": "OpenCV's warps take positions to 1/32 of a pixel and blend in integers "
-                   "with 15-bit weights (and differ from Pillow along the edges); Pillow's "
-                   "bilinear, which augkit keeps bit for bit, is float64 per channel: 12 "
-                   "float64 operations an output byte (4 conversions, 7 lerp steps, 1 "
-                   "truncation), 8 to a vector in augkit's sampler, bound its time",
-    "nearest": "the same pixels as Pillow's; on one numpy image augkit's 16-pixel gathers "
-               "are the faster (benchmarks/resize.py), but a planar tensor is copied to "
-               "interleaved pixels and back around them (two copies of about 5 us at "
-               "224x224) and its call goes through more checks",
+    "divisions": "OpenCV's warpPerspective takes positions to 1/32 of a pixel and blends "
+                 "in integers (and differs from Pillow along the edges); Pillow's "
+                 "perspective, which augkit keeps bit for bit, divides each position by its "
+                 "denominator in float64, two divisions a pixel, and the vector divider's "
+                 "pace bounds augkit's sampler; a planar tensor is also copied to "
+                 "interleaved pixels and back around it",
+    "tensor layout": "the same sampler as on one numpy image, where augkit is the faster "
+                     "(benchmarks/resize.py: OpenCV's warpAffine takes 1.3x augkit's time "
+                     "with NEAREST, 1.01x with BILINEAR), but a planar tensor is copied to "
+                     "interleaved pixels and back around it (about 15 us at 224x224) and "
+                     "its call goes through more checks",
     "noise": "no cause found; timings on this machine move by up to 2x between runs",
 }
 WHY_KEY = {"albument.": "opencv", "kornia": "one op", ("jpeg(75)", "albument."): "libjpeg",
            ("jpeg(75)", "Pillow"): "codec", ("rotate(30, nearest)", "Pillow"): "layout",
-           ("rotate(30, bilinear)", "albument."): "fixed point",
-           ("perspective(bilinear)", "albument."): "fixed point",
-           ("rotate(30, nearest)", "albument."): "nearest"}
+           ("rotate(30, bilinear)", "albument."): "tensor layout",
+           ("perspective(bilinear)", "albument."): "divisions",
+           ("rotate(30, nearest)", "albument."): "tensor layout"}
 
 
 def _slower_rows(name: str, times: dict[str, float], base: float | None,

@@ -57,7 +57,9 @@ def per_sample(value: Any, batch: int | None, name: str, width: int = 1,
     n = 1 if batch is None else batch
     number = _plain_number(value)
     if width == 1 and number is not None and low <= number <= high:
-        return np.full(n, number)  # the common case, without numpy's checks
+        values = np.empty(n)  # the common case, without numpy's checks (a third of np.full's
+        values.fill(number)  # time)
+        return values
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     try:
