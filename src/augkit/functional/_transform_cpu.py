@@ -20,7 +20,7 @@ from numba.extending import intrinsic
 
 from augkit.functional._layout_cpu import _to_interleaved, _to_planar
 from augkit.functional._resample_cpu import _clamp, _load_word
-from augkit.functional._vector_ir import gather, pointer, splat
+from augkit.functional._vector_ir import gather, pointer, splat, vector_call
 
 MODES = {"nearest": 0, "bilinear": 1, "bicubic": 2}
 
@@ -65,6 +65,14 @@ def _clipped_window(image, words, x, ix, iy):
             words[first + 2, x] = w2
         if channels > 3:
             words[first + 3, x] = w3
+
+
+@njit(inline="always")
+def _word(flat, at, last):
+    """The 4 bytes of ``flat`` from ``at`` as a uint32, low byte first (numba targets only
+    little-endian machines); near the end, the last word shifted down (top bytes zero)."""
+    start = min(at, last)
+    return _load_word(flat, start) >> np.uint32((at - start) * 8)
 
 
 @njit(inline="always")
@@ -115,7 +123,7 @@ def _put_row(planes, y, values, inside, fill):
 
 # Pillow's BILINEAR 16 output pixels at a time as explicit vector code (LLVM IR, lowered for
 # the machine's vector unit): a quick pass checked lane by lane, and Pillow's own float64
-# steps, a pixel at a time, for each lane whose check fails (``_exact_pixel``).
+# steps for a group where some lane's check fails.
 #
 # The quick pass computes each position as Pillow does (float64, in its order), then the floor
 # and fraction of position - 1/2 from the bits of position - 1/2 + 1.5 * 2**20, whose low 32
@@ -131,7 +139,7 @@ def _put_row(planes, y, values, inside, fill):
 # (Pillow adds 0 to them). A lane fails where q is nearer a whole number and its bytes are
 # not all equal, where a position's fraction rounded to 0 (its floor may then be one more
 # than Pillow's, its window not Pillow's), or where its lower word would be read past the
-# image's end. On photos turned by a generic angle about 1 lane in 1,000 fails; most lanes of
+# image's end. On photos turned by a generic angle 1 or 2 groups in 100 fail; most groups of
 # a turn by almost nothing, or of a whole-pixel shift, do.
 _GROUP, _LANES = 16, 8
 _GRID, _FRACTION_BITS, _EDGE = 768.0, 14, 4  # v + 768: steps of 2**-14; sure where
@@ -140,7 +148,7 @@ _CENTRE = 1.5 * 2.0 ** 20  # a position below 2**19 plus this: 32 fraction bits
 _CENTRE_WORD = int(np.float64(_CENTRE).view(np.int64)) >> 32
 _I1, _I8, _I32, _I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
 _F32, _F64 = ir.FloatType(), ir.DoubleType()
-_V64, _VF = (ir.VectorType(t, _LANES) for t in (_I64, _F64))
+_V32, _V64, _VF = (ir.VectorType(t, _LANES) for t in (_I32, _I64, _F64))
 _W1, _W32, _WF = (ir.VectorType(t, _GROUP) for t in (_I1, _I32, _F32))
 
 
@@ -148,11 +156,34 @@ def _lanes(kind, value):
     return ir.Constant(kind, [value] * kind.count)
 
 
+def _interleave(builder, planes):
+    """One ``<NC x i8>`` vector of pixels from ``C`` (1 to 4) ``<N x i8>`` channel vectors."""
+    count, lanes = len(planes), planes[0].type.count
+    if count == 1:
+        return planes[0]
+    wide = [_joined_lanes(builder, planes[k], planes[k + 1] if k + 1 < count else planes[k])
+            for k in range(0, count, 2)]
+    mask = [c * lanes + x for x in range(lanes) for c in range(count)]
+    second = wide[1] if len(wide) > 1 else wide[0]
+    return builder.shuffle_vector(wide[0], second, ir.Constant(
+        ir.VectorType(_I32, len(mask)), mask))
+
+
 def _joined_lanes(builder, first, second):
     """The ``2N`` lanes of two ``N``-lane vectors, ``first``'s first."""
     count = first.type.count
     return builder.shuffle_vector(first, second, ir.Constant(
         ir.VectorType(_I32, 2 * count), list(range(2 * count))))
+
+
+def _half(builder, vector, half):
+    """Lanes ``8 * half`` to ``8 * half + 7`` of a 16-lane vector."""
+    return builder.shuffle_vector(vector, vector, ir.Constant(
+        _V32, list(range(half * _LANES, (half + 1) * _LANES))))
+
+
+def _low(builder, v, bound):
+    return builder.select(builder.icmp_signed("<", v, bound), v, bound)
 
 
 def _high(builder, v, bound):
@@ -192,6 +223,80 @@ def _centres(builder, columns, yc, coef, affine):
             for value, quotient in ((xin, xd), (yin, yd)))
 
 
+def _positions(builder, columns, yc, coef, width, height, affine):
+    """8 pixels of the row whose centre is ``yc`` (``columns`` as ``_centres`` takes them):
+    whether each centre lands inside the image, the floors (0 outside) and fractions of its
+    position moved half a pixel back, as ``_source`` and ``_row_positions`` compute them."""
+    xin, yin = _centres(builder, columns, yc, coef, affine)
+    zero = _lanes(_VF, 0.0)
+    inside = builder.and_(
+        builder.and_(builder.fcmp_ordered(">=", xin, zero), builder.fcmp_ordered(
+            "<", xin, splat(builder, builder.sitofp(width, _F64), _VF))),
+        builder.and_(builder.fcmp_ordered(">=", yin, zero), builder.fcmp_ordered(
+            "<", yin, splat(builder, builder.sitofp(height, _F64), _VF))))
+    xs, ys = builder.fsub(xin, _lanes(_VF, 0.5)), builder.fsub(yin, _lanes(_VF, 0.5))
+    floor_x, floor_y = vector_call(builder, "floor", xs), vector_call(builder, "floor", ys)
+    # inside, floors lie in [-1, size - 1]; outside lanes convert 0 instead
+    ix = builder.fptosi(builder.select(inside, floor_x, zero), _V32)
+    iy = builder.fptosi(builder.select(inside, floor_y, zero), _V32)
+    return inside, ix, iy, builder.fsub(xs, floor_x), builder.fsub(ys, floor_y)
+
+
+def _window(builder, array, ix, iy, inside, width, height, channels):
+    """For 16 lanes (floors ``ix``, ``iy``): each half's two window rows as 8-byte words
+    (the pixel, then its right neighbour), from rows and columns clipped to the image, and
+    whether the neighbour was clipped onto the pixel (then it is the pixel; a clipped row
+    repeats the first row's lerp, which the same row's bytes give)."""
+    one, zero = _lanes(_W32, 1), _lanes(_W32, 0)
+
+    def last(size):
+        return splat(builder, builder.trunc(builder.sub(size, ir.Constant(_I64, 1)), _I32),
+                     _W32)
+
+    left, right = _high(builder, ix, zero), _low(builder, builder.add(ix, one), last(width))
+    top, below = _high(builder, iy, zero), _low(builder, builder.add(iy, one), last(height))
+    row_bytes = splat(builder, builder.trunc(builder.mul(width, ir.Constant(_I64, channels)),
+                                             _I32), _W32)
+    column = builder.mul(left, _lanes(_W32, channels))
+    final = splat(builder, builder.trunc(builder.sub(array.nitems, ir.Constant(_I64, 8)),
+                                         _I32), _W32)
+
+    def pairs(row):  # read early near the image's end, then shifted down
+        at = builder.add(builder.mul(row, row_bytes), column)
+        start = _low(builder, at, final)
+        shift = builder.shl(builder.sub(at, start), _lanes(_W32, 3))
+        words = []
+        for half in range(2):
+            read = gather(builder, array.data, _half(builder, start, half),
+                          _half(builder, inside, half), _lanes(_V64, 0))
+            words.append(builder.lshr(read, builder.zext(_half(builder, shift, half), _V64)))
+        return words
+
+    return pairs(top), pairs(below), builder.icmp_signed("==", left, right)
+
+
+def _lerps(builder, upper, lower, alone, dx, dy, inside, fill, channels):
+    """Each channel's ``<8 x i8>`` result: Pillow's three lerps in float64, truncated;
+    ``fill``'s byte outside."""
+    planes = []
+    for c in range(channels):
+        def lerp(words, c=c):
+            near = builder.and_(builder.lshr(words, _lanes(_V64, 8 * c)), _lanes(_V64, 255))
+            far = builder.and_(builder.lshr(words, _lanes(_V64, 8 * (c + channels))),
+                               _lanes(_V64, 255))
+            far = builder.select(alone, near, far)
+            return builder.fadd(builder.sitofp(near, _VF), builder.fmul(
+                builder.sitofp(builder.sub(far, near), _VF), dx))
+
+        v1, v2 = lerp(upper), lerp(lower)
+        value = builder.fptosi(builder.fadd(v1, builder.fmul(builder.fsub(v2, v1), dy)), _V32)
+        filled = builder.and_(builder.lshr(splat(builder, fill, _V32), _lanes(_V32, 8 * c)),
+                              _lanes(_V32, 255))
+        planes.append(builder.trunc(builder.select(inside, value, filled),
+                                    ir.VectorType(_I8, _LANES)))
+    return planes
+
+
 def _quick_positions(builder, columns, yc, coef, width, height, affine):
     """The quick pass's positions for 8 pixels of the row whose centre is ``yc`` (``columns``
     as ``_centres`` takes them): whether each lands inside, and for x and y the bits of
@@ -214,8 +319,8 @@ def _quick_positions(builder, columns, yc, coef, width, height, affine):
 def _quick_window(builder, array, ix, iy, inside, width, height, channels):
     """The quick pass's taps for 16 lanes (floors ``ix``, ``iy``): the 4 bytes from each
     window pixel (upper near and far, lower near and far; ``<16 x i32>``), read from rows and
-    columns clipped to the image as Pillow clips them, and the lanes inside whose last
-    word would reach past the image's end (left unread: those lanes are done again)."""
+    columns clipped to the image as ``_window`` reads them, and the lanes inside whose last
+    word would reach past the image's end (left unread: the group is done again)."""
     zero = _lanes(_W32, 0)
 
     def at_edge(floor, size):  # floor -1 or size - 1: the neighbour is clipped onto it
@@ -293,8 +398,8 @@ def _quick_positions_16(builder, columns, yc, coef, width, height, affine):
 
 
 def _quick_group(builder, array, halves, inside, width, height, fill, channels):
-    """The quick pass over a group from its positions: its pixels' bytes, and the lanes
-    inside whose results are not sure."""
+    """The quick pass over a group from its positions: its pixels' bytes, and whether some
+    lane inside is not sure (then the group is done again Pillow's way)."""
     def split(k):  # floors and fractions of coordinate k, 16 lanes
         words = _joined_lanes(builder, *(builder.bitcast(half[k], _W32) for half in halves))
         floor, fraction = (builder.shuffle_vector(words, words, ir.Constant(
@@ -308,8 +413,9 @@ def _quick_group(builder, array, halves, inside, width, height, fill, channels):
     zero = _lanes(_W32, 0)
     # the floor may be off by one where a fraction rounded to 0
     on_edge = builder.icmp_unsigned("==", _low_unsigned(builder, fx, fy), zero)
-    return pixels, builder.or_(builder.or_(unsure, past),
-                               builder.select(inside, on_edge, _lanes(_W1, 0)))
+    unsure = builder.or_(builder.or_(unsure, past),
+                         builder.select(inside, on_edge, _lanes(_W1, 0)))
+    return pixels, _any(builder, unsure)
 
 
 def _any(builder, lanes):
@@ -328,6 +434,23 @@ def _pixel_bytes(builder, words, channels):
         [4 * x + c for x in range(_GROUP) for c in range(channels)]))
 
 
+def _exact_group(context, builder, signature, args, coef, columns, size):
+    """Pillow's float64 steps over a group, stored."""
+    flat_v, out_v, to_v, _, _, yc_v, _, fill_v, width_v, height_v = args[:10]
+    halves = [_positions(builder, columns[half], yc_v, coef, width_v, height_v, args[11])
+              for half in range(2)]
+    inside, ix, iy = (_joined_lanes(builder, halves[0][k], halves[1][k]) for k in range(3))
+    array = context.make_array(signature.args[0])(context, builder, flat_v)
+    upper, lower, alone = _window(builder, array, ix, iy, inside, width_v, height_v, size)
+    for half, (inside_h, _, _, dx, dy) in enumerate(halves):
+        pixels = _interleave(builder, _lerps(builder, upper[half], lower[half],
+                                             _half(builder, alone, half), dx, dy, inside_h,
+                                             fill_v, size))
+        at = builder.add(to_v, ir.Constant(to_v.type, half * _LANES * size))
+        builder.store(pixels, pointer(context, builder, signature.args[1], out_v, at,
+                                      pixels.type), align=1)
+
+
 def _columns(context, builder, array_type, array, x):
     """Each half's ``a[0] * xc``, ``a[3] * xc`` and ``a[6] * xc`` from the (3, w) float64
     ``array`` of them, from pixel ``x`` on."""
@@ -340,16 +463,15 @@ def _columns(context, builder, array_type, array, x):
 
 
 @intrinsic
-def _bilinear_quick(typingctx, flat, out, to, columns, x, yc, a, fill, width, height,
-                    channels, affine):
-    """The quick pass over ``_GROUP`` output pixels of Pillow's BILINEAR ``transform`` from
-    pixel ``x`` of the row whose centre is ``yc``, into ``out[to:]``; returns the lanes whose
-    result is not sure, as bits (``_exact_pixel`` redoes them). ``flat`` the image
-    (``width`` by ``height`` pixels, under 2**18 a side, of ``channels`` interleaved bytes,
-    8 bytes to 2**31), ``columns`` the output columns' ``a[0] * xc``, ``a[3] * xc`` and
-    ``a[6] * xc`` as a (3, w) array, ``a`` the 8 coefficients, none -0 (``affine``: the
-    last two are 0, and the division is left out as Pillow leaves it out), ``fill`` the
-    outside's bytes as one word."""
+def _bilinear_group(typingctx, flat, out, to, columns, x, yc, a, fill, width, height,
+                    channels, affine, quick):
+    """``_GROUP`` output pixels of Pillow's BILINEAR ``transform`` from pixel ``x`` of the
+    row whose centre is ``yc``, into ``out[to:]``: ``flat`` the image (``width`` by
+    ``height`` pixels of ``channels`` interleaved bytes, 8 bytes to 2**31), ``columns`` the
+    output columns' ``a[0] * xc``, ``a[3] * xc`` and ``a[6] * xc`` as a (3, w) array,
+    ``a`` the 8 coefficients, none -0 (``affine``: the last two are 0, and the division is
+    left out as Pillow leaves it out), ``fill`` the outside's bytes as one word; ``quick``:
+    the image is under 2**18 pixels a side, so the quick pass may be tried."""
     if not isinstance(channels, types.IntegerLiteral):
         return None
     size = channels.literal_value
@@ -358,57 +480,36 @@ def _bilinear_quick(typingctx, flat, out, to, columns, x, yc, a, fill, width, he
         flat_v, out_v, to_v, columns_v, x_v, yc_v, a_v, fill_v, width_v, height_v = args[:10]
         coef = [builder.extract_value(a_v, k) for k in range(8)]
         array = context.make_array(signature.args[0])(context, builder, flat_v)
+        columns = _columns(context, builder, signature.args[3], columns_v, x_v)
+
         def store(pixels):
             builder.store(pixels, pointer(context, builder, signature.args[1], out_v, to_v,
                                           pixels.type), align=1)
 
-        halves, inside = _quick_positions_16(
-            builder, _columns(context, builder, signature.args[3], columns_v, x_v), yc_v, coef,
-            width_v, height_v, args[11])
-        with builder.if_else(_any(builder, inside), likely=True) as (some, none):
-            with some:
-                pixels, unsure = _quick_group(builder, array, halves, inside, width_v,
-                                              height_v, fill_v, size)
-                store(pixels)
-                lanes = builder.zext(builder.bitcast(unsure, ir.IntType(_GROUP)), _I32)
-                checked = builder.block
-            with none:  # the whole group outside: the fill
-                store(_pixel_bytes(builder, splat(builder, fill_v, _W32), size))
-                outside = builder.block
-        return _joined(builder, lanes, ir.Constant(_I32, 0), checked, outside)
-    return types.uint32(flat, out, types.intp, columns, types.intp, types.float64, a,
-                        types.uint32, types.intp, types.intp, channels, types.boolean), codegen
+        with builder.if_else(args[12], likely=True) as (tried, untried):
+            with tried:
+                halves, inside = _quick_positions_16(builder, columns, yc_v, coef, width_v,
+                                                     height_v, args[11])
+                with builder.if_else(_any(builder, inside), likely=True) as (some, none):
+                    with some:
+                        pixels, unsure = _quick_group(builder, array, halves, inside,
+                                                      width_v, height_v, fill_v, size)
+                        with builder.if_else(unsure, likely=False) as (again, sure):
+                            with again:
+                                _exact_group(context, builder, signature, args, coef, columns, size)
+                            with sure:
+                                store(pixels)
+                    with none:  # the whole group outside: the fill
+                        store(_pixel_bytes(builder, splat(builder, fill_v, _W32), size))
+            with untried:
+                _exact_group(context, builder, signature, args, coef, columns, size)
+        return context.get_dummy_value()
+    return types.void(flat, out, types.intp, columns, types.intp, types.float64, a,
+                      types.uint32, types.intp, types.intp, channels, types.boolean,
+                      types.boolean), codegen
 
 
-@njit(inline="always")
-def _exact_pixel(flat, width, height, channels, a, affine, x, y, row, fill_word):
-    """Output pixel ``(x, y)`` of Pillow's BILINEAR ``transform`` into ``row``, its own
-    float64 steps in its order (``flat`` the image as ``bilinear_rows`` reads it)."""
-    xin, yin = _source(a, affine, x, y)
-    if not (xin >= 0.0 and xin < width and yin >= 0.0 and yin < height):
-        for c in range(channels):
-            row[x * channels + c] = (fill_word >> np.uint32(8 * c)) & np.uint32(255)
-        return
-    xs, ys = xin - 0.5, yin - 0.5
-    fx, fy = math.floor(xs), math.floor(ys)
-    dx, dy = xs - fx, ys - fy
-    ix, iy = int(fx), int(fy)
-    left, right = min(max(ix, 0), width - 1), min(max(ix + 1, 0), width - 1)
-    upper = min(max(iy, 0), height - 1) * width
-    lower = (iy + 1) * width if 0 <= iy + 1 < height else -1
-    for c in range(channels):
-        near, far = np.int64(flat[(upper + left) * channels + c]), \
-            np.int64(flat[(upper + right) * channels + c])
-        v1 = near + (far - near) * dx
-        v2 = v1
-        if lower >= 0:
-            near, far = np.int64(flat[(lower + left) * channels + c]), \
-                np.int64(flat[(lower + right) * channels + c])
-            v2 = near + (far - near) * dx
-        row[x * channels + c] = np.uint8(np.int64(v1 + (v2 - v1) * dy))
-
-
-@njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in C
+@njit(cache=True, nogil=True)
 def _bilinear_image(flat, width, height, target, coefficients, fill_word, channels, affine):
     """One image (``flat``: at least 8 bytes, fewer than 2**31) into ``target``, at least
     ``_GROUP`` pixels wide, for 1 to 4 ``channels`` (a literal); ``affine``: the map has no
@@ -426,14 +527,8 @@ def _bilinear_image(flat, width, height, target, coefficients, fill_word, channe
     for y in range(out_h):
         for step in range((out_w + _GROUP - 1) // _GROUP):
             x = min(step * _GROUP, out_w - _GROUP)
-            unsure = _bilinear_quick(flat, rows[y], x * channels, columns, x, y + 0.5, a,
-                                     fill_word, width, height, channels, affine) \
-                if quick else np.uint32(2 ** _GROUP - 1)
-            if unsure:
-                for k in range(_GROUP):
-                    if unsure >> np.uint32(k) & np.uint32(1):
-                        _exact_pixel(flat, width, height, channels, a, affine, x + k, y,
-                                     rows[y], fill_word)
+            _bilinear_group(flat, rows[y], x * channels, columns, x, y + 0.5, a, fill_word,
+                            width, height, channels, affine, quick)
 
 
 @njit(cache=True, nogil=True)
@@ -452,10 +547,9 @@ def _bilinear_channels(flat, width, height, target, coefficients, fill_word, aff
 @njit(cache=True, nogil=True)
 def bilinear_rows(image, target, coefficients, fill):
     """Pillow's BILINEAR ``transform`` of one interleaved image of 1 to 4 channels (fewer
-    than 2**31 bytes), 16 pixels at a time in vector code (``_bilinear_quick``; images of
-    2**18 pixels a side or more a pixel at a time, ``_exact_pixel``): an image of fewer than
-    8 bytes is read from a padded copy, an output narrower than 16 pixels is made 16 wide and
-    cut. Every pixel as Pillow's float64 steps give it."""
+    than 2**31 bytes), 16 pixels at a time in vector code (``_bilinear_group``): an image of
+    fewer than 8 bytes is read from a padded copy, an output narrower than 16 pixels is made
+    16 wide and cut. Every pixel as Pillow's float64 steps give it."""
     height, width, channels = image.shape
     flat = image.reshape(-1)
     if flat.size < 8:

@@ -63,3 +63,12 @@ def gather(builder, base, offsets, mask, passthru):
         f"llvm.masked.gather.v{lanes}i{width}.v{lanes}p0")
     return builder.call(function, [builder.bitcast(addresses, pointers),
                                    ir.Constant(ir.IntType(32), 1), mask, passthru])
+
+
+def vector_call(builder, name, value):
+    """The LLVM intrinsic ``llvm.<name>`` of one floating vector (``floor``, say)."""
+    kind = value.type
+    suffix = f"v{kind.count}f{64 if isinstance(kind.element, ir.DoubleType) else 32}"
+    function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(kind, [kind]),
+                                              f"llvm.{name}.{suffix}")
+    return builder.call(function, [value])
