@@ -68,14 +68,6 @@ def _clipped_window(image, words, x, ix, iy):
 
 
 @njit(inline="always")
-def _word(flat, at, last):
-    """The 4 bytes of ``flat`` from ``at`` as a uint32, low byte first (numba targets only
-    little-endian machines); near the end, the last word shifted down (top bytes zero)."""
-    start = min(at, last)
-    return _load_word(flat, start) >> np.uint32((at - start) * 8)
-
-
-@njit(inline="always")
 def _coefficients(data):
     """The 8 transform coefficients as scalars, and whether the map is affine (then the
     division by a denominator of exactly 1 is skipped)."""
