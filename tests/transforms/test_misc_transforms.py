@@ -1,4 +1,5 @@
-"""RandomRotation, JPEG, RandomAdjustSharpness, RandomChannelPermutation, Identity, Lambda."""
+"""RandomRotation, JPEG, RandomAdjustSharpness, RandomChannelPermutation, Identity, Lambda,
+and the flips on part of a batch."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from augkit.transforms import (
     Lambda,
     RandomAdjustSharpness,
     RandomChannelPermutation,
+    RandomHorizontalFlip,
     RandomRotation,
+    RandomVerticalFlip,
     from_dict,
 )
 
@@ -183,3 +186,23 @@ def test_crops_in_a_pipeline_end_it_or_go_to_a_lambda():
         Compose([FiveCrop(4), RandomHorizontalFlip(p=1.0)])(torch.zeros(3, 8, 8))
     with pytest.raises(AugkitError, match=r"^permutation: \[0, 1\] is not a permutation"):
         F.permute_channels(torch.zeros(3, 2, 2), [0, 1])
+
+
+@pytest.mark.parametrize("cls, flip", [(RandomHorizontalFlip, -1), (RandomVerticalFlip, -2)])
+@pytest.mark.parametrize("kind", ["uint8", "uint8 six channels", "float"])
+def test_a_flip_on_part_of_a_batch_flips_just_those_samples(cls, flip, kind):
+    """A batch whose samples are flipped in part goes through one pass (flip or copy per
+    sample): each flipped sample is its flip, the others are themselves, as drawn."""
+    rng = np.random.default_rng(5)
+    channels = 6 if "six" in kind else 3
+    batch = torch.from_numpy(rng.integers(0, 256, (9, channels, 7, 11), dtype=np.uint8))
+    if kind == "float":
+        batch = batch.float() / 255
+    transform = cls(p=0.5, seed=11)
+    out = transform(batch)
+    applied = transform.last_params["applied"]
+    assert 0 < int(applied.sum()) < len(batch)
+    expected = torch.stack([sample.flip(flip) if flag else sample
+                            for sample, flag in zip(batch, applied.tolist(), strict=True)])
+    assert torch.equal(out, expected)
+    assert out.data_ptr() != batch.data_ptr()

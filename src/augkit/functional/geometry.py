@@ -449,6 +449,17 @@ def hflip(img: Image) -> Image:
     return dispatch.apply(img, {}, lambda images: images.flip(-1), _layout_cpu.mirrored)
 
 
+def flip_samples(img: Image, flags: Any, horizontal: bool) -> Image:
+    """``hflip`` (``horizontal``) or ``vflip`` of the samples of a batch whose flag is set
+    (``flags``: one bool per sample), the others as they are: one pass over the batch."""
+    def flipped(images: torch.Tensor, flags: torch.Tensor) -> torch.Tensor:
+        return torch.where(flags.view(-1, 1, 1, 1), images.flip(-1 if horizontal else -2),
+                           images)
+
+    return dispatch.apply(img, {"flags": flags}, flipped, _layout_cpu.mirrored_where
+                          if horizontal else _layout_cpu.upside_down_where)
+
+
 def vflip(img: Image) -> Image:
     """Mirror top to bottom."""
     return dispatch.apply(img, {}, lambda images: images.flip(-2))
