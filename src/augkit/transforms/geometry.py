@@ -421,7 +421,7 @@ class RandomHorizontalFlip(Geometric):
                 or not bool(applied.any()):
             return super().apply_with_targets(img, targets, params)
         # some samples of a batch: flipped or copied in one pass (the subset's copy, its
-        # flip and the merge's copy of every sample took 2.5x as long)
+        # flip and the merge's copy of every sample took 3x as long)
         return flip_samples(img, applied, self.horizontal), None
 
     def forward_matrices(self, params: Params, size: tuple[int, int]
