@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from augkit.functional import _layout_cpu
+
 
 @njit(cache=True, nogil=True)
 def _look_up(planes, tables, out):
@@ -86,7 +88,11 @@ def _luma(pixels, planar, out):
 
 def luma(images: np.ndarray, planar: bool) -> np.ndarray:
     """Pillow's ``convert("L")`` of a uint8 RGB(A) batch, planar (N, C, H, W) or interleaved
-    (N, H, W, C): ``(19595 R + 38470 G + 7471 B + 32768) >> 16``, as (N, H, W)."""
+    (N, H, W, C): ``(19595 R + 38470 G + 7471 B + 32768) >> 16``, as (N, H, W). Interleaved
+    pixels go planar first (the planar loop vectorizes; on interleaved bytes it stays scalar,
+    43 us for a 224x224 RGB image where the copy and the planar loop take 15)."""
+    if not planar:
+        images, planar = _layout_cpu.planar(images), True
     images = np.ascontiguousarray(images)
     n, height, width = (images.shape[0], *images.shape[2:]) if planar else images.shape[:3]
     pixels = images.reshape(n, images.shape[1], -1) if planar else images.reshape(
