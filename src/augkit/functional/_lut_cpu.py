@@ -74,14 +74,11 @@ def histograms(planes: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _luma(pixels, planar, out):
-    """``pixels``: (N, C, P) planar or (N, P, C) interleaved; ``out``: (N, P)."""
+def _luma(pixels, out):
+    """``pixels``: (N, C, P) planar; ``out``: (N, P)."""
     for n in range(out.shape[0]):
         for i in range(out.shape[1]):
-            if planar:
-                r, g, b = pixels[n, 0, i], pixels[n, 1, i], pixels[n, 2, i]
-            else:
-                r, g, b = pixels[n, i, 0], pixels[n, i, 1], pixels[n, i, 2]
+            r, g, b = pixels[n, 0, i], pixels[n, 1, i], pixels[n, 2, i]
             out[n, i] = (np.uint32(19595) * r + np.uint32(38470) * g + np.uint32(7471) * b
                          + np.uint32(32768)) >> 16
 
@@ -91,12 +88,8 @@ def luma(images: np.ndarray, planar: bool) -> np.ndarray:
     (N, H, W, C): ``(19595 R + 38470 G + 7471 B + 32768) >> 16``, as (N, H, W). Interleaved
     pixels go planar first (the planar loop vectorizes; on interleaved bytes it stays scalar,
     43 us for a 224x224 RGB image where the copy and the planar loop take 15)."""
-    if not planar:
-        images, planar = _layout_cpu.planar(images), True
-    images = np.ascontiguousarray(images)
-    n, height, width = (images.shape[0], *images.shape[2:]) if planar else images.shape[:3]
-    pixels = images.reshape(n, images.shape[1], -1) if planar else images.reshape(
-        n, height * width, -1)
+    images = np.ascontiguousarray(images) if planar else _layout_cpu.planar(images)
+    n, channels, height, width = images.shape
     out = np.empty((n, height * width), dtype=np.uint8)
-    _luma(pixels, planar, out)
+    _luma(images.reshape(n, channels, -1), out)
     return out.reshape(n, height, width)
