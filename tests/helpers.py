@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import mmap
+import sys
+
 import numpy as np
 import torch
 from PIL import Image, ImageEnhance
@@ -73,3 +77,23 @@ def interrupt_at_chunk(monkeypatch, chunk: int = 1):
 
     monkeypatch.setattr(augment_module, "process_chunk", stop)
     return real
+
+
+def at_page_end(array: np.ndarray) -> np.ndarray:
+    """A copy of ``array`` whose last byte is the last before an unreadable page, so that a
+    kernel reading past its end stops the process (Linux; elsewhere a plain copy)."""
+    if not sys.platform.startswith("linux"):
+        return array.copy()
+    page = mmap.PAGESIZE
+    pages = -(-array.nbytes // page) + 1
+    memory = mmap.mmap(-1, pages * page)
+    guard = ctypes.addressof(ctypes.c_char.from_buffer(memory)) + (pages - 1) * page
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    if libc.mprotect(guard, page, 0) != 0:  # PROT_NONE
+        return array.copy()
+    start = (pages - 1) * page - array.nbytes
+    copy = np.frombuffer(memory, np.uint8, array.nbytes, start).view(array.dtype)
+    copy = copy.reshape(array.shape)
+    copy[...] = array
+    return copy

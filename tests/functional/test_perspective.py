@@ -18,6 +18,7 @@ from augkit.functional.perspective import (
     transform_generic,
 )
 from augkit.transforms import RandomPerspective
+from tests.helpers import at_page_end
 
 FILTERS = {"nearest": Image.Resampling.NEAREST, "bilinear": Image.Resampling.BILINEAR,
            "bicubic": Image.Resampling.BICUBIC}
@@ -191,6 +192,25 @@ def test_bilinear_quick_pass_and_its_checks_equal_pillow(channels):
                              np.array([data]), "bilinear", 7)
     assert np.array_equal(np.asarray(ours).reshape(stripes.shape),
                           _pillow_bilinear(stripes, data, stripes.shape[:2]))
+    # thin images: groups whose every window lies inside skip the clipping, which a row or
+    # two (or a column or two) of pixels must not take, nor read past the image's end
+    rng = np.random.default_rng(channels)
+    for shape in ((1, 40), (2, 40), (3, 40), (40, 1), (40, 2), (3, 3)):
+        thin = at_page_end(rng.integers(0, 256, (*shape, channels), dtype=np.uint8))
+        for data in ([1, 0, 0.37, 0, 1, 0.21, 0, 0], [0.97, 0.05, 0.3, -0.05, 0.97, 0.4, 0, 0],
+                     [1, 0, -1, 0, 1, 4, -0.013, -0.004]):
+            ours = transform_generic(thin[:, :, 0] if channels == 1 else thin,
+                                     np.array([data], float), "bilinear", 7)
+            theirs = _pillow_bilinear(thin, data, shape)
+            assert np.array_equal(np.asarray(ours).reshape(theirs.shape), theirs), (shape, data)
+    # two columns stretched over 16: every window of a group inside, one reaching the
+    # image's last byte
+    narrow = at_page_end(rng.integers(0, 256, (5, 2, channels), dtype=np.uint8))
+    data = [1 / 16, 0, 0.5, 0, 1, 0.25, 0, 0]
+    ours = transform_generic(narrow[:, :, 0] if channels == 1 else narrow, np.array([data]),
+                             "bilinear", 7, (5, 16))
+    assert np.array_equal(np.asarray(ours).reshape(5, 16, channels),
+                          _pillow_bilinear(narrow, data, (5, 16)))
     wide = np.random.default_rng(channels).integers(0, 256, (1, 2**19 + 40, channels),
                                                     dtype=np.uint8)
     data = [1.0, 0.0, 0.77, 0.0, 1.0, 0.2, 0, 0]
