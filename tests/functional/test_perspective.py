@@ -203,14 +203,15 @@ def test_bilinear_quick_pass_and_its_checks_equal_pillow(channels):
                                      np.array([data], float), "bilinear", 7)
             theirs = _pillow_bilinear(thin, data, shape)
             assert np.array_equal(np.asarray(ours).reshape(theirs.shape), theirs), (shape, data)
-    # two columns stretched over 16: every window of a group inside, one reaching the
+    # a few columns stretched over 16: every window of a group inside, one reaching near the
     # image's last byte
-    narrow = at_page_end(rng.integers(0, 256, (5, 2, channels), dtype=np.uint8))
-    data = [1 / 16, 0, 0.5, 0, 1, 0.25, 0, 0]
-    ours = transform_generic(narrow[:, :, 0] if channels == 1 else narrow, np.array([data]),
-                             "bilinear", 7, (5, 16))
-    assert np.array_equal(np.asarray(ours).reshape(5, 16, channels),
-                          _pillow_bilinear(narrow, data, (5, 16)))
+    for width in (2, 3, 5, 6):
+        narrow = at_page_end(rng.integers(0, 256, (5, width, channels), dtype=np.uint8))
+        data = [(width - 1) / 16, 0, 0.5, 0, 1, 0.25, 0, 0]
+        ours = transform_generic(narrow[:, :, 0] if channels == 1 else narrow,
+                                 np.array([data]), "bilinear", 7, (5, 16))
+        assert np.array_equal(np.asarray(ours).reshape(5, 16, channels),
+                              _pillow_bilinear(narrow, data, (5, 16))), width
     wide = np.random.default_rng(channels).integers(0, 256, (1, 2**19 + 40, channels),
                                                     dtype=np.uint8)
     data = [1.0, 0.0, 0.77, 0.0, 1.0, 0.2, 0, 0]

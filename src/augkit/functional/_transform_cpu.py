@@ -341,10 +341,18 @@ def _interior_taps(builder, array, ix, iy, width, channels):
     row_bytes = splat(builder, builder.trunc(builder.mul(width, ir.Constant(_I64, channels)),
                                              _I32), _W32)
     upper = builder.add(builder.mul(iy, row_bytes), builder.mul(ix, _lanes(_W32, channels)))
-    lower, step = builder.add(upper, row_bytes), _lanes(_W32, channels)
-    every = _lanes(_W1, 1)
-    return [gather(builder, array.data, at, every, _lanes(_W32, 0))
-            for at in (upper, builder.add(upper, step), lower, builder.add(lower, step))]
+    lower = builder.add(upper, row_bytes)
+    every = _lanes(ir.VectorType(_I1, _LANES), 1)
+    bytes64 = ir.VectorType(_I8, 64)
+    taps = []
+    for row in (upper, lower):
+        words = [builder.bitcast(gather(builder, array.data, _half(builder, row, half), every,
+                                        _lanes(_V64, 0)), bytes64) for half in range(2)]
+        for first in (0, channels):
+            taps.append(builder.bitcast(builder.shuffle_vector(words[0], words[1], ir.Constant(
+                ir.VectorType(_I32, 64), [8 * x + first + k for x in range(_GROUP)
+                                          for k in range(4)])), _W32))
+    return taps
 
 
 def _quick_window(builder, array, ix, iy, inside, width, height, channels):
@@ -544,8 +552,8 @@ def _bilinear_group(typingctx, flat, out, to, columns, x, yc, a, fill, width, he
                           for half in range(2)]
                 # no interior window's last word reaches past the end; height - 2 >= 0
                 interior_ok = builder.and_(builder.icmp_signed(">=", builder.mul(builder.add(
-                    width_v, ir.Constant(_I64, 1)), ir.Constant(_I64, size)),
-                    ir.Constant(_I64, 4)), builder.icmp_signed(">=", height_v, ir.Constant(
+                    width_v, ir.Constant(_I64, 2)), ir.Constant(_I64, size)),
+                    ir.Constant(_I64, 8)), builder.icmp_signed(">=", height_v, ir.Constant(
                         _I64, 2)))
                 pixels, unsure = _quick_group(builder, array, halves, width_v, height_v,
                                               fill_v, size, interior_ok)
