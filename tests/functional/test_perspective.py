@@ -157,13 +157,29 @@ def _pillow_bilinear(image: np.ndarray, data, size: tuple[int, int]) -> np.ndarr
     return np.asarray(out).reshape(size[0], size[1], image.shape[2])
 
 
+def _equal_pillow_bilinear(image: np.ndarray, data, size: tuple[int, int] | None = None
+                           ) -> None:
+    """BILINEAR ``transform_generic`` of an (H, W, C) image equals Pillow's, as a numpy
+    image (pixels interleaved) and as a tensor (planes)."""
+    size = size or image.shape[:2]
+    theirs = _pillow_bilinear(image, data, size)
+    as_numpy = image[:, :, 0] if image.shape[2] == 1 else image
+    for img in (as_numpy, torch.from_numpy(image).permute(2, 0, 1)):
+        ours = transform_generic(img, np.array([data], float), "bilinear", 7, size)
+        if isinstance(ours, torch.Tensor):
+            ours = ours.permute(1, 2, 0)
+        assert np.array_equal(np.asarray(ours).reshape(theirs.shape), theirs), (
+            image.shape, data, type(img))
+
+
 @pytest.mark.parametrize("channels", [1, 3, 4])
 def test_bilinear_quick_pass_and_its_checks_equal_pillow(channels):
     """BILINEAR goes through a float32 pass checked lane by lane; these maps and images put
     lanes where its checks must send a group back to Pillow's float64 steps: a turn by almost
     nothing (results a hair from whole numbers), shifts a hair short of whole pixels (whose
     rounded positions' floors are one more than Pillow's), flat windows (posterized), -0
-    offsets, -0 quotients of a perspective, and an image wider than the quick pass takes."""
+    offsets, -0 quotients of a perspective, images a pixel or two thin, and an image wider
+    than the quick pass takes; as numpy images and as tensors (planar output)."""
     from augkit.data import load_photo
 
     photo = np.asarray(load_photo("coffee").resize((48, 40)))
@@ -179,19 +195,12 @@ def test_bilinear_quick_pass_and_its_checks_equal_pillow(channels):
     ]
     for image in (photo, photo // 64 * 64):
         for data in maps:
-            ours = transform_generic(image[:, :, 0] if channels == 1 else image,
-                                     np.array([data], float), "bilinear", 7)
-            theirs = _pillow_bilinear(image, data, image.shape[:2])
-            assert np.array_equal(np.asarray(ours).reshape(theirs.shape), theirs), data
+            _equal_pillow_bilinear(image, data)
     # three columns of 0, then 200, shifted a hair short of 3 pixels: Pillow's first pixel
     # lerps from a 0 column to 200 (just under 200), the rounded position's window is all 200
     stripes = np.array([0, 0, 0] + [200] * 45, np.uint8)[None, :, None]
-    stripes = np.repeat(np.repeat(stripes, 20, 0), channels, 2)
-    data = [1, 0, 3 - 2.0**-40, 0, 1, 0.3, 0, 0]
-    ours = transform_generic(stripes[:, :, 0] if channels == 1 else stripes,
-                             np.array([data]), "bilinear", 7)
-    assert np.array_equal(np.asarray(ours).reshape(stripes.shape),
-                          _pillow_bilinear(stripes, data, stripes.shape[:2]))
+    _equal_pillow_bilinear(np.repeat(np.repeat(stripes, 20, 0), channels, 2),
+                           [1, 0, 3 - 2.0**-40, 0, 1, 0.3, 0, 0])
     # thin images: groups whose every window lies inside skip the clipping, which a row or
     # two (or a column or two) of pixels must not take, nor read past the image's end
     rng = np.random.default_rng(channels)
@@ -199,23 +208,13 @@ def test_bilinear_quick_pass_and_its_checks_equal_pillow(channels):
         thin = at_page_end(rng.integers(0, 256, (*shape, channels), dtype=np.uint8))
         for data in ([1, 0, 0.37, 0, 1, 0.21, 0, 0], [0.97, 0.05, 0.3, -0.05, 0.97, 0.4, 0, 0],
                      [1, 0, -1, 0, 1, 4, -0.013, -0.004]):
-            ours = transform_generic(thin[:, :, 0] if channels == 1 else thin,
-                                     np.array([data], float), "bilinear", 7)
-            theirs = _pillow_bilinear(thin, data, shape)
-            assert np.array_equal(np.asarray(ours).reshape(theirs.shape), theirs), (shape, data)
+            _equal_pillow_bilinear(thin, data)
     # a few columns stretched over 16: every window of a group inside, one reaching near the
     # image's last byte
     for width in (2, 3, 5, 6):
         narrow = at_page_end(rng.integers(0, 256, (5, width, channels), dtype=np.uint8))
-        data = [(width - 1) / 16, 0, 0.5, 0, 1, 0.25, 0, 0]
-        ours = transform_generic(narrow[:, :, 0] if channels == 1 else narrow,
-                                 np.array([data]), "bilinear", 7, (5, 16))
-        assert np.array_equal(np.asarray(ours).reshape(5, 16, channels),
-                              _pillow_bilinear(narrow, data, (5, 16))), width
+        _equal_pillow_bilinear(narrow, [(width - 1) / 16, 0, 0.5, 0, 1, 0.25, 0, 0], (5, 16))
     wide = np.random.default_rng(channels).integers(0, 256, (1, 2**19 + 40, channels),
                                                     dtype=np.uint8)
-    data = [1.0, 0.0, 0.77, 0.0, 1.0, 0.2, 0, 0]
-    ours = transform_generic(wide[:, :, 0] if channels == 1 else wide, np.array([data]),
-                             "bilinear", 7)
-    assert np.array_equal(np.asarray(ours).reshape(wide.shape),
-                          _pillow_bilinear(wide, data, wide.shape[:2]))
+    _equal_pillow_bilinear(wide, [1.0, 0.0, 0.77, 0.0, 1.0, 0.2, 0, 0])
+

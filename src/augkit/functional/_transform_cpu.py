@@ -392,8 +392,8 @@ def _fmuladd(builder, a, b, c):
 
 def _quick_lerps(builder, taps, dx, dy, inside, fill, channels):
     """The quick pass's lerps over 16 lanes (``taps`` as ``_quick_window`` gives them;
-    ``dx``, ``dy`` float32): the pixels' ``<16C x i8>``, ``fill`` outside, and each lane
-    inside whose result is not sure."""
+    ``dx``, ``dy`` float32): the pixels as one word each (channel c in byte c), ``fill``
+    outside, and each lane inside whose result is not sure."""
     zero, nothing = ir.Constant(ir.VectorType(_I8, 64), None), _lanes(_W1, 0)
     taps = [builder.bitcast(words, ir.VectorType(_I8, 64)) for words in taps]
 
@@ -425,15 +425,15 @@ def _quick_lerps(builder, taps, dx, dy, inside, fill, channels):
                              _lanes(_W32, 255))
         packed = builder.or_(packed, builder.shl(whole, _lanes(_W32, 8 * c)))
     if inside is None:  # every lane inside
-        return _pixel_bytes(builder, packed, channels), unsure
+        return packed, unsure
     packed = builder.select(inside, packed, splat(builder, fill, _W32))
-    return _pixel_bytes(builder, packed, channels), builder.select(inside, unsure, nothing)
+    return packed, builder.select(inside, unsure, nothing)
 
 
 def _quick_group(builder, array, halves, width, height, fill, channels, interior_ok):
     """The quick pass over a group from its positions (``halves`` as ``_quick_positions``
-    gives them): its pixels' bytes, and whether some lane inside is not sure (then the group
-    is done again Pillow's way). A group whose every window lies in the image
+    gives them): its pixels as one word each, and whether some lane inside is not sure
+    (then the group is done again Pillow's way). A group whose every window lies in the image
     (``interior_ok``: the image is wide enough that no such window's last word reaches past
     its end, the lower row kept above the last) takes no clipping and no fill; a group
     wholly outside is the fill."""
@@ -463,7 +463,7 @@ def _quick_group(builder, array, halves, width, height, fill, channels, interior
                         inside, on_edge, _lanes(_W1, 0))))
                     some_block = builder.block
                 with none:
-                    outside = _pixel_bytes(builder, splat(builder, fill, _W32), channels)
+                    outside = splat(builder, fill, _W32)
                     none_block = builder.block
             part_pixels = _joined(builder, pixels, outside, some_block, none_block)
             part_unsure = _joined(builder, unsure, ir.Constant(_I1, 0), some_block, none_block)
@@ -494,7 +494,7 @@ def _pixel_bytes(builder, words, channels):
         [4 * x + c for x in range(_GROUP) for c in range(channels)]))
 
 
-def _exact_group(context, builder, signature, args, coef, columns, size):
+def _exact_group(context, builder, signature, args, coef, columns, size, planar):
     """Pillow's float64 steps over a group, stored."""
     flat_v, out_v, to_v, _, _, yc_v, _, fill_v, width_v, height_v = args[:10]
     halves = [_positions(builder, columns[half], yc_v, coef, width_v, height_v, args[11])
@@ -503,12 +503,18 @@ def _exact_group(context, builder, signature, args, coef, columns, size):
     array = context.make_array(signature.args[0])(context, builder, flat_v)
     upper, lower, alone = _window(builder, array, ix, iy, inside, width_v, height_v, size)
     for half, (inside_h, _, _, dx, dy) in enumerate(halves):
-        pixels = _interleave(builder, _lerps(builder, upper[half], lower[half],
-                                             _half(builder, alone, half), dx, dy, inside_h,
-                                             fill_v, size))
-        at = builder.add(to_v, ir.Constant(to_v.type, half * _LANES * size))
-        builder.store(pixels, pointer(context, builder, signature.args[1], out_v, at,
-                                      pixels.type), align=1)
+        planes = _lerps(builder, upper[half], lower[half], _half(builder, alone, half), dx, dy,
+                        inside_h, fill_v, size)
+        if planar:
+            stores = [(plane, builder.add(to_v, builder.add(builder.mul(
+                args[14], ir.Constant(to_v.type, c)), ir.Constant(to_v.type, half * _LANES))))
+                for c, plane in enumerate(planes)]
+        else:
+            stores = [(_interleave(builder, planes), builder.add(to_v, ir.Constant(
+                to_v.type, half * _LANES * size)))]
+        for pixels, at in stores:
+            builder.store(pixels, pointer(context, builder, signature.args[1], out_v, at,
+                                          pixels.type), align=1)
 
 
 def _columns(context, builder, array_type, array, x):
@@ -524,17 +530,20 @@ def _columns(context, builder, array_type, array, x):
 
 @intrinsic
 def _bilinear_group(typingctx, flat, out, to, columns, x, yc, a, fill, width, height,
-                    channels, affine, quick):
+                    channels, affine, quick, planar, plane):
     """``_GROUP`` output pixels of Pillow's BILINEAR ``transform`` from pixel ``x`` of the
     row whose centre is ``yc``, into ``out[to:]``: ``flat`` the image (``width`` by
     ``height`` pixels of ``channels`` interleaved bytes, 8 bytes to 2**31), ``columns`` the
     output columns' ``a[0] * xc``, ``a[3] * xc`` and ``a[6] * xc`` as a (3, w) array,
     ``a`` the 8 coefficients, none -0 (``affine``: the last two are 0, and the division is
     left out as Pillow leaves it out), ``fill`` the outside's bytes as one word; ``quick``:
-    the image is under 2**18 pixels a side, so the quick pass may be tried."""
-    if not isinstance(channels, types.IntegerLiteral):
+    the image is under 2**18 pixels a side, so the quick pass may be tried; ``planar`` (a
+    literal): the output's channels are planes, each ``plane`` bytes after the one before
+    (else its pixels are interleaved)."""
+    if not isinstance(channels, types.IntegerLiteral) or not isinstance(
+            planar, types.BooleanLiteral):
         return None
-    size = channels.literal_value
+    size, planar_out = channels.literal_value, planar.literal_value
 
     def codegen(context, builder, signature, args):
         flat_v, out_v, to_v, columns_v, x_v, yc_v, a_v, fill_v, width_v, height_v = args[:10]
@@ -542,9 +551,19 @@ def _bilinear_group(typingctx, flat, out, to, columns, x, yc, a, fill, width, he
         array = context.make_array(signature.args[0])(context, builder, flat_v)
         columns = _columns(context, builder, signature.args[3], columns_v, x_v)
 
-        def store(pixels):
-            builder.store(pixels, pointer(context, builder, signature.args[1], out_v, to_v,
-                                          pixels.type), align=1)
+        def store(words):  # 16 pixels held as one word each
+            if not planar_out:
+                pixels = _pixel_bytes(builder, words, size)
+                builder.store(pixels, pointer(context, builder, signature.args[1], out_v, to_v,
+                                              pixels.type), align=1)
+                return
+            packed = builder.bitcast(words, ir.VectorType(_I8, 4 * _GROUP))
+            for c in range(size):
+                plane_bytes = builder.shuffle_vector(packed, packed, ir.Constant(
+                    _W32, [4 * x + c for x in range(_GROUP)]))
+                at = builder.add(to_v, builder.mul(args[14], ir.Constant(to_v.type, c)))
+                builder.store(plane_bytes, pointer(context, builder, signature.args[1], out_v,
+                                                   at, plane_bytes.type), align=1)
 
         with builder.if_else(args[12], likely=True) as (tried, untried):
             with tried:
@@ -559,25 +578,31 @@ def _bilinear_group(typingctx, flat, out, to, columns, x, yc, a, fill, width, he
                                               fill_v, size, interior_ok)
                 with builder.if_else(unsure, likely=False) as (again, sure):
                     with again:
-                        _exact_group(context, builder, signature, args, coef, columns, size)
+                        _exact_group(context, builder, signature, args, coef, columns, size,
+                                     planar_out)
                     with sure:
                         store(pixels)
             with untried:
-                _exact_group(context, builder, signature, args, coef, columns, size)
+                _exact_group(context, builder, signature, args, coef, columns, size,
+                             planar_out)
         return context.get_dummy_value()
     return types.void(flat, out, types.intp, columns, types.intp, types.float64, a,
                       types.uint32, types.intp, types.intp, channels, types.boolean,
-                      types.boolean), codegen
+                      types.boolean, planar, types.intp), codegen
 
 
 @njit(cache=True, nogil=True)
-def _bilinear_image(flat, width, height, target, coefficients, fill_word, channels, affine):
-    """One image (``flat``: at least 8 bytes, fewer than 2**31) into ``target``, at least
-    ``_GROUP`` pixels wide, for 1 to 4 ``channels`` (a literal); ``affine``: the map has no
-    perspective. 16 pixels a step (a row's last step overlaps the one before). The offsets
-    get + 0.0 (a -0 made +0, which Pillow's steps treat alike), so no position is -0."""
-    out_h, out_w = target.shape[0], target.shape[1]
-    rows = target.reshape((out_h, out_w * channels))
+def _bilinear_image(flat, width, height, target, coefficients, fill_word, channels, affine,
+                    planar):
+    """One image (``flat``: at least 8 bytes, fewer than 2**31) into ``target`` ((h, w, C),
+    or (C, h, w) when ``planar``, a literal), at least ``_GROUP`` pixels wide, for 1 to 4
+    ``channels`` (a literal); ``affine``: the map has no perspective. 16 pixels a step (a
+    row's last step overlaps the one before). The offsets get + 0.0 (a -0 made +0, which
+    Pillow's steps treat alike), so no position is -0."""
+    out_h, out_w = (target.shape[1], target.shape[2]) if planar else (target.shape[0],
+                                                                       target.shape[1])
+    out = target.reshape(-1)
+    plane = out_h * out_w
     a = (coefficients[0], coefficients[1], coefficients[2] + 0.0, coefficients[3],
          coefficients[4], coefficients[5] + 0.0, coefficients[6], coefficients[7])
     quick = max(width, height) < 2 ** 18
@@ -588,29 +613,30 @@ def _bilinear_image(flat, width, height, target, coefficients, fill_word, channe
     for y in range(out_h):
         for step in range((out_w + _GROUP - 1) // _GROUP):
             x = min(step * _GROUP, out_w - _GROUP)
-            _bilinear_group(flat, rows[y], x * channels, columns, x, y + 0.5, a, fill_word,
-                            width, height, channels, affine, quick)
+            to = y * out_w + x if planar else (y * out_w + x) * channels
+            _bilinear_group(flat, out, to, columns, x, y + 0.5, a, fill_word, width, height,
+                            channels, affine, quick, planar, plane)
 
 
 @njit(cache=True, nogil=True)
-def _bilinear_channels(flat, width, height, target, coefficients, fill_word, affine):
-    channels = target.shape[2]
+def _bilinear_channels(flat, width, height, target, coefficients, fill_word, affine, planar):
+    channels = target.shape[0] if planar else target.shape[2]
     if channels == 1:
-        _bilinear_image(flat, width, height, target, coefficients, fill_word, 1, affine)
+        _bilinear_image(flat, width, height, target, coefficients, fill_word, 1, affine,
+                        planar)
     elif channels == 2:
-        _bilinear_image(flat, width, height, target, coefficients, fill_word, 2, affine)
+        _bilinear_image(flat, width, height, target, coefficients, fill_word, 2, affine,
+                        planar)
     elif channels == 3:
-        _bilinear_image(flat, width, height, target, coefficients, fill_word, 3, affine)
+        _bilinear_image(flat, width, height, target, coefficients, fill_word, 3, affine,
+                        planar)
     else:
-        _bilinear_image(flat, width, height, target, coefficients, fill_word, 4, affine)
+        _bilinear_image(flat, width, height, target, coefficients, fill_word, 4, affine,
+                        planar)
 
 
-@njit(cache=True, nogil=True)
-def bilinear_rows(image, target, coefficients, fill):
-    """Pillow's BILINEAR ``transform`` of one interleaved image of 1 to 4 channels (fewer
-    than 2**31 bytes), 16 pixels at a time in vector code (``_bilinear_group``): an image of
-    fewer than 8 bytes is read from a padded copy, an output narrower than 16 pixels is made
-    16 wide and cut. Every pixel as Pillow's float64 steps give it."""
+@njit(inline="always")
+def _bilinear_into(image, target, coefficients, fill, planar):
     height, width, channels = image.shape
     flat = image.reshape(-1)
     if flat.size < 8:
@@ -620,13 +646,35 @@ def bilinear_rows(image, target, coefficients, fill):
     fill_word = np.uint32(0)
     for c in range(channels):
         fill_word |= np.uint32(fill[c]) << np.uint32(8 * c)
-    out = target
-    if target.shape[1] < _GROUP:
-        out = np.empty((target.shape[0], _GROUP, channels), np.uint8)
     affine = coefficients[6] == 0.0 and coefficients[7] == 0.0
-    _bilinear_channels(flat, width, height, out, coefficients, fill_word, affine)
-    if target.shape[1] < _GROUP:
-        target[:] = out[:, :target.shape[1]]
+    out_w = target.shape[-1] if planar else target.shape[1]
+    if out_w >= _GROUP:
+        _bilinear_channels(flat, width, height, target, coefficients, fill_word, affine,
+                           planar)
+    elif planar:
+        wide = np.empty((channels, target.shape[1], _GROUP), np.uint8)
+        _bilinear_channels(flat, width, height, wide, coefficients, fill_word, affine, True)
+        target[:] = wide[:, :, :out_w]
+    else:
+        wide = np.empty((target.shape[0], _GROUP, channels), np.uint8)
+        _bilinear_channels(flat, width, height, wide, coefficients, fill_word, affine, False)
+        target[:] = wide[:, :out_w]
+
+
+@njit(cache=True, nogil=True)
+def bilinear_rows(image, target, coefficients, fill):
+    """Pillow's BILINEAR ``transform`` of one interleaved image of 1 to 4 channels (fewer
+    than 2**31 bytes) into ``target`` (h, w, C), 16 pixels at a time in vector code
+    (``_bilinear_group``): an image of fewer than 8 bytes is read from a padded copy, an
+    output narrower than 16 pixels is made 16 wide and cut. Every pixel as Pillow's float64
+    steps give it."""
+    _bilinear_into(image, target, coefficients, fill, False)
+
+
+@njit(cache=True, nogil=True)
+def bilinear_planes(image, target, coefficients, fill):
+    """``bilinear_rows`` into planar ``target`` (C, h, w)."""
+    _bilinear_into(image, target, coefficients, fill, True)
 
 
 @njit(inline="always")
@@ -735,5 +783,8 @@ def pillow_transform_planar(src, out, data, fill, mode, image, image_read):
     moved = np.empty((1, out.shape[2], out.shape[3], src.shape[1]), np.uint8)
     for n in range(src.shape[0]):
         _to_interleaved(src[n:n + 1], image)
+        if mode == 1:  # straight into the planes
+            bilinear_planes(image_read[0], out[n], data[n], fill)
+            continue
         _transform_image(image_read[0], moved[0], data[n], fill, mode)
         _to_planar(moved, out[n:n + 1])
