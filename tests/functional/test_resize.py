@@ -185,3 +185,45 @@ def test_a_box_and_imageops_fit_match_pillow_on_every_filter_and_mode():
 def test_bad_boxes_are_one_line(box, words):
     with pytest.raises(AugkitError, match="^" + words.replace("(", r"\(").replace(")", r"\)")):
         F.resize(np.zeros((6, 8), np.uint8), [3, 3], box=box)
+
+
+def test_many_taps_odd_and_even_equal_pillow():
+    """Shrinking hundreds of pixels to a few: hundreds of taps an output, odd and even
+    counts, summed two at a time."""
+    rng = np.random.default_rng(7)
+    hwc = rng.integers(0, 256, (701, 90, 3), dtype=np.uint8)
+    for interpolation in ("bilinear", "lanczos"):
+        for size in ((3, 90), (5, 41), (90, 5)):
+            source = hwc if size != (90, 5) else hwc.transpose(1, 0, 2).copy()
+            expected = np.asarray(Image.fromarray(source).resize(
+                size[::-1], PILLOW[interpolation], reducing_gap=None))
+            assert np.array_equal(F.resize(source, list(size), interpolation), expected)
+
+
+@pytest.mark.parametrize("lanes", [0, 16])
+def test_sums_without_the_wide_multiply_add_are_the_same(monkeypatch, lanes):
+    """The passes' paired multiply-adds as the machine's 16-lane instruction, or as plain
+    multiplies where it has none, give the same bytes as the widest one."""
+    import numba
+
+    from augkit.functional import _resample_cpu, _vector_ir
+    from augkit.functional.resize import _plan, column_taps
+
+    rng = np.random.default_rng(lanes)
+    image = rng.integers(0, 256, (1, 37, 29, 3), dtype=np.uint8)
+    monkeypatch.setattr(_vector_ir, "_pair_lanes", lambda: lanes)
+    rows_pass = numba.njit(_resample_cpu.vertical_pass.py_func)
+    columns_pass = numba.njit(_resample_cpu.horizontal_pass.py_func)
+    for interpolation, size in (("bicubic", (50, 61)), ("lanczos", (11, 7)),
+                                ("bilinear", (20, 29))):
+        plan = _plan((37, 29), size, interpolation)
+        expected, ours = (np.empty((1, size[0], 29, 3), np.uint8) for _ in range(2))
+        _resample_cpu.vertical_pass(image, expected, plan.rows[0], plan.rows[2])
+        rows_pass(image, ours, plan.rows[0], plan.rows[2])
+        assert np.array_equal(ours, expected), interpolation
+        sources, weights = column_taps(29, size[1], interpolation, 0.0, 29.0, 3)
+        rows = image.reshape(1, 37, 87)
+        expected, ours = (np.empty((1, 37, size[1] * 3), np.uint8) for _ in range(2))
+        _resample_cpu.horizontal_pass(rows, expected, 0, sources, weights, 3)
+        columns_pass(rows, ours, 0, sources, weights, 3)
+        assert np.array_equal(ours, expected), interpolation

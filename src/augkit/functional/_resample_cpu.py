@@ -20,7 +20,12 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from augkit.functional._vector_ir import pointer, splat, store_transposed
+from augkit.functional._vector_ir import (
+    multiply_add_pairs,
+    pointer,
+    splat,
+    store_transposed,
+)
 
 PRECISION_BITS = 22  # Pillow's 32 - 8 - 2
 _HALF = np.int32(1 << (PRECISION_BITS - 1))
@@ -107,21 +112,86 @@ _SWEPT = 4  # output values a sweep step takes: 4 x 8 rows = 32 int32 lanes
 
 
 def _bytes_at(builder, data, offset, lanes):
-    """``lanes`` bytes from ``data[offset:]`` as int32 lanes."""
+    """``lanes`` bytes from ``data[offset:]`` as a ``<lanes x i8>``."""
     vector = builder.bitcast(builder.gep(data, [offset]), ir.VectorType(
         ir.IntType(8), lanes).as_pointer())
-    return builder.zext(builder.load(vector, align=1), ir.VectorType(ir.IntType(32), lanes))
+    return builder.load(vector, align=1)
 
 
-def _tap_sums(builder, count, samples, weights, lanes):
-    """``half + sum_k samples(k) * weights(k)`` for ``k < count`` (a runtime count), int32
-    lanes, the sums kept in vector registers across the taps."""
-    vector = ir.VectorType(ir.IntType(32), lanes)
-    totals = cgutils.alloca_once_value(builder, ir.Constant(vector, [int(_HALF)] * lanes))
-    with cgutils.for_range(builder, count) as loop:
-        builder.store(builder.add(builder.load(totals), builder.mul(
-            samples(loop.index), weights(loop.index))), totals)
-    return builder.load(totals)
+_LOW_BITS = 11  # a weight as high * 2**11 + low, both halves in 16 bits
+_BLOCK_WORDS = 8  # 16-bit lanes in 128 bits: two taps are paired within such blocks
+
+
+@njit(inline="always")
+def _pair_word(first, second):
+    """Two 16-bit values in one int32, ``first`` in the low half."""
+    return np.int32(np.uint32((first & 0xFFFF) | ((second & 0xFFFF) << 16)))
+
+
+@njit(cache=True, nogil=True)
+def pair_words(weights):
+    """``_tap_sums``'s weights from fixed-point ``weights`` (taps, n), each under 2**23 in
+    magnitude: for taps ``2p`` and ``2p + 1`` of each of the ``n``, their high halves
+    (``w >> 11``) as one int32 (``[p, 0]``) and their low ones (``w & 2047``, ``[p, 1]``),
+    a missing last tap 0."""
+    taps, n = weights.shape
+    words = np.empty(((taps + 1) // 2, 2, n), np.int32)
+    for p in range(words.shape[0]):
+        for v in range(n):
+            first = np.int64(weights[2 * p, v])
+            second = np.int64(weights[2 * p + 1, v]) if 2 * p + 1 < taps else np.int64(0)
+            words[p, 0, v] = _pair_word(first >> _LOW_BITS, second >> _LOW_BITS)
+            words[p, 1, v] = _pair_word(first & (2 ** _LOW_BITS - 1),
+                                        second & (2 ** _LOW_BITS - 1))
+    return words
+
+
+def _tap_sums(builder, count, samples, pair_weights, lanes):
+    """``half + sum_k samples(k) * w_k`` for ``k < count`` (a runtime count), int32 lanes
+    (``samples(k)``: ``<lanes x i8>``; ``lanes`` a multiple of 8), the sums kept in vector
+    registers across the taps. Two taps at a time: their bytes paired in 16-bit lanes, and
+    ``pair_weights(p, half)`` the lanes' weights of taps ``2p`` and ``2p + 1`` paired the same
+    way (``pair_words``: each weight w as (w >> 11) * 2**11 + (w & 2047), ``half`` 0 for the
+    high halves, 1 for the low; ``<lanes x i16>``, one lane's pair of weights repeated over
+    its 128-bit block), each pair multiplied and added exactly (``multiply_add_pairs``: one
+    instruction for 16 lanes where the machine has it, against two for a 32-bit multiply).
+    The high and low sums are joined at the end. Pairs are woven within 128-bit blocks (the
+    first four values of each block, then the last four), so the pairing is the machine's
+    unpack, and the sums are put back in order once. Every step wraps as int32 does, and
+    Pillow's sum fits in one, so the result is Pillow's sum exactly."""
+    i16, i32 = ir.IntType(16), ir.IntType(32)
+    vector, half_words = ir.VectorType(i32, lanes), ir.VectorType(i16, lanes)
+    weaves = [ir.Constant(ir.VectorType(i32, lanes), [
+        at for block in range(0, lanes, _BLOCK_WORDS) for i in range(4)
+        for at in (block + part * 4 + i, lanes + block + part * 4 + i)]) for part in (0, 1)]
+    sums = ir.VectorType(i32, lanes // 2)
+    zero_sums = ir.Constant(sums, [0] * (lanes // 2))
+    totals = [[cgutils.alloca_once_value(builder, zero_sums) for _ in range(2)]
+              for _ in range(2)]  # [high, low] sums of each weave
+    one = ir.Constant(count.type, 1)
+    last = builder.sub(count, one)
+    with cgutils.for_range(builder, builder.ashr(builder.add(count, one), one)) as loop:
+        k = builder.shl(loop.index, one)
+        second = builder.add(k, one)  # past the last tap: read the last again, weighed 0
+        second = builder.select(builder.icmp_signed("<", second, count), second, last)
+        first_values = builder.zext(samples(k), half_words)
+        second_values = builder.zext(samples(second), half_words)
+        values = [builder.shuffle_vector(first_values, second_values, weave)
+                  for weave in weaves]
+        for half in range(2):
+            weights = pair_weights(loop.index, half)
+            for part in range(2):
+                total = totals[half][part]
+                builder.store(builder.add(builder.load(total), multiply_add_pairs(
+                    builder, values[part], weights)), total)
+    shift = ir.Constant(sums, [_LOW_BITS] * (lanes // 2))
+    joined = [builder.add(builder.shl(builder.load(totals[0][part]), shift),
+                          builder.load(totals[1][part])) for part in range(2)]
+    in_order = [(x % _BLOCK_WORDS) // 4 * (lanes // 2) + x // _BLOCK_WORDS * 4 + x % 4
+                for x in range(lanes)]
+    ordered = builder.shuffle_vector(joined[0], joined[1], ir.Constant(
+        ir.VectorType(i32, lanes), in_order))
+    return builder.add(ordered, ir.Constant(vector, [int(_HALF)] * lanes))
 
 
 def _clip_bytes(builder, totals):
@@ -136,44 +206,50 @@ def _clip_bytes(builder, totals):
 
 
 @intrinsic
-def _sweep_step(typingctx, picked, weights, v, clipped):
+def _sweep_step(typingctx, picked, pairs, v, clipped):
     """Output values ``v`` to ``v + 3`` of a block, every row: ``clip8(half + sum_k
-    picked[k, v * 8 + r] * weights[k, v])`` into ``clipped[v * 8:]``, each weight spread
-    over its value's 8 rows."""
+    picked[k, v * 8 + r] * weights[k, v])`` into ``clipped[v * 8:]``, the weights as
+    ``pair_words`` gives them (``pairs``: (taps + 1) // 2, 2, values), each value's spread
+    over its 8 rows."""
     def codegen(context, builder, signature, args):
         lanes = _SWEPT * BLOCK
         samples = context.make_array(signature.args[0])(context, builder, args[0])
         table = context.make_array(signature.args[1])(context, builder, args[1])
-        taps, values = cgutils.unpack_tuple(builder, table.shape, 2)
+        taps = cgutils.unpack_tuple(builder, samples.shape, 2)[0]
+        values = cgutils.unpack_tuple(builder, table.shape, 3)[2]
         first = builder.mul(args[2], context.get_constant(types.intp, BLOCK))
         row_bytes = builder.mul(values, context.get_constant(types.intp, BLOCK))
+        i32 = ir.IntType(32)
 
         def sample(k):
             return _bytes_at(builder, samples.data, builder.add(builder.mul(k, row_bytes),
                                                                 first), lanes)
 
-        def spread_weights(k):
-            four = builder.load(builder.bitcast(builder.gep(table.data, [builder.add(
-                builder.mul(k, values), args[2])]), ir.VectorType(
-                    ir.IntType(32), _SWEPT).as_pointer()), align=4)
-            return builder.shuffle_vector(four, four, ir.Constant(ir.VectorType(
-                ir.IntType(32), lanes), [q // BLOCK for q in range(lanes)]))
+        def spread_weights(pair, half):  # each value's word over its 4 lanes of a weave
+            at = builder.add(builder.mul(builder.add(builder.mul(pair, ir.Constant(
+                pair.type, 2)), ir.Constant(pair.type, half)), values), args[2])
+            four = builder.load(builder.bitcast(builder.gep(table.data, [at]), ir.VectorType(
+                i32, _SWEPT).as_pointer()), align=4)
+            spread = builder.shuffle_vector(four, four, ir.Constant(ir.VectorType(
+                i32, lanes // 2), [q // 4 for q in range(lanes // 2)]))
+            return builder.bitcast(spread, ir.VectorType(ir.IntType(16), lanes))
 
         totals = _tap_sums(builder, taps, sample, spread_weights, lanes)
         builder.store(_clip_bytes(builder, totals), pointer(
             context, builder, signature.args[3], args[3], first, ir.VectorType(
                 ir.IntType(8), lanes)), align=1)
         return context.get_dummy_value()
-    return types.void(picked, weights, types.intp, clipped), codegen
+    return types.void(picked, pairs, types.intp, clipped), codegen
 
 
 _ROWS_STEP = 32  # values a rows' step sums
 
 
 @intrinsic
-def _rows_step(typingctx, image, at, stride, weights, count, out, to):
+def _rows_step(typingctx, image, at, stride, pairs, count, out, to):
     """``out[to:to + 32] = clip8(half + sum_k image[at + k * stride:][:32] * weights[k])``
-    for ``k < count``: 32 values of an output row of the rows' pass."""
+    for ``k < count``: 32 values of an output row of the rows' pass, the row's weights as
+    ``pair_words`` gives them (``pairs``: (count + 1) // 2 * 2 words)."""
     def codegen(context, builder, signature, args):
         source = context.make_array(signature.args[0])(context, builder, args[0])
         table = context.make_array(signature.args[3])(context, builder, args[3])
@@ -182,16 +258,18 @@ def _rows_step(typingctx, image, at, stride, weights, count, out, to):
             return _bytes_at(builder, source.data, builder.add(args[1], builder.mul(
                 k, args[2])), _ROWS_STEP)
 
-        def weight(k):
-            return splat(builder, builder.load(builder.gep(table.data, [k])), ir.VectorType(
-                ir.IntType(32), _ROWS_STEP))
+        def weights(pair, half):  # the one word over every lane
+            word = builder.load(builder.gep(table.data, [builder.add(builder.mul(
+                pair, ir.Constant(pair.type, 2)), ir.Constant(pair.type, half))]))
+            return builder.bitcast(splat(builder, word, ir.VectorType(
+                ir.IntType(32), _ROWS_STEP // 2)), ir.VectorType(ir.IntType(16), _ROWS_STEP))
 
-        totals = _tap_sums(builder, args[4], sample, weight, _ROWS_STEP)
+        totals = _tap_sums(builder, args[4], sample, weights, _ROWS_STEP)
         builder.store(_clip_bytes(builder, totals), pointer(
             context, builder, signature.args[5], args[5], args[6],
             ir.VectorType(ir.IntType(8), _ROWS_STEP)), align=1)
         return context.get_dummy_value()
-    return types.void(image, types.intp, types.intp, weights, types.intp, out, types.intp), \
+    return types.void(image, types.intp, types.intp, pairs, types.intp, out, types.intp), \
         codegen
 
 
@@ -287,6 +365,7 @@ def horizontal_pass(src, dst, first_row, sources, weights, channels):
     makes both for ``channels``), 8 rows at a time."""
     images, out_rows, values = dst.shape
     taps = sources.shape[0]
+    pairs = pair_words(weights)
     block = np.empty(src.shape[2] * BLOCK, np.uint8)
     block_words = block.view(np.uint64)
     picked = np.empty((taps, values), np.uint64)
@@ -308,7 +387,7 @@ def horizontal_pass(src, dst, first_row, sources, weights, channels):
             _pick(block_words, sources, picked, channels)
             if values >= _SWEPT:
                 for step in range((values + _SWEPT - 1) // _SWEPT):
-                    _sweep_step(picked_bytes, weights, min(step * _SWEPT, values - _SWEPT),
+                    _sweep_step(picked_bytes, pairs, min(step * _SWEPT, values - _SWEPT),
                                 clipped)
             else:
                 for q in range(values * BLOCK):
@@ -336,14 +415,19 @@ def vertical_pass(src, dst, bounds, coeffs):
     values = dst.shape[2] * dst.shape[3]
     flat_src = src.reshape(images, -1)
     flat_dst = dst.reshape(images, -1)
+    words = pair_words(coeffs.T)
+    pairs = np.empty((out_h, 2 * words.shape[0]), np.int32)  # each row's words together
+    for y in range(out_h):
+        for p in range(words.shape[0]):
+            pairs[y, 2 * p], pairs[y, 2 * p + 1] = words[p, 0, y], words[p, 1, y]
     for m in range(images):
         image, out = flat_src[m], flat_dst[m]
         for y in range(out_h):
-            start, count, weights = bounds[y, 0], bounds[y, 1], coeffs[y]
+            start, count, weights, row_pairs = bounds[y, 0], bounds[y, 1], coeffs[y], pairs[y]
             if values >= _ROWS_STEP:
                 for step in range((values + _ROWS_STEP - 1) // _ROWS_STEP):
                     j = min(step * _ROWS_STEP, values - _ROWS_STEP)
-                    _rows_step(image, start * values + j, values, weights, count, out,
+                    _rows_step(image, start * values + j, values, row_pairs, count, out,
                                y * values + j)
                 continue
             for j in range(values):

@@ -1,11 +1,14 @@
 """Pieces of explicit vector code (LLVM IR in numba intrinsics, lowered for the machine's own
 vector unit) shared by the compiled kernels: a splat, a vector pointer into an array, a
-transposed store, per-lane byte addresses and a masked gather."""
+transposed store, per-lane byte addresses, a masked gather and a pairwise multiply-add."""
 
 from __future__ import annotations
 
+import functools
+
+import llvmlite.binding as llvm
 from llvmlite import ir
-from numba.core import cgutils
+from numba.core import cgutils, config
 
 
 def splat(builder, value, vector_type):
@@ -72,3 +75,42 @@ def vector_call(builder, name, value):
     function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(kind, [kind]),
                                               f"llvm.{name}.{suffix}")
     return builder.call(function, [value])
+
+
+@functools.cache
+def _pair_lanes() -> int:
+    """The 16-bit lanes of the machine's pairwise multiply-add (``pmaddwd``) that numba
+    compiles for: 32 (AVX-512BW), 16 (AVX2) or 0 (none, or a CPU other than the host's)."""
+    if config.CPU_NAME not in (None, "host"):
+        return 0
+    features = llvm.get_host_cpu_features()
+    return 32 if features.get("avx512bw") else 16 if features.get("avx2") else 0
+
+
+def multiply_add_pairs(builder, first, second):
+    """``first[2i] * second[2i] + first[2i + 1] * second[2i + 1]`` for each ``i``: two
+    ``<2N x i16>`` into ``<N x i32>``, exact (no pair is two products of -32768), as the
+    machine's ``pmaddwd`` where it has one."""
+    count, lanes = first.type.count, _pair_lanes()
+    i32 = ir.IntType(32)
+    if not lanes or count % lanes:
+        wide = ir.VectorType(i32, count)
+        products = builder.mul(builder.sext(first, wide), builder.sext(second, wide))
+        half = ir.VectorType(i32, count // 2)
+        return builder.add(*(builder.shuffle_vector(products, products, ir.Constant(
+            half, list(range(parity, count, 2)))) for parity in (0, 1)))
+    part = ir.VectorType(ir.IntType(16), lanes)
+    result = ir.VectorType(i32, lanes // 2)
+    name = "llvm.x86.avx512.pmaddw.d.512" if lanes == 32 else "llvm.x86.avx2.pmadd.wd"
+    function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(
+        result, [part, part]), name)
+    sums = []
+    for start in range(0, count, lanes):
+        picked = ir.Constant(ir.VectorType(i32, lanes), list(range(start, start + lanes)))
+        sums.append(builder.call(function, [builder.shuffle_vector(v, v, picked)
+                                            for v in (first, second)]))
+    while len(sums) > 1:
+        size = sums[0].type.count
+        sums = [builder.shuffle_vector(sums[k], sums[k + 1], ir.Constant(ir.VectorType(
+            i32, 2 * size), list(range(2 * size)))) for k in range(0, len(sums), 2)]
+    return sums[0]
