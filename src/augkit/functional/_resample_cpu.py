@@ -21,6 +21,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from augkit.functional._vector_ir import (
+    gather,
     multiply_add_pairs,
     pointer,
     splat,
@@ -102,11 +103,10 @@ def _clip8(total):
 
 
 # The columns' pass runs on blocks of 8 rows. The block is first interleaved so that an
-# input value's 8 rows are 8 adjacent bytes (one uint64); every tap of every output value
-# is then one uint64 gather, and the sums of 4 output values' 8 rows each take 32 bytes
-# along contiguous memory against their 4 weights spread over the rows (vector code).
-# Without the interleave, the taps of one output value are loads from 8 distant rows and
-# stay scalar (3x to 4x slower at 224x224 RGB).
+# input value's 8 rows are 8 adjacent bytes (one uint64); a tap of 4 output values is then
+# one gather of 4 words, their 8 rows each summed against the 4 weights spread over the rows
+# (vector code). Without the interleave, the taps of one output value are loads from 8
+# distant rows and stay scalar (3x to 4x slower at 224x224 RGB).
 BLOCK = 8
 _SWEPT = 4  # output values a sweep step takes: 4 x 8 rows = 32 int32 lanes
 
@@ -206,28 +206,33 @@ def _clip_bytes(builder, totals):
 
 
 @intrinsic
-def _sweep_step(typingctx, picked, pairs, v, clipped):
+def _sweep_step(typingctx, block, offsets, pairs, v, clipped):
     """Output values ``v`` to ``v + 3`` of a block, every row: ``clip8(half + sum_k
-    picked[k, v * 8 + r] * weights[k, v])`` into ``clipped[v * 8:]``, the weights as
-    ``pair_words`` gives them (``pairs``: (taps + 1) // 2, 2, values), each value's spread
-    over its 8 rows."""
+    block[offsets[k, v] + r] * weights[k, v])`` into ``clipped[v * 8:]``: each tap's 4
+    values' words (their 8 rows) gathered from the block at byte ``offsets`` (taps,
+    values), the weights as ``pair_words`` gives them (``pairs``: (taps + 1) // 2, 2,
+    values), each value's spread over its 8 rows."""
     def codegen(context, builder, signature, args):
         lanes = _SWEPT * BLOCK
-        samples = context.make_array(signature.args[0])(context, builder, args[0])
-        table = context.make_array(signature.args[1])(context, builder, args[1])
-        taps = cgutils.unpack_tuple(builder, samples.shape, 2)[0]
-        values = cgutils.unpack_tuple(builder, table.shape, 3)[2]
-        first = builder.mul(args[2], context.get_constant(types.intp, BLOCK))
-        row_bytes = builder.mul(values, context.get_constant(types.intp, BLOCK))
+        rows = context.make_array(signature.args[0])(context, builder, args[0])
+        where = context.make_array(signature.args[1])(context, builder, args[1])
+        table = context.make_array(signature.args[2])(context, builder, args[2])
+        taps, values = cgutils.unpack_tuple(builder, where.shape, 2)
+        first = builder.mul(args[3], context.get_constant(types.intp, BLOCK))
         i32 = ir.IntType(32)
+        every = ir.Constant(ir.VectorType(ir.IntType(1), _SWEPT), [1] * _SWEPT)
+        nothing = ir.Constant(ir.VectorType(ir.IntType(64), _SWEPT), [0] * _SWEPT)
 
-        def sample(k):
-            return _bytes_at(builder, samples.data, builder.add(builder.mul(k, row_bytes),
-                                                                first), lanes)
+        def sample(k):  # the 4 values' words of tap k
+            at = builder.load(builder.bitcast(builder.gep(where.data, [builder.add(
+                builder.mul(k, values), args[3])]), ir.VectorType(i32, _SWEPT).as_pointer()),
+                align=4)
+            words = gather(builder, rows.data, at, every, nothing)
+            return builder.bitcast(words, ir.VectorType(ir.IntType(8), lanes))
 
         def spread_weights(pair, half):  # each value's word over its 4 lanes of a weave
             at = builder.add(builder.mul(builder.add(builder.mul(pair, ir.Constant(
-                pair.type, 2)), ir.Constant(pair.type, half)), values), args[2])
+                pair.type, 2)), ir.Constant(pair.type, half)), values), args[3])
             four = builder.load(builder.bitcast(builder.gep(table.data, [at]), ir.VectorType(
                 i32, _SWEPT).as_pointer()), align=4)
             spread = builder.shuffle_vector(four, four, ir.Constant(ir.VectorType(
@@ -236,10 +241,10 @@ def _sweep_step(typingctx, picked, pairs, v, clipped):
 
         totals = _tap_sums(builder, taps, sample, spread_weights, lanes)
         builder.store(_clip_bytes(builder, totals), pointer(
-            context, builder, signature.args[3], args[3], first, ir.VectorType(
+            context, builder, signature.args[4], args[4], first, ir.VectorType(
                 ir.IntType(8), lanes)), align=1)
         return context.get_dummy_value()
-    return types.void(picked, pairs, types.intp, clipped), codegen
+    return types.void(block, offsets, pairs, types.intp, clipped), codegen
 
 
 _ROWS_STEP = 32  # values a rows' step sums
@@ -315,49 +320,6 @@ def _block_rows(typingctx, block, at, dst, to, stride):
     return types.void(block, types.intp, dst, types.intp, types.intp), codegen
 
 
-@intrinsic
-def _copy_words(typingctx, src, at, dst, to, count):
-    """``dst[to:to + count] = src[at:at + count]``, ``count`` (a literal) uint64 words as one
-    vector load and store."""
-    if not isinstance(count, types.IntegerLiteral):
-        return None
-    words = ir.VectorType(ir.IntType(64), count.literal_value)
-
-    def codegen(context, builder, signature, args):
-        value = builder.load(pointer(context, builder, signature.args[0], args[0], args[1],
-                                     words), align=1)
-        builder.store(value, pointer(context, builder, signature.args[2], args[2], args[3],
-                                     words), align=1)
-        return context.get_dummy_value()
-    return types.void(src, types.intp, dst, types.intp, count), codegen
-
-
-@njit(inline="always")
-def _pick_pixels(block_words, sources, picked, channels):
-    """Every tap's words of every output pixel, a pixel's ``channels`` words (adjacent in
-    the block) copied as one vector."""
-    for k in range(sources.shape[0]):
-        where, into = sources[k], picked[k]
-        for x in range(sources.shape[1] // channels):
-            _copy_words(block_words, where[x * channels], into, x * channels, channels)
-
-
-@njit(inline="always")
-def _pick(block_words, sources, picked, channels):
-    """``picked[k, v] = block_words[sources[k, v]]`` for rows of ``channels`` interleaved
-    values: pixels of 3 or 4 channels whole (a pixel's words of one tap are adjacent), others
-    a word at a time."""
-    if channels == 3:
-        _pick_pixels(block_words, sources, picked, 3)
-    elif channels == 4:
-        _pick_pixels(block_words, sources, picked, 4)
-    else:
-        for k in range(sources.shape[0]):
-            where, into = sources[k], picked[k]
-            for v in range(sources.shape[1]):
-                into[v] = block_words[where[v]]
-
-
 @njit(cache=True, nogil=True)
 def horizontal_pass(src, dst, first_row, sources, weights, channels):
     """``dst[m, y, v]`` from input row ``first_row + y``, rows of ``W * C`` interleaved
@@ -366,10 +328,11 @@ def horizontal_pass(src, dst, first_row, sources, weights, channels):
     images, out_rows, values = dst.shape
     taps = sources.shape[0]
     pairs = pair_words(weights)
+    offsets = np.empty((taps, values), np.int32)  # of each tap's word in the block
+    for k in range(taps):
+        for v in range(values):
+            offsets[k, v] = sources[k, v] * BLOCK
     block = np.empty(src.shape[2] * BLOCK, np.uint8)
-    block_words = block.view(np.uint64)
-    picked = np.empty((taps, values), np.uint64)
-    picked_bytes = picked.reshape(taps * values).view(np.uint8).reshape(taps, values * BLOCK)
     clipped = np.empty(values * BLOCK, np.uint8)
     last = first_row + out_rows - 1
     for m in range(images):
@@ -384,16 +347,16 @@ def horizontal_pass(src, dst, first_row, sources, weights, channels):
                 block[b], block[b + 1], block[b + 2], block[b + 3] = l0[j], l1[j], l2[j], l3[j]
                 block[b + 4], block[b + 5], block[b + 6], block[b + 7] = l4[j], l5[j], l6[j], \
                     l7[j]
-            _pick(block_words, sources, picked, channels)
             if values >= _SWEPT:
                 for step in range((values + _SWEPT - 1) // _SWEPT):
-                    _sweep_step(picked_bytes, pairs, min(step * _SWEPT, values - _SWEPT),
+                    _sweep_step(block, offsets, pairs, min(step * _SWEPT, values - _SWEPT),
                                 clipped)
             else:
                 for q in range(values * BLOCK):
+                    v, row = q // BLOCK, q % BLOCK
                     total = _HALF
                     for k in range(taps):
-                        total += np.int32(picked_bytes[k, q]) * weights[k, q // BLOCK]
+                        total += np.int32(block[offsets[k, v] + row]) * weights[k, v]
                     clipped[q] = _clip8(total)
             if y0 + BLOCK <= out_rows and values >= _GROUP:
                 image = dst[m].reshape(-1)
