@@ -744,10 +744,9 @@ def bicubic_rows(image, target, coefficients, fill):
 
 @njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in C
 def _transform_image(image, target, coefficients, fill, mode):
-    """One interleaved (H, W, C) image into ``target`` (h, w, C)."""
-    if mode == 1:
-        bilinear_rows(image, target, coefficients, fill)
-        return
+    """One interleaved (H, W, C) image into ``target`` (h, w, C) with NEAREST (``mode``
+    0) or BICUBIC (2); BILINEAR's callers call its sampler themselves (interleaved or
+    planar output), so each compiles only the one it takes."""
     if mode == 2:
         bicubic_rows(image, target, coefficients, fill)
         return
@@ -771,7 +770,10 @@ def pillow_transform(src, out, data, fill, mode):
     interleaved, as Pillow keeps them, so each sample reads its neighbours' channels from one
     place."""
     for n in range(src.shape[0]):
-        _transform_image(src[n], out[n], data[n], fill, mode)
+        if mode == 1:
+            bilinear_rows(src[n], out[n], data[n], fill)
+        else:
+            _transform_image(src[n], out[n], data[n], fill, mode)
 
 
 @njit(cache=True, nogil=True)
