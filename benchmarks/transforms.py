@@ -289,13 +289,14 @@ WHY = {
                  "in integers (and differs from Pillow along the edges); Pillow's "
                  "perspective, which augkit keeps bit for bit, divides each position by its "
                  "denominator in float64, two divisions a pixel, and the vector divider's "
-                 "pace bounds augkit's sampler; a planar tensor is also copied to "
-                 "interleaved pixels and back around it",
+                 "pace bounds augkit's sampler; a planar tensor's pixels are also "
+                 "copied to interleaved ones first",
     "tensor layout": "the same sampler as on one numpy image, where augkit is the faster "
-                     "(benchmarks/resize.py: OpenCV's warpAffine takes 1.3x augkit's time "
-                     "with NEAREST, 1.01x with BILINEAR), but a planar tensor is copied to "
-                     "interleaved pixels and back around it (about 15 us at 224x224) and "
-                     "its call goes through more checks",
+                     "(benchmarks/resize.py: OpenCV's warpAffine takes 1.35x augkit's time "
+                     "with NEAREST, 1.08x to 1.15x with BILINEAR), but a planar tensor's "
+                     "pixels are first copied to interleaved ones (about 7 us at 224x224; "
+                     "NEAREST copies its result back to planes too, BILINEAR writes the "
+                     "planes itself) and its call goes through more checks",
     "noise": "no cause found; timings on this machine move by up to 2x between runs",
 }
 WHY_KEY = {"albument.": "opencv", "kornia": "one op", ("jpeg(75)", "albument."): "libjpeg",
