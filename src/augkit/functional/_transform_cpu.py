@@ -134,8 +134,9 @@ def _put_row(planes, y, values, inside, fill):
 # image's end. On photos turned by a generic angle 1 or 2 groups in 100 fail; most groups of
 # a turn by almost nothing, or of a whole-pixel shift, do.
 # A group whose every window lies in the image (floors from 0 to width - 2 and height - 3)
-# reads its taps without clipping or masks and stores no fill: on a photo turned by 30
-# degrees most groups, and 10% of the time.
+# reads each window row's two pixels as one 8-byte word, without clipping or masks, and
+# stores no fill: 80% of the groups of a photo turned by 30 degrees (kernel 95 to 79-82 us
+# at 224x224 RGB).
 _GROUP, _LANES = 16, 8
 _GRID, _FRACTION_BITS, _EDGE = 768.0, 14, 4  # v + 768: steps of 2**-14; sure where
 # 4 <= q < 2**14 - 4
@@ -337,7 +338,9 @@ def _below_each(builder, values, bound):
 
 def _interior_taps(builder, array, ix, iy, width, channels):
     """``_quick_window``'s taps where every lane's window lies in the image, its lower row
-    above the last (so no word read reaches past the image's end)."""
+    above the last: each window row's two pixels read as one 8-byte word (half the gathered
+    elements of two 4-byte words), then split into the pixel's and its neighbour's 4 bytes.
+    No word reaches past the image's end where ``(width + 2) * channels >= 8``."""
     row_bytes = splat(builder, builder.trunc(builder.mul(width, ir.Constant(_I64, channels)),
                                              _I32), _W32)
     upper = builder.add(builder.mul(iy, row_bytes), builder.mul(ix, _lanes(_W32, channels)))
