@@ -26,6 +26,7 @@ from augkit.functional._vector_ir import (
     pointer,
     splat,
     store_transposed,
+    wide_pairs,
 )
 
 PRECISION_BITS = 22  # Pillow's 32 - 8 - 2
@@ -146,19 +147,30 @@ def pair_words(weights):
     return words
 
 
-def _tap_sums(builder, count, samples, pair_weights, lanes):
-    """``half + sum_k samples(k) * w_k`` for ``k < count`` (a runtime count), int32 lanes
-    (``samples(k)``: ``<lanes x i8>``; ``lanes`` a multiple of 8), the sums kept in vector
-    registers across the taps. Two taps at a time: their bytes paired in 16-bit lanes, and
-    ``pair_weights(p, half)`` the lanes' weights of taps ``2p`` and ``2p + 1`` paired the same
-    way (``pair_words``: each weight w as (w >> 11) * 2**11 + (w & 2047), ``half`` 0 for the
-    high halves, 1 for the low; ``<lanes x i16>``, one lane's pair of weights repeated over
-    its 128-bit block), each pair multiplied and added exactly (``multiply_add_pairs``: one
-    instruction for 16 lanes where the machine has it, against two for a 32-bit multiply).
-    The high and low sums are joined at the end. Pairs are woven within 128-bit blocks (the
-    first four values of each block, then the last four), so the pairing is the machine's
-    unpack, and the sums are put back in order once. Every step wraps as int32 does, and
-    Pillow's sum fits in one, so the result is Pillow's sum exactly."""
+def _tap_sums(builder, count, samples, tap_weights, pair_weights, lanes):
+    """``half + sum_k samples(k) * tap_weights(k)`` for ``k < count`` (a runtime count),
+    int32 lanes (``samples(k)``: ``<lanes x i8>``; ``tap_weights(k)``: ``<lanes x i32>``;
+    ``lanes`` a multiple of 32), the sums kept in vector registers across the taps.
+
+    Where the machine multiplies and adds 16-bit pairs 32 lanes at a time (``wide_pairs``),
+    two taps at a time: their bytes paired in 16-bit lanes, and ``pair_weights(p, half)``
+    the lanes' weights of taps ``2p`` and ``2p + 1`` paired the same way (``pair_words``:
+    each weight w as (w >> 11) * 2**11 + (w & 2047), ``half`` 0 for the high halves, 1 for
+    the low; ``<lanes x i16>``, one lane's pair of weights repeated over its 128-bit block),
+    each pair multiplied and added exactly (``multiply_add_pairs``: one instruction for 16
+    lanes, against two for a 32-bit multiply). The high and low sums are joined at the end.
+    Pairs are woven within 128-bit blocks (the first four values of each block, then the
+    last four), so the pairing is the machine's unpack, and the sums are put back in order
+    once. Every step wraps as int32 does, and Pillow's sum fits in one, so the result is
+    Pillow's sum exactly. Elsewhere (AVX2 measured the pairs 20% to 40% slower), a 32-bit
+    multiply a tap."""
+    if not wide_pairs():
+        vector = ir.VectorType(ir.IntType(32), lanes)
+        totals = cgutils.alloca_once_value(builder, ir.Constant(vector, [int(_HALF)] * lanes))
+        with cgutils.for_range(builder, count) as loop:
+            builder.store(builder.add(builder.load(totals), builder.mul(
+                builder.zext(samples(loop.index), vector), tap_weights(loop.index))), totals)
+        return builder.load(totals)
     i16, i32 = ir.IntType(16), ir.IntType(32)
     vector, half_words = ir.VectorType(i32, lanes), ir.VectorType(i16, lanes)
     weaves = [ir.Constant(ir.VectorType(i32, lanes), [
@@ -206,7 +218,7 @@ def _clip_bytes(builder, totals):
 
 
 @intrinsic
-def _sweep_step(typingctx, block, offsets, pairs, v, clipped):
+def _sweep_step(typingctx, block, offsets, weights, pairs, v, clipped):
     """Output values ``v`` to ``v + 3`` of a block, every row: ``clip8(half + sum_k
     block[offsets[k, v] + r] * weights[k, v])`` into ``clipped[v * 8:]``: each tap's 4
     values' words (their 8 rows) gathered from the block at byte ``offsets`` (taps,
@@ -216,66 +228,79 @@ def _sweep_step(typingctx, block, offsets, pairs, v, clipped):
         lanes = _SWEPT * BLOCK
         rows = context.make_array(signature.args[0])(context, builder, args[0])
         where = context.make_array(signature.args[1])(context, builder, args[1])
-        table = context.make_array(signature.args[2])(context, builder, args[2])
+        weights = context.make_array(signature.args[2])(context, builder, args[2])
+        table = context.make_array(signature.args[3])(context, builder, args[3])
         taps, values = cgutils.unpack_tuple(builder, where.shape, 2)
-        first = builder.mul(args[3], context.get_constant(types.intp, BLOCK))
+        first = builder.mul(args[4], context.get_constant(types.intp, BLOCK))
         i32 = ir.IntType(32)
         every = ir.Constant(ir.VectorType(ir.IntType(1), _SWEPT), [1] * _SWEPT)
         nothing = ir.Constant(ir.VectorType(ir.IntType(64), _SWEPT), [0] * _SWEPT)
 
         def sample(k):  # the 4 values' words of tap k
             at = builder.load(builder.bitcast(builder.gep(where.data, [builder.add(
-                builder.mul(k, values), args[3])]), ir.VectorType(i32, _SWEPT).as_pointer()),
+                builder.mul(k, values), args[4])]), ir.VectorType(i32, _SWEPT).as_pointer()),
                 align=4)
             words = gather(builder, rows.data, at, every, nothing)
             return builder.bitcast(words, ir.VectorType(ir.IntType(8), lanes))
 
         def spread_weights(pair, half):  # each value's word over its 4 lanes of a weave
             at = builder.add(builder.mul(builder.add(builder.mul(pair, ir.Constant(
-                pair.type, 2)), ir.Constant(pair.type, half)), values), args[3])
+                pair.type, 2)), ir.Constant(pair.type, half)), values), args[4])
             four = builder.load(builder.bitcast(builder.gep(table.data, [at]), ir.VectorType(
                 i32, _SWEPT).as_pointer()), align=4)
             spread = builder.shuffle_vector(four, four, ir.Constant(ir.VectorType(
                 i32, lanes // 2), [q // 4 for q in range(lanes // 2)]))
             return builder.bitcast(spread, ir.VectorType(ir.IntType(16), lanes))
 
-        totals = _tap_sums(builder, taps, sample, spread_weights, lanes)
+        def tap_weights(k):  # each value's weight over its 8 rows
+            four = builder.load(builder.bitcast(builder.gep(weights.data, [builder.add(
+                builder.mul(k, values), args[4])]), ir.VectorType(i32, _SWEPT).as_pointer()),
+                align=4)
+            return builder.shuffle_vector(four, four, ir.Constant(ir.VectorType(
+                i32, lanes), [q // BLOCK for q in range(lanes)]))
+
+        totals = _tap_sums(builder, taps, sample, tap_weights, spread_weights, lanes)
         builder.store(_clip_bytes(builder, totals), pointer(
-            context, builder, signature.args[4], args[4], first, ir.VectorType(
+            context, builder, signature.args[5], args[5], first, ir.VectorType(
                 ir.IntType(8), lanes)), align=1)
         return context.get_dummy_value()
-    return types.void(block, offsets, pairs, types.intp, clipped), codegen
+    return types.void(block, offsets, weights, pairs, types.intp, clipped), codegen
 
 
 _ROWS_STEP = 32  # values a rows' step sums
 
 
 @intrinsic
-def _rows_step(typingctx, image, at, stride, pairs, count, out, to):
+def _rows_step(typingctx, image, at, stride, weights, pairs, count, out, to):
     """``out[to:to + 32] = clip8(half + sum_k image[at + k * stride:][:32] * weights[k])``
-    for ``k < count``: 32 values of an output row of the rows' pass, the row's weights as
-    ``pair_words`` gives them (``pairs``: (count + 1) // 2 * 2 words)."""
+    for ``k < count``: 32 values of an output row of the rows' pass, the row's weights also
+    as ``pair_words`` gives them (``pairs``: (count + 1) // 2 * 2 words)."""
     def codegen(context, builder, signature, args):
         source = context.make_array(signature.args[0])(context, builder, args[0])
-        table = context.make_array(signature.args[3])(context, builder, args[3])
+        taps = context.make_array(signature.args[3])(context, builder, args[3])
+        table = context.make_array(signature.args[4])(context, builder, args[4])
 
         def sample(k):
             return _bytes_at(builder, source.data, builder.add(args[1], builder.mul(
                 k, args[2])), _ROWS_STEP)
 
-        def weights(pair, half):  # the one word over every lane
+        def tap_weights(k):
+            return splat(builder, builder.load(builder.gep(taps.data, [k])), ir.VectorType(
+                ir.IntType(32), _ROWS_STEP))
+
+        def pair_weights(pair, half):  # the one word over every lane
             word = builder.load(builder.gep(table.data, [builder.add(builder.mul(
                 pair, ir.Constant(pair.type, 2)), ir.Constant(pair.type, half))]))
             return builder.bitcast(splat(builder, word, ir.VectorType(
                 ir.IntType(32), _ROWS_STEP // 2)), ir.VectorType(ir.IntType(16), _ROWS_STEP))
 
-        totals = _tap_sums(builder, args[4], sample, weights, _ROWS_STEP)
+        totals = _tap_sums(builder, args[5], sample, tap_weights, pair_weights, _ROWS_STEP)
         builder.store(_clip_bytes(builder, totals), pointer(
-            context, builder, signature.args[5], args[5], args[6],
+            context, builder, signature.args[6], args[6], args[7],
             ir.VectorType(ir.IntType(8), _ROWS_STEP)), align=1)
         return context.get_dummy_value()
-    return types.void(image, types.intp, types.intp, pairs, types.intp, out, types.intp), \
-        codegen
+    return types.void(image, types.intp, types.intp, weights, pairs, types.intp, out,
+                      types.intp), codegen
 
 
 @njit(cache=True, nogil=True)
@@ -349,8 +374,8 @@ def horizontal_pass(src, dst, first_row, sources, weights, channels):
                     l7[j]
             if values >= _SWEPT:
                 for step in range((values + _SWEPT - 1) // _SWEPT):
-                    _sweep_step(block, offsets, pairs, min(step * _SWEPT, values - _SWEPT),
-                                clipped)
+                    _sweep_step(block, offsets, weights, pairs,
+                                min(step * _SWEPT, values - _SWEPT), clipped)
             else:
                 for q in range(values * BLOCK):
                     v, row = q // BLOCK, q % BLOCK
@@ -390,8 +415,8 @@ def vertical_pass(src, dst, bounds, coeffs):
             if values >= _ROWS_STEP:
                 for step in range((values + _ROWS_STEP - 1) // _ROWS_STEP):
                     j = min(step * _ROWS_STEP, values - _ROWS_STEP)
-                    _rows_step(image, start * values + j, values, row_pairs, count, out,
-                               y * values + j)
+                    _rows_step(image, start * values + j, values, weights, row_pairs, count,
+                               out, y * values + j)
                 continue
             for j in range(values):
                 total = _HALF

@@ -78,32 +78,23 @@ def vector_call(builder, name, value):
 
 
 @functools.cache
-def _pair_lanes() -> int:
-    """The 16-bit lanes of the machine's pairwise multiply-add (``pmaddwd``) that numba
-    compiles for: 32 (AVX-512BW), 16 (AVX2) or 0 (none, or a CPU other than the host's)."""
-    if config.CPU_NAME not in (None, "host"):
-        return 0
-    features = llvm.get_host_cpu_features()
-    return 32 if features.get("avx512bw") else 16 if features.get("avx2") else 0
+def wide_pairs() -> bool:
+    """Whether numba compiles for this machine's own CPU and it multiplies and adds pairs
+    of 16-bit lanes 32 lanes at a time (AVX-512BW's ``pmaddwd``)."""
+    if config.CPU_NAME not in (None, "host") or config.CPU_FEATURES is not None:
+        return False
+    return bool(llvm.get_host_cpu_features().get("avx512bw"))
 
 
 def multiply_add_pairs(builder, first, second):
     """``first[2i] * second[2i] + first[2i + 1] * second[2i + 1]`` for each ``i``: two
-    ``<2N x i16>`` into ``<N x i32>``, exact (no pair is two products of -32768), as the
-    machine's ``pmaddwd`` where it has one."""
-    count, lanes = first.type.count, _pair_lanes()
-    i32 = ir.IntType(32)
-    if not lanes or count % lanes:
-        wide = ir.VectorType(i32, count)
-        products = builder.mul(builder.sext(first, wide), builder.sext(second, wide))
-        half = ir.VectorType(i32, count // 2)
-        return builder.add(*(builder.shuffle_vector(products, products, ir.Constant(
-            half, list(range(parity, count, 2)))) for parity in (0, 1)))
+    ``<2N x i16>`` (``2N`` a multiple of 32) into ``<N x i32>``, exact (no pair is two
+    products of -32768), by AVX-512BW's ``pmaddwd`` 32 lanes at a time (where
+    ``wide_pairs()``)."""
+    count, lanes, i32 = first.type.count, 32, ir.IntType(32)
     part = ir.VectorType(ir.IntType(16), lanes)
-    result = ir.VectorType(i32, lanes // 2)
-    name = "llvm.x86.avx512.pmaddw.d.512" if lanes == 32 else "llvm.x86.avx2.pmadd.wd"
     function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(
-        result, [part, part]), name)
+        ir.VectorType(i32, lanes // 2), [part, part]), "llvm.x86.avx512.pmaddw.d.512")
     sums = []
     for start in range(0, count, lanes):
         picked = ir.Constant(ir.VectorType(i32, lanes), list(range(start, start + lanes)))
