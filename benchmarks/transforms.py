@@ -293,7 +293,7 @@ WHY = {
                  "copied to interleaved ones first",
     "tensor layout": "the same sampler as on one numpy image, where augkit is the faster "
                      "(benchmarks/resize.py: OpenCV's warpAffine takes 1.35x augkit's time "
-                     "with NEAREST, 1.08x to 1.15x with BILINEAR), but a planar tensor's "
+                     "with NEAREST, 1.07x to 1.15x with BILINEAR), but a planar tensor's "
                      "pixels are first copied to interleaved ones (about 7 us at 224x224; "
                      "NEAREST copies its result back to planes too, BILINEAR writes the "
                      "planes itself) and its call goes through more checks",
