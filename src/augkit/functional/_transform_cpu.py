@@ -89,28 +89,21 @@ def _source(a, affine, x, y):
 
 
 @njit(inline="always")
-def _row_positions(coefficients, y, width, height, floor_x, floor_y, dxs, dys, inside):
-    """For each pixel of output row ``y``: its centre through the transform, whether that
-    lands inside the input, and (moved half a pixel back, as Pillow's filters read) the
-    floors and fractions of the position (0 outside)."""
+def _row_positions(coefficients, y, width, height, floor_x, floor_y, dxs, dys, inside,
+                   first=0, last=-1):
+    """For each pixel of output row ``y`` (from ``first`` to ``last``; default all): its
+    centre through the transform, whether that lands inside the input, and (moved half a
+    pixel back, as Pillow's filters read) the floors and fractions of the position (0
+    outside)."""
     a, affine = _coefficients(coefficients)
-    for x in range(floor_x.shape[0]):
+    end = floor_x.shape[0] if last < 0 else last
+    for x in range(np.uint64(first), np.uint64(end)):
         xin, yin = _source(a, affine, x, y)
         inside[x] = xin >= 0.0 and xin < width and yin >= 0.0 and yin < height
         xs, ys = xin - 0.5, yin - 0.5
         fx, fy = math.floor(xs), math.floor(ys)
         dxs[x], dys[x] = xs - fx, ys - fy
         floor_x[x], floor_y[x] = (int(fx), int(fy)) if inside[x] else (0, 0)
-
-
-@njit(inline="always")
-def _put_row(planes, y, values, inside, fill):
-    """Row ``y`` of the output's planes from each channel's ``values`` (``fill``
-    outside)."""
-    for c in range(planes.shape[0]):
-        plane, fill_c = planes[c, y], fill[c]
-        for x in range(plane.shape[0]):
-            plane[x] = np.uint8(values[c, x]) if inside[x] else fill_c
 
 
 # Pillow's BILINEAR 16 output pixels at a time as explicit vector code (LLVM IR, lowered for
@@ -393,22 +386,24 @@ def _fmuladd(builder, a, b, c):
     return builder.call(function, [a, b, c])
 
 
+def _byte(builder, words, c):
+    """Byte ``c`` of each lane's word of a ``<16 x i32>``, as int32 lanes."""
+    zero = ir.Constant(ir.VectorType(_I8, 64), None)
+    mask = [index for x in range(_GROUP) for index in (4 * x + c, 64, 64, 64)]
+    return builder.bitcast(builder.shuffle_vector(builder.bitcast(
+        words, ir.VectorType(_I8, 64)), zero, ir.Constant(ir.VectorType(_I32, 4 * _GROUP),
+                                                           mask)), _W32)
+
+
 def _quick_lerps(builder, taps, dx, dy, inside, fill, channels):
     """The quick pass's lerps over 16 lanes (``taps`` as ``_quick_window`` gives them;
     ``dx``, ``dy`` float32): the pixels as one word each (channel c in byte c), ``fill``
     outside, and each lane inside whose result is not sure."""
-    zero, nothing = ir.Constant(ir.VectorType(_I8, 64), None), _lanes(_W1, 0)
-    taps = [builder.bitcast(words, ir.VectorType(_I8, 64)) for words in taps]
-
-    def byte(words, c):  # byte c of each lane's word, as int32
-        mask = [index for x in range(_GROUP) for index in (4 * x + c, 64, 64, 64)]
-        return builder.bitcast(builder.shuffle_vector(words, zero, ir.Constant(
-            ir.VectorType(_I32, 4 * _GROUP), mask)), _W32)
-
+    nothing = _lanes(_W1, 0)
     packed, unsure = _lanes(_W32, 0), nothing
     steps = 2 ** _FRACTION_BITS
     for c in range(channels):
-        a, b, c_, d = (byte(words, c) for words in taps)
+        a, b, c_, d = (_byte(builder, words, c) for words in taps)
         across, below = builder.sub(b, a), builder.sub(d, c_)
         v1 = _fmuladd(builder, builder.sitofp(across, _WF), dx, builder.sitofp(a, _WF))
         v2 = _fmuladd(builder, builder.sitofp(below, _WF), dx, builder.sitofp(c_, _WF))
@@ -698,18 +693,217 @@ def _row_cubic(words, k, channels, c, x, d):
     return v2 + d * (p2 + d * (p3 + d * np.float64(p4)))
 
 
+# BICUBIC's quick pass, 16 output pixels at a time, for a group whose every 4x4 window lies in
+# the image (floors from 1 to width - 3 and height - 4, none whose fraction rounded to 0):
+# positions, floors and fractions as BILINEAR's quick pass finds them, each window row's four
+# taps 4-byte words gathered 16 lanes at a time, the five cubics of a channel in float32 with
+# fused multiply-adds. A group with a lane not sure is done again from the same taps by
+# Pillow's float64 steps (vector code); a group wholly outside stores the fill; the others
+# (windows reaching past an edge) go to the float64 code a run of pixels at a time. A row's cubic of four
+# bytes, p1 + d (p2 + d (p3 + d p4)) with |p2| <= 255, |p3| <= 765, |p4| <= 510 and
+# 0 <= d < 1, has intermediates under 1,785 in magnitude: its roundings (at most six of at
+# most 2**-24 of those: 4.8e-4) and d's (within 6e-8 of Pillow's fraction, times |p2| +
+# 2 |p3| + 3 |p4| <= 3,315: 2e-4) keep it within 6.8e-4 of the exact cubic at Pillow's
+# fraction. The column's cubic weighs the rows by at most 1.5 in all (1.1e-3); its own
+# roundings, of values under 2,923 (the rows lie in [-64, 319]), add at most 1.2e-3, and
+# dy's 3.5e-4. So the float32 value lies within 2.7e-3 of the exact one, and Pillow's
+# float64 value within 1e-9 of that. A value within _CUBIC_STEPS steps of 2**-14 (3.9e-3)
+# of a whole number in [0, 255] is not sure, unless the channel's 16 bytes are equal (then
+# both give that byte exactly); others truncate, and clamp to [0, 255], as Pillow's do.
+_CUBIC_STEPS = 64
+
+
+def _cubic_lanes(builder, v1, v2, v3, v4, d):
+    """Pillow's cubic of four float32 vectors at ``d``, with fused multiply-adds."""
+    p2 = builder.fsub(v3, v1)
+    p3 = builder.fsub(builder.fadd(builder.fmul(builder.fsub(v1, v2), _lanes(_WF, 2.0)), v3),
+                      v4)
+    p4 = builder.fadd(builder.fsub(v2, v1), builder.fsub(v4, v3))
+    return _fmuladd(builder, _fmuladd(builder, _fmuladd(builder, p4, d, p3), d, p2), d, v2)
+
+
+def _pillow_cubic(builder, v1, v2, v3, v4, d):
+    """``_cubic`` in float64 vectors, in Pillow's order, each step rounded."""
+    p2 = builder.fadd(builder.fneg(v1), v3)
+    p3 = builder.fsub(builder.fadd(builder.fmul(_lanes(_VF, 2.0), builder.fsub(v1, v2)), v3),
+                      v4)
+    p4 = builder.fadd(builder.fsub(builder.fadd(builder.fneg(v1), v2), v3), v4)
+    inner = builder.fadd(p3, builder.fmul(d, p4))
+    return builder.fadd(v2, builder.fmul(d, builder.fadd(p2, builder.fmul(d, inner))))
+
+
+def _bicubic_taps(builder, array, ix, iy, width, channels):
+    """A group's 4x4 windows (corners one left of and above the floors ``ix``, ``iy``) as
+    ``taps[row][column]``: each lane's 4-byte word from there, 16 lanes."""
+    one = _lanes(_W32, 1)
+    row_bytes = splat(builder, builder.trunc(builder.mul(width, ir.Constant(_I64, channels)),
+                                             _I32), _W32)
+    start = builder.add(builder.mul(builder.sub(iy, one), row_bytes),
+                        builder.mul(builder.sub(ix, one), _lanes(_W32, channels)))
+    return [[gather(builder, array.data, builder.add(builder.add(start, builder.mul(
+        row_bytes, _lanes(_W32, r))), _lanes(_W32, j * channels)), _lanes(_W1, 1),
+        _lanes(_W32, 0)) for j in range(4)] for r in range(4)]
+
+
+def _bicubic_quick(builder, taps, dx, dy, channels):
+    """BICUBIC's quick pass over a group's windows (``taps``; fractions ``dx``, ``dy``
+    float32): its pixels as one word each, and the lanes not sure."""
+    steps = 2 ** _FRACTION_BITS
+    slack = _CUBIC_STEPS / steps
+    packed, unsure = _lanes(_W32, 0), _lanes(_W1, 0)
+    for c in range(channels):
+        rows, seconds, uneven = [], [], _lanes(_W32, 0)
+        for r in range(4):
+            v1, v2, v3, v4 = (_byte(builder, taps[r][j], c) for j in range(4))
+            uneven = builder.or_(uneven, builder.or_(builder.xor(v1, v2), builder.or_(
+                builder.xor(v3, v2), builder.xor(v4, v2))))
+            seconds.append(v2)
+            rows.append(_cubic_lanes(builder, *(builder.sitofp(v, _WF)
+                                                for v in (v1, v2, v3, v4)), dx))
+        for r in (0, 2, 3):
+            uneven = builder.or_(uneven, builder.xor(seconds[r], seconds[1]))
+        value = _cubic_lanes(builder, *rows, dy)
+        middle = builder.and_(builder.fcmp_ordered(">", value, _lanes(_WF, -slack)),
+                              builder.fcmp_ordered("<", value, _lanes(_WF, 255.0 + slack)))
+        bits = builder.bitcast(builder.fadd(value, _lanes(_WF, _GRID + slack)), _W32)
+        near = builder.icmp_unsigned("==", builder.and_(bits, _lanes(
+            _W32, steps - 2 * _CUBIC_STEPS)), _lanes(_W32, 0))
+        uneven = builder.icmp_unsigned("!=", uneven, _lanes(_W32, 0))
+        unsure = builder.or_(unsure, builder.and_(builder.and_(middle, near), uneven))
+        whole = builder.and_(builder.lshr(bits, _lanes(_W32, _FRACTION_BITS)),
+                             _lanes(_W32, 255))
+        whole = builder.select(builder.fcmp_ordered("<", value, _lanes(_WF, 0.0)),
+                               _lanes(_W32, 0), builder.select(builder.fcmp_ordered(
+                                   ">", value, _lanes(_WF, 255.0)), _lanes(_W32, 255), whole))
+        packed = builder.or_(packed, builder.shl(whole, _lanes(_W32, 8 * c)))
+    return packed, unsure
+
+
+def _bicubic_exact(builder, taps, positions, channels):
+    """Pillow's float64 steps over a group's windows (``taps``; ``positions``: each half's
+    ``_positions``, whose fractions are Pillow's): its pixels as one word each."""
+    packed = []
+    for half, (_, _, _, dx, dy) in enumerate(positions):
+        words = _lanes(_V32, 0)
+        for c in range(channels):
+            rows = []
+            for r in range(4):
+                v1, v2, v3, v4 = (builder.sitofp(_half(builder, _byte(builder, taps[r][j], c),
+                                                       half), _VF) for j in range(4))
+                rows.append(_pillow_cubic(builder, v1, v2, v3, v4, dx))
+            value = _pillow_cubic(builder, *rows, dy)
+            whole = builder.select(
+                builder.fcmp_ordered("<=", value, _lanes(_VF, 0.0)), _lanes(_V32, 0),
+                builder.select(builder.fcmp_ordered(">=", value, _lanes(_VF, 255.0)),
+                               _lanes(_V32, 255), builder.fptosi(value, _V32)))
+            words = builder.or_(words, builder.shl(whole, _lanes(_V32, 8 * c)))
+        packed.append(words)
+    return _joined_lanes(builder, *packed)
+
+
+@intrinsic
+def _bicubic_group(typingctx, flat, out, to, columns, x, yc, a, width, height, channels,
+                   affine, fill):
+    """BICUBIC's quick pass (``_bicubic_quick``) over ``_GROUP`` output pixels from pixel
+    ``x`` of the row whose centre is ``yc``, stored into ``out[to:]`` (interleaved) where it
+    is sure, or ``fill`` (the outside's bytes as one word) where the group lies wholly
+    outside: arguments as ``_bilinear_group`` takes them, the image under 2**18 pixels a
+    side. Whether it stored them."""
+    if not isinstance(channels, types.IntegerLiteral):
+        return None
+    size = channels.literal_value
+
+    def codegen(context, builder, signature, args):
+        flat_v, out_v, to_v, columns_v, x_v, yc_v, a_v, width_v, height_v = args[:9]
+        coef = [builder.extract_value(a_v, k) for k in range(8)]
+        array = context.make_array(signature.args[0])(context, builder, flat_v)
+        columns = _columns(context, builder, signature.args[3], columns_v, x_v)
+        halves = [_quick_positions(builder, columns[half], yc_v, coef, args[10])
+                  for half in range(2)]
+        (ix, fx, dx), (iy, fy, dy) = _split(builder, halves, 2), _split(builder, halves, 3)
+        four, five, one = ir.Constant(_I64, 4), ir.Constant(_I64, 5), _lanes(_W32, 1)
+        # every window inside (so nothing is read past the image), and no floor that may be
+        # one more than Pillow's (where a fraction rounded to 0)
+        interior = builder.and_(builder.and_(builder.icmp_signed(">=", width_v, four),
+                                             builder.icmp_signed(">=", height_v, five)),
+                                _all(builder, builder.and_(
+                                    _below_each(builder, builder.sub(ix, one),
+                                                builder.sub(width_v, ir.Constant(_I64, 3))),
+                                    _below_each(builder, builder.sub(iy, one),
+                                                builder.sub(height_v, four)))))
+        on_edge = builder.icmp_unsigned("==", _low_unsigned(builder, fx, fy),
+                                        _lanes(_W32, 0))
+        sure = cgutils.alloca_once_value(builder, ir.Constant(_I1, 0))
+
+        def store(words):
+            pixels = _pixel_bytes(builder, words, size)
+            builder.store(pixels, pointer(context, builder, signature.args[1], out_v, to_v,
+                                          pixels.type), align=1)
+            builder.store(ir.Constant(_I1, 1), sure)
+
+        taken = builder.and_(interior, builder.not_(_any(builder, on_edge)))
+        with builder.if_else(taken, likely=True) as (whole, part):
+            with whole:
+                taps = _bicubic_taps(builder, array, ix, iy, width_v, size)
+                packed, unsure = _bicubic_quick(builder, taps, dx, dy, size)
+                with builder.if_else(_any(builder, unsure), likely=False) as (again, fine):
+                    with again:
+                        positions = [_positions(builder, columns[half], yc_v, coef, width_v,
+                                                height_v, args[10]) for half in range(2)]
+                        store(_bicubic_exact(builder, taps, positions, size))
+                    with fine:
+                        store(packed)
+            with part, builder.if_then(builder.not_(_any(builder, _inside(
+                    builder, halves, width_v, height_v)))):  # wholly outside: the fill
+                store(splat(builder, args[11], _W32))
+        return builder.load(sure)
+    return types.boolean(flat, out, types.intp, columns, types.intp, types.float64, a,
+                         types.intp, types.intp, channels, types.boolean, types.uint32), codegen
+
+
+@njit(cache=True, nogil=True)
+def _bicubic_quick_row(flat, width, height, row, y, columns, a, affine, fill_word, pending,
+                       channels):
+    """The quick pass over output row ``y`` (``row``: its ``w * C`` bytes), 16 pixels at a
+    time, for 1 to 4 ``channels`` (a literal): ``pending`` marks the groups it left, and the
+    count of them is returned."""
+    out_w = columns.shape[1]
+    left = 0
+    for step in range(pending.shape[0]):
+        x = min(step * _GROUP, out_w - _GROUP)
+        pending[step] = not _bicubic_group(flat, row, x * channels, columns, x, y + 0.5, a,
+                                           width, height, channels, affine, fill_word)
+        left += pending[step]
+    return left
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def bicubic_rows(image, target, coefficients, fill):
-    """Pillow's BICUBIC ``transform`` of one interleaved image of 1 to 4 channels, a row at a
-    time as ``bilinear_rows``: each pixel's 4x4 window read as ``C`` 4-byte words a window row
-    (its 4C bytes; where the window starts is computed in a vectorized loop, and a window
-    reaching past an edge is gathered from clipped rows and columns), then every channel's
-    five cubics in float64 (vectorized). 4.5x faster than a pixel at a time (224x224 RGB
-    turned by 30 degrees).
-    """
+    """Pillow's BICUBIC ``transform`` of one interleaved image of 1 to 4 channels into
+    ``target`` (h, w, C): 16 pixels at a time by the quick pass (``_bicubic_group``), the
+    others (windows reaching past an edge, lanes near a whole number, images 2**18 pixels a
+    side and more, outputs under 16 pixels wide) a run of pixels at a time by Pillow's
+    float64 steps: each pixel's 4x4 window read as ``C`` 4-byte words a window row (its 4C
+    bytes; a window reaching past an edge is gathered from clipped rows and columns), then
+    every channel's five cubics in float64 (vectorized)."""
     height, width, channels = image.shape
-    out_w = target.shape[1]
+    out_h, out_w = target.shape[0], target.shape[1]
     flat = image.reshape(-1)
+    rows = target.reshape((out_h, out_w * channels))
+    a = (coefficients[0], coefficients[1], coefficients[2] + 0.0, coefficients[3],
+         coefficients[4], coefficients[5] + 0.0, coefficients[6], coefficients[7])
+    affine = coefficients[6] == 0.0 and coefficients[7] == 0.0
+    quick = max(width, height) < 2 ** 18 and out_w >= _GROUP
+    columns = np.empty((3, out_w))
+    for x in range(out_w):
+        columns[0, x], columns[1, x], columns[2, x] = a[0] * (x + 0.5), a[3] * (x + 0.5), \
+            a[6] * (x + 0.5)
+    fill_word = np.uint32(0)
+    for c in range(channels):
+        fill_word |= np.uint32(fill[c]) << np.uint32(8 * c)
+    groups = (out_w + _GROUP - 1) // _GROUP
+    pending = np.ones(groups, np.bool_)
+    run_first, run_last = np.empty(groups, np.int64), np.empty(groups, np.int64)
     row_bytes = width * channels
     floor_x, floor_y = np.empty(out_w, np.int64), np.empty(out_w, np.int64)
     dxs, dys = np.empty(out_w), np.empty(out_w)
@@ -717,32 +911,62 @@ def bicubic_rows(image, target, coefficients, fill):
     starts = np.empty(out_w, np.int64)
     words = np.zeros((4 * channels, out_w), np.uint32)
     values = np.empty((channels, out_w), np.int32)
-    planes = np.empty((channels, *target.shape[:2]), np.uint8)  # the output, planar
-    for y in range(target.shape[0]):
-        _row_positions(coefficients, y, width, height, floor_x, floor_y, dxs, dys, inside)
-        for x in range(out_w):  # where each window starts (vectorized)
-            ix, iy = floor_x[x] - 1, floor_y[x] - 1
-            whole[x] = inside[x] & (ix >= 0) & (ix + 3 < width) & (iy >= 0) & (iy + 3 < height)
-            starts[x] = iy * row_bytes + ix * channels if whole[x] else 0
-        if width >= 4 and height >= 4:  # else no window is whole, and none starts at 0
-            for k in range(4):  # every pixel's words, the window at 0 for the others
-                for w in range(channels):
-                    into, step = words[k * channels + w], k * row_bytes + 4 * w
-                    for x in range(out_w):
-                        into[x] = _load_word(flat, starts[x] + step)
-        for x in range(out_w):
-            if inside[x] and not whole[x]:
-                _clipped_window(image, words, x, floor_x[x] - 1, floor_y[x] - 1)
-        for c in range(channels):
-            for x in range(out_w):
-                dx = dxs[x]
-                v = _cubic(_row_cubic(words, 0, channels, c, x, dx),
-                           _row_cubic(words, 1, channels, c, x, dx),
-                           _row_cubic(words, 2, channels, c, x, dx),
-                           _row_cubic(words, 3, channels, c, x, dx), dys[x])
-                values[c, x] = 0 if v <= 0.0 else (255 if v >= 255.0 else np.int32(v))
-        _put_row(planes, y, values, inside, fill)
-    _to_interleaved(planes.reshape((1, *planes.shape)), target.reshape((1, *target.shape)))
+    for y in range(out_h):
+        left = groups
+        if quick:
+            if channels == 1:
+                left = _bicubic_quick_row(flat, width, height, rows[y], y, columns, a, affine,
+                                          fill_word, pending, 1)
+            elif channels == 2:
+                left = _bicubic_quick_row(flat, width, height, rows[y], y, columns, a, affine,
+                                          fill_word, pending, 2)
+            elif channels == 3:
+                left = _bicubic_quick_row(flat, width, height, rows[y], y, columns, a, affine,
+                                          fill_word, pending, 3)
+            else:
+                left = _bicubic_quick_row(flat, width, height, rows[y], y, columns, a, affine,
+                                          fill_word, pending, 4)
+        if left == 0:
+            continue
+        runs = 0
+        for step in range(groups):  # the runs of pending groups
+            if pending[step] and (step == 0 or not pending[step - 1]):
+                run_first[runs] = min(step * _GROUP, max(out_w - _GROUP, 0))
+                runs += 1
+            if pending[step]:
+                run_last[runs - 1] = min((step + 1) * _GROUP, out_w)
+        for run in range(runs):  # each run Pillow's way
+            # unsigned, so indexing needs no check for negative indices and the loops below
+            # vectorize (twice as fast)
+            first, last = np.uint64(run_first[run]), np.uint64(run_last[run])
+            _row_positions(coefficients, y, width, height, floor_x, floor_y, dxs, dys, inside,
+                           first, last)
+            for x in range(first, last):  # where each window starts
+                ix, iy = floor_x[x] - 1, floor_y[x] - 1
+                whole[x] = inside[x] & (ix >= 0) & (ix + 3 < width) & (iy >= 0) & (
+                    iy + 3 < height)
+                starts[x] = iy * row_bytes + ix * channels if whole[x] else 0
+            if width >= 4 and height >= 4:  # else no window is whole, none starts at 0
+                for k in range(4):  # every pixel's words, the window at 0 for the others
+                    for w in range(channels):
+                        into, at = words[k * channels + w], k * row_bytes + 4 * w
+                        for x in range(first, last):
+                            into[x] = _load_word(flat, starts[x] + at)
+            for x in range(first, last):
+                if inside[x] and not whole[x]:
+                    _clipped_window(image, words, x, floor_x[x] - 1, floor_y[x] - 1)
+            for c in range(channels):
+                for x in range(first, last):
+                    dx = dxs[x]
+                    v = _cubic(_row_cubic(words, 0, channels, c, x, dx),
+                               _row_cubic(words, 1, channels, c, x, dx),
+                               _row_cubic(words, 2, channels, c, x, dx),
+                               _row_cubic(words, 3, channels, c, x, dx), dys[x])
+                    values[c, x] = 0 if v <= 0.0 else (255 if v >= 255.0 else np.int32(v))
+            out = target[y]
+            for x in range(first, last):
+                for c in range(channels):
+                    out[x, c] = np.uint8(values[c, x]) if inside[x] else fill[c]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in C
