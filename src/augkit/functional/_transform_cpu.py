@@ -699,9 +699,9 @@ def _row_cubic(words, k, channels, c, x, d):
 # taps 4-byte words gathered 16 lanes at a time, the five cubics of a channel in float32 with
 # fused multiply-adds. A group with a lane not sure is done again from the same taps by
 # Pillow's float64 steps (vector code); a group wholly outside stores the fill; the others
-# (windows reaching past an edge) go to the float64 code a run of pixels at a time. A row's cubic of four
-# bytes, p1 + d (p2 + d (p3 + d p4)) with |p2| <= 255, |p3| <= 765, |p4| <= 510 and
-# 0 <= d < 1, has intermediates under 1,785 in magnitude: its roundings (at most six of at
+# (windows reaching past an edge) go to the float64 code a run of pixels at a time. A row's
+# cubic of four bytes, p1 + d (p2 + d (p3 + d p4)) with |p2| <= 255, |p3| <= 765, |p4| <=
+# 510 and 0 <= d < 1, has intermediates under 1,785 in magnitude: its roundings (at most six of at
 # most 2**-24 of those: 4.8e-4) and d's (within 6e-8 of Pillow's fraction, times |p2| +
 # 2 |p3| + 3 |p4| <= 3,315: 2e-4) keep it within 6.8e-4 of the exact cubic at Pillow's
 # fraction. The column's cubic weighs the rows by at most 1.5 in all (1.1e-3); its own
@@ -804,10 +804,10 @@ def _bicubic_exact(builder, taps, positions, channels):
 @intrinsic
 def _bicubic_group(typingctx, flat, out, to, columns, x, yc, a, width, height, channels,
                    affine, fill):
-    """BICUBIC's quick pass (``_bicubic_quick``) over ``_GROUP`` output pixels from pixel
-    ``x`` of the row whose centre is ``yc``, stored into ``out[to:]`` (interleaved) where it
-    is sure, or ``fill`` (the outside's bytes as one word) where the group lies wholly
-    outside: arguments as ``_bilinear_group`` takes them, the image under 2**18 pixels a
+    """BICUBIC over ``_GROUP`` output pixels from pixel ``x`` of the row whose centre is
+    ``yc``, stored into ``out[to:]`` (interleaved) where every window lies in the image (by
+    ``_bicubic_quick``, or ``_bicubic_exact`` where a lane is not sure), or ``fill`` (the
+    outside's bytes as one word) where the group lies wholly outside: arguments as ``_bilinear_group`` takes them, the image under 2**18 pixels a
     side. Whether it stored them."""
     if not isinstance(channels, types.IntegerLiteral):
         return None
