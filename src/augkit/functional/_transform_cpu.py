@@ -693,23 +693,23 @@ def _row_cubic(words, k, channels, c, x, d):
     return v2 + d * (p2 + d * (p3 + d * np.float64(p4)))
 
 
-# BICUBIC's quick pass, 16 output pixels at a time, for a group whose every 4x4 window lies in
-# the image (floors from 1 to width - 3 and height - 4, none whose fraction rounded to 0):
-# positions, floors and fractions as BILINEAR's quick pass finds them, each window row's four
-# taps 4-byte words gathered 16 lanes at a time, the five cubics of a channel in float32 with
-# fused multiply-adds. A group with a lane not sure is done again from the same taps by
-# Pillow's float64 steps (vector code); a group wholly outside stores the fill; the others
-# (windows reaching past an edge) go to the float64 code a run of pixels at a time. A row's
-# cubic of four bytes, p1 + d (p2 + d (p3 + d p4)) with |p2| <= 255, |p3| <= 765, |p4| <=
-# 510 and 0 <= d < 1, has intermediates under 1,785 in magnitude: its roundings (at most six of at
-# most 2**-24 of those: 4.8e-4) and d's (within 6e-8 of Pillow's fraction, times |p2| +
-# 2 |p3| + 3 |p4| <= 3,315: 2e-4) keep it within 6.8e-4 of the exact cubic at Pillow's
-# fraction. The column's cubic weighs the rows by at most 1.5 in all (1.1e-3); its own
-# roundings, of values under 2,923 (the rows lie in [-64, 319]), add at most 1.2e-3, and
-# dy's 3.5e-4. So the float32 value lies within 2.7e-3 of the exact one, and Pillow's
-# float64 value within 1e-9 of that. A value within _CUBIC_STEPS steps of 2**-14 (3.9e-3)
-# of a whole number in [0, 255] is not sure, unless the channel's 16 bytes are equal (then
-# both give that byte exactly); others truncate, and clamp to [0, 255], as Pillow's do.
+# BICUBIC's quick pass, 16 output pixels at a time, for a group whose every 4x4 window lies in the
+# image (floors from 1 to width - 3 and height - 4, none whose fraction rounded to 0): positions,
+# floors and fractions as BILINEAR's quick pass finds them, each window row's four taps 4-byte
+# words gathered 16 lanes at a time, the five cubics of a channel in float32 with fused
+# multiply-adds. A group with a lane not sure is done again from the same taps by Pillow's float64
+# steps (vector code); a group wholly outside stores the fill; the others (windows reaching past
+# an edge) go to the float64 code a run of pixels at a time. A row's cubic of four bytes, p1 + d
+# (p2 + d (p3 + d p4)) with |p2| <= 255, |p3| <= 765, |p4| <= 510 and 0 <= d < 1, has
+# intermediates under 1,785 in magnitude: its roundings (at most six of at most 2**-24 of those:
+# 4.8e-4) and d's (within 6e-8 of Pillow's fraction, times |p2| + 2 |p3| + 3 |p4| <= 3,315: 2e-4)
+# keep it within 6.8e-4 of the exact cubic at Pillow's fraction. The column's cubic weighs the
+# rows by at most 1.5 in all (1.1e-3); its own roundings, of values under 2,923 (the rows lie in
+# [-64, 319]), add at most 1.2e-3, and dy's 3.5e-4. So the float32 value lies within 2.7e-3 of the
+# exact one, and Pillow's float64 value within 1e-9 of that. A value within _CUBIC_STEPS steps of
+# 2**-14 (3.9e-3) of a whole number in [0, 255] is not sure, unless the channel's 16 bytes are
+# equal (then both give that byte exactly); others truncate, and clamp to [0, 255], as Pillow's
+# do.
 _CUBIC_STEPS = 64
 
 
