@@ -807,8 +807,9 @@ def _bicubic_group(typingctx, flat, out, to, columns, x, yc, a, width, height, c
     """BICUBIC over ``_GROUP`` output pixels from pixel ``x`` of the row whose centre is
     ``yc``, stored into ``out[to:]`` (interleaved) where every window lies in the image (by
     ``_bicubic_quick``, or ``_bicubic_exact`` where a lane is not sure), or ``fill`` (the
-    outside's bytes as one word) where the group lies wholly outside: arguments as ``_bilinear_group`` takes them, the image under 2**18 pixels a
-    side. Whether it stored them."""
+    outside's bytes as one word) where the group lies wholly outside: arguments as
+    ``_bilinear_group`` takes them, the image under 2**18 pixels a side. Whether it stored
+    them."""
     if not isinstance(channels, types.IntegerLiteral):
         return None
     size = channels.literal_value
