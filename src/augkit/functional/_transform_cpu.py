@@ -878,15 +878,80 @@ def _bicubic_quick_row(flat, width, height, row, y, columns, a, affine, fill_wor
     return left
 
 
+@njit(inline="always")
+def _bicubic_quick_any(flat, width, height, row, y, columns, a, affine, fill_word, pending):
+    """``_bicubic_quick_row`` for the row's channel count, as a literal."""
+    channels = row.shape[0] // columns.shape[1]
+    if channels == 1:
+        return _bicubic_quick_row(flat, width, height, row, y, columns, a, affine, fill_word,
+                                  pending, 1)
+    if channels == 2:
+        return _bicubic_quick_row(flat, width, height, row, y, columns, a, affine, fill_word,
+                                  pending, 2)
+    if channels == 3:
+        return _bicubic_quick_row(flat, width, height, row, y, columns, a, affine, fill_word,
+                                  pending, 3)
+    return _bicubic_quick_row(flat, width, height, row, y, columns, a, affine, fill_word,
+                              pending, 4)
+
+
+@njit(inline="always")
+def _pending_runs(pending, out_w, run_first, run_last):
+    """The runs of pending groups as pixel ranges ``run_first[r]`` to ``run_last[r]``; their
+    count."""
+    runs = 0
+    for step in range(pending.shape[0]):
+        if pending[step] and (step == 0 or not pending[step - 1]):
+            run_first[runs] = min(step * _GROUP, max(out_w - _GROUP, 0))
+            runs += 1
+        if pending[step]:
+            run_last[runs - 1] = min((step + 1) * _GROUP, out_w)
+    return runs
+
+
+@njit(inline="always")
+def _bicubic_span(image, flat, out, first, last, floor_x, floor_y, dxs, dys, inside, whole,
+                  starts, words, values, fill):
+    """Pixels ``first`` to ``last`` (unsigned, so indexing needs no check for negative
+    indices and the loops vectorize: twice as fast) of an output row ``out`` by Pillow's
+    float64 steps, their positions already found."""
+    height, width, channels = image.shape
+    row_bytes = width * channels
+    for x in range(first, last):  # where each window starts
+        ix, iy = floor_x[x] - 1, floor_y[x] - 1
+        whole[x] = inside[x] & (ix >= 0) & (ix + 3 < width) & (iy >= 0) & (iy + 3 < height)
+        starts[x] = iy * row_bytes + ix * channels if whole[x] else 0
+    if width >= 4 and height >= 4:  # else no window is whole, and none starts at 0
+        for k in range(4):  # every pixel's words, the window at 0 for the others
+            for w in range(channels):
+                into, at = words[k * channels + w], k * row_bytes + 4 * w
+                for x in range(first, last):
+                    into[x] = _load_word(flat, starts[x] + at)
+    for x in range(first, last):
+        if inside[x] and not whole[x]:
+            _clipped_window(image, words, x, floor_x[x] - 1, floor_y[x] - 1)
+    for c in range(channels):
+        for x in range(first, last):
+            dx = dxs[x]
+            v = _cubic(_row_cubic(words, 0, channels, c, x, dx),
+                       _row_cubic(words, 1, channels, c, x, dx),
+                       _row_cubic(words, 2, channels, c, x, dx),
+                       _row_cubic(words, 3, channels, c, x, dx), dys[x])
+            values[c, x] = 0 if v <= 0.0 else (255 if v >= 255.0 else np.int32(v))
+    for x in range(first, last):
+        for c in range(channels):
+            out[x, c] = np.uint8(values[c, x]) if inside[x] else fill[c]
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def bicubic_rows(image, target, coefficients, fill):
     """Pillow's BICUBIC ``transform`` of one interleaved image of 1 to 4 channels into
     ``target`` (h, w, C): 16 pixels at a time by the quick pass (``_bicubic_group``), the
-    others (windows reaching past an edge, lanes near a whole number, images 2**18 pixels a
-    side and more, outputs under 16 pixels wide) a run of pixels at a time by Pillow's
-    float64 steps: each pixel's 4x4 window read as ``C`` 4-byte words a window row (its 4C
-    bytes; a window reaching past an edge is gathered from clipped rows and columns), then
-    every channel's five cubics in float64 (vectorized)."""
+    others (windows reaching past an edge, images 2**18 pixels a side and more, outputs
+    under 16 pixels wide) a run of pixels at a time by Pillow's float64 steps: each pixel's
+    4x4 window read as ``C`` 4-byte words a window row (its 4C bytes; a window reaching past
+    an edge is gathered from clipped rows and columns), then every channel's five cubics in
+    float64 (vectorized)."""
     height, width, channels = image.shape
     out_h, out_w = target.shape[0], target.shape[1]
     flat = image.reshape(-1)
@@ -905,7 +970,6 @@ def bicubic_rows(image, target, coefficients, fill):
     groups = (out_w + _GROUP - 1) // _GROUP
     pending = np.ones(groups, np.bool_)
     run_first, run_last = np.empty(groups, np.int64), np.empty(groups, np.int64)
-    row_bytes = width * channels
     floor_x, floor_y = np.empty(out_w, np.int64), np.empty(out_w, np.int64)
     dxs, dys = np.empty(out_w), np.empty(out_w)
     inside, whole = np.empty(out_w, np.bool_), np.empty(out_w, np.bool_)
@@ -913,61 +977,16 @@ def bicubic_rows(image, target, coefficients, fill):
     words = np.zeros((4 * channels, out_w), np.uint32)
     values = np.empty((channels, out_w), np.int32)
     for y in range(out_h):
-        left = groups
-        if quick:
-            if channels == 1:
-                left = _bicubic_quick_row(flat, width, height, rows[y], y, columns, a, affine,
-                                          fill_word, pending, 1)
-            elif channels == 2:
-                left = _bicubic_quick_row(flat, width, height, rows[y], y, columns, a, affine,
-                                          fill_word, pending, 2)
-            elif channels == 3:
-                left = _bicubic_quick_row(flat, width, height, rows[y], y, columns, a, affine,
-                                          fill_word, pending, 3)
-            else:
-                left = _bicubic_quick_row(flat, width, height, rows[y], y, columns, a, affine,
-                                          fill_word, pending, 4)
+        left = _bicubic_quick_any(flat, width, height, rows[y], y, columns, a, affine,
+                                  fill_word, pending) if quick else groups
         if left == 0:
             continue
-        runs = 0
-        for step in range(groups):  # the runs of pending groups
-            if pending[step] and (step == 0 or not pending[step - 1]):
-                run_first[runs] = min(step * _GROUP, max(out_w - _GROUP, 0))
-                runs += 1
-            if pending[step]:
-                run_last[runs - 1] = min((step + 1) * _GROUP, out_w)
-        for run in range(runs):  # each run Pillow's way
-            # unsigned, so indexing needs no check for negative indices and the loops below
-            # vectorize (twice as fast)
+        for run in range(_pending_runs(pending, out_w, run_first, run_last)):
             first, last = np.uint64(run_first[run]), np.uint64(run_last[run])
             _row_positions(coefficients, y, width, height, floor_x, floor_y, dxs, dys, inside,
                            first, last)
-            for x in range(first, last):  # where each window starts
-                ix, iy = floor_x[x] - 1, floor_y[x] - 1
-                whole[x] = inside[x] & (ix >= 0) & (ix + 3 < width) & (iy >= 0) & (
-                    iy + 3 < height)
-                starts[x] = iy * row_bytes + ix * channels if whole[x] else 0
-            if width >= 4 and height >= 4:  # else no window is whole, none starts at 0
-                for k in range(4):  # every pixel's words, the window at 0 for the others
-                    for w in range(channels):
-                        into, at = words[k * channels + w], k * row_bytes + 4 * w
-                        for x in range(first, last):
-                            into[x] = _load_word(flat, starts[x] + at)
-            for x in range(first, last):
-                if inside[x] and not whole[x]:
-                    _clipped_window(image, words, x, floor_x[x] - 1, floor_y[x] - 1)
-            for c in range(channels):
-                for x in range(first, last):
-                    dx = dxs[x]
-                    v = _cubic(_row_cubic(words, 0, channels, c, x, dx),
-                               _row_cubic(words, 1, channels, c, x, dx),
-                               _row_cubic(words, 2, channels, c, x, dx),
-                               _row_cubic(words, 3, channels, c, x, dx), dys[x])
-                    values[c, x] = 0 if v <= 0.0 else (255 if v >= 255.0 else np.int32(v))
-            out = target[y]
-            for x in range(first, last):
-                for c in range(channels):
-                    out[x, c] = np.uint8(values[c, x]) if inside[x] else fill[c]
+            _bicubic_span(image, flat, target[y], first, last, floor_x, floor_y, dxs, dys,
+                          inside, whole, starts, words, values, fill)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in C
