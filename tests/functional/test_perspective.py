@@ -150,22 +150,19 @@ def test_bad_arguments_are_one_line(call, words):
     assert "\n" not in message and all(word in message for word in words), message
 
 
-def _pillow_bilinear(image: np.ndarray, data, size: tuple[int, int]) -> np.ndarray:
-    pil = Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image)
-    out = pil.transform((size[1], size[0]), Image.Transform.PERSPECTIVE, list(data),
-                        Image.Resampling.BILINEAR, fillcolor=(7,) * image.shape[2])
-    return np.asarray(out).reshape(size[0], size[1], image.shape[2])
-
-
-def _equal_pillow_bilinear(image: np.ndarray, data, size: tuple[int, int] | None = None
-                           ) -> None:
-    """BILINEAR ``transform_generic`` of an (H, W, C) image equals Pillow's, as a numpy
-    image (pixels interleaved) and as a tensor (planes)."""
+def _equal_pillow(image: np.ndarray, data, interpolation: str,
+                  size: tuple[int, int] | None = None) -> None:
+    """``transform_generic`` of an (H, W, C) image equals Pillow's ``Image.transform``, as a
+    numpy image (pixels interleaved) and as a tensor (planes)."""
     size = size or image.shape[:2]
-    theirs = _pillow_bilinear(image, data, size)
+    pil = Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image)
+    theirs = np.asarray(pil.transform((size[1], size[0]), Image.Transform.PERSPECTIVE,
+                                      list(data), FILTERS[interpolation],
+                                      fillcolor=(7,) * image.shape[2]))
+    theirs = theirs.reshape(size[0], size[1], image.shape[2])
     as_numpy = image[:, :, 0] if image.shape[2] == 1 else image
     for img in (as_numpy, torch.from_numpy(image).permute(2, 0, 1)):
-        ours = transform_generic(img, np.array([data], float), "bilinear", 7, size)
+        ours = transform_generic(img, np.array([data], float), interpolation, 7, size)
         if isinstance(ours, torch.Tensor):
             ours = ours.permute(1, 2, 0)
         assert np.array_equal(np.asarray(ours).reshape(theirs.shape), theirs), (
@@ -195,12 +192,12 @@ def test_bilinear_quick_pass_and_its_checks_equal_pillow(channels):
     ]
     for image in (photo, photo // 64 * 64):
         for data in maps:
-            _equal_pillow_bilinear(image, data)
+            _equal_pillow(image, data, "bilinear")
     # three columns of 0, then 200, shifted a hair short of 3 pixels: Pillow's first pixel
     # lerps from a 0 column to 200 (just under 200), the rounded position's window is all 200
     stripes = np.array([0, 0, 0] + [200] * 45, np.uint8)[None, :, None]
-    _equal_pillow_bilinear(np.repeat(np.repeat(stripes, 20, 0), channels, 2),
-                           [1, 0, 3 - 2.0**-40, 0, 1, 0.3, 0, 0])
+    _equal_pillow(np.repeat(np.repeat(stripes, 20, 0), channels, 2),
+                  [1, 0, 3 - 2.0**-40, 0, 1, 0.3, 0, 0], "bilinear")
     # thin images: groups whose every window lies inside skip the clipping, which a row or
     # two (or a column or two) of pixels must not take, nor read past the image's end
     rng = np.random.default_rng(channels)
@@ -208,35 +205,16 @@ def test_bilinear_quick_pass_and_its_checks_equal_pillow(channels):
         thin = at_page_end(rng.integers(0, 256, (*shape, channels), dtype=np.uint8))
         for data in ([1, 0, 0.37, 0, 1, 0.21, 0, 0], [0.97, 0.05, 0.3, -0.05, 0.97, 0.4, 0, 0],
                      [1, 0, -1, 0, 1, 4, -0.013, -0.004]):
-            _equal_pillow_bilinear(thin, data)
+            _equal_pillow(thin, data, "bilinear")
     # a few columns stretched over 16: every window of a group inside, one reaching near the
     # image's last byte
     for width in (2, 3, 5, 6):
         narrow = at_page_end(rng.integers(0, 256, (5, width, channels), dtype=np.uint8))
-        _equal_pillow_bilinear(narrow, [(width - 1) / 16, 0, 0.5, 0, 1, 0.25, 0, 0], (5, 16))
+        _equal_pillow(narrow, [(width - 1) / 16, 0, 0.5, 0, 1, 0.25, 0, 0], "bilinear", (5, 16))
     wide = np.random.default_rng(channels).integers(0, 256, (1, 2**19 + 40, channels),
                                                     dtype=np.uint8)
-    _equal_pillow_bilinear(wide, [1.0, 0.0, 0.77, 0.0, 1.0, 0.2, 0, 0])
+    _equal_pillow(wide, [1.0, 0.0, 0.77, 0.0, 1.0, 0.2, 0, 0], "bilinear")
 
-
-
-def _equal_pillow_bicubic(image: np.ndarray, data, size: tuple[int, int] | None = None
-                          ) -> None:
-    """BICUBIC ``transform_generic`` of an (H, W, C) image equals Pillow's, as a numpy
-    image and as a tensor."""
-    size = size or image.shape[:2]
-    pil = Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image)
-    theirs = np.asarray(pil.transform((size[1], size[0]), Image.Transform.PERSPECTIVE,
-                                      list(data), Image.Resampling.BICUBIC,
-                                      fillcolor=(7,) * image.shape[2]))
-    theirs = theirs.reshape(size[0], size[1], image.shape[2])
-    as_numpy = image[:, :, 0] if image.shape[2] == 1 else image
-    for img in (as_numpy, torch.from_numpy(image).permute(2, 0, 1)):
-        ours = transform_generic(img, np.array([data], float), "bicubic", 7, size)
-        if isinstance(ours, torch.Tensor):
-            ours = ours.permute(1, 2, 0)
-        assert np.array_equal(np.asarray(ours).reshape(theirs.shape), theirs), (
-            image.shape, data, type(img))
 
 
 @pytest.mark.parametrize("channels", [1, 3, 4])
@@ -259,15 +237,15 @@ def test_bicubic_quick_pass_and_its_checks_equal_pillow(channels):
     ]
     for image in (photo, photo // 64 * 64):
         for data in maps:
-            _equal_pillow_bicubic(image, data)
+            _equal_pillow(image, data, "bicubic")
     rng = np.random.default_rng(channels)
     for shape in ((1, 40), (3, 40), (4, 40), (5, 40), (6, 40), (40, 2), (40, 3), (40, 4),
                   (5, 5)):
         small = at_page_end(rng.integers(0, 256, (*shape, channels), dtype=np.uint8))
         for data in ([1, 0, 0.37, 0, 1, 0.21, 0, 0], [0.97, 0.05, 0.3, -0.05, 0.97, 0.4, 0, 0]):
-            _equal_pillow_bicubic(small, data)
+            _equal_pillow(small, data, "bicubic")
     for width in (4, 5, 6):  # a few columns stretched over 16, the last window at the end
         narrow = at_page_end(rng.integers(0, 256, (8, width, channels), dtype=np.uint8))
-        _equal_pillow_bicubic(narrow, [(width - 3) / 16, 0, 1.5, 0, 1, 0.25, 0, 0], (8, 16))
+        _equal_pillow(narrow, [(width - 3) / 16, 0, 1.5, 0, 1, 0.25, 0, 0], "bicubic", (8, 16))
     wide = rng.integers(0, 256, (6, 2**18 + 40, channels), dtype=np.uint8)
-    _equal_pillow_bicubic(wide, [1.0, 0.0, 0.77, 0.0, 1.0, 0.7, 0, 0])
+    _equal_pillow(wide, [1.0, 0.0, 0.77, 0.0, 1.0, 0.7, 0, 0], "bicubic")
