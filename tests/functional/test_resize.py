@@ -218,12 +218,13 @@ def test_sums_a_tap_at_a_time_are_the_paired_sums(monkeypatch):
                                 ("bilinear", (20, 29))):
         plan = _plan((37, 29), size, interpolation)
         expected, ours = (np.empty((1, size[0], 29, 3), np.uint8) for _ in range(2))
-        _resample_cpu.vertical_pass(image, expected, plan.rows[0], plan.rows[2])
-        rows_pass(image, ours, plan.rows[0], plan.rows[2])
+        _resample_cpu.vertical_pass(image, expected, plan.rows[0], plan.rows[2],
+                                    plan.row_pairs)
+        rows_pass(image, ours, plan.rows[0], plan.rows[2], plan.row_pairs)
         assert np.array_equal(ours, expected), interpolation
-        sources, weights = column_taps(29, size[1], interpolation, 0.0, 29.0, 3)
+        tables = column_taps(29, size[1], interpolation, 0.0, 29.0, 3)
         rows = image.reshape(1, 37, 87)
         expected, ours = (np.empty((1, 37, size[1] * 3), np.uint8) for _ in range(2))
-        _resample_cpu.horizontal_pass(rows, expected, 0, sources, weights, 3)
-        columns_pass(rows, ours, 0, sources, weights, 3)
+        _resample_cpu.horizontal_pass(rows, expected, 0, *tables, 3)
+        columns_pass(rows, ours, 0, *tables, 3)
         assert np.array_equal(ours, expected), interpolation

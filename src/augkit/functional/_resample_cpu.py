@@ -147,6 +147,18 @@ def pair_words(weights):
     return words
 
 
+@njit(cache=True, nogil=True)
+def row_pair_words(coeffs):
+    """``pair_words`` of each output row's taps ``coeffs`` (rows, taps), a row's words
+    together: ``[y, 2p + half]``."""
+    words = pair_words(coeffs.T)
+    pairs = np.empty((coeffs.shape[0], 2 * words.shape[0]), np.int32)
+    for y in range(coeffs.shape[0]):
+        for p in range(words.shape[0]):
+            pairs[y, 2 * p], pairs[y, 2 * p + 1] = words[p, 0, y], words[p, 1, y]
+    return pairs
+
+
 def _tap_sums(builder, count, samples, tap_weights, pair_weights, lanes):
     """``half + sum_k samples(k) * tap_weights(k)`` for ``k < count`` (a runtime count),
     int32 lanes (``samples(k)``: ``<lanes x i8>``; ``tap_weights(k)``: ``<lanes x i32>``;
@@ -307,15 +319,16 @@ def _rows_step(typingctx, image, at, stride, weights, pairs, count, out, to):
 def column_tables(bounds, fixed, in_size, channels):
     """``horizontal_pass``'s tables from one axis' taps, for rows of ``channels``
     interleaved values: for each of the widest output's ``k`` taps, every output value's
-    input word (``sources``) and its weight (``weights``). An output with fewer taps starts
-    early enough to stay inside the row and gets zero weights around its own, which leaves
-    its sums as Pillow's."""
+    input word as a byte offset into an 8-row block (``offsets``), its weight (``weights``)
+    and the weights paired (``pair_words``). An output with fewer taps starts early enough
+    to stay inside the row and gets zero weights around its own, which leaves its sums as
+    Pillow's."""
     out_size = bounds.shape[0]
     taps = 0
     for x in range(out_size):
         taps = max(taps, bounds[x, 1])
     values = out_size * channels
-    sources = np.empty((taps, values), np.intp)
+    offsets = np.empty((taps, values), np.int32)
     weights = np.zeros((taps, values), np.int32)
     for x in range(out_size):
         start = min(bounds[x, 0], in_size - taps)
@@ -325,9 +338,9 @@ def column_tables(bounds, fixed, in_size, channels):
             weight = fixed[x, own] if 0 <= own < bounds[x, 1] else 0
             for c in range(channels):
                 v = x * channels + c
-                sources[k, v] = (start + k) * channels + c
+                offsets[k, v] = ((start + k) * channels + c) * BLOCK
                 weights[k, v] = weight
-    return sources, weights
+    return offsets, weights, pair_words(weights)
 
 
 @intrinsic
@@ -346,17 +359,13 @@ def _block_rows(typingctx, block, at, dst, to, stride):
 
 
 @njit(cache=True, nogil=True)
-def horizontal_pass(src, dst, first_row, sources, weights, channels):
+def horizontal_pass(src, dst, first_row, offsets, weights, pairs, channels):
     """``dst[m, y, v]`` from input row ``first_row + y``, rows of ``W * C`` interleaved
-    values: ``sum_k src[m, first_row + y, sources[k, v]] * weights[k, v]`` (``column_tables``
-    makes both for ``channels``), 8 rows at a time."""
+    values: ``sum_k`` of the input value at ``offsets[k, v]`` (of its 8-row block) times
+    ``weights[k, v]`` (``column_tables`` makes the tables for ``channels``), 8 rows at a
+    time."""
     images, out_rows, values = dst.shape
-    taps = sources.shape[0]
-    pairs = pair_words(weights)
-    offsets = np.empty((taps, values), np.int32)  # of each tap's word in the block
-    for k in range(taps):
-        for v in range(values):
-            offsets[k, v] = sources[k, v] * BLOCK
+    taps = offsets.shape[0]
     block = np.empty(src.shape[2] * BLOCK, np.uint8)
     clipped = np.empty(values * BLOCK, np.uint8)
     last = first_row + out_rows - 1
@@ -396,18 +405,13 @@ def horizontal_pass(src, dst, first_row, sources, weights, channels):
 
 
 @njit(cache=True, nogil=True)
-def vertical_pass(src, dst, bounds, coeffs):
+def vertical_pass(src, dst, bounds, coeffs, pairs):
     """``dst[m, y]``: the taps of output row ``y`` over the rows of ``src``, each row one run
-    of ``W * C`` values, 32 values a step."""
+    of ``W * C`` values, 32 values a step; ``pairs``: ``row_pair_words(coeffs)``."""
     images, out_h = dst.shape[0], dst.shape[1]
     values = dst.shape[2] * dst.shape[3]
     flat_src = src.reshape(images, -1)
     flat_dst = dst.reshape(images, -1)
-    words = pair_words(coeffs.T)
-    pairs = np.empty((out_h, 2 * words.shape[0]), np.int32)  # each row's words together
-    for y in range(out_h):
-        for p in range(words.shape[0]):
-            pairs[y, 2 * p], pairs[y, 2 * p + 1] = words[p, 0, y], words[p, 1, y]
     for m in range(images):
         image, out = flat_src[m], flat_dst[m]
         for y in range(out_h):
@@ -765,4 +769,4 @@ def box_shrink(factor_x: int, factor_y: int, channels: int) -> Callable[..., Non
 
 __all__ = ["BLOCK", "MAX_BOX_FACTOR", "PRECISION_BITS", "box_shrink", "box_weight",
            "column_tables", "gather_pass", "gather_planes", "horizontal_pass", "pick_columns",
-           "precompute", "vertical_pass"]
+           "precompute", "row_pair_words", "vertical_pass"]

@@ -90,14 +90,12 @@ def _source(a, affine, x, y):
 
 @njit(inline="always")
 def _row_positions(coefficients, y, width, height, floor_x, floor_y, dxs, dys, inside,
-                   first=0, last=-1):
-    """For each pixel of output row ``y`` (from ``first`` to ``last``; default all): its
-    centre through the transform, whether that lands inside the input, and (moved half a
-    pixel back, as Pillow's filters read) the floors and fractions of the position (0
-    outside)."""
+                   first, last):
+    """For pixels ``first`` to ``last`` (unsigned) of output row ``y``: each centre through
+    the transform, whether that lands inside the input, and (moved half a pixel back, as
+    Pillow's filters read) the floors and fractions of the position (0 outside)."""
     a, affine = _coefficients(coefficients)
-    end = floor_x.shape[0] if last < 0 else last
-    for x in range(np.uint64(first), np.uint64(end)):
+    for x in range(first, last):
         xin, yin = _source(a, affine, x, y)
         inside[x] = xin >= 0.0 and xin < width and yin >= 0.0 and yin < height
         xs, ys = xin - 0.5, yin - 0.5
@@ -589,25 +587,43 @@ def _bilinear_group(typingctx, flat, out, to, columns, x, yc, a, fill, width, he
                       types.boolean, planar, types.intp), codegen
 
 
+@njit(inline="always")
+def _quick_setup(coefficients, out_w):
+    """What the quick passes take from an image's 8 ``coefficients``: the coefficients with
+    their offsets + 0.0 (a -0 made +0, which Pillow's steps treat alike, so no position is
+    -0), and each output column's ``a[0] * xc``, ``a[3] * xc`` and ``a[6] * xc`` (every row
+    shares them)."""
+    a = (coefficients[0], coefficients[1], coefficients[2] + 0.0, coefficients[3],
+         coefficients[4], coefficients[5] + 0.0, coefficients[6], coefficients[7])
+    columns = np.empty((3, out_w))
+    for x in range(out_w):
+        columns[0, x], columns[1, x], columns[2, x] = a[0] * (x + 0.5), a[3] * (x + 0.5), \
+            a[6] * (x + 0.5)
+    return a, columns
+
+
+@njit(inline="always")
+def _fill_word(fill, channels):
+    """The fill's ``channels`` bytes as one word, channel c in byte c."""
+    word = np.uint32(0)
+    for c in range(channels):
+        word |= np.uint32(fill[c]) << np.uint32(8 * c)
+    return word
+
+
 @njit(cache=True, nogil=True)
 def _bilinear_image(flat, width, height, target, coefficients, fill_word, channels, affine,
                     planar):
     """One image (``flat``: at least 8 bytes, fewer than 2**31) into ``target`` ((h, w, C),
     or (C, h, w) when ``planar``, a literal), at least ``_GROUP`` pixels wide, for 1 to 4
     ``channels`` (a literal); ``affine``: the map has no perspective. 16 pixels a step (a
-    row's last step overlaps the one before). The offsets get + 0.0 (a -0 made +0, which
-    Pillow's steps treat alike), so no position is -0."""
+    row's last step overlaps the one before)."""
     out_h, out_w = (target.shape[1], target.shape[2]) if planar else (target.shape[0],
                                                                        target.shape[1])
     out = target.reshape(-1)
     plane = out_h * out_w
-    a = (coefficients[0], coefficients[1], coefficients[2] + 0.0, coefficients[3],
-         coefficients[4], coefficients[5] + 0.0, coefficients[6], coefficients[7])
+    a, columns = _quick_setup(coefficients, out_w)
     quick = max(width, height) < 2 ** 18
-    columns = np.empty((3, out_w))
-    for x in range(out_w):
-        columns[0, x], columns[1, x], columns[2, x] = a[0] * (x + 0.5), a[3] * (x + 0.5), \
-            a[6] * (x + 0.5)
     for y in range(out_h):
         for step in range((out_w + _GROUP - 1) // _GROUP):
             x = min(step * _GROUP, out_w - _GROUP)
@@ -641,9 +657,7 @@ def _bilinear_into(image, target, coefficients, fill, planar):
         padded = np.zeros(8 + flat.size, np.uint8)
         padded[:flat.size] = flat
         flat = padded
-    fill_word = np.uint32(0)
-    for c in range(channels):
-        fill_word |= np.uint32(fill[c]) << np.uint32(8 * c)
+    fill_word = _fill_word(fill, channels)
     affine = coefficients[6] == 0.0 and coefficients[7] == 0.0
     out_w = target.shape[-1] if planar else target.shape[1]
     if out_w >= _GROUP:
@@ -956,17 +970,10 @@ def bicubic_rows(image, target, coefficients, fill):
     out_h, out_w = target.shape[0], target.shape[1]
     flat = image.reshape(-1)
     rows = target.reshape((out_h, out_w * channels))
-    a = (coefficients[0], coefficients[1], coefficients[2] + 0.0, coefficients[3],
-         coefficients[4], coefficients[5] + 0.0, coefficients[6], coefficients[7])
+    a, columns = _quick_setup(coefficients, out_w)
     affine = coefficients[6] == 0.0 and coefficients[7] == 0.0
     quick = max(width, height) < 2 ** 18 and out_w >= _GROUP
-    columns = np.empty((3, out_w))
-    for x in range(out_w):
-        columns[0, x], columns[1, x], columns[2, x] = a[0] * (x + 0.5), a[3] * (x + 0.5), \
-            a[6] * (x + 0.5)
-    fill_word = np.uint32(0)
-    for c in range(channels):
-        fill_word |= np.uint32(fill[c]) << np.uint32(8 * c)
+    fill_word = _fill_word(fill, channels)
     groups = (out_w + _GROUP - 1) // _GROUP
     pending = np.ones(groups, np.bool_)
     run_first, run_last = np.empty(groups, np.int64), np.empty(groups, np.int64)

@@ -345,6 +345,9 @@ class _Plan:
             shifted = self.horizontal and not self.rows_first
             self.row_bounds = np.ascontiguousarray(
                 self.rows[0] - np.array([self.first_row, 0])) if shifted else self.rows[0]
+        # the compiled rows' pass's paired weights, worked out once a plan
+        self.row_pairs = None if self.rows is None else _resample_cpu.row_pair_words(
+            self.rows[2])
 
 
 _plan = functools.lru_cache(maxsize=256)(_Plan)
@@ -403,11 +406,12 @@ def _columns_pass(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
     height = batch.shape[2 if planar else 1]
     first, last = (0, height) if plan.rows_first else (plan.first_row, plan.last_row)
     channels = 1 if planar else batch.shape[3]
-    sources, weights = column_taps(plan.in_size[1], plan.out_size[1], plan.interpolation,
-                                   plan.box[0], plan.box[2], channels)
+    offsets, weights, pairs = column_taps(plan.in_size[1], plan.out_size[1],
+                                          plan.interpolation, plan.box[0], plan.box[2],
+                                          channels)
     rows = batch.reshape(-1, height, plan.in_size[1] * channels)
     out = np.empty((rows.shape[0], last - first, plan.out_size[1] * channels), np.uint8)
-    _resample_cpu.horizontal_pass(rows, out, first, sources, weights, channels)
+    _resample_cpu.horizontal_pass(rows, out, first, offsets, weights, pairs, channels)
     if planar:
         return out.reshape(*batch.shape[:2], last - first, plan.out_size[1])
     return out.reshape(batch.shape[0], last - first, plan.out_size[1], channels)
@@ -415,7 +419,7 @@ def _columns_pass(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
 
 @functools.lru_cache(maxsize=64)
 def column_taps(in_size: int, out_size: int, interpolation: str, start: float, end: float,
-                channels: int) -> tuple[np.ndarray, np.ndarray]:
+                channels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``taps`` laid out for the compiled columns' pass (``_resample_cpu.column_tables``) on
     rows of ``channels`` interleaved values."""
     bounds, _, fixed = taps(in_size, out_size, interpolation, start, end)
@@ -428,7 +432,7 @@ def column_taps(in_size: int, out_size: int, interpolation: str, start: float, e
 def _rows_pass(batch: np.ndarray, plan: _Plan, planar: bool) -> np.ndarray:
     rows = batch.reshape(-1, *batch.shape[2:], 1) if planar else batch
     out = np.empty((rows.shape[0], plan.out_size[0], rows.shape[2], rows.shape[3]), np.uint8)
-    _resample_cpu.vertical_pass(rows, out, plan.row_bounds, plan.rows[2])
+    _resample_cpu.vertical_pass(rows, out, plan.row_bounds, plan.rows[2], plan.row_pairs)
     return out.reshape(*batch.shape[:2], *out.shape[1:3]) if planar else out
 
 
